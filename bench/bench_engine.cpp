@@ -1,0 +1,81 @@
+// Micro-benchmarks of the engine's parts and an end-to-end run of the seed portfolio.
+// Run: build/bench/roisim_bench [--benchmark_filter=...]
+#include <benchmark/benchmark.h>
+
+#include <vector>
+
+#include "models/cash_flow.h"
+#include "models/value_models.h"
+#include "sim/distributions.h"
+#include "sim/engine.h"
+#include "sim/rng.h"
+#include "sim/scenario.h"
+
+namespace {
+
+using namespace roisim;
+
+void BM_PhiloxUniforms(benchmark::State& state) {
+  UniformStream s(20261122, stable_hash("recommendations.sessions_per_month"));
+  std::vector<double> out(4096);
+  for (auto _ : state) {
+    s.fill(0, out.size(), out.data());
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(state.iterations() * out.size());
+}
+BENCHMARK(BM_PhiloxUniforms);
+
+void quantile_bench(benchmark::State& state, const Distribution& d) {
+  std::vector<double> u(4096), out(4096);
+  UniformStream(1, 2).fill(0, u.size(), u.data());
+  for (auto _ : state) {
+    d.quantile(u.data(), out.data(), u.size());
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(state.iterations() * u.size());
+}
+void BM_QuantileUniform(benchmark::State& s) { quantile_bench(s, Distribution::uniform(0.1, 0.3)); }
+void BM_QuantileTriangular(benchmark::State& s) { quantile_bench(s, Distribution::triangular(4.5e6, 5e6, 5.6e6)); }
+void BM_QuantilePert(benchmark::State& s) { quantile_bench(s, Distribution::pert(0.3, 0.5, 0.8)); }
+void BM_QuantileNormal(benchmark::State& s) { quantile_bench(s, Distribution::normal(300, 40, 150, INFINITY)); }
+void BM_QuantileLognormal(benchmark::State& s) { quantile_bench(s, Distribution::lognormal(85, 0.1)); }
+void BM_QuantileBeta(benchmark::State& s) { quantile_bench(s, Distribution::beta(2, 5)); }
+BENCHMARK(BM_QuantileUniform);
+BENCHMARK(BM_QuantileTriangular);
+BENCHMARK(BM_QuantilePert);
+BENCHMARK(BM_QuantileNormal);
+BENCHMARK(BM_QuantileLognormal);
+BENCHMARK(BM_QuantileBeta);
+
+void BM_ProjectFlows(benchmark::State& state) {
+  Timeline t(36, 0.0);
+  ProjectDraw d{2.16e6, 900000, 0.3, 240000, 3, 4, 0.1, true};
+  std::vector<double> cum(37);
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(project_flows(t, d, cum.data()));
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_ProjectFlows);
+
+// The seed portfolio end to end (statistics, no file): items = scenario x trial evaluations.
+void BM_SeedPortfolio(benchmark::State& state) {
+  Plan plan = Plan::load_file(ROISIM_SOURCE_DIR "/scenarios/seed_portfolio.yaml");
+  plan.settings().trials = 2000;
+  for (auto _ : state) {
+    RunOptions o;
+    o.threads = static_cast<int>(state.range(0));
+    Engine e(plan, o);
+    double sink = 0;
+    e.run([&](const BatchResults& b) { sink += b.summary[0].roi_mean; });
+    benchmark::DoNotOptimize(sink);
+  }
+  state.SetItemsProcessed(state.iterations() * plan.scenario_count() * plan.settings().trials);
+}
+BENCHMARK(BM_SeedPortfolio)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();

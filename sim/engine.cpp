@@ -1,0 +1,414 @@
+#include "sim/engine.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+
+#include "models/cash_flow.h"
+#include "models/value_models.h"
+#include "sim/rng.h"
+#include "sim/statistics.h"
+
+namespace roisim {
+
+namespace {
+
+constexpr std::size_t kBlock = 1024;                   // trials per parallel task
+constexpr std::size_t kBatchBytes = 192u << 20;        // per-trial result buffers of one batch
+constexpr std::size_t kVariantBytes = 64u << 20;       // project-variant buffers of one trial chunk
+
+// Sums one trial's project streams into the portfolio's ROI, NPV and payback month. Used by
+// both the engine and replay so that the two agree bit for bit.
+struct TrialOutcome { double roi, npv, payback; };
+TrialOutcome combine(std::size_t k, const double* const* pv_value, const double* const* pv_cost,
+                     const double* const* cum, int horizon) {
+  double v = 0, c = 0;
+  for (std::size_t i = 0; i < k; ++i) {
+    v += *pv_value[i];
+    c += *pv_cost[i];
+  }
+  double payback = std::numeric_limits<double>::infinity();
+  for (int m = 0; m <= horizon; ++m) {
+    double s = 0;
+    for (std::size_t i = 0; i < k; ++i) s += cum[i][m];
+    if (s >= 0) {
+      payback = m;
+      break;
+    }
+  }
+  return {v / c - 1.0, v - c, payback};
+}
+
+// The parameters of one project in one trial, from its slot values.
+ProjectDraw make_draw(const Project& p, const double* in, double u_success) {
+  const int vs = p.value_slots();
+  ProjectDraw d;
+  d.annual_value = annual_value(p.kind, in);
+  d.initial_cost = in[vs + kInitialCost];
+  d.maintenance_share = in[vs + kMaintenanceShare];
+  d.infra_annual = in[vs + kInfraAnnual];
+  d.launch_month = in[vs + kLaunchMonth];
+  d.ramp_months = in[vs + kRampMonths];
+  d.decay = in[vs + kDecay];
+  const double ps = std::clamp(in[vs + kPSuccess], 0.0, 1.0);
+  d.success = u_success > 1.0 - ps;  // Bernoulli(p) by inverse transform of the success uniform
+  return d;
+}
+
+std::string funded_string(const Plan& plan, const std::vector<int>& funded) {
+  std::string s;
+  for (int p : funded) s += (s.empty() ? "" : "+") + plan.projects()[p].name;
+  return s;
+}
+
+}  // namespace
+
+struct Engine::Impl {
+  const Plan& plan;
+  RunOptions opt;
+  Timeline timeline;
+  std::size_t n;
+  int h;
+  tbb::task_arena arena;
+
+  // Sampled values of every (variable, definition); constants need no array.
+  std::vector<std::vector<int>> value_id;       // [var][def] -> index in values, -1 = constant
+  std::vector<std::vector<double>> values;      // [id][n]
+  std::vector<std::vector<double>> ranks;       // [id][n] normalised ranks; empty = not an input
+  std::vector<char> ranks_ok;                   // [id] ranks have non-zero variance
+  bool sampled = false;
+
+  Impl(const Plan& p, RunOptions o)
+      : plan(p),
+        opt(std::move(o)),
+        timeline(p.settings().horizon_months, p.settings().discount_rate),
+        n(p.settings().trials),
+        h(p.settings().horizon_months),
+        arena(opt.threads > 0 ? opt.threads : tbb::task_arena::automatic) {}
+
+  void check_cancel() const {
+    if (opt.cancel && opt.cancel->load(std::memory_order_relaxed)) throw Cancelled();
+  }
+
+  const double* source(const SlotBinding& b, double& constant) const {
+    const int id = value_id[b.var][b.def];
+    if (id < 0) constant = plan.variables()[b.var].defs[b.def].dist.quantile(0.5);
+    return id < 0 ? nullptr : values[id].data();
+  }
+
+  // Phase 0: uniforms of every variable (correlated through the copula), mapped through every
+  // definition; normalised ranks of the inputs for sensitivity.
+  void sample() {
+    const auto& vars = plan.variables();
+    const std::size_t nblocks = (n + kBlock - 1) / kBlock;
+    std::vector<std::vector<double>> u(vars.size());
+    const GaussianCopula* cop = plan.copula();
+    const auto& cvars = plan.copula_vars();
+    std::vector<double> cu(cvars.size() * n);  // copula variables' uniforms, input-major
+    for (std::size_t v = 0; v < vars.size(); ++v)
+      if (vars[v].uncertain() && vars[v].copula_index < 0) u[v].resize(n);
+    tbb::parallel_for(std::size_t{0}, nblocks, [&](std::size_t blk) {
+      const std::size_t t0 = blk * kBlock, len = std::min(kBlock, n - t0);
+      for (std::size_t v = 0; v < vars.size(); ++v) {
+        if (!vars[v].uncertain()) continue;
+        const UniformStream stream(plan.settings().seed, vars[v].hash);
+        double* dst = vars[v].copula_index >= 0 ? &cu[vars[v].copula_index * n + t0] : &u[v][t0];
+        stream.fill(t0, len, dst);
+      }
+      if (cop) cop->correlate_block(cu.data() + t0, n, len);
+    });
+    check_cancel();
+    // Definitions to evaluate.
+    value_id.assign(vars.size(), {});
+    struct Job { int var, def, id; };
+    std::vector<Job> jobs;
+    for (std::size_t v = 0; v < vars.size(); ++v) {
+      value_id[v].assign(vars[v].defs.size(), -1);
+      if (!vars[v].uncertain()) continue;
+      for (std::size_t d = 0; d < vars[v].defs.size(); ++d) {
+        if (vars[v].defs[d].dist.is_constant()) continue;
+        value_id[v][d] = static_cast<int>(jobs.size());
+        jobs.push_back({static_cast<int>(v), static_cast<int>(d), static_cast<int>(jobs.size())});
+      }
+    }
+    values.assign(jobs.size(), {});
+    ranks.assign(jobs.size(), {});
+    ranks_ok.assign(jobs.size(), 0);
+    for (auto& j : jobs) values[j.id].resize(n);
+    tbb::parallel_for(std::size_t{0}, jobs.size() * nblocks, [&](std::size_t i) {
+      const Job& j = jobs[i / nblocks];
+      const std::size_t t0 = (i % nblocks) * kBlock, len = std::min(kBlock, n - t0);
+      const Variable& var = vars[j.var];
+      const double* src = var.copula_index >= 0 ? &cu[var.copula_index * n + t0] : &u[j.var][t0];
+      var.defs[j.def].dist.quantile(src, &values[j.id][t0], len);
+    });
+    u.clear();
+    cu.clear();
+    check_cancel();
+    tbb::parallel_for(std::size_t{0}, jobs.size(), [&](std::size_t i) {
+      const Job& j = jobs[i];
+      if (vars[j.var].input_index < 0 || vars[j.var].success_of >= 0) return;
+      StatsScratch scratch;
+      ranks[j.id].resize(n);
+      ranks_ok[j.id] = normalized_ranks(values[j.id].data(), n, scratch, ranks[j.id].data());
+    });
+    sampled = true;
+  }
+
+  // A distinct (project, slot bindings) evaluated once per trial chunk of a batch.
+  struct Variant {
+    int project;
+    std::vector<SlotBinding> bind;
+    std::vector<const double*> src;
+    std::vector<double> constant, scale;
+    const double* u_success;
+  };
+
+  Variant make_variant(int project, std::vector<SlotBinding> bind) const {
+    Variant v{project, std::move(bind), {}, {}, {}, nullptr};
+    for (const auto& b : v.bind) {
+      double c = 0;
+      v.src.push_back(source(b, c));
+      v.constant.push_back(c);
+      v.scale.push_back(b.scale);
+    }
+    const int sv = plan.projects()[project].success_var;
+    v.u_success = values[value_id[sv][0]].data();
+    return v;
+  }
+
+  // Slot values of a variant at trial t.
+  static void slot_values(const Variant& v, std::size_t t, double* in) {
+    for (std::size_t j = 0; j < v.src.size(); ++j) in[j] = v.scale[j] * (v.src[j] ? v.src[j][t] : v.constant[j]);
+  }
+
+  struct ScenarioWork {
+    std::vector<int> variants;                    // per funded project
+    std::vector<std::pair<int, double>> inputs;   // per input: value id (or -1) and the sign
+    std::vector<int> success_variant;             // per input: variant whose success draw it is, or -1
+  };
+
+  void run(const std::function<void(const BatchResults&)>& sink, std::uint64_t first, std::uint64_t last) {
+    arena.execute([&] {
+      if (!sampled) sample();
+      const std::uint64_t total = plan.scenario_count();
+      last = std::min(last, total);
+      const std::uint64_t bs = batch_scenarios();
+      std::vector<double> roi, npv, pay;
+      for (std::uint64_t s0 = first; s0 < last; s0 += bs) {
+        check_cancel();
+        run_batch(s0, std::min(bs, last - s0), roi, npv, pay, sink);
+        if (opt.progress) opt.progress(std::min(s0 + bs, last) - first, last - first);
+      }
+    });
+  }
+
+  std::uint64_t batch_scenarios() const {
+    if (opt.batch_scenarios) return opt.batch_scenarios;
+    const std::uint64_t by_memory = std::max<std::uint64_t>(1, kBatchBytes / (3 * 8 * std::max<std::size_t>(n, 1)));
+    return std::clamp<std::uint64_t>(by_memory, 1, 64);
+  }
+
+  void run_batch(std::uint64_t s0, std::uint64_t count, std::vector<double>& roi, std::vector<double>& npv,
+                 std::vector<double>& pay, const std::function<void(const BatchResults&)>& sink) {
+    const auto& vars = plan.variables();
+    const auto& inputs = plan.input_vars();
+    BatchResults out;
+    out.first = s0;
+    out.count = count;
+    std::vector<Variant> variants;
+    std::map<std::pair<int, std::vector<SlotBinding>>, int> variant_index;
+    std::vector<ScenarioWork> work(count);
+    for (std::uint64_t i = 0; i < count; ++i) {
+      const ScenarioSpec spec = plan.scenario(s0 + i);
+      out.names.push_back(spec.name);
+      out.funded.push_back(funded_string(plan, spec.funded));
+      ScenarioWork& w = work[i];
+      w.inputs.assign(inputs.size(), {-1, 0.0});
+      w.success_variant.assign(inputs.size(), -1);
+      for (int p : spec.funded) {
+        auto bind = bind_project(plan, p, spec.overrides);
+        for (const auto& b : bind) {
+          const int k = vars[b.var].input_index;
+          if (k >= 0 && w.inputs[k].first < 0 && value_id[b.var][b.def] >= 0)
+            w.inputs[k] = {value_id[b.var][b.def], b.scale > 0 ? 1.0 : (b.scale < 0 ? -1.0 : 0.0)};
+        }
+        auto key = std::make_pair(p, bind);
+        auto it = variant_index.find(key);
+        if (it == variant_index.end()) {
+          it = variant_index.emplace(key, static_cast<int>(variants.size())).first;
+          variants.push_back(make_variant(p, std::move(bind)));
+        }
+        w.variants.push_back(it->second);
+        const int sk = vars[plan.projects()[p].success_var].input_index;
+        if (sk >= 0) w.success_variant[sk] = it->second;
+      }
+    }
+    roi.resize(count * n);
+    npv.resize(count * n);
+    pay.resize(count * n);
+    const std::size_t stride = static_cast<std::size_t>(h) + 1;
+    const std::size_t per_trial = (stride + 2) * 8 * std::max<std::size_t>(1, variants.size());
+    const std::size_t chunk = std::clamp<std::size_t>(kVariantBytes / per_trial / kBlock * kBlock, kBlock, std::max(n, kBlock));
+    std::vector<double> pv_value(variants.size() * chunk), pv_cost(variants.size() * chunk),
+        cum(variants.size() * chunk * stride);
+    for (std::size_t c0 = 0; c0 < n; c0 += chunk) {
+      check_cancel();
+      const std::size_t clen = std::min(chunk, n - c0);
+      const std::size_t nb = (clen + kBlock - 1) / kBlock;
+      tbb::parallel_for(std::size_t{0}, variants.size() * nb, [&](std::size_t i) {
+        const std::size_t vi = i / nb, b0 = (i % nb) * kBlock, blen = std::min(kBlock, clen - b0);
+        const Variant& v = variants[vi];
+        const Project& p = plan.projects()[v.project];
+        std::vector<double> in(v.src.size());
+        for (std::size_t k = 0; k < blen; ++k) {
+          const std::size_t t = c0 + b0 + k, slot = vi * chunk + b0 + k;
+          slot_values(v, t, in.data());
+          const ProjectDraw d = make_draw(p, in.data(), v.u_success[t]);
+          const ProjectFlows f = project_flows(timeline, d, &cum[slot * stride]);
+          pv_value[slot] = f.pv_value;
+          pv_cost[slot] = f.pv_cost;
+        }
+      });
+      tbb::parallel_for(std::size_t{0}, count * nb, [&](std::size_t i) {
+        const std::size_t si = i / nb, b0 = (i % nb) * kBlock, blen = std::min(kBlock, clen - b0);
+        const auto& vs = work[si].variants;
+        std::vector<const double*> a(vs.size()), b(vs.size()), c(vs.size());
+        for (std::size_t k = 0; k < blen; ++k) {
+          const std::size_t local = b0 + k;
+          for (std::size_t j = 0; j < vs.size(); ++j) {
+            const std::size_t slot = vs[j] * chunk + local;
+            a[j] = &pv_value[slot];
+            b[j] = &pv_cost[slot];
+            c[j] = &cum[slot * stride];
+          }
+          const TrialOutcome o = combine(vs.size(), a.data(), b.data(), c.data(), h);
+          const std::size_t t = si * n + c0 + local;
+          roi[t] = o.roi;
+          npv[t] = o.npv;
+          pay[t] = o.payback;
+        }
+      });
+    }
+    check_cancel();
+    out.summary.resize(count);
+    out.spearman.assign(count * inputs.size(), std::numeric_limits<double>::quiet_NaN());
+    tbb::parallel_for(std::uint64_t{0}, count, [&](std::uint64_t si) {
+      StatsScratch scratch;
+      summarize(&roi[si * n], &npv[si * n], &pay[si * n], n, scratch, out.summary[si]);
+      const double* rr = scratch.roi_ranks.data();
+      const ScenarioWork& w = work[si];
+      for (std::size_t k = 0; k < inputs.size(); ++k) {
+        double& dst = out.spearman[si * inputs.size() + k];
+        if (w.success_variant[k] >= 0) {
+          dst = success_spearman(variants[w.success_variant[k]], rr);
+          continue;
+        }
+        const auto [id, sign] = w.inputs[k];
+        if (id < 0 || sign == 0 || !ranks_ok[id]) continue;
+        const double* x = ranks[id].data();
+        double s = 0;
+        for (std::size_t t = 0; t < n; ++t) s += x[t] * rr[t];
+        dst = sign * s;
+      }
+    });
+    const bool keep = true;
+    if (keep) {
+      out.roi = roi.data();
+      out.npv = npv.data();
+      out.payback = pay.data();
+    }
+    sink(out);
+  }
+
+  // Spearman correlation of a project's success (0/1) with ROI: for a binary variable the
+  // average ranks are an affine map of the indicator, so it is Pearson(indicator, ROI ranks).
+  double success_spearman(const Variant& v, const double* roi_ranks) const {
+    const Project& p = plan.projects()[v.project];
+    const int ps = p.cost_slot(kPSuccess);
+    std::size_t ones = 0;
+    std::vector<char> x(n);
+    for (std::size_t t = 0; t < n; ++t) {
+      const double pv = std::clamp(v.scale[ps] * (v.src[ps] ? v.src[ps][t] : v.constant[ps]), 0.0, 1.0);
+      x[t] = v.u_success[t] > 1.0 - pv;
+      ones += x[t];
+    }
+    if (ones == 0 || ones == n) return std::numeric_limits<double>::quiet_NaN();
+    const double mean = static_cast<double>(ones) / static_cast<double>(n);
+    double s = 0;
+    for (std::size_t t = 0; t < n; ++t) s += (x[t] - mean) * roi_ranks[t];
+    const double norm = std::sqrt(static_cast<double>(ones) * (1 - mean) * (1 - mean) + static_cast<double>(n - ones) * mean * mean);
+    return s / norm;
+  }
+
+  TrialDetail replay(std::uint64_t scenario, std::uint64_t trial) const {
+    if (scenario >= plan.scenario_count()) throw InputError("scenario index " + std::to_string(scenario) + " is out of range");
+    if (trial >= n) throw InputError("trial " + std::to_string(trial) + " is out of range (the run has " + std::to_string(n) + " trials)");
+    const auto& vars = plan.variables();
+    // Uniforms of this one trial, straight from the streams.
+    std::vector<double> u(vars.size());
+    for (std::size_t v = 0; v < vars.size(); ++v) u[v] = UniformStream(plan.settings().seed, vars[v].hash)(trial);
+    if (const GaussianCopula* cop = plan.copula()) {
+      std::vector<double> cu(plan.copula_vars().size());
+      for (std::size_t k = 0; k < cu.size(); ++k) cu[k] = u[plan.copula_vars()[k]];
+      cop->correlate_block(cu.data(), 1, 1);
+      for (std::size_t k = 0; k < cu.size(); ++k) u[plan.copula_vars()[k]] = cu[k];
+    }
+    const ScenarioSpec spec = plan.scenario(scenario);
+    TrialDetail out;
+    std::vector<double> pvv, pvc, cums;
+    const std::size_t stride = static_cast<std::size_t>(h) + 1;
+    cums.resize(spec.funded.size() * stride);
+    for (std::size_t i = 0; i < spec.funded.size(); ++i) {
+      const int pid = spec.funded[i];
+      const Project& p = plan.projects()[pid];
+      const auto bind = bind_project(plan, pid, spec.overrides);
+      std::vector<double> in(bind.size());
+      TrialDetail::ProjectValue pv;
+      pv.name = p.name;
+      for (std::size_t j = 0; j < bind.size(); ++j) {
+        const Distribution& d = vars[bind[j].var].defs[bind[j].def].dist;
+        in[j] = bind[j].scale * (d.is_constant() ? d.quantile(0.5) : d.quantile(u[bind[j].var]));
+        pv.params.push_back({p.slot_name[j], in[j]});
+      }
+      const ProjectDraw d = make_draw(p, in.data(), u[p.success_var]);
+      const ProjectFlows f = project_flows(timeline, d, &cums[i * stride]);
+      pv.success = d.success;
+      pv.annual_value = d.annual_value;
+      pv.pv_value = f.pv_value;
+      pv.pv_cost = f.pv_cost;
+      pvv.push_back(f.pv_value);
+      pvc.push_back(f.pv_cost);
+      out.projects.push_back(std::move(pv));
+    }
+    std::vector<const double*> a, b, c;
+    for (std::size_t i = 0; i < spec.funded.size(); ++i) {
+      a.push_back(&pvv[i]);
+      b.push_back(&pvc[i]);
+      c.push_back(&cums[i * stride]);
+    }
+    const TrialOutcome o = combine(a.size(), a.data(), b.data(), c.data(), h);
+    out.roi = o.roi;
+    out.npv = o.npv;
+    out.payback_month = o.payback;
+    return out;
+  }
+};
+
+Engine::Engine(const Plan& plan, RunOptions options) : impl_(std::make_unique<Impl>(plan, std::move(options))) {}
+Engine::~Engine() = default;
+
+void Engine::run(const std::function<void(const BatchResults&)>& sink, std::uint64_t first, std::uint64_t last) {
+  impl_->run(sink, first, last);
+}
+
+TrialDetail Engine::replay(std::uint64_t scenario, std::uint64_t trial) const { return impl_->replay(scenario, trial); }
+
+std::uint64_t Engine::batch_scenarios() const { return impl_->batch_scenarios(); }
+
+}  // namespace roisim

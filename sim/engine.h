@@ -1,0 +1,66 @@
+#pragma once
+// The simulation engine: samples every input once, evaluates each distinct project variant
+// once per batch, sums them into scenario trials, and computes each scenario's statistics.
+// Results are bitwise identical whatever the thread count and whichever other scenarios run.
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sim/results_file.h"
+#include "sim/scenario.h"
+
+namespace roisim {
+
+struct RunOptions {
+  int threads = 0;                      // 0: all cores
+  std::uint64_t batch_scenarios = 0;    // 0: automatic (bounded by memory)
+  const std::atomic<bool>* cancel = nullptr;  // when set to true the run stops with Cancelled
+  std::function<void(std::uint64_t done, std::uint64_t total)> progress;  // after each batch
+};
+
+// Thrown by Engine::run when RunOptions::cancel became true.
+class Cancelled : public Error {
+ public:
+  Cancelled() : Error("run cancelled") {}
+};
+
+// Everything about one trial of one scenario, for replay and tests.
+struct TrialDetail {
+  struct InputValue { std::string name; double value; };
+  struct ProjectValue {
+    std::string name;
+    bool success;
+    double annual_value, pv_value, pv_cost;
+    std::vector<InputValue> params;  // every parameter slot, after correlation, scale and set
+  };
+  std::vector<ProjectValue> projects;
+  double roi = 0, npv = 0, payback_month = 0;
+};
+
+class Engine {
+ public:
+  Engine(const Plan& plan, RunOptions options = {});
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Simulates scenarios [first, last) (default: all) in batches, calling sink for each batch in
+  // order. The BatchResults' per-trial pointers are valid only during the call.
+  void run(const std::function<void(const BatchResults&)>& sink, std::uint64_t first = 0,
+           std::uint64_t last = UINT64_MAX);
+
+  // Recomputes one trial of one scenario from scratch, with every intermediate value.
+  TrialDetail replay(std::uint64_t scenario, std::uint64_t trial) const;
+
+  // Scenarios per batch the engine uses for this plan.
+  std::uint64_t batch_scenarios() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace roisim

@@ -1,0 +1,37 @@
+#include "sim/errors.h"
+
+namespace roisim {
+
+std::string Diagnostic::format() const {
+  std::string out;
+  if (!where.file.empty()) {
+    out += where.file;
+    if (where.line > 0) {
+      out += ':' + std::to_string(where.line);
+      if (where.column > 0) out += ':' + std::to_string(where.column);
+    }
+    out += ": ";
+  }
+  out += "error: " + message;
+  if (!hint.empty()) out += " (" + hint + ")";
+  return out;
+}
+
+namespace {
+std::string join(const std::vector<Diagnostic>& ds) {
+  std::string out;
+  for (const auto& d : ds) {
+    if (!out.empty()) out += '\n';
+    out += d.format();
+  }
+  return out;
+}
+}  // namespace
+
+InputError::InputError(std::vector<Diagnostic> diagnostics)
+    : Error(join(diagnostics)), diagnostics_(std::move(diagnostics)) {}
+
+InputError::InputError(const std::string& message)
+    : Error("error: " + message), diagnostics_{Diagnostic{{}, message, {}}} {}
+
+}  // namespace roisim

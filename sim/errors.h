@@ -1,0 +1,59 @@
+#pragma once
+// Error types of the roisim library. The library throws; only tools/ turns errors into exit codes.
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace roisim {
+
+// Where in a scenario file something is (1-based line and column; 0 when unknown).
+struct SourceLocation {
+  std::string file;
+  int line = 0;
+  int column = 0;
+};
+
+// One problem found in the input, in the compiler's form "FILE:LINE:COL: error: message".
+struct Diagnostic {
+  SourceLocation where;
+  std::string message;
+  std::string hint;  // e.g. "did you mean 'online_ratio'?"; empty when none helps
+  std::string format() const;
+};
+
+// Base of every error the library throws.
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Bad user input (scenario file, parameters, command-line values): exit code 1.
+class InputError : public Error {
+ public:
+  explicit InputError(std::vector<Diagnostic> diagnostics);
+  explicit InputError(const std::string& message);  // an input error with no location
+  const std::vector<Diagnostic>& diagnostics() const { return diagnostics_; }
+
+ private:
+  std::vector<Diagnostic> diagnostics_;
+};
+
+// Invalid distribution or model parameters given programmatically (no file location).
+class ParameterError : public Error {
+ public:
+  using Error::Error;
+};
+
+// A correlation matrix that cannot be used (not positive semi-definite, bad entries).
+class CorrelationError : public Error {
+ public:
+  using Error::Error;
+};
+
+// Failure reading or writing a results file.
+class IoError : public Error {
+ public:
+  using Error::Error;
+};
+
+}  // namespace roisim

@@ -1,0 +1,789 @@
+// The results file of SPEC §6, written with the HDF5 C library and its dimension-scale API (H5DS).
+//
+// Layout (one flat root group, every axis of every dataset attached to a dimension scale, so the file
+// is netCDF-4 compatible and xarray's h5netcdf engine reads it directly):
+//   scales     scenario [S] (vlen UTF-8), trial [N] (int64 0..N-1), input [K] (vlen UTF-8),
+//              quantile [7] (float64), and corr_input / corr_input_to [C] when correlations exist
+//   per trial  roi, npv, payback_month float64 [scenario, trial] (unless summary_only), chunked,
+//              shuffle + deflate + fletcher32
+//   per scen.  funded (vlen UTF-8), roi_mean ... prob_payback float64 [scenario],
+//              roi_quantile / npv_quantile [scenario, quantile], spearman [scenario, input]
+//   matrices   correlation_spearman(_repaired) [corr_input, corr_input_to]
+//
+// The file is created exclusively under "<target>.tmp-<pid>-<6 hex>" in the target's folder and renamed
+// onto the target by commit() after it is closed and fsync'ed; an uncommitted writer removes it.
+#include "sim/results_file.h"
+
+#include <fcntl.h>
+#include <hdf5.h>
+#include <unistd.h>
+// H5DSpublic.h needs hdf5.h first.
+#include <H5DSpublic.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <random>
+#include <utility>
+
+#include "sim/errors.h"
+
+namespace roisim {
+namespace {
+
+// ------------------------------------------------------------------------------------------------
+// Errors
+
+// The innermost message of HDF5's error stack (the most specific cause), then clears the stack.
+herr_t collect_error(unsigned n, const H5E_error2_t* err, void* data) {
+  auto* out = static_cast<std::string*>(data);
+  if (n == 0 && err && err->desc && out->empty()) *out = err->desc;
+  return 0;
+}
+
+std::string hdf5_detail() {
+  std::string detail;
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, collect_error, &detail);
+  H5Eclear2(H5E_DEFAULT);
+  return detail.empty() ? std::string() : " (" + detail + ")";
+}
+
+[[noreturn]] void fail(const std::string& file, const std::string& op, const std::string& detail = "") {
+  throw IoError("results file '" + file + "': " + op + " failed" + detail);
+}
+
+[[noreturn]] void fail_hdf5(const std::string& file, const std::string& op) { fail(file, op, hdf5_detail()); }
+
+[[noreturn]] void fail_errno(const std::string& file, const std::string& op, int err) {
+  fail(file, op, std::string(" (") + std::strerror(err) + ")");
+}
+
+void check(herr_t status, const std::string& file, const std::string& op) {
+  if (status < 0) fail_hdf5(file, op);
+}
+
+void silence_hdf5() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+
+// ------------------------------------------------------------------------------------------------
+// RAII handle: one class for every kind of hid_t, holding the matching close function.
+
+class Hid {
+ public:
+  using Closer = herr_t (*)(hid_t);
+  Hid() = default;
+  Hid(hid_t id, Closer closer) : id_(id), closer_(closer) {}
+  Hid(const Hid&) = delete;
+  Hid& operator=(const Hid&) = delete;
+  Hid(Hid&& other) noexcept : id_(std::exchange(other.id_, H5I_INVALID_HID)), closer_(other.closer_) {}
+  Hid& operator=(Hid&& other) noexcept {
+    if (this != &other) {
+      reset();
+      id_ = std::exchange(other.id_, H5I_INVALID_HID);
+      closer_ = other.closer_;
+    }
+    return *this;
+  }
+  ~Hid() { reset(); }
+
+  hid_t get() const { return id_; }
+  bool valid() const { return id_ >= 0; }
+  // Closes now and reports the status (the handle is released either way).
+  herr_t close() {
+    herr_t status = 0;
+    if (id_ >= 0 && closer_) status = closer_(id_);
+    id_ = H5I_INVALID_HID;
+    return status;
+  }
+  void reset() noexcept { (void)close(); }
+
+ private:
+  hid_t id_ = H5I_INVALID_HID;
+  Closer closer_ = nullptr;
+};
+
+Hid make(hid_t id, Hid::Closer closer, const std::string& file, const std::string& op) {
+  if (id < 0) fail_hdf5(file, op);
+  return Hid(id, closer);
+}
+
+Hid make_plist(hid_t cls, const std::string& file) {
+  return make(H5Pcreate(cls), H5Pclose, file, "creating a property list");
+}
+
+Hid make_space(const std::vector<hsize_t>& dims, const std::string& file) {
+  if (dims.empty()) return make(H5Screate(H5S_SCALAR), H5Sclose, file, "creating a dataspace");
+  return make(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose, file,
+              "creating a dataspace");
+}
+
+// Variable-length UTF-8 string type (what netCDF-4 calls NC_STRING).
+Hid make_vlen_utf8(const std::string& file) {
+  Hid type = make(H5Tcopy(H5T_C_S1), H5Tclose, file, "creating the string type");
+  check(H5Tset_size(type.get(), H5T_VARIABLE), file, "creating the string type");
+  check(H5Tset_cset(type.get(), H5T_CSET_UTF8), file, "creating the string type");
+  return type;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Attributes
+
+void write_attr(hid_t obj, const std::string& name, hid_t type, const void* value, const std::string& file) {
+  const std::string op = "writing attribute '" + name + "'";
+  Hid space = make_space({}, file);
+  Hid attr =
+      make(H5Acreate2(obj, name.c_str(), type, space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose, file, op);
+  check(H5Awrite(attr.get(), type, value), file, op);
+  check(attr.close(), file, op);
+}
+
+void write_attr(hid_t obj, const std::string& name, const AttrValue& value, const std::string& file) {
+  if (const auto* s = std::get_if<std::string>(&value)) {
+    Hid type = make_vlen_utf8(file);
+    const char* ptr = s->c_str();
+    write_attr(obj, name, type.get(), &ptr, file);
+  } else if (const auto* i = std::get_if<std::int64_t>(&value)) {
+    write_attr(obj, name, H5T_NATIVE_INT64, i, file);
+  } else {
+    write_attr(obj, name, H5T_NATIVE_DOUBLE, &std::get<double>(value), file);
+  }
+}
+
+// Reads a scalar (or one-element) string, integer or float attribute; nullopt for anything else.
+std::optional<AttrValue> read_attr(hid_t attr, const std::string& name, const std::string& file) {
+  const std::string op = "reading attribute '" + name + "'";
+  Hid space = make(H5Aget_space(attr), H5Sclose, file, op);
+  if (H5Sget_simple_extent_npoints(space.get()) != 1) return std::nullopt;
+  Hid ftype = make(H5Aget_type(attr), H5Tclose, file, op);
+  switch (H5Tget_class(ftype.get())) {
+    case H5T_STRING: {
+      const htri_t is_vlen = H5Tis_variable_str(ftype.get());
+      if (is_vlen < 0) fail_hdf5(file, op);
+      if (is_vlen) {
+        Hid mtype = make(H5Tget_native_type(ftype.get(), H5T_DIR_DEFAULT), H5Tclose, file, op);
+        char* ptr = nullptr;
+        check(H5Aread(attr, mtype.get(), &ptr), file, op);
+        std::string value = ptr ? ptr : "";
+        H5Dvlen_reclaim(mtype.get(), space.get(), H5P_DEFAULT, &ptr);
+        return AttrValue(std::move(value));
+      }
+      const size_t size = H5Tget_size(ftype.get());
+      Hid mtype = make(H5Tget_native_type(ftype.get(), H5T_DIR_DEFAULT), H5Tclose, file, op);
+      std::string value(size, '\0');
+      if (size) check(H5Aread(attr, mtype.get(), value.data()), file, op);
+      value.resize(std::strlen(value.c_str()));  // strip NUL padding
+      return AttrValue(std::move(value));
+    }
+    case H5T_INTEGER: {
+      std::int64_t value = 0;
+      check(H5Aread(attr, H5T_NATIVE_INT64, &value), file, op);
+      return AttrValue(value);
+    }
+    case H5T_FLOAT: {
+      double value = 0;
+      check(H5Aread(attr, H5T_NATIVE_DOUBLE, &value), file, op);
+      return AttrValue(value);
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
+herr_t collect_attr_name(hid_t, const char* name, const H5A_info_t*, void* data) {
+  static_cast<std::vector<std::string>*>(data)->emplace_back(name);
+  return 0;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Datasets
+
+struct DatasetOptions {
+  std::vector<hsize_t> chunk;  // empty: contiguous
+  bool shuffle = false;
+  int deflate = -1;  // -1: none; 0-9: deflate level
+  bool fletcher32 = false;
+  std::string long_name, units;
+};
+
+constexpr std::size_t kMiB = std::size_t{1} << 20;
+
+Hid create_dataset(hid_t file_id, const std::string& file, const std::string& name, hid_t type,
+                   const std::vector<hsize_t>& dims, const DatasetOptions& opt) {
+  const std::string op = "creating dataset '" + name + "'";
+  Hid space = make_space(dims, file);
+  Hid dcpl = make_plist(H5P_DATASET_CREATE, file);
+  Hid dapl = make_plist(H5P_DATASET_ACCESS, file);
+  // As netCDF-4 does: attribute creation order tracked and indexed, no object timestamps.
+  check(H5Pset_attr_creation_order(dcpl.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), file, op);
+  check(H5Pset_obj_track_times(dcpl.get(), 0), file, op);
+  // HDF5 cannot chunk a dataset with a zero-length fixed dimension: such datasets stay contiguous.
+  const bool empty = std::any_of(dims.begin(), dims.end(), [](hsize_t d) { return d == 0; });
+  if (!opt.chunk.empty() && !empty) {
+    check(H5Pset_chunk(dcpl.get(), static_cast<int>(opt.chunk.size()), opt.chunk.data()), file, op);
+    if (opt.shuffle) check(H5Pset_shuffle(dcpl.get()), file, op);
+    if (opt.deflate >= 0) check(H5Pset_deflate(dcpl.get(), static_cast<unsigned>(opt.deflate)), file, op);
+    if (opt.fletcher32) check(H5Pset_fletcher32(dcpl.get()), file, op);
+    // A chunk cache that holds a few chunks, so that a chunk only partly covered by one batch stays
+    // in memory until the next batch completes it (no re-read / re-compress per batch).
+    std::size_t chunk_bytes = H5Tget_size(type);
+    for (hsize_t c : opt.chunk) chunk_bytes *= static_cast<std::size_t>(c);
+    const std::size_t cache = std::max<std::size_t>(4 * chunk_bytes, kMiB);
+    check(H5Pset_chunk_cache(dapl.get(), 10007, cache, 0.75), file, op);
+  }
+  Hid dset = make(H5Dcreate2(file_id, name.c_str(), type, space.get(), H5P_DEFAULT, dcpl.get(), dapl.get()),
+                  H5Dclose, file, op);
+  if (!opt.long_name.empty()) write_attr(dset.get(), "long_name", AttrValue(opt.long_name), file);
+  if (!opt.units.empty()) write_attr(dset.get(), "units", AttrValue(opt.units), file);
+  return dset;
+}
+
+// Turns a freshly created 1-D dataset into the dimension scale named after it.
+void make_scale(hid_t dset, const std::string& name, const std::string& file) {
+  check(H5DSset_scale(dset, name.c_str()), file, "making '" + name + "' a dimension scale");
+}
+
+void attach(hid_t dset, const std::vector<hid_t>& scales, const std::string& name, const std::string& file) {
+  for (unsigned axis = 0; axis < scales.size(); ++axis)
+    check(H5DSattach_scale(dset, scales[axis], axis), file,
+          "attaching dimension scale " + std::to_string(axis) + " of '" + name + "'");
+}
+
+// Writes rows [first, first + count) of a 1-D ([rows]) or 2-D ([rows, cols]) dataset.
+void write_rows(hid_t dset, hid_t memtype, std::uint64_t first, std::uint64_t count, int rank, hsize_t cols,
+                const void* buf, const std::string& name, const std::string& file) {
+  if (count == 0 || (rank == 2 && cols == 0)) return;
+  const std::string op = "writing rows of '" + name + "'";
+  Hid fspace = make(H5Dget_space(dset), H5Sclose, file, op);
+  const hsize_t start[2] = {first, 0};
+  const hsize_t size[2] = {count, cols};
+  check(H5Sselect_hyperslab(fspace.get(), H5S_SELECT_SET, start, nullptr, size, nullptr), file, op);
+  Hid mspace = make(H5Screate_simple(rank, size, nullptr), H5Sclose, file, op);
+  check(H5Dwrite(dset, memtype, mspace.get(), fspace.get(), H5P_DEFAULT, buf), file, op);
+}
+
+void write_all(hid_t dset, hid_t memtype, const void* buf, const std::string& name, const std::string& file) {
+  check(H5Dwrite(dset, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf), file, "writing '" + name + "'");
+}
+
+std::vector<const char*> c_strings(const std::vector<std::string>& strings) {
+  std::vector<const char*> out;
+  out.reserve(strings.size());
+  for (const auto& s : strings) out.push_back(s.c_str());
+  return out;
+}
+
+// The per-scenario scalar statistics, in file order.
+struct ScalarField {
+  const char* name;
+  double ScenarioSummary::*member;
+  const char* long_name;
+  const char* units;
+};
+constexpr ScalarField kScalarFields[] = {
+    {"roi_mean", &ScenarioSummary::roi_mean, "mean ROI", "1"},
+    {"roi_sd", &ScenarioSummary::roi_sd, "standard deviation of ROI", "1"},
+    {"roi_se", &ScenarioSummary::roi_se, "standard error of the mean ROI", "1"},
+    {"prob_loss", &ScenarioSummary::prob_loss, "P[ROI < 0]", "1"},
+    {"cvar10", &ScenarioSummary::cvar10, "mean ROI of the lowest 10% of trials", "1"},
+    {"npv_mean", &ScenarioSummary::npv_mean, "mean NPV", ""},
+    {"payback_p50", &ScenarioSummary::payback_p50, "median payback month (inf: no payback)", "month"},
+    {"prob_payback", &ScenarioSummary::prob_payback, "P[payback within horizon]", "1"},
+};
+constexpr int kNumScalarFields = static_cast<int>(std::size(kScalarFields));
+
+std::string random_hex6() {
+  std::random_device rd;
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%06x", static_cast<unsigned>(rd()) & 0xffffffu);
+  return buf;
+}
+
+void fsync_path(const std::string& path, bool directory, const std::string& file) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | (directory ? O_DIRECTORY : 0));
+  if (fd < 0) fail_errno(file, "opening '" + path + "' to fsync it", errno);
+  int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  // Some file systems cannot fsync a directory (EINVAL); the rename itself has happened.
+  if (rc != 0 && !(directory && (err == EINVAL || err == ENOTSUP)))
+    fail_errno(file, "fsync of '" + path + "'", err);
+}
+
+}  // namespace
+
+// ==================================================================================================
+// Writer
+
+struct ResultsWriter::Impl {
+  std::string target, temp;
+  ResultsLayout layout;
+  std::uint64_t S = 0, N = 0, K = 0;
+  std::uint64_t rows_written = 0;
+  bool created = false, committed = false, failed = false;
+
+  Hid file;
+  Hid vlen_str;
+  Hid scenario_ds, roi_ds, npv_ds, payback_ds, funded_ds, roi_q_ds, npv_q_ds, spearman_ds;
+  std::array<Hid, kNumScalarFields> scalar_ds;
+  std::vector<double> scratch;  // gather buffer for one batch
+
+  Impl(std::string target_path, ResultsLayout l) : target(std::move(target_path)), layout(std::move(l)) {
+    silence_hdf5();
+    S = layout.scenarios;
+    N = layout.trials;
+    K = layout.inputs.size();
+    if (target.empty()) throw IoError("results file: empty output path");
+    if (layout.compression < 0 || layout.compression > 9)
+      throw IoError("results file '" + target + "': compression level " + std::to_string(layout.compression) +
+                    " is not in 0-9");
+    namespace fs = std::filesystem;
+    fs::path folder = fs::path(target).parent_path();
+    if (folder.empty()) folder = ".";
+    std::error_code ec;
+    if (!fs::is_directory(folder, ec))
+      throw IoError("results file '" + target + "': folder '" + folder.string() + "' does not exist");
+    temp = target + ".tmp-" + std::to_string(::getpid()) + "-" + random_hex6();
+
+    // netCDF-4 style: link (and attribute) creation order tracked and indexed on the root group.
+    Hid fcpl = make_plist(H5P_FILE_CREATE, temp);
+    check(H5Pset_link_creation_order(fcpl.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), temp,
+          "setting link creation order");
+    check(H5Pset_attr_creation_order(fcpl.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), temp,
+          "setting attribute creation order");
+    file = make(H5Fcreate(temp.c_str(), H5F_ACC_EXCL, fcpl.get(), H5P_DEFAULT), H5Fclose, temp, "creating");
+    created = true;
+    try {
+      vlen_str = make_vlen_utf8(temp);
+      create_layout();
+    } catch (...) {  // ~Impl does not run for a constructor that throws
+      close_all();
+      ::unlink(temp.c_str());
+      throw;
+    }
+  }
+
+  ~Impl() {
+    close_all();
+    if (created && !committed) ::unlink(temp.c_str());
+  }
+
+  void close_all() noexcept {
+    scenario_ds.reset();
+    roi_ds.reset();
+    npv_ds.reset();
+    payback_ds.reset();
+    funded_ds.reset();
+    roi_q_ds.reset();
+    npv_q_ds.reset();
+    spearman_ds.reset();
+    for (auto& d : scalar_ds) d.reset();
+    vlen_str.reset();
+    file.reset();
+  }
+
+  void create_layout() {
+    const hid_t f = file.get();
+    const std::string& fn = temp;
+    const hsize_t scen_chunk = std::max<hsize_t>(1, std::min<hsize_t>(S, 4096));
+
+    // --- dimension scales
+    DatasetOptions o;
+    o.chunk = {scen_chunk};
+    o.long_name = "scenario name";
+    scenario_ds = create_dataset(f, fn, "scenario", vlen_str.get(), {S}, o);
+    make_scale(scenario_ds.get(), "scenario", fn);
+
+    o = {};
+    o.long_name = "trial index";
+    Hid trial_ds = create_dataset(f, fn, "trial", H5T_STD_I64LE, {N}, o);
+    make_scale(trial_ds.get(), "trial", fn);
+    {
+      constexpr std::uint64_t kBlock = 1 << 20;
+      std::vector<std::int64_t> idx;
+      for (std::uint64_t start = 0; start < N; start += kBlock) {
+        const std::uint64_t n = std::min(kBlock, N - start);
+        idx.resize(n);
+        for (std::uint64_t i = 0; i < n; ++i) idx[i] = static_cast<std::int64_t>(start + i);
+        write_rows(trial_ds.get(), H5T_NATIVE_INT64, start, n, 1, 0, idx.data(), "trial", fn);
+      }
+    }
+
+    o = {};
+    o.long_name = "uncertain input name";
+    Hid input_ds = create_dataset(f, fn, "input", vlen_str.get(), {K}, o);
+    make_scale(input_ds.get(), "input", fn);
+    if (K) {
+      auto ptrs = c_strings(layout.inputs);
+      write_all(input_ds.get(), vlen_str.get(), ptrs.data(), "input", fn);
+    }
+
+    o = {};
+    o.long_name = "quantile level";
+    o.units = "1";
+    Hid quantile_ds = create_dataset(f, fn, "quantile", H5T_IEEE_F64LE, {hsize_t(kNumQuantiles)}, o);
+    make_scale(quantile_ds.get(), "quantile", fn);
+    write_all(quantile_ds.get(), H5T_NATIVE_DOUBLE, kQuantiles, "quantile", fn);
+
+    const bool has_corr = layout.correlation_original.has_value() || layout.correlation_repaired.has_value();
+    const hsize_t C = layout.correlated_inputs.size();
+    Hid corr_in_ds, corr_to_ds;
+    if (has_corr) {
+      for (const auto* m : {&layout.correlation_original, &layout.correlation_repaired})
+        if (m->has_value() && (hsize_t((*m)->rows()) != C || hsize_t((*m)->cols()) != C))
+          throw IoError("results file '" + fn + "': correlation matrix is " + std::to_string((*m)->rows()) +
+                        "x" + std::to_string((*m)->cols()) + " for " + std::to_string(C) +
+                        " correlated inputs");
+      auto ptrs = c_strings(layout.correlated_inputs);
+      o = {};
+      o.long_name = "correlated input name (row)";
+      corr_in_ds = create_dataset(f, fn, "corr_input", vlen_str.get(), {C}, o);
+      make_scale(corr_in_ds.get(), "corr_input", fn);
+      if (C) write_all(corr_in_ds.get(), vlen_str.get(), ptrs.data(), "corr_input", fn);
+      o.long_name = "correlated input name (column)";
+      corr_to_ds = create_dataset(f, fn, "corr_input_to", vlen_str.get(), {C}, o);
+      make_scale(corr_to_ds.get(), "corr_input_to", fn);
+      if (C) write_all(corr_to_ds.get(), vlen_str.get(), ptrs.data(), "corr_input_to", fn);
+    }
+
+    // --- per trial
+    if (!layout.summary_only) {
+      const hsize_t cols = std::max<hsize_t>(1, std::min<hsize_t>(N, 65536));
+      const hsize_t rows = std::max<hsize_t>(1, std::min<hsize_t>(S, 65536 / cols));
+      o = {};
+      o.chunk = {rows, cols};
+      o.shuffle = true;
+      // Level 0 keeps the deflate filter at level 0 (stored blocks): the file still declares a
+      // compression filter (checkers and h5py's .compression see "gzip"), at almost no CPU cost.
+      o.deflate = layout.compression;
+      o.fletcher32 = true;
+      const std::pair<Hid*, std::array<const char*, 3>> trials[] = {
+          {&roi_ds, {"roi", "ROI per trial", "1"}},
+          {&npv_ds, {"npv", "NPV per trial", ""}},
+          {&payback_ds, {"payback_month", "payback month per trial (inf: no payback)", "month"}},
+      };
+      for (const auto& [ds, meta] : trials) {
+        o.long_name = meta[1];
+        o.units = meta[2];
+        *ds = create_dataset(f, fn, meta[0], H5T_IEEE_F64LE, {S, N}, o);
+        attach(ds->get(), {scenario_ds.get(), trial_ds.get()}, meta[0], fn);
+      }
+    }
+
+    // --- per scenario
+    o = {};
+    o.chunk = {scen_chunk};
+    o.long_name = "funded projects (joined by '+')";
+    funded_ds = create_dataset(f, fn, "funded", vlen_str.get(), {S}, o);
+    attach(funded_ds.get(), {scenario_ds.get()}, "funded", fn);
+
+    o = {};
+    o.chunk = {scen_chunk};
+    o.shuffle = true;
+    o.deflate = std::max(1, layout.compression);
+    for (int i = 0; i < kNumScalarFields; ++i) {
+      o.long_name = kScalarFields[i].long_name;
+      o.units = kScalarFields[i].units;
+      scalar_ds[i] = create_dataset(f, fn, kScalarFields[i].name, H5T_IEEE_F64LE, {S}, o);
+      attach(scalar_ds[i].get(), {scenario_ds.get()}, kScalarFields[i].name, fn);
+    }
+    o.chunk = {scen_chunk, hsize_t(kNumQuantiles)};
+    o.long_name = "ROI quantiles (type 7)";
+    o.units = "1";
+    roi_q_ds = create_dataset(f, fn, "roi_quantile", H5T_IEEE_F64LE, {S, hsize_t(kNumQuantiles)}, o);
+    attach(roi_q_ds.get(), {scenario_ds.get(), quantile_ds.get()}, "roi_quantile", fn);
+    o.long_name = "NPV quantiles (type 7)";
+    o.units = "";
+    npv_q_ds = create_dataset(f, fn, "npv_quantile", H5T_IEEE_F64LE, {S, hsize_t(kNumQuantiles)}, o);
+    attach(npv_q_ds.get(), {scenario_ds.get(), quantile_ds.get()}, "npv_quantile", fn);
+
+    const hsize_t sp_rows =
+        std::max<hsize_t>(1, std::min<hsize_t>(scen_chunk, 131072 / std::max<hsize_t>(1, K)));
+    o.chunk = {sp_rows, std::max<hsize_t>(1, K)};
+    o.long_name = "Spearman rank correlation of the input with ROI (NaN where absent)";
+    o.units = "1";
+    spearman_ds = create_dataset(f, fn, "spearman", H5T_IEEE_F64LE, {S, K}, o);
+    attach(spearman_ds.get(), {scenario_ds.get(), input_ds.get()}, "spearman", fn);
+
+    // --- correlation matrices
+    if (has_corr) {
+      const std::pair<const std::optional<Eigen::MatrixXd>*, std::array<const char*, 2>> mats[] = {
+          {&layout.correlation_original,
+           {"correlation_spearman", "Spearman correlation of the inputs (as given)"}},
+          {&layout.correlation_repaired,
+           {"correlation_spearman_repaired", "Spearman correlation of the inputs (repaired, used)"}},
+      };
+      for (const auto& [m, meta] : mats) {
+        if (!m->has_value()) continue;
+        o = {};
+        o.long_name = meta[1];
+        o.units = "1";
+        Hid ds = create_dataset(f, fn, meta[0], H5T_IEEE_F64LE, {C, C}, o);
+        attach(ds.get(), {corr_in_ds.get(), corr_to_ds.get()}, meta[0], fn);
+        if (C) {
+          const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> row_major = **m;
+          write_all(ds.get(), H5T_NATIVE_DOUBLE, row_major.data(), meta[0], fn);
+        }
+        check(ds.close(), fn, std::string("closing '") + meta[0] + "'");
+      }
+    }
+
+    // --- root attributes (std::map: key order)
+    for (const auto& [name, value] : layout.attributes) write_attr(f, name, value, fn);
+
+    check(trial_ds.close(), fn, "closing 'trial'");
+    check(input_ds.close(), fn, "closing 'input'");
+    check(quantile_ds.close(), fn, "closing 'quantile'");
+    check(corr_in_ds.close(), fn, "closing 'corr_input'");
+    check(corr_to_ds.close(), fn, "closing 'corr_input_to'");
+  }
+
+  void write_batch(const BatchResults& b) {
+    const std::string& fn = temp;
+    auto bad = [&](const std::string& what) {
+      throw IoError("results file '" + fn + "': batch at scenario " + std::to_string(b.first) + ": " + what);
+    };
+    if (committed) bad("the file is already committed");
+    if (failed) bad("an earlier write failed");
+    if (b.first != rows_written)
+      bad("batches must be contiguous; expected first scenario " + std::to_string(rows_written));
+    if (b.count == 0 || b.count > S - b.first)
+      bad(std::to_string(b.count) + " scenarios do not fit in [" + std::to_string(b.first) + ", " +
+          std::to_string(S) + ")");
+    auto need = [&](std::size_t got, std::uint64_t want, const char* what) {
+      if (got != want)
+        bad(std::string(what) + " has " + std::to_string(got) + " entries, expected " + std::to_string(want));
+    };
+    need(b.names.size(), b.count, "names");
+    need(b.funded.size(), b.count, "funded");
+    need(b.summary.size(), b.count, "summary");
+    need(b.spearman.size(), b.count * K, "spearman");
+    if (!layout.summary_only && N > 0 && (!b.roi || !b.npv || !b.payback))
+      bad("per-trial roi/npv/payback data missing");
+
+    failed = true;  // until this batch is fully written
+    const std::uint64_t first = b.first, count = b.count;
+    {
+      auto names = c_strings(b.names);
+      write_rows(scenario_ds.get(), vlen_str.get(), first, count, 1, 0, names.data(), "scenario", fn);
+      auto funded = c_strings(b.funded);
+      write_rows(funded_ds.get(), vlen_str.get(), first, count, 1, 0, funded.data(), "funded", fn);
+    }
+    if (!layout.summary_only) {
+      write_rows(roi_ds.get(), H5T_NATIVE_DOUBLE, first, count, 2, N, b.roi, "roi", fn);
+      write_rows(npv_ds.get(), H5T_NATIVE_DOUBLE, first, count, 2, N, b.npv, "npv", fn);
+      write_rows(payback_ds.get(), H5T_NATIVE_DOUBLE, first, count, 2, N, b.payback, "payback_month", fn);
+    }
+    scratch.resize(count * kNumQuantiles);
+    for (int i = 0; i < kNumScalarFields; ++i) {
+      for (std::uint64_t r = 0; r < count; ++r) scratch[r] = b.summary[r].*(kScalarFields[i].member);
+      write_rows(scalar_ds[i].get(), H5T_NATIVE_DOUBLE, first, count, 1, 0, scratch.data(),
+                 kScalarFields[i].name, fn);
+    }
+    for (std::uint64_t r = 0; r < count; ++r)
+      std::copy_n(b.summary[r].roi_quantile, kNumQuantiles, scratch.begin() + r * kNumQuantiles);
+    write_rows(roi_q_ds.get(), H5T_NATIVE_DOUBLE, first, count, 2, kNumQuantiles, scratch.data(),
+               "roi_quantile", fn);
+    for (std::uint64_t r = 0; r < count; ++r)
+      std::copy_n(b.summary[r].npv_quantile, kNumQuantiles, scratch.begin() + r * kNumQuantiles);
+    write_rows(npv_q_ds.get(), H5T_NATIVE_DOUBLE, first, count, 2, kNumQuantiles, scratch.data(),
+               "npv_quantile", fn);
+    write_rows(spearman_ds.get(), H5T_NATIVE_DOUBLE, first, count, 2, K, b.spearman.data(), "spearman", fn);
+    rows_written += count;
+    failed = false;
+  }
+
+  void commit() {
+    const std::string& fn = temp;
+    if (committed) throw IoError("results file '" + target + "': already committed");
+    if (failed) throw IoError("results file '" + fn + "': cannot commit after a failed write");
+    if (rows_written != S)
+      throw IoError("results file '" + fn + "': only " + std::to_string(rows_written) + " of " +
+                    std::to_string(S) + " scenarios were written");
+    failed = true;  // until the rename succeeds
+    Hid* datasets[] = {&scenario_ds, &roi_ds,   &npv_ds,   &payback_ds,
+                       &funded_ds,   &roi_q_ds, &npv_q_ds, &spearman_ds};
+    for (Hid* d : datasets) check(d->close(), fn, "closing a dataset (flushing its chunks)");
+    for (auto& d : scalar_ds) check(d.close(), fn, "closing a dataset (flushing its chunks)");
+    check(vlen_str.close(), fn, "closing the string type");
+    check(file.close(), fn, "closing");
+    fsync_path(temp, false, fn);
+    if (std::rename(temp.c_str(), target.c_str()) != 0) fail_errno(fn, "renaming to '" + target + "'", errno);
+    committed = true;
+    std::filesystem::path folder = std::filesystem::path(target).parent_path();
+    fsync_path(folder.empty() ? "." : folder.string(), true, target);
+  }
+};
+
+ResultsWriter::ResultsWriter(std::string target_path, ResultsLayout layout)
+    : impl_(std::make_unique<Impl>(std::move(target_path), std::move(layout))) {}
+
+ResultsWriter::~ResultsWriter() = default;
+
+void ResultsWriter::write_batch(const BatchResults& batch) { impl_->write_batch(batch); }
+
+void ResultsWriter::commit() { impl_->commit(); }
+
+const std::string& ResultsWriter::temp_path() const { return impl_->temp; }
+
+// ==================================================================================================
+// Reader
+
+namespace {
+
+Hid open_file(const std::string& path) {
+  silence_hdf5();
+  return make(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose, path, "opening");
+}
+
+Hid open_dataset(hid_t f, const std::string& name, const std::string& file) {
+  return make(H5Dopen2(f, name.c_str(), H5P_DEFAULT), H5Dclose, file, "opening dataset '" + name + "'");
+}
+
+std::vector<hsize_t> dataset_dims(hid_t dset, const std::string& name, const std::string& file) {
+  Hid space = make(H5Dget_space(dset), H5Sclose, file, "reading the shape of '" + name + "'");
+  const int rank = H5Sget_simple_extent_ndims(space.get());
+  if (rank < 0) fail_hdf5(file, "reading the shape of '" + name + "'");
+  std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
+  if (rank > 0)
+    check(H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr), file,
+          "reading the shape of '" + name + "'");
+  return dims;
+}
+
+std::vector<std::string> read_strings(hid_t f, const std::string& name, const std::string& file) {
+  const std::string op = "reading '" + name + "'";
+  Hid dset = open_dataset(f, name, file);
+  const auto dims = dataset_dims(dset.get(), name, file);
+  if (dims.size() != 1) fail(file, op, " (not one-dimensional)");
+  const std::size_t n = dims[0];
+  std::vector<std::string> out(n);
+  if (n == 0) return out;
+  Hid ftype = make(H5Dget_type(dset.get()), H5Tclose, file, op);
+  if (H5Tget_class(ftype.get()) != H5T_STRING) fail(file, op, " (not a string dataset)");
+  Hid mtype = make(H5Tget_native_type(ftype.get(), H5T_DIR_DEFAULT), H5Tclose, file, op);
+  const htri_t is_vlen = H5Tis_variable_str(ftype.get());
+  if (is_vlen < 0) fail_hdf5(file, op);
+  if (is_vlen) {
+    std::vector<char*> ptrs(n, nullptr);
+    check(H5Dread(dset.get(), mtype.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()), file, op);
+    for (std::size_t i = 0; i < n; ++i) out[i] = ptrs[i] ? ptrs[i] : "";
+    Hid space = make(H5Dget_space(dset.get()), H5Sclose, file, op);
+    H5Dvlen_reclaim(mtype.get(), space.get(), H5P_DEFAULT, ptrs.data());
+  } else {
+    const std::size_t size = H5Tget_size(ftype.get());
+    std::vector<char> buf(n * size);
+    check(H5Dread(dset.get(), mtype.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()), file, op);
+    for (std::size_t i = 0; i < n; ++i) {
+      const char* s = buf.data() + i * size;
+      out[i].assign(s, strnlen(s, size));
+    }
+  }
+  return out;
+}
+
+// Reads a float64 dataset whole; checks its shape against `want` (0 in `want`: any length).
+std::vector<double> read_doubles(hid_t f, const std::string& name, const std::vector<hsize_t>& want,
+                                 const std::string& file) {
+  const std::string op = "reading '" + name + "'";
+  Hid dset = open_dataset(f, name, file);
+  const auto dims = dataset_dims(dset.get(), name, file);
+  bool ok = dims.size() == want.size();
+  for (std::size_t i = 0; ok && i < dims.size(); ++i) ok = dims[i] == want[i];
+  if (!ok) {
+    std::string shape;
+    for (hsize_t d : dims) shape += (shape.empty() ? "" : "x") + std::to_string(d);
+    fail(file, op, " (unexpected shape " + shape + ")");
+  }
+  std::size_t n = 1;
+  for (hsize_t d : dims) n *= static_cast<std::size_t>(d);
+  std::vector<double> out(n);
+  if (n) check(H5Dread(dset.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()), file, op);
+  return out;
+}
+
+bool link_exists(hid_t f, const char* name, const std::string& file) {
+  const htri_t e = H5Lexists(f, name, H5P_DEFAULT);
+  if (e < 0) fail_hdf5(file, std::string("looking up '") + name + "'");
+  return e > 0;
+}
+
+}  // namespace
+
+ResultsSummary read_results_summary(const std::string& path) {
+  Hid file = open_file(path);
+  const hid_t f = file.get();
+  ResultsSummary out;
+
+  std::vector<std::string> names;
+  check(H5Aiterate2(f, H5_INDEX_NAME, H5_ITER_INC, nullptr, collect_attr_name, &names), path,
+        "listing root attributes");
+  for (const auto& name : names) {
+    Hid attr =
+        make(H5Aopen(f, name.c_str(), H5P_DEFAULT), H5Aclose, path, "opening attribute '" + name + "'");
+    if (auto value = read_attr(attr.get(), name, path)) out.attributes.emplace(name, std::move(*value));
+  }
+
+  out.scenarios = read_strings(f, "scenario", path);
+  out.inputs = read_strings(f, "input", path);
+  const hsize_t S = out.scenarios.size(), K = out.inputs.size();
+  out.funded = read_strings(f, "funded", path);
+  if (out.funded.size() != S) fail(path, "reading 'funded'", " (length differs from 'scenario')");
+  {
+    Hid trial = open_dataset(f, "trial", path);
+    const auto dims = dataset_dims(trial.get(), "trial", path);
+    if (dims.size() != 1) fail(path, "reading 'trial'", " (not one-dimensional)");
+    out.trials = dims[0];
+  }
+  {
+    Hid q = open_dataset(f, "quantile", path);
+    const auto dims = dataset_dims(q.get(), "quantile", path);
+    if (dims.size() != 1 || dims[0] != hsize_t(kNumQuantiles))
+      fail(path, "reading 'quantile'", " (expected " + std::to_string(kNumQuantiles) + " levels)");
+  }
+  out.quantiles = read_doubles(f, "quantile", {hsize_t(kNumQuantiles)}, path);
+
+  out.summary.resize(S);
+  for (const auto& field : kScalarFields) {
+    const auto values = read_doubles(f, field.name, {S}, path);
+    for (hsize_t i = 0; i < S; ++i) out.summary[i].*(field.member) = values[i];
+  }
+  const auto roi_q = read_doubles(f, "roi_quantile", {S, hsize_t(kNumQuantiles)}, path);
+  const auto npv_q = read_doubles(f, "npv_quantile", {S, hsize_t(kNumQuantiles)}, path);
+  for (hsize_t i = 0; i < S; ++i) {
+    std::copy_n(roi_q.begin() + i * kNumQuantiles, kNumQuantiles, out.summary[i].roi_quantile);
+    std::copy_n(npv_q.begin() + i * kNumQuantiles, kNumQuantiles, out.summary[i].npv_quantile);
+  }
+  out.spearman = read_doubles(f, "spearman", {S, K}, path);
+  out.has_trials =
+      link_exists(f, "roi", path) && link_exists(f, "npv", path) && link_exists(f, "payback_month", path);
+  check(file.close(), path, "closing");
+  return out;
+}
+
+std::vector<double> read_trial_row(const std::string& path, const std::string& dataset,
+                                   std::uint64_t scenario) {
+  if (dataset != "roi" && dataset != "npv" && dataset != "payback_month")
+    throw IoError("results file '" + path + "': '" + dataset + "' is not a per-trial dataset");
+  Hid file = open_file(path);
+  if (!link_exists(file.get(), dataset.c_str(), path))
+    fail(path, "reading '" + dataset + "'",
+         " (the file has no per-trial data; written with --summary-only?)");
+  Hid dset = open_dataset(file.get(), dataset, path);
+  const auto dims = dataset_dims(dset.get(), dataset, path);
+  const std::string op = "reading row " + std::to_string(scenario) + " of '" + dataset + "'";
+  if (dims.size() != 2) fail(path, op, " (not two-dimensional)");
+  if (scenario >= dims[0]) fail(path, op, " (the file has " + std::to_string(dims[0]) + " scenarios)");
+  std::vector<double> out(dims[1]);
+  if (dims[1] == 0) return out;
+  Hid fspace = make(H5Dget_space(dset.get()), H5Sclose, path, op);
+  const hsize_t start[2] = {scenario, 0}, count[2] = {1, dims[1]};
+  check(H5Sselect_hyperslab(fspace.get(), H5S_SELECT_SET, start, nullptr, count, nullptr), path, op);
+  Hid mspace = make(H5Screate_simple(1, &count[1], nullptr), H5Sclose, path, op);
+  check(H5Dread(dset.get(), H5T_NATIVE_DOUBLE, mspace.get(), fspace.get(), H5P_DEFAULT, out.data()), path,
+        op);
+  return out;
+}
+
+}  // namespace roisim

@@ -1,0 +1,96 @@
+#pragma once
+// The results file of SPEC §6: HDF5, netCDF-4 compatible (flat root, dimension scales on every
+// axis), written to a temporary name beside the target and renamed into place when complete.
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <Eigen/Dense>
+
+namespace roisim {
+
+// The quantile levels stored in every file (the `quantile` dimension).
+inline constexpr double kQuantiles[] = {0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95};
+inline constexpr int kNumQuantiles = 7;
+
+// Per-scenario summary statistics (SPEC §6 "per scenario").
+struct ScenarioSummary {
+  double roi_mean = 0, roi_sd = 0, roi_se = 0, prob_loss = 0, cvar10 = 0, npv_mean = 0;
+  double payback_p50 = 0, prob_payback = 0;
+  double roi_quantile[kNumQuantiles] = {};
+  double npv_quantile[kNumQuantiles] = {};
+};
+
+using AttrValue = std::variant<std::string, std::int64_t, double>;
+
+// What the whole file looks like; known before the first batch is written.
+struct ResultsLayout {
+  std::uint64_t scenarios = 0;             // S
+  std::uint64_t trials = 0;                // N
+  std::vector<std::string> inputs;         // K input names (the `input` dimension)
+  bool summary_only = false;               // omit roi/npv/payback_month [scenario, trial]
+  int compression = 1;                     // deflate level 0-9 (0: shuffle + fletcher32 only)
+  std::uint64_t scenarios_per_batch = 64;  // rows per write_batch call (except the last)
+  // Root attributes (SPEC §6), written in this order's key order.
+  std::map<std::string, AttrValue> attributes;
+  // Correlation matrices (Spearman), stored when correlations exist:
+  // correlation_spearman [corr_input, corr_input_to] and, when repaired,
+  // correlation_spearman_repaired. Both dimension scales hold the input names.
+  std::vector<std::string> correlated_inputs;
+  std::optional<Eigen::MatrixXd> correlation_original;
+  std::optional<Eigen::MatrixXd> correlation_repaired;
+};
+
+// One batch of consecutive scenarios [first, first + count).
+struct BatchResults {
+  std::uint64_t first = 0;
+  std::uint64_t count = 0;
+  std::vector<std::string> names;    // [count]
+  std::vector<std::string> funded;   // [count], project names joined by "+"
+  // [count * N], row-major by scenario; empty when summary_only.
+  const double* roi = nullptr;
+  const double* npv = nullptr;
+  const double* payback = nullptr;
+  std::vector<ScenarioSummary> summary;  // [count]
+  std::vector<double> spearman;          // [count * K], NaN where absent
+};
+
+// Writes a results file. Creates "<target>.tmp-<pid>-<random>" in the target's folder; commit()
+// closes, fsyncs and renames it to the target; the destructor removes the temporary file if
+// commit() was not called. Throws IoError.
+class ResultsWriter {
+ public:
+  ResultsWriter(std::string target_path, ResultsLayout layout);
+  ~ResultsWriter();
+  ResultsWriter(const ResultsWriter&) = delete;
+  ResultsWriter& operator=(const ResultsWriter&) = delete;
+
+  void write_batch(const BatchResults& batch);
+  void commit();
+  const std::string& temp_path() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// What `roisim report` needs: the summary of every scenario, read back from a file.
+struct ResultsSummary {
+  std::map<std::string, AttrValue> attributes;
+  std::vector<std::string> scenarios, funded, inputs;
+  std::vector<double> quantiles;
+  std::vector<ScenarioSummary> summary;  // [S]
+  std::vector<double> spearman;          // [S * K]
+  std::uint64_t trials = 0;
+  bool has_trials = false;               // roi/npv/payback_month present
+};
+ResultsSummary read_results_summary(const std::string& path);
+// One scenario's per-trial column (dataset "roi", "npv" or "payback_month") for tests and replay.
+std::vector<double> read_trial_row(const std::string& path, const std::string& dataset,
+                                   std::uint64_t scenario);
+
+}  // namespace roisim

@@ -1,0 +1,100 @@
+#include "sim/simulation.h"
+
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <unistd.h>
+
+#include "roisim/version.h"
+#include "sim/sha256.h"
+
+namespace roisim {
+
+namespace fs = std::filesystem;
+
+std::string default_output_path(const std::string& scenario_file) {
+  fs::path p(scenario_file);
+  p.replace_extension(".h5");
+  return p.string();
+}
+
+void check_output_path(const std::string& output, const std::string& input) {
+  std::error_code ec;
+  fs::path out(output);
+  if (output.empty()) throw InputError("the output path is empty");
+  if (fs::exists(out, ec) && fs::exists(input, ec) && fs::equivalent(out, fs::path(input), ec))
+    throw InputError("the output '" + output + "' is the scenario file itself; choose another name with -o");
+  if (fs::is_directory(out, ec)) throw InputError("the output '" + output + "' is a folder; give a file name with -o");
+  fs::path dir = out.parent_path();
+  if (dir.empty()) dir = ".";
+  if (!fs::is_directory(dir, ec)) throw InputError("the output folder '" + dir.string() + "' does not exist");
+  if (::access(dir.c_str(), W_OK | X_OK) != 0) throw InputError("the output folder '" + dir.string() + "' is not writable");
+}
+
+namespace {
+std::string utc_now() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+}  // namespace
+
+ResultsLayout make_layout(const Plan& plan, const RunRequest& request, std::uint64_t batch) {
+  const Settings& s = plan.settings();
+  ResultsLayout l;
+  l.scenarios = plan.scenario_count();
+  l.trials = s.trials;
+  l.inputs = plan.input_names();
+  l.summary_only = request.summary_only;
+  l.compression = request.compression;
+  l.scenarios_per_batch = batch;
+  auto& a = l.attributes;
+  a["filetype"] = std::string("roisim-results");
+  a["format_version"] = std::string("1.0");
+  a["roisim_version"] = std::string(kVersion);
+  a["git_sha"] = std::string(kGitSha);
+  a["build_type"] = std::string(kBuildType);
+  a["created_utc"] = utc_now();
+  a["command_line"] = request.command_line;
+  a["seed"] = static_cast<std::int64_t>(s.seed);
+  a["trials"] = static_cast<std::int64_t>(s.trials);
+  a["sampler"] = std::string(sampler_name(s.sampler));
+  a["rng"] = std::string("philox4x64-10");
+  a["horizon_months"] = static_cast<std::int64_t>(s.horizon_months);
+  a["discount_rate"] = s.discount_rate;
+  a["quantile_method"] = std::string("linear (type 7, numpy default, Excel PERCENTILE.INC)");
+  a["scenario_name"] = plan.name();
+  a["config"] = plan.config_text();
+  a["config_sha256"] = sha256_hex(plan.config_text());
+  a["correlation_repaired"] = static_cast<std::int64_t>(plan.copula() && plan.copula()->repaired());
+  if (const GaussianCopula* c = plan.copula()) {
+    for (int v : plan.copula_vars()) l.correlated_inputs.push_back(plan.variables()[v].name);
+    l.correlation_original = c->spearman_original();
+    if (c->repaired()) l.correlation_repaired = c->spearman_used();
+  }
+  return l;
+}
+
+RunReport simulate_to_file(const Plan& plan, const RunRequest& request) {
+  const auto start = std::chrono::steady_clock::now();
+  Engine engine(plan, request.engine);
+  ResultsWriter writer(request.output, make_layout(plan, request, engine.batch_scenarios()));
+  RunReport report;
+  report.scenarios = plan.scenario_count();
+  report.trials = plan.settings().trials;
+  engine.run([&](const BatchResults& b) {
+    writer.write_batch(b);
+    for (std::uint64_t i = 0; i < b.count && report.names.size() < request.keep_first; ++i) {
+      report.names.push_back(b.names[i]);
+      report.summaries.push_back(b.summary[i]);
+    }
+  });
+  writer.commit();
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return report;
+}
+
+}  // namespace roisim

@@ -1,0 +1,38 @@
+#pragma once
+// One run from plan to results file: the engine's batches streamed into the writer.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sim/engine.h"
+#include "sim/results_file.h"
+#include "sim/scenario.h"
+
+namespace roisim {
+
+struct RunRequest {
+  std::string output;             // target path of the results file
+  bool summary_only = false;
+  int compression = 1;            // deflate level 0-9
+  std::string command_line;       // recorded in the file
+  RunOptions engine;
+  std::size_t keep_first = 10;    // summaries of the first scenarios returned for display
+};
+
+struct RunReport {
+  std::uint64_t scenarios = 0, trials = 0;
+  std::vector<std::string> names;          // first keep_first scenarios
+  std::vector<ScenarioSummary> summaries;  // likewise
+  double seconds = 0;
+};
+
+// "dir/name.yaml" -> "dir/name.h5".
+std::string default_output_path(const std::string& scenario_file);
+// Refuses (InputError) an output whose folder is missing or not writable, or that is the input.
+void check_output_path(const std::string& output, const std::string& input);
+// The file layout and root attributes for a plan.
+ResultsLayout make_layout(const Plan& plan, const RunRequest& request, std::uint64_t batch);
+// Simulates every scenario and writes the results file atomically.
+RunReport simulate_to_file(const Plan& plan, const RunRequest& request);
+
+}  // namespace roisim

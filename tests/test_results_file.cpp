@@ -1,0 +1,430 @@
+// Tests of the results file (SPEC §6): round trips, atomic commit, clean-up without commit, and
+// the official layout checker (tools/check_results_layout.py, path in ROISIM_LAYOUT_CHECKER).
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "sim/errors.h"
+#include "sim/results_file.h"
+
+namespace fs = std::filesystem;
+using namespace roisim;
+
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr double kHorizon = 36.0;
+
+// A fresh folder per test, removed afterwards.
+class TempDir {
+ public:
+  TempDir() {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    path_ = fs::temp_directory_path() / ("roisim_results_" + std::to_string(::getpid()) + "_" + info->name());
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+  // Files in the folder whose name contains ".tmp-" (temporary results files).
+  std::vector<std::string> temp_files() const {
+    std::vector<std::string> out;
+    for (const auto& e : fs::directory_iterator(path_))
+      if (e.path().filename().string().find(".tmp-") != std::string::npos) out.push_back(e.path().string());
+    return out;
+  }
+
+ private:
+  fs::path path_;
+};
+
+// numpy.quantile's default ("linear", type 7), including numpy's lerp:
+// a + (b - a) t for t < 0.5, b - (b - a)(1 - t) otherwise.
+double quantile7(const std::vector<double>& sorted, double q) {
+  const std::size_t n = sorted.size();
+  const double h = static_cast<double>(n - 1) * q;
+  const double lo_f = std::floor(h);
+  const std::size_t lo = static_cast<std::size_t>(lo_f);
+  const std::size_t hi = std::min(lo + 1, n - 1);
+  const double t = h - lo_f;
+  const double a = sorted[lo], b = sorted[hi];
+  const double diff = b - a;
+  return t >= 0.5 ? b - diff * (1 - t) : a + diff * t;
+}
+
+ScenarioSummary summarize(const double* roi, const double* npv, const double* payback, std::size_t n) {
+  ScenarioSummary s;
+  std::vector<double> r(roi, roi + n), v(npv, npv + n), p(payback, payback + n);
+  double sum = 0, loss = 0, npv_sum = 0, paid = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    sum += r[i];
+    loss += r[i] < 0;
+    npv_sum += v[i];
+    paid += p[i] <= kHorizon;
+  }
+  s.roi_mean = sum / n;
+  double ss = 0;
+  for (double x : r) ss += (x - s.roi_mean) * (x - s.roi_mean);
+  s.roi_sd = std::sqrt(ss / (n - 1));
+  s.roi_se = s.roi_sd / std::sqrt(static_cast<double>(n));
+  s.prob_loss = loss / n;
+  s.npv_mean = npv_sum / n;
+  s.prob_payback = paid / n;
+  std::sort(r.begin(), r.end());
+  std::sort(v.begin(), v.end());
+  std::sort(p.begin(), p.end());
+  const std::size_t k10 = std::max<std::size_t>(1, n / 10);
+  double low = 0;
+  for (std::size_t i = 0; i < k10; ++i) low += r[i];
+  s.cvar10 = low / k10;
+  for (int q = 0; q < kNumQuantiles; ++q) {
+    s.roi_quantile[q] = quantile7(r, kQuantiles[q]);
+    s.npv_quantile[q] = quantile7(v, kQuantiles[q]);
+  }
+  // The median payback is +inf when either order statistic it interpolates is +inf.
+  const double h = (n - 1) * 0.5;
+  const std::size_t lo = static_cast<std::size_t>(std::floor(h)), hi = std::min(lo + 1, n - 1);
+  s.payback_p50 = (std::isinf(p[lo]) || std::isinf(p[hi])) ? kInf : quantile7(p, 0.5);
+  return s;
+}
+
+// A complete in-memory results set, written batch by batch.
+struct Fixture {
+  ResultsLayout layout;
+  std::vector<std::string> names, funded;
+  std::vector<double> roi, npv, payback;  // [S * N]
+  std::vector<ScenarioSummary> summary;   // [S]
+  std::vector<double> spearman;           // [S * K]
+
+  Fixture(std::uint64_t S, std::uint64_t N, std::vector<std::string> inputs, bool summary_only,
+          int compression = 1, bool correlations = true) {
+    layout.scenarios = S;
+    layout.trials = N;
+    layout.inputs = std::move(inputs);
+    layout.summary_only = summary_only;
+    layout.compression = compression;
+    layout.scenarios_per_batch = 2;
+    layout.attributes = {
+        {"filetype", std::string("roisim-results")},
+        {"format_version", std::int64_t{1}},
+        {"roisim_version", std::string("0.1.0")},
+        {"git_sha", std::string("0123456789ab")},
+        {"build_type", std::string("Release")},
+        {"created_utc", std::string("2024-05-01T12:00:00Z")},
+        {"command_line", std::string("roisim run portfolio.yaml --trials 1000")},
+        {"seed", std::int64_t{-1234567890123}},
+        {"trials", static_cast<std::int64_t>(N)},
+        {"sampler", std::string("mc")},
+        {"rng", std::string("philox4x32-10")},
+        {"horizon_months", std::int64_t{36}},
+        {"discount_rate", 0.0725},
+        {"quantile_method", std::string("type7 (numpy linear)")},
+        {"config", std::string("projects:\n  - name: café € 日本\n    cost: 1e6\n")},
+        {"config_sha256", std::string(64, 'a')},
+    };
+    const std::size_t K = layout.inputs.size();
+    if (correlations && K >= 2) {
+      layout.correlated_inputs = {layout.inputs[0], layout.inputs[1]};
+      Eigen::MatrixXd m(2, 2);
+      m << 1.0, 0.7, 0.7, 1.0;
+      layout.correlation_original = m;
+      Eigen::MatrixXd r(2, 2);
+      r << 1.0, 0.6999999999999, 0.6999999999999, 1.0;
+      layout.correlation_repaired = r;
+    }
+
+    std::mt19937_64 gen(42);
+    std::normal_distribution<double> normal(0.1, 0.5);
+    std::uniform_real_distribution<double> uni(0.0, 1.0);
+    roi.resize(S * N);
+    npv.resize(S * N);
+    payback.resize(S * N);
+    for (std::uint64_t s = 0; s < S; ++s) {
+      names.push_back("scenario " + std::to_string(s) + (s % 2 ? " – ünïcode" : ""));
+      funded.push_back(s == 0 ? std::string() : "alpha+beta" + std::string(s % 3 ? "+γ" : ""));
+      // Scenario 1 pays back in under half of its trials, so its median payback is +inf.
+      const double inf_share = s == 1 ? 0.6 : 0.2;
+      for (std::uint64_t t = 0; t < N; ++t) {
+        const std::size_t i = s * N + t;
+        roi[i] = normal(gen) + 0.05 * s;
+        npv[i] = 1e6 * roi[i] + 1e4 * normal(gen);
+        payback[i] = uni(gen) < inf_share ? kInf : 1.0 + 60.0 * uni(gen);
+      }
+      summary.push_back(summarize(&roi[s * N], &npv[s * N], &payback[s * N], N));
+      for (std::size_t k = 0; k < K; ++k)
+        spearman.push_back(k == 1 && s == 2 ? std::numeric_limits<double>::quiet_NaN() : uni(gen) * 2 - 1);
+    }
+  }
+
+  BatchResults batch(std::uint64_t first, std::uint64_t count) const {
+    BatchResults b;
+    b.first = first;
+    b.count = count;
+    const std::size_t N = layout.trials, K = layout.inputs.size();
+    b.names.assign(names.begin() + first, names.begin() + first + count);
+    b.funded.assign(funded.begin() + first, funded.begin() + first + count);
+    if (!layout.summary_only) {
+      b.roi = roi.data() + first * N;
+      b.npv = npv.data() + first * N;
+      b.payback = payback.data() + first * N;
+    }
+    b.summary.assign(summary.begin() + first, summary.begin() + first + count);
+    b.spearman.assign(spearman.begin() + first * K, spearman.begin() + (first + count) * K);
+    return b;
+  }
+
+  void write_all(ResultsWriter& w, std::uint64_t per_batch = 2) const {
+    for (std::uint64_t first = 0; first < layout.scenarios; first += per_batch)
+      w.write_batch(batch(first, std::min(per_batch, layout.scenarios - first)));
+  }
+
+  void write(const std::string& path, std::uint64_t per_batch = 2) const {
+    ResultsWriter w(path, layout);
+    write_all(w, per_batch);
+    w.commit();
+  }
+};
+
+bool same_bits(double a, double b) {
+  return std::bit_cast<std::uint64_t>(a) == std::bit_cast<std::uint64_t>(b);
+}
+
+void expect_same_bits(const std::vector<double>& got, const double* want, std::size_t n,
+                      const std::string& what) {
+  ASSERT_EQ(got.size(), n) << what;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!same_bits(got[i], want[i])) {
+      ADD_FAILURE() << what << "[" << i << "]: " << got[i] << " != " << want[i];
+      return;
+    }
+  }
+}
+
+void expect_same_summary(const ScenarioSummary& a, const ScenarioSummary& b, std::size_t s) {
+  const std::string at = " of scenario " + std::to_string(s);
+  EXPECT_TRUE(same_bits(a.roi_mean, b.roi_mean)) << "roi_mean" << at;
+  EXPECT_TRUE(same_bits(a.roi_sd, b.roi_sd)) << "roi_sd" << at;
+  EXPECT_TRUE(same_bits(a.roi_se, b.roi_se)) << "roi_se" << at;
+  EXPECT_TRUE(same_bits(a.prob_loss, b.prob_loss)) << "prob_loss" << at;
+  EXPECT_TRUE(same_bits(a.cvar10, b.cvar10)) << "cvar10" << at;
+  EXPECT_TRUE(same_bits(a.npv_mean, b.npv_mean)) << "npv_mean" << at;
+  EXPECT_TRUE(same_bits(a.payback_p50, b.payback_p50)) << "payback_p50" << at;
+  EXPECT_TRUE(same_bits(a.prob_payback, b.prob_payback)) << "prob_payback" << at;
+  for (int q = 0; q < kNumQuantiles; ++q) {
+    EXPECT_TRUE(same_bits(a.roi_quantile[q], b.roi_quantile[q])) << "roi_quantile " << q << at;
+    EXPECT_TRUE(same_bits(a.npv_quantile[q], b.npv_quantile[q])) << "npv_quantile " << q << at;
+  }
+}
+
+void expect_round_trip(const Fixture& fx, const std::string& path) {
+  const ResultsSummary r = read_results_summary(path);
+  EXPECT_EQ(r.attributes, fx.layout.attributes);
+  EXPECT_EQ(r.scenarios, fx.names);
+  EXPECT_EQ(r.funded, fx.funded);
+  EXPECT_EQ(r.inputs, fx.layout.inputs);
+  expect_same_bits(r.quantiles, kQuantiles, kNumQuantiles, "quantiles");
+  EXPECT_EQ(r.trials, fx.layout.trials);
+  EXPECT_EQ(r.has_trials, !fx.layout.summary_only);
+  ASSERT_EQ(r.summary.size(), fx.summary.size());
+  for (std::size_t s = 0; s < r.summary.size(); ++s) expect_same_summary(r.summary[s], fx.summary[s], s);
+  expect_same_bits(r.spearman, fx.spearman.data(), fx.spearman.size(), "spearman");
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Runs the official layout checker on `path`; skips the test when it is not available.
+void run_checker(const std::string& path, bool summary_only) {
+  const char* env = std::getenv("ROISIM_LAYOUT_CHECKER");
+  if (!env || !*env || !fs::exists(env)) GTEST_SKIP() << "ROISIM_LAYOUT_CHECKER not set or missing";
+  const char* py_env = std::getenv("ROISIM_PYTHON");
+  const std::string python = py_env && *py_env ? py_env : "/usr/bin/python3";
+  const std::string probe = python + " -c 'import h5py, numpy, xarray, h5netcdf' >/dev/null 2>&1";
+  if (std::system(probe.c_str()) != 0) GTEST_SKIP() << python << " lacks h5py/numpy/xarray/h5netcdf";
+  const std::string log = path + ".checker.log";
+  const std::string cmd = python + " '" + env + "' '" + path + "'" + (summary_only ? " --summary-only" : "") +
+                          " >'" + log + "' 2>&1";
+  const int status = std::system(cmd.c_str());
+  ASSERT_TRUE(WIFEXITED(status)) << cmd;
+  EXPECT_EQ(WEXITSTATUS(status), 0) << cmd << "\n" << slurp(log);
+}
+
+const std::vector<std::string> kInputs = {"alpha.adoption", "beta.cost_overrun", "γ.value"};
+
+}  // namespace
+
+TEST(ResultsFile, RoundTripsSummaryAndTrials) {
+  TempDir dir;
+  const std::string path = (dir.path() / "out.h5").string();
+  Fixture fx(5, 1000, kInputs, false);
+  std::string temp;
+  {
+    ResultsWriter w(path, fx.layout);
+    temp = w.temp_path();
+    EXPECT_EQ(fs::path(temp).parent_path(), dir.path());
+    EXPECT_EQ(fs::path(temp).filename().string().rfind("out.h5.tmp-" + std::to_string(::getpid()) + "-", 0),
+              0u)
+        << temp;
+    EXPECT_TRUE(fs::exists(temp));
+    EXPECT_FALSE(fs::exists(path));
+    fx.write_all(w);
+    w.commit();
+    EXPECT_FALSE(fs::exists(temp));
+    EXPECT_TRUE(fs::exists(path));
+  }
+  EXPECT_TRUE(dir.temp_files().empty());
+  EXPECT_TRUE(fs::exists(path));
+  EXPECT_TRUE(std::isinf(fx.summary[1].payback_p50));  // the fixture exercises an infinite median
+
+  expect_round_trip(fx, path);
+  for (std::uint64_t s = 0; s < 5; ++s) {
+    const std::size_t off = s * 1000;
+    expect_same_bits(read_trial_row(path, "roi", s), fx.roi.data() + off, 1000, "roi row");
+    expect_same_bits(read_trial_row(path, "npv", s), fx.npv.data() + off, 1000, "npv row");
+    expect_same_bits(read_trial_row(path, "payback_month", s), fx.payback.data() + off, 1000, "payback row");
+  }
+  EXPECT_THROW(read_trial_row(path, "roi", 5), IoError);
+  EXPECT_THROW(read_trial_row(path, "roi_mean", 0), IoError);
+}
+
+TEST(ResultsFile, CommitReplacesAnExistingTarget) {
+  TempDir dir;
+  const std::string path = (dir.path() / "out.h5").string();
+  { std::ofstream(path) << "old contents"; }
+  Fixture fx(3, 50, kInputs, false);
+  fx.write(path);
+  expect_round_trip(fx, path);
+  EXPECT_TRUE(dir.temp_files().empty());
+}
+
+TEST(ResultsFile, UncommittedWriterLeavesNoTempAndKeepsTarget) {
+  TempDir dir;
+  const std::string path = (dir.path() / "out.h5").string();
+  const std::string sentinel = "sentinel: not an HDF5 file\n";
+  { std::ofstream(path) << sentinel; }
+  Fixture fx(5, 100, kInputs, false);
+  std::string temp;
+  {
+    ResultsWriter w(path, fx.layout);
+    temp = w.temp_path();
+    w.write_batch(fx.batch(0, 2));
+    EXPECT_TRUE(fs::exists(temp));
+  }
+  EXPECT_FALSE(fs::exists(temp));
+  EXPECT_TRUE(dir.temp_files().empty());
+  EXPECT_EQ(slurp(path), sentinel);
+}
+
+TEST(ResultsFile, CommitWithMissingScenariosThrows) {
+  TempDir dir;
+  const std::string path = (dir.path() / "out.h5").string();
+  Fixture fx(5, 100, kInputs, false);
+  {
+    ResultsWriter w(path, fx.layout);
+    w.write_batch(fx.batch(0, 2));
+    w.write_batch(fx.batch(2, 2));
+    EXPECT_THROW(w.commit(), IoError);
+  }
+  EXPECT_FALSE(fs::exists(path));
+  EXPECT_TRUE(dir.temp_files().empty());
+}
+
+TEST(ResultsFile, RejectsMalformedBatches) {
+  TempDir dir;
+  const std::string path = (dir.path() / "out.h5").string();
+  Fixture fx(5, 100, kInputs, false);
+  ResultsWriter w(path, fx.layout);
+  EXPECT_THROW(w.write_batch(fx.batch(2, 2)), IoError);  // not contiguous
+  BatchResults b = fx.batch(0, 2);
+  b.names.pop_back();
+  EXPECT_THROW(w.write_batch(b), IoError);
+  b = fx.batch(0, 2);
+  b.spearman.push_back(0.5);
+  EXPECT_THROW(w.write_batch(b), IoError);
+  b = fx.batch(0, 2);
+  b.summary.pop_back();
+  EXPECT_THROW(w.write_batch(b), IoError);
+  b = fx.batch(0, 2);
+  b.roi = nullptr;
+  EXPECT_THROW(w.write_batch(b), IoError);
+  w.write_batch(fx.batch(0, 2));
+  w.write_batch(fx.batch(2, 2));
+  b = fx.batch(3, 2);
+  b.first = 4;
+  EXPECT_THROW(w.write_batch(b), IoError);  // past the last scenario
+  w.write_batch(fx.batch(4, 1));
+  w.commit();
+  expect_round_trip(fx, path);
+}
+
+TEST(ResultsFile, MissingFolderThrows) {
+  TempDir dir;
+  Fixture fx(2, 10, kInputs, false);
+  EXPECT_THROW(ResultsWriter((dir.path() / "no" / "such" / "out.h5").string(), fx.layout), IoError);
+  EXPECT_THROW(read_results_summary((dir.path() / "missing.h5").string()), IoError);
+  { std::ofstream(dir.path() / "text.h5") << "not hdf5"; }
+  EXPECT_THROW(read_results_summary((dir.path() / "text.h5").string()), IoError);
+}
+
+TEST(ResultsFile, SummaryOnlyOmitsTrials) {
+  TempDir dir;
+  const std::string path = (dir.path() / "summary.h5").string();
+  Fixture fx(5, 1000, kInputs, true);
+  fx.write(path);
+  expect_round_trip(fx, path);
+  EXPECT_FALSE(read_results_summary(path).has_trials);
+  EXPECT_THROW(read_trial_row(path, "roi", 0), IoError);
+}
+
+TEST(ResultsFile, NoInputsGivesAnEmptyInputDimension) {
+  TempDir dir;
+  const std::string path = (dir.path() / "noinputs.h5").string();
+  Fixture fx(3, 200, {}, false);
+  fx.write(path);
+  expect_round_trip(fx, path);
+  run_checker(path, false);
+}
+
+TEST(ResultsFile, CompressionLevelZeroAndNine) {
+  TempDir dir;
+  for (int level : {0, 9}) {
+    const std::string path = (dir.path() / ("level" + std::to_string(level) + ".h5")).string();
+    Fixture fx(4, 300, kInputs, false, level);
+    fx.write(path, 3);
+    expect_round_trip(fx, path);
+    expect_same_bits(read_trial_row(path, "payback_month", 3), fx.payback.data() + 3 * 300, 300,
+                     "payback row");
+  }
+  Fixture bad(1, 10, kInputs, false, 10);
+  EXPECT_THROW(ResultsWriter((dir.path() / "bad.h5").string(), bad.layout), IoError);
+  run_checker((dir.path() / "level0.h5").string(), false);
+}
+
+TEST(ResultsFile, PassesTheLayoutChecker) {
+  TempDir dir;
+  const std::string full = (dir.path() / "full.h5").string();
+  const std::string summary = (dir.path() / "summary.h5").string();
+  Fixture(5, 1000, kInputs, false).write(full);
+  Fixture(5, 1000, kInputs, true).write(summary);
+  run_checker(full, false);
+  run_checker(summary, true);
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages roisim needs to build and test (packages only, no downloads).
+# Usage: tools/install-deps.sh [--mpi]   (run as root, or with sudo available)
+set -euo pipefail
+pkgs=(build-essential cmake pkg-config git
+      libtbb-dev libeigen3-dev libboost-dev librandom123-dev libhdf5-dev
+      libyaml-cpp-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
+      python3 python3-numpy python3-h5py python3-xarray python3-h5netcdf)
+if [[ "${1:-}" == "--mpi" ]]; then
+  pkgs+=(libopenmpi-dev openmpi-bin libhdf5-openmpi-dev)
+fi
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  echo "install-deps: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,22 @@
+#pragma once
+// Formatting of results summaries for `roisim run` and `roisim report`.
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "sim/results_file.h"
+
+namespace roisim::cli {
+
+// "12.3%" style percentage of a fraction; "n/a" for NaN.
+std::string percent(double fraction, int decimals = 1);
+// Payback month for display: "14" or "never".
+std::string month(double m);
+
+// The P10/P50/P90 table printed at the end of `roisim run` and by `report --format table`.
+void print_table(std::ostream& out, const std::vector<std::string>& names, const std::vector<ScenarioSummary>& rows);
+// `report --format csv|json`: one row (object) per chosen scenario with every summary statistic.
+void print_csv(std::ostream& out, const ResultsSummary& r, const std::vector<std::size_t>& rows);
+void print_json(std::ostream& out, const ResultsSummary& r, const std::vector<std::size_t>& rows);
+
+}  // namespace roisim::cli

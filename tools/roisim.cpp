@@ -1,0 +1,249 @@
+// roisim: the command-line front end. Parses arguments, calls the library, and maps its
+// exceptions to exit codes: 0 success, 1 bad input or failed run, 2 usage, 130/143 interrupted.
+#include <CLI/CLI.hpp>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <iomanip>
+#include <iostream>
+#include <optional>
+#include <thread>
+
+#include <tbb/info.h>
+
+#include "roisim/version.h"
+#include "sim/engine.h"
+#include "sim/scenario.h"
+#include "sim/simulation.h"
+#include "tools/report.h"
+
+namespace {
+
+using namespace roisim;
+
+std::atomic<bool> g_cancel{false};
+std::atomic<int> g_signal{0};
+
+extern "C" void on_signal(int sig) {
+  g_signal.store(sig);
+  g_cancel.store(true);
+}
+
+void install_signal_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+std::optional<Sampler> parse_sampler(const std::string& s) {
+  if (s == "mc") return Sampler::MonteCarlo;
+  if (s == "lhs") return Sampler::LatinHypercube;
+  if (s == "sobol") return Sampler::Sobol;
+  return std::nullopt;
+}
+
+struct RunArgs {
+  std::string file, output;
+  std::optional<std::uint64_t> trials, seed;
+  std::optional<std::string> sampler;
+  int threads = 0;
+  bool summary_only = false, quiet = false;
+  int compression = 1;
+};
+
+Plan load(const std::string& file, const RunArgs* a) {
+  Plan plan = Plan::load_file(file);
+  if (a) {
+    if (a->trials) plan.settings().trials = *a->trials;
+    if (a->seed) plan.settings().seed = *a->seed;
+    if (a->sampler) {
+      auto s = parse_sampler(*a->sampler);
+      if (*s != Sampler::MonteCarlo)
+        throw InputError("--sampler " + *a->sampler + " is not available in this version of roisim; use mc");
+      plan.settings().sampler = *s;
+    }
+  }
+  return plan;
+}
+
+int cmd_run(const RunArgs& a, const std::string& command_line) {
+  Plan plan = load(a.file, &a);
+  RunRequest req;
+  req.output = a.output.empty() ? default_output_path(a.file) : a.output;
+  check_output_path(req.output, a.file);
+  req.summary_only = a.summary_only;
+  req.compression = a.compression;
+  req.command_line = command_line;
+  req.engine.threads = a.threads;
+  req.engine.cancel = &g_cancel;
+  const bool tty = !a.quiet && ::isatty(STDERR_FILENO);
+  auto last = std::chrono::steady_clock::now();
+  const auto start = last;
+  if (tty) {
+    req.engine.progress = [&](std::uint64_t done, std::uint64_t total) {
+      const auto now = std::chrono::steady_clock::now();
+      if (done < total && now - last < std::chrono::milliseconds(200)) return;
+      last = now;
+      const double el = std::chrono::duration<double>(now - start).count();
+      const double rate = el > 0 ? static_cast<double>(done) * plan.settings().trials / el : 0;
+      const double left = done ? el * static_cast<double>(total - done) / static_cast<double>(done) : 0;
+      std::fprintf(stderr, "\r  %llu/%llu scenarios  %.3g trials/s  %.0fs left   ", static_cast<unsigned long long>(done),
+                   static_cast<unsigned long long>(total), rate, left);
+      std::fflush(stderr);
+    };
+  }
+  install_signal_handlers();
+  RunReport r = simulate_to_file(plan, req);
+  if (tty) std::fprintf(stderr, "\r\033[K");
+  if (!a.quiet) {
+    std::cout << plan.name() << ": " << r.scenarios << " scenario" << (r.scenarios == 1 ? "" : "s") << " x " << r.trials
+              << " trials in " << std::fixed << std::setprecision(2) << r.seconds << " s" << std::defaultfloat << "\n\n";
+    cli::print_table(std::cout, r.names, r.summaries);
+    if (r.scenarios > r.names.size()) std::cout << "... and " << r.scenarios - r.names.size() << " more scenarios\n";
+    std::cout << "\nresults: " << req.output << "\n  roisim report " << req.output
+              << " [--format table|csv|json]\n  python3 -c \"import xarray; print(xarray.open_dataset('" << req.output
+              << "', engine='h5netcdf'))\"\n";
+  }
+  return 0;
+}
+
+int cmd_validate(const std::string& file) {
+  Plan plan = load(file, nullptr);
+  std::cout << file << ": ok, " << plan.projects().size() << " projects, " << plan.input_vars().size()
+            << " uncertain inputs, " << plan.scenario_count() << " scenarios\n";
+  return 0;
+}
+
+int cmd_report(const std::string& file, const std::string& format, const std::vector<std::string>& scenarios) {
+  ResultsSummary r = read_results_summary(file);
+  std::vector<std::size_t> rows;
+  if (scenarios.empty()) {
+    for (std::size_t i = 0; i < r.scenarios.size(); ++i) rows.push_back(i);
+  } else {
+    for (const auto& s : scenarios) {
+      auto it = std::find(r.scenarios.begin(), r.scenarios.end(), s);
+      if (it == r.scenarios.end()) throw InputError("no scenario named '" + s + "' in " + file);
+      rows.push_back(static_cast<std::size_t>(it - r.scenarios.begin()));
+    }
+  }
+  if (format == "csv") {
+    cli::print_csv(std::cout, r, rows);
+  } else if (format == "json") {
+    cli::print_json(std::cout, r, rows);
+  } else {
+    std::vector<std::string> names;
+    std::vector<ScenarioSummary> sums;
+    for (auto i : rows) names.push_back(r.scenarios[i]), sums.push_back(r.summary[i]);
+    std::cout << file << ": " << r.scenarios.size() << " scenarios x " << r.trials << " trials\n\n";
+    cli::print_table(std::cout, names, sums);
+  }
+  return 0;
+}
+
+int cmd_bench(const std::string& file, std::uint64_t trials, const std::vector<int>& threads) {
+  Plan plan = Plan::load_file(file);
+  if (trials) plan.settings().trials = trials;
+  std::vector<int> counts = threads;
+  if (counts.empty()) {
+    const int hw = std::max(1, static_cast<int>(tbb::info::default_concurrency()));
+    for (int t = 1; t < hw; t *= 2) counts.push_back(t);
+    counts.push_back(hw);
+  }
+  const double work = static_cast<double>(plan.scenario_count()) * static_cast<double>(plan.settings().trials);
+  std::printf("%s: %llu scenarios x %llu trials (summary statistics, no file)\n", file.c_str(),
+              static_cast<unsigned long long>(plan.scenario_count()), static_cast<unsigned long long>(plan.settings().trials));
+  std::printf("%8s %12s %16s %16s %10s\n", "threads", "seconds", "trials/s", "trials/s/core", "speed-up");
+  double base = 0;
+  for (int t : counts) {
+    RunOptions o;
+    o.threads = t;
+    Engine engine(plan, o);
+    const auto t0 = std::chrono::steady_clock::now();
+    double sink = 0;
+    engine.run([&](const BatchResults& b) { sink += b.summary[0].roi_mean; });
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (base == 0) base = s * counts.front();
+    std::printf("%8d %12.3f %16.4g %16.4g %10.2f\n", t, s, work / s, work / s / t, base / s / counts.front());
+    (void)sink;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"roisim: Monte Carlo ROI risk simulation for portfolios of ML projects"};
+  app.set_version_flag("--version", std::string("roisim ") + kVersion + " (" + kGitSha + ")");
+  app.require_subcommand(1);
+
+  RunArgs ra;
+  auto* run = app.add_subcommand("run", "simulate every scenario and write the HDF5 results file");
+  run->add_option("file", ra.file, "scenario file (YAML)")->required();
+  run->add_option("-o,--output", ra.output, "results file (default: FILE with .h5)");
+  run->add_option("--trials", ra.trials, "trials per scenario (overrides settings.trials)")->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
+  run->add_option("--seed", ra.seed, "random seed (overrides settings.seed)");
+  run->add_option("--threads", ra.threads, "worker threads (default: all cores)")->check(CLI::Range(1, 4096));
+  run->add_option("--sampler", ra.sampler, "mc (lhs and sobol: not yet)")->check(CLI::IsMember({"mc", "lhs", "sobol"}));
+  run->add_flag("--summary-only", ra.summary_only, "omit the per-trial datasets");
+  run->add_option("--compression", ra.compression, "deflate level 0-9 of the per-trial datasets")->check(CLI::Range(0, 9));
+  run->add_flag("--quiet", ra.quiet, "print nothing on success");
+
+  std::string vfile;
+  auto* validate = app.add_subcommand("validate", "check a scenario file and print the expanded scenario count");
+  validate->add_option("file", vfile, "scenario file (YAML)")->required();
+
+  std::string rfile, format = "table";
+  std::vector<std::string> rscen;
+  auto* report = app.add_subcommand("report", "print the summary of a results file");
+  report->add_option("file", rfile, "results file (.h5)")->required();
+  report->add_option("--format", format, "table, csv or json")->check(CLI::IsMember({"table", "csv", "json"}));
+  report->add_option("--scenario", rscen, "only these scenarios (repeatable)");
+
+  std::string bfile = "scenarios/seed_portfolio.yaml";
+  std::uint64_t btrials = 0;
+  std::vector<int> bthreads;
+  auto* bench = app.add_subcommand("bench", "measure simulation throughput over thread counts");
+  bench->add_option("file", bfile, "scenario file (default: the seed portfolio)");
+  bench->add_option("--trials", btrials, "trials per scenario");
+  bench->add_option("--threads", bthreads, "thread counts to measure (default: 1, 2, 4, ... all cores)")->delimiter(',');
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 2;
+  }
+  std::string command_line;
+  for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
+
+  try {
+    if (*run) return cmd_run(ra, command_line);
+    if (*validate) return cmd_validate(vfile);
+    if (*report) return cmd_report(rfile, format, rscen);
+    if (*bench) return cmd_bench(bfile, btrials, bthreads);
+  } catch (const Cancelled&) {
+    const int sig = g_signal.load();
+    std::fprintf(stderr, "roisim: interrupted; no results file written\n");
+    return sig == SIGTERM ? 143 : 130;
+  } catch (const InputError& e) {
+    std::cerr << e.what() << '\n';
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << '\n';
+    return 1;
+  }
+  return 2;
+}
