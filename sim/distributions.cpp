@@ -23,7 +23,7 @@
 // for the nodes with safeguarded Newton steps on boost::math::ibeta/ibetac (computing the
 // smaller of F and 1 - F directly, so both tails keep their relative precision), then
 // checks the interpolant at every interval midpoint and halves the spacing until the error
-// there is below 1e-12 in u (and 1e-8 in t). A quantile then costs one log, one table
+// there is below 1e-11 in u (and 1e-7 in t). A quantile then costs one log, one table
 // lookup, one degree-5 polynomial and one exp: deterministic, and monotone (each interval's
 // value is clamped between its two node values, so the pieces join monotonically).
 #include "sim/distributions.h"
@@ -195,7 +195,7 @@ class BetaTableBuilder {
       t_hi = mid + 0.5;
     }
     const double width = t_hi - t_lo;
-    std::size_t n = static_cast<std::size_t>(std::ceil(width / 0.075));
+    std::size_t n = static_cast<std::size_t>(std::ceil(width / 0.15));
     const std::size_t n_max = std::size_t{1} << 13;
     std::vector<double> y, d1, d2;
     double prev_worst = kInf;
@@ -214,6 +214,7 @@ class BetaTableBuilder {
           guess = y[i - 1] + h * d1[i - 1] + 0.5 * h * h * d2[i - 1];
         }
         y[i] = solve(t, guess);
+        if (i > 0 && !(y[i] >= y[i - 1])) y[i] = y[i - 1];  // keep the nodes monotone
         const BetaEval e = eval(y[i]);
         d1[i] = 1.0 / e.g;
         d2[i] = e.d2;
@@ -235,13 +236,13 @@ class BetaTableBuilder {
         c[4] = -15.0 * r0 + 7.0 * r1 - r2;
         c[5] = 6.0 * r0 - 3.0 * r1 + 0.5 * r2;
         // Check the midpoint (where the interpolation error of a Hermite quintic peaks):
-        // targets 1e-12 in u and 1e-8 in t (relative precision of tail probabilities).
+        // targets 1e-11 in u and 1e-7 in t (relative precision of tail probabilities).
         const double s = 0.5;
         const double ym = c[0] + s * (c[1] + s * (c[2] + s * (c[3] + s * (c[4] + s * c[5]))));
         const double tm = t_lo + (static_cast<double>(i) + 0.5) * h;
         const double dt = std::fabs(logit_F(ym) - tm);
         const double um = sigmoid(tm), umc = sigmoid(-tm);
-        const double e = std::max(dt * um * umc / 1e-12, dt / 1e-8);
+        const double e = std::max(dt * um * umc / 1e-11, dt / 1e-7);
         worst = std::isnan(e) ? kInf : std::max(worst, e);
       }
       // Stop when the targets are met, at the size cap, or when halving the spacing no longer
@@ -301,10 +302,13 @@ inline double normal_trunc_quantile(const double* p, double u) noexcept {
     z = normal_quantile(u);
     return p[0] + p[1] * z;
   }
+  // A probability that underflows to 0 (only for u within ~1e-300 of an unbounded end) is
+  // replaced by the smallest positive double so that the value stays finite.
+  constexpr double kTiny = std::numeric_limits<double>::denorm_min();
   if (p[4] == 1.0) {
-    z = normal_quantile(p[5] + u * p[7]);
+    z = normal_quantile(std::max(p[5] + u * p[7], kTiny));
   } else {
-    z = -normal_quantile(p[5] - u * p[7]);
+    z = -normal_quantile(std::max(p[5] - u * p[7], kTiny));
   }
   const double x = p[0] + p[1] * z;
   return std::min(std::max(x, p[2]), p[3]);  // also maps a NaN-free +-inf into the bounds

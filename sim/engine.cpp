@@ -4,8 +4,9 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <optional>
 
-#include <tbb/blocked_range.h>
+#include <tbb/global_control.h>
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
@@ -194,6 +195,9 @@ struct Engine::Impl {
   };
 
   void run(const std::function<void(const BatchResults&)>& sink, std::uint64_t first, std::uint64_t last) {
+    // Allow more workers than cores when asked for (the default limit is the core count).
+    std::optional<tbb::global_control> limit;
+    if (opt.threads > 0) limit.emplace(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(opt.threads));
     arena.execute([&] {
       if (!sampled) sample();
       const std::uint64_t total = plan.scenario_count();

@@ -10,8 +10,9 @@ namespace roisim {
 std::uint64_t stable_hash(std::string_view name) noexcept;
 
 // The stream of uniforms of one input: Philox4x64-10 with key = {seed, stable_hash(name)}
-// and counter = {trial, 0, 0, 0}; the uniform is (top 53 bits of word 0 + 0.5) / 2^53,
-// so it lies strictly inside (0, 1).
+// and counter = {trial, 0, 0, 0}; the uniform is (top 52 bits of word 0 + 0.5) / 2^52, which
+// lies in [2^-53, 1 - 2^-53]: strictly inside (0, 1) and exactly representable (with 53 bits the
+// largest value would round to 1.0).
 class UniformStream {
  public:
   UniformStream(std::uint64_t seed, std::uint64_t name_hash) noexcept : seed_(seed), hash_(name_hash) {}
@@ -26,7 +27,7 @@ class UniformStream {
 
 // Maps 64 random bits to a double strictly inside (0, 1).
 inline double bits_to_open_unit(std::uint64_t bits) noexcept {
-  return (static_cast<double>(bits >> 11) + 0.5) * 0x1.0p-53;
+  return (static_cast<double>(bits >> 12) + 0.5) * 0x1.0p-52;
 }
 
 }  // namespace roisim

@@ -1,1 +1,260 @@
+// The engine: exact results for fixed inputs, bitwise reproducibility (threads, batches,
+// scenario subsets), replay, and statistical checks with tolerances from standard errors.
 #include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "sim/engine.h"
+#include "sim/scenario.h"
+#include "sim/statistics.h"
+
+using namespace roisim;
+
+namespace {
+
+// Everything the engine produced for each scenario, by name.
+struct Captured {
+  std::vector<double> roi, npv, pay, spearman;
+  ScenarioSummary s;
+  std::string funded;
+};
+using Results = std::map<std::string, Captured>;
+
+Results run(const Plan& plan, RunOptions o = {}, std::uint64_t first = 0, std::uint64_t last = UINT64_MAX) {
+  Results out;
+  const std::size_t n = plan.settings().trials, k = plan.input_vars().size();
+  Engine e(plan, o);
+  e.run([&](const BatchResults& b) {
+    for (std::uint64_t i = 0; i < b.count; ++i) {
+      Captured& c = out[b.names[i]];
+      c.roi.assign(b.roi + i * n, b.roi + (i + 1) * n);
+      c.npv.assign(b.npv + i * n, b.npv + (i + 1) * n);
+      c.pay.assign(b.payback + i * n, b.payback + (i + 1) * n);
+      c.spearman.assign(b.spearman.begin() + i * k, b.spearman.begin() + (i + 1) * k);
+      c.s = b.summary[i];
+      c.funded = b.funded[i];
+    }
+  }, first, last);
+  return out;
+}
+
+bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
+}
+bool same_bits(const ScenarioSummary& a, const ScenarioSummary& b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+void expect_identical(const Results& a, const Results& b) {
+  ASSERT_EQ(a.size(), b.size());
+  for (const auto& [name, x] : a) {
+    const Captured& y = b.at(name);
+    EXPECT_TRUE(same_bits(x.roi, y.roi)) << name;
+    EXPECT_TRUE(same_bits(x.npv, y.npv)) << name;
+    EXPECT_TRUE(same_bits(x.pay, y.pay)) << name;
+    EXPECT_TRUE(same_bits(x.spearman, y.spearman)) << name;
+    EXPECT_TRUE(same_bits(x.s, y.s)) << name;
+  }
+}
+
+Plan seed(std::uint64_t trials) {
+  Plan p = Plan::load_file(ROISIM_SOURCE_DIR "/scenarios/seed_portfolio.yaml");
+  p.settings().trials = trials;
+  return p;
+}
+
+const char* kWorked = R"(roisim: 1
+settings: {trials: 3, horizon_months: 24, discount_rate: 0.10}
+projects:
+  recs:
+    kind: revenue
+    initial_cost: 500000
+    maintenance_share: 0.3
+    infra_annual: 60000
+    launch_month: 3
+    ramp_months: 4
+    decay: 0.2
+    inputs: {sessions_per_month: 5000000, baseline_ctr: 0.2, offline_ctr_lift: 0.4, online_ratio: 0.3,
+             conversion_rate: 0.1, avg_order_value: 50, margin: 0.3}
+  triage:
+    kind: automation
+    initial_cost: 200000
+    maintenance_share: 0.25
+    launch_month: 6
+    inputs: {tasks_per_month: 100000, manual_cost_per_task: 0.5, automation_rate: 0.8, accuracy: 0.95,
+             review_cost_per_error: 2.0}
+scenarios:
+  - name: both
+  - name: recs
+    projects: [recs]
+  - name: triage
+    projects: [triage]
+)";
+
+}  // namespace
+
+TEST(Engine, SpecWorkedCheckThroughTheScenarioFile) {
+  Plan plan = Plan::load_text(kWorked, "worked.yaml");
+  Results r = run(plan);
+  auto check = [&](const std::string& name, double roi, double npv, double payback) {
+    const Captured& c = r.at(name);
+    for (std::size_t t = 0; t < 3; ++t) {
+      EXPECT_NEAR(c.roi[t], roi, 1e-9 * std::abs(roi)) << name;
+      EXPECT_NEAR(c.npv[t], npv, 1e-9 * std::abs(npv)) << name;
+      EXPECT_EQ(c.pay[t], payback) << name;
+    }
+    EXPECT_NEAR(c.s.roi_mean, roi, 1e-9 * std::abs(roi));
+    EXPECT_EQ(c.s.prob_loss, 0.0);
+    EXPECT_EQ(c.s.payback_p50, payback);
+    EXPECT_EQ(c.s.prob_payback, 1.0);
+  };
+  check("both", 1.827174498087083, 2001806.854158668, 9);
+  check("recs", 2.120658063069892, 1758462.862675308, 9);
+  check("triage", 0.9135602058338941, 243343.9914833594, 14);
+  EXPECT_EQ(r.at("both").funded, "recs+triage");
+}
+
+TEST(Engine, BitwiseIdenticalForAnyThreadCount) {
+  Plan plan = seed(1500);
+  RunOptions one;
+  one.threads = 1;
+  Results a = run(plan, one);
+  for (int t : {2, 3, 8}) {
+    RunOptions o;
+    o.threads = t;
+    expect_identical(a, run(plan, o));
+  }
+}
+
+TEST(Engine, BitwiseIdenticalForAnyBatchSize) {
+  Plan plan = seed(700);
+  RunOptions a, b;
+  a.batch_scenarios = 1;
+  b.batch_scenarios = 97;
+  expect_identical(run(plan, a), run(plan, b));
+}
+
+TEST(Engine, AScenarioAloneGivesTheSameBitsAsInsideTheSweep) {
+  Plan plan = seed(800);
+  Results all = run(plan);
+  // The same scenarios computed on their own, in a different batch.
+  for (std::uint64_t i : {3ULL, 100ULL, 562ULL}) {
+    Results one = run(plan, {}, i, i + 1);
+    ASSERT_EQ(one.size(), 1u);
+    const auto& [name, c] = *one.begin();
+    EXPECT_TRUE(same_bits(c.roi, all.at(name).roi)) << name;
+    EXPECT_TRUE(same_bits(c.pay, all.at(name).pay)) << name;
+    EXPECT_TRUE(same_bits(c.s, all.at(name).s)) << name;
+  }
+  // A file with only one explicit scenario equal to a sweep scenario gives its bits too.
+  std::string text = plan.config_text();
+  text = text.substr(0, text.find("scenarios:\n  - name: base"));
+  text += R"(scenarios:
+  - name: alone
+    projects: [recommendations, search]
+    scale: {recommendations.sessions_per_month: 0.85, search.sessions_per_month: 0.85, fraud.fraud_rate: 1.3}
+    set: {online_ratio: {dist: uniform, min: 0.10, max: 0.30}, maintenance_share: {dist: uniform, min: 0.30, max: 0.40}}
+)";
+  Plan single = Plan::load_text(text, "alone.yaml");
+  single.settings().trials = 800;
+  Results alone = run(single);
+  const auto& sweep = all.at("macro=recession/translation=low/maintenance=heavy/funded=recommendations+search");
+  EXPECT_TRUE(same_bits(alone.at("alone").roi, sweep.roi));
+  EXPECT_TRUE(same_bits(alone.at("alone").npv, sweep.npv));
+  EXPECT_TRUE(same_bits(alone.at("alone").pay, sweep.pay));
+}
+
+TEST(Engine, ReplayEqualsTheEngineBitForBit) {
+  Plan plan = seed(600);
+  Engine e(plan);
+  Results r = run(plan);
+  for (std::uint64_t s : {0ULL, 1ULL, 2ULL, 3ULL, 40ULL, 562ULL}) {
+    const std::string name = plan.scenario_name(s);
+    for (std::uint64_t t : {0ULL, 17ULL, 599ULL}) {
+      TrialDetail d = e.replay(s, t);
+      EXPECT_EQ(std::memcmp(&d.roi, &r.at(name).roi[t], 8), 0) << name << " trial " << t;
+      EXPECT_EQ(std::memcmp(&d.npv, &r.at(name).npv[t], 8), 0) << name << " trial " << t;
+      EXPECT_EQ(std::memcmp(&d.payback_month, &r.at(name).pay[t], 8), 0) << name << " trial " << t;
+    }
+  }
+}
+
+TEST(Engine, CommonRandomNumbersAcrossScenarios) {
+  // fraud-wave changes only fraud.fraud_rate: projects other than fraud see identical inputs, so
+  // "in-production-only" (no doc_classification) differs from base only through that project.
+  Plan plan = seed(500);
+  Engine e(plan);
+  const auto base = e.replay(0, 42), wave = e.replay(2, 42);
+  for (std::size_t p = 0; p < base.projects.size(); ++p) {
+    if (base.projects[p].name == "fraud") continue;
+    EXPECT_EQ(base.projects[p].pv_value, wave.projects[p].pv_value) << base.projects[p].name;
+  }
+}
+
+TEST(Engine, MeanRoiOfAKnownPortfolioWithinFiveStandardErrors) {
+  // direct value A ~ U(100k, 300k), C0 = 100k, no running costs, 36 months: ROI = 3A/C0 - 1,
+  // E[ROI] = 3 * 200k / 100k - 1 = 5; sd = 3 * 200k / sqrt(12) / 100k.
+  Plan plan = Plan::load_text(R"(roisim: 1
+settings: {trials: 20000, seed: 5}
+projects:
+  p: {kind: direct, initial_cost: 100000, inputs: {annual_value: {dist: uniform, min: 100000, max: 300000}}}
+)", "k.yaml");
+  Results r = run(plan);
+  const Captured& c = r.at("base");
+  const double sd = 3 * 200000 / std::sqrt(12.0) / 100000;
+  EXPECT_NEAR(c.s.roi_mean, 5.0, 5 * sd / std::sqrt(20000.0));
+  EXPECT_NEAR(c.s.roi_sd, sd, 5 * sd / std::sqrt(2 * 20000.0));
+  // The only input drives ROI monotonically: its Spearman correlation is 1.
+  ASSERT_EQ(c.spearman.size(), 1u);
+  EXPECT_NEAR(c.spearman[0], 1.0, 1e-12);
+}
+
+TEST(Engine, ProbabilityOfFailureShowsInProbLoss) {
+  // p_success 0.8 on a project that always makes money: P[loss] = 0.2 (binomial SE).
+  Plan plan = Plan::load_text(R"(roisim: 1
+settings: {trials: 20000, seed: 11}
+projects:
+  p: {kind: direct, initial_cost: 100000, p_success: 0.8, inputs: {annual_value: {dist: uniform, min: 100000, max: 300000}}}
+)", "f.yaml");
+  Results r = run(plan);
+  const Captured& c = r.at("base");
+  EXPECT_NEAR(c.s.prob_loss, 0.2, 5 * std::sqrt(0.2 * 0.8 / 20000));
+  EXPECT_EQ(c.s.cvar10, -1.0);  // the worst decile are all failures: ROI = -1
+  EXPECT_EQ(plan.input_names(), (std::vector<std::string>{"p.annual_value", "p.success"}));
+  EXPECT_GT(c.spearman[1], 0.5);  // success drives ROI
+}
+
+TEST(Engine, CorrelatedInputsHaveTheirSpearmanCorrelation) {
+  Plan plan = Plan::load_text(R"(roisim: 1
+settings: {trials: 20000, seed: 3}
+factors:
+  a: {dist: lognormal, median: 1, sigma: 0.5}
+  b: {dist: triangular, min: 0, mode: 1, max: 4}
+projects:
+  p: {kind: direct, initial_cost: 1, inputs: {annual_value: {factor: a}}}
+  q: {kind: direct, initial_cost: 1, inputs: {annual_value: {factor: b}}}
+correlations:
+  - [a, b, 0.7]
+scenarios:
+  - {name: only_p, projects: [p]}
+)", "c.yaml");
+  Engine e(plan);
+  const std::size_t n = 20000;
+  std::vector<double> a(n), b(n);
+  // a's values from a scenario funding p alone; b's from a file whose default scenario funds both
+  // (the uniforms depend only on the seed, the input's name and the trial).
+  for (std::size_t t = 0; t < n; ++t) a[t] = e.replay(0, t).projects[0].params[0].value;
+  Plan both = Plan::load_text(std::string(plan.config_text()).replace(plan.config_text().find("scenarios:"), std::string::npos, ""), "c2.yaml");
+  Engine e2(both);
+  for (std::size_t t = 0; t < n; ++t) b[t] = e2.replay(0, t).projects[1].params[0].value;
+  StatsScratch s;
+  std::vector<double> ra(n), rb(n);
+  normalized_ranks(a.data(), n, s, ra.data());
+  normalized_ranks(b.data(), n, s, rb.data());
+  double rho = 0;
+  for (std::size_t t = 0; t < n; ++t) rho += ra[t] * rb[t];
+  // SE of a sample Spearman correlation ~ (1 - rho^2) / sqrt(n); 5 standard errors.
+  EXPECT_NEAR(rho, 0.7, 5 * (1 - 0.49) / std::sqrt(double(n)));
+}

@@ -1,1 +1,149 @@
+// Value and cost models (SPEC §1-§2) against the worked examples and hand computations.
 #include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "models/cash_flow.h"
+#include "models/value_models.h"
+
+using namespace roisim;
+
+TEST(ValueModels, RevenueWorkedExampleIsExact) {
+  // 5,000,000 sessions, ctr 0.18 -> 0.23 (offline lift x online ratio = 5/18), conversion 0.12,
+  // order value 85, margin 1.
+  const double in[] = {5e6, 0.18, 5.0 / 9.0, 0.5, 0.12, 85, 1};
+  EXPECT_EQ(annual_value(ValueKind::Revenue, in), 30'600'000.0);
+}
+
+TEST(ValueModels, AutomationWorkedExampleIsExact) {
+  const double in[] = {200000, 0.50, 0.85, 0.97, 1.50};
+  EXPECT_EQ(annual_value(ValueKind::Automation, in), 928'200.0);
+}
+
+TEST(ValueModels, FraudRetentionDirect) {
+  // fraud: T = 1000, f0 = 0.01, catch 0.5 -> f1 = 0.005; loss 200, fpr 0.002, blocked 50,
+  // review 0.5, cost 10: 12*1000*[0.005*200 - 0.99*0.002*50 - 0.007*0.5*10] = 12*1000*0.866
+  const double fr[] = {1000, 0.01, 0.5, 200, 0.002, 50, 0.5, 10};
+  EXPECT_NEAR(annual_value(ValueKind::Fraud, fr), 12.0 * 1000 * (1.0 - 0.099 - 0.035), 1e-9);
+  const double rt[] = {400000, 0.15, 0.1, 0.3, 300, 0.6};
+  EXPECT_NEAR(annual_value(ValueKind::Retention, rt), 400000 * 0.15 * 0.03 * 300 * 0.6, 1e-6);
+  const double d[] = {123.5};
+  EXPECT_EQ(annual_value(ValueKind::Direct, d), 123.5);
+}
+
+TEST(ValueModels, KindNamesAndInputs) {
+  EXPECT_EQ(parse_kind("fraud"), ValueKind::Fraud);
+  EXPECT_FALSE(parse_kind("Fraud").has_value());
+  EXPECT_EQ(model_inputs(ValueKind::Revenue).size(), 7u);
+  EXPECT_TRUE(model_inputs(ValueKind::Revenue)[6].has_default);  // margin defaults to 1
+  EXPECT_EQ(model_inputs(ValueKind::Revenue)[6].default_value, 1.0);
+  EXPECT_STREQ(cost_param(kPSuccess).name, "p_success");
+}
+
+namespace {
+struct Portfolio {
+  double roi, npv, payback;
+};
+Portfolio evaluate(const Timeline& t, const std::vector<ProjectDraw>& ps) {
+  std::vector<double> total(t.horizon() + 1, 0.0), cum(t.horizon() + 1);
+  double v = 0, c = 0;
+  for (const auto& p : ps) {
+    auto f = project_flows(t, p, cum.data());
+    v += f.pv_value;
+    c += f.pv_cost;
+    for (int m = 0; m <= t.horizon(); ++m) total[m] += cum[m];
+  }
+  return {v / c - 1, v - c, payback_month(total.data(), t.horizon())};
+}
+}  // namespace
+
+TEST(CashFlow, SpecWorkedCheck) {
+  Timeline t(24, 0.10);
+  const double rin[] = {5e6, 0.2, 0.4, 0.3, 0.1, 50, 0.3};
+  const double tin[] = {100000, 0.5, 0.8, 0.95, 2.0};
+  ProjectDraw recs{annual_value(ValueKind::Revenue, rin), 500000, 0.3, 60000, 3, 4, 0.2, true};
+  ProjectDraw triage{annual_value(ValueKind::Automation, tin), 200000, 0.25, 0, 6, 0, 0, true};
+  EXPECT_NEAR(recs.annual_value, 2'160'000, 1e-6);
+  EXPECT_NEAR(triage.annual_value, 384'000, 1e-6);
+  auto both = evaluate(t, {recs, triage});
+  EXPECT_NEAR(both.roi, 1.827174498087083, 1e-9 * 1.827174498087083);
+  EXPECT_NEAR(both.npv, 2001806.854158668, 1e-9 * 2001806.854158668);
+  EXPECT_EQ(both.payback, 9);
+  auto r = evaluate(t, {recs});
+  EXPECT_NEAR(r.roi, 2.120658063069892, 1e-9 * 2.12);
+  EXPECT_NEAR(r.npv, 1758462.862675308, 1e-9 * 1758462.86);
+  EXPECT_EQ(r.payback, 9);
+  auto a = evaluate(t, {triage});
+  EXPECT_NEAR(a.roi, 0.9135602058338941, 1e-9);
+  EXPECT_NEAR(a.npv, 243343.9914833594, 1e-9 * 243343.99);
+  EXPECT_EQ(a.payback, 14);
+}
+
+TEST(CashFlow, NoDiscountNoRampByHand) {
+  // A = 120,000/yr = 10,000/month; running = 0.1 * 100,000 / 12 per month; 12 live months.
+  Timeline t(12, 0.0);
+  auto p = evaluate(t, {{120000, 100000, 0.1, 0, 0, 0, 0, true}});
+  EXPECT_NEAR(p.roi, 120000.0 / 110000.0 - 1, 1e-12);
+  EXPECT_NEAR(p.npv, 10000, 1e-6);
+  EXPECT_EQ(p.payback, 11);  // -100,000 + m * 9,166.67 >= 0 first at m = 11
+}
+
+TEST(CashFlow, DiscountingByHand) {
+  Timeline t(12, 0.10);
+  double pv = 0;
+  for (int m = 1; m <= 12; ++m) pv += 10000 * std::pow(1.1, -m / 12.0);
+  auto p = evaluate(t, {{120000, 50000, 0, 0, 0, 0, 0, true}});
+  EXPECT_NEAR(p.npv, pv - 50000, 1e-6);
+  EXPECT_NEAR(p.roi, pv / 50000 - 1, 1e-12);
+}
+
+TEST(CashFlow, RampByHand) {
+  // R = 4: 2,500, 5,000, 7,500, then 10,000 a month; C0 = 10,000; payback when the cumulative
+  // -10,000 + 2,500 + 5,000 + 7,500 turns positive: month 3.
+  Timeline t(6, 0.0);
+  auto p = evaluate(t, {{120000, 10000, 0, 0, 0, 4, 0, true}});
+  EXPECT_NEAR(p.roi, 45000.0 / 10000 - 1, 1e-12);
+  EXPECT_EQ(p.payback, 3);
+}
+
+TEST(CashFlow, DecayByHand) {
+  // value(k) = 10,000 * 0.81^((k-1)/12): a geometric series with ratio q = 0.81^(1/12).
+  Timeline t(24, 0.0);
+  const double q = std::pow(0.81, 1.0 / 12);
+  const double sum = 10000 * (1 - std::pow(q, 24)) / (1 - q);
+  auto p = evaluate(t, {{120000, 10000, 0, 0, 0, 0, 0.19, true}});
+  EXPECT_NEAR(p.npv, sum - 10000, 1e-6);
+}
+
+TEST(CashFlow, LaunchDelayAndRounding) {
+  Timeline t(12, 0.0);
+  // launch 2.5 rounds to 3 (halves away from zero): 9 live months.
+  auto p = evaluate(t, {{120000, 10000, 0, 0, 2.5, 0, 0, true}});
+  EXPECT_NEAR(p.npv, 90000 - 10000, 1e-6);
+  EXPECT_EQ(effective_launch_month(2.4, 12), 2);
+  EXPECT_EQ(effective_launch_month(-3, 12), 0);
+  EXPECT_EQ(effective_launch_month(40, 12), 12);
+}
+
+TEST(CashFlow, LaunchAfterHorizonEarnsNothing) {
+  Timeline t(36, 0.0);
+  auto p = evaluate(t, {{1e9, 500000, 0.3, 1000, 40, 0, 0, true}});
+  EXPECT_EQ(p.roi, -1.0);
+  EXPECT_EQ(p.npv, -500000.0);
+  EXPECT_TRUE(std::isinf(p.payback));
+}
+
+TEST(CashFlow, FailedProjectCostsOnlyItsBuild) {
+  Timeline t(36, 0.05);
+  std::vector<double> cum(37);
+  auto f = project_flows(t, {1e9, 300000, 0.4, 50000, 0, 0, 0, false}, cum.data());
+  EXPECT_EQ(f.pv_value, 0.0);
+  EXPECT_EQ(f.pv_cost, 300000.0);
+  for (double c : cum) EXPECT_EQ(c, -300000.0);
+  // With a successful partner the portfolio pays back when -400,000 + 100,000 m >= 0: month 4
+  // exactly (the comparison is >= 0).
+  Timeline t0(36, 0.0);
+  auto p = evaluate(t0, {{1e9, 300000, 0.4, 50000, 0, 0, 0, false}, {1.2e6, 100000, 0, 0, 0, 0, 0, true}});
+  EXPECT_EQ(p.payback, 4);
+}

@@ -1,1 +1,275 @@
+// The scenario file loader (SPEC §4): expansion, names and located errors.
 #include <gtest/gtest.h>
+
+#include <string>
+
+#include "sim/scenario.h"
+
+using namespace roisim;
+
+namespace {
+
+const char* kMinimal = R"(roisim: 1
+name: t
+settings: {trials: 100, seed: 1}
+factors:
+  online_ratio: {dist: uniform, min: 0.2, max: 0.5}
+projects:
+  recs:
+    kind: revenue
+    initial_cost: 500000
+    inputs:
+      sessions_per_month: 5.0e6
+      baseline_ctr: 0.2
+      offline_ctr_lift: {dist: pert, min: 0.3, mode: 0.4, max: 0.6}
+      online_ratio: {factor: online_ratio}
+      conversion_rate: 0.1
+      avg_order_value: 50
+  triage:
+    kind: automation
+    initial_cost: 200000
+    maintenance_share: 0.25
+    inputs:
+      tasks_per_month: 100000
+      manual_cost_per_task: 0.5
+      automation_rate: 0.8
+      accuracy: 0.95
+      review_cost_per_error: 2
+)";
+
+// The formatted error of loading `text`, or "" when it loads.
+std::string error_of(const std::string& text) {
+  try {
+    Plan::load_text(text, "t.yaml");
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+std::string with(const std::string& extra) { return std::string(kMinimal) + extra; }
+
+}  // namespace
+
+TEST(Scenario, SeedPortfolioExpandsTo563) {
+  Plan p = Plan::load_file(ROISIM_SOURCE_DIR "/scenarios/seed_portfolio.yaml");
+  EXPECT_EQ(p.scenario_count(), 563u);
+  EXPECT_EQ(p.scenario_name(0), "base");
+  EXPECT_EQ(p.scenario_name(4), "in-production-only");
+  EXPECT_EQ(p.scenario_name(5), "macro=base/translation=low/maintenance=lean/funded=recommendations");
+  EXPECT_EQ(p.scenario_name(7), "macro=base/translation=low/maintenance=lean/funded=recommendations+fraud");
+  EXPECT_EQ(p.scenario_name(562), "macro=boom/translation=high/maintenance=heavy/funded=recommendations+fraud+search+churn+doc_classification");
+  EXPECT_EQ(p.find_scenario("macro=boom/translation=high/maintenance=heavy/funded=fraud"), 562u - 30 + 1);
+  EXPECT_EQ(p.settings().trials, 10000u);
+  EXPECT_EQ(p.settings().seed, 20261122u);
+  EXPECT_EQ(p.input_vars().size(), 22u);
+  ASSERT_NE(p.copula(), nullptr);
+  EXPECT_EQ(p.copula_vars().size(), 6u);
+}
+
+TEST(Scenario, DefaultIsOneBaseScenarioWithEverythingFunded) {
+  Plan p = Plan::load_text(kMinimal, "t.yaml");
+  ASSERT_EQ(p.scenario_count(), 1u);
+  auto s = p.scenario(0);
+  EXPECT_EQ(s.name, "base");
+  EXPECT_EQ(s.funded, (std::vector<int>{0, 1}));
+}
+
+TEST(Scenario, OverridesBindToSlots) {
+  Plan p = Plan::load_text(with(R"(scenarios:
+  - name: low
+    projects: [recs]
+    scale: {recs.sessions_per_month: 0.5, online_ratio: 2}
+    set: {recs.offline_ctr_lift: {dist: uniform, min: 0.1, max: 0.2}}
+)"),
+                           "t.yaml");
+  auto s = p.scenario(0);
+  EXPECT_EQ(s.funded, std::vector<int>{0});
+  auto b = bind_project(p, 0, s.overrides);
+  EXPECT_EQ(b[0].scale, 0.5);  // sessions
+  EXPECT_EQ(b[2].def, 1);      // the set distribution
+  EXPECT_EQ(b[3].scale, 2.0);  // the factor's scale reaches the slot that reads it
+  EXPECT_EQ(p.variables()[b[3].var].name, "online_ratio");
+}
+
+TEST(Scenario, SetOnAFactorSlotGivesTheProjectItsOwnVariable) {
+  Plan p = Plan::load_text(with(R"(scenarios:
+  - name: own
+    set: {recs.online_ratio: {dist: uniform, min: 0.1, max: 0.2}}
+)"),
+                           "t.yaml");
+  auto b = bind_project(p, 0, p.scenario(0).overrides);
+  EXPECT_EQ(p.variables()[b[3].var].name, "recs.online_ratio");
+}
+
+TEST(Scenario, SweepNamesAndOrder) {
+  Plan p = Plan::load_text(with(R"(scenarios: []
+sweep:
+  funded: [[recs], [recs, triage]]
+  axes:
+    macro: {base: {}, boom: {scale: {recs.sessions_per_month: 1.1}}}
+    t: {a: {}, b: {}}
+)"),
+                           "t.yaml");
+  ASSERT_EQ(p.scenario_count(), 8u);
+  EXPECT_EQ(p.scenario_name(0), "macro=base/t=a/funded=recs");
+  EXPECT_EQ(p.scenario_name(1), "macro=base/t=a/funded=recs+triage");
+  EXPECT_EQ(p.scenario_name(2), "macro=base/t=b/funded=recs");
+  EXPECT_EQ(p.scenario_name(7), "macro=boom/t=b/funded=recs+triage");
+  EXPECT_EQ(bind_project(p, 0, p.scenario(7).overrides)[0].scale, 1.1);
+}
+
+TEST(Scenario, LargeSweepIsLazy) {
+  // 5 projects' subsets x 10 x 10 x 10 x 10 axis values = 310,000 scenarios, expanded on demand.
+  std::string y = "roisim: 1\nprojects:\n";
+  for (int i = 0; i < 5; ++i)
+    y += "  p" + std::to_string(i) + ": {kind: direct, initial_cost: 1, inputs: {annual_value: {dist: uniform, min: 0, max: 2}}}\n";
+  y += "scenarios: []\nsweep:\n  funded: all_subsets\n  axes:\n";
+  for (int a = 0; a < 4; ++a) {
+    y += "    a" + std::to_string(a) + ":\n";
+    for (int v = 0; v < 10; ++v) y += "      v" + std::to_string(v) + ": {scale: {p0.annual_value: " + std::to_string(1 + v) + "}}\n";
+  }
+  Plan p = Plan::load_text(y, "big.yaml");
+  EXPECT_EQ(p.scenario_count(), 310000u);
+  EXPECT_EQ(p.scenario_name(309999), "a0=v9/a1=v9/a2=v9/a3=v9/funded=p0+p1+p2+p3+p4");
+}
+
+// ---- errors: file:line:column, what is wrong, a hint where one helps ---------------------------
+
+TEST(ScenarioErrors, UnknownKeyWithHint) {
+  std::string y = kMinimal;
+  y.replace(y.find("    maintenance_share: 0.25"), 27, "    maintenance_shar: 0.25");
+  EXPECT_EQ(error_of(y), "t.yaml:20:5: error: unknown key 'maintenance_shar' in project 'triage' (did you mean 'maintenance_share'?)");
+}
+
+TEST(ScenarioErrors, MissingVersionAndUnsupportedVersion) {
+  std::string y = kMinimal;
+  EXPECT_EQ(error_of(y.substr(10)), "t.yaml:1:1: error: missing 'roisim: 1' (the schema version) at the top of the file");
+  y.replace(0, 9, "roisim: 2");
+  EXPECT_EQ(error_of(y), "t.yaml:1:9: error: unsupported schema version 2; this roisim reads version 1");
+}
+
+TEST(ScenarioErrors, MissingInputsAreAllListed) {
+  std::string y = kMinimal;
+  y.replace(y.find("      baseline_ctr: 0.2\n"), 24, "");
+  y.replace(y.find("      conversion_rate: 0.1\n"), 27, "");
+  EXPECT_EQ(error_of(y), "t.yaml:11:7: error: project 'recs' (revenue) is missing inputs baseline_ctr, conversion_rate");
+}
+
+TEST(ScenarioErrors, InvalidDistributionParameters) {
+  std::string y = kMinimal;
+  y.replace(y.find("{dist: pert, min: 0.3, mode: 0.4, max: 0.6}"), 43, "{dist: pert, min: 0.6, mode: 0.4, max: 0.3}");
+  EXPECT_NE(error_of(y).find("t.yaml:13:25: error: recs.offline_ctr_lift: pert:"), std::string::npos) << error_of(y);
+  std::string z = kMinimal;
+  z.replace(z.find("{dist: uniform, min: 0.2, max: 0.5}"), 35, "{dist: normal, mean: 1, sd: 0}");
+  EXPECT_NE(error_of(z).find("t.yaml:5:17: error: factor 'online_ratio': normal: sd must be > 0"), std::string::npos) << error_of(z);
+}
+
+TEST(ScenarioErrors, UnknownDistributionAndMissingParameter) {
+  std::string y = kMinimal;
+  y.replace(y.find("{dist: uniform, min: 0.2, max: 0.5}"), 35, "{dist: unifrom, min: 0.2, max: 0.5}");
+  EXPECT_EQ(error_of(y), "t.yaml:5:24: error: unknown distribution 'unifrom' for factor 'online_ratio' (known: bernoulli, beta, discrete, lognormal, normal, pert, triangular, uniform) (did you mean 'uniform'?)");
+  std::string z = kMinimal;
+  z.replace(z.find("{dist: uniform, min: 0.2, max: 0.5}"), 35, "{dist: triangular, min: 0.2, max: 0.5}");
+  EXPECT_EQ(error_of(z), "t.yaml:5:17: error: factor 'online_ratio': a triangular distribution needs mode");
+}
+
+TEST(ScenarioErrors, WrongTypesAndNonFiniteNumbers) {
+  std::string y = kMinimal;
+  y.replace(y.find("5.0e6"), 5, "\"5,000\"");
+  EXPECT_EQ(error_of(y), "t.yaml:11:27: error: recs.sessions_per_month must be a number, not the text \"5,000\"");
+  std::string z = kMinimal;
+  z.replace(z.find("5.0e6"), 5, ".nan");
+  EXPECT_EQ(error_of(z), "t.yaml:11:27: error: recs.sessions_per_month must be a finite number, not .nan");
+  std::string w = kMinimal;
+  w.replace(w.find("5.0e6"), 5, "[1, 2]");
+  EXPECT_EQ(error_of(w), "t.yaml:11:27: error: recs.sessions_per_month must be a number, not a list");
+}
+
+TEST(ScenarioErrors, UnknownFactorProjectAndInputReferences) {
+  std::string y = kMinimal;
+  y.replace(y.find("{factor: online_ratio}"), 22, "{factor: online_ration}");
+  EXPECT_EQ(error_of(y), "t.yaml:14:30: error: unknown factor 'online_ration' in recs.online_ratio (did you mean 'online_ratio'?)");
+  EXPECT_EQ(error_of(with("scenarios:\n  - name: x\n    scale: {rec.sessions_per_month: 2}\n")),
+            "t.yaml:29:13: error: unknown project 'rec' in scenario 'x'.scale (did you mean 'recs'?)");
+  EXPECT_EQ(error_of(with("scenarios:\n  - name: x\n    projects: [recs, tirage]\n")),
+            "t.yaml:29:22: error: unknown project 'tirage' in scenario 'x' projects (did you mean 'triage'?)");
+  EXPECT_EQ(error_of(with("correlations:\n  - [recs.sessions, online_ratio, 0.5]\n")),
+            "t.yaml:28:6: error: project 'recs' has no input 'sessions' (in correlations)");
+}
+
+TEST(ScenarioErrors, CorrelationProblems) {
+  EXPECT_EQ(error_of(with("correlations:\n  - [recs.offline_ctr_lift, online_ratio, 1.5]\n")),
+            "t.yaml:28:43: error: correlation 1.5 is outside [-1, 1]");
+  EXPECT_EQ(error_of(with("correlations:\n  - [online_ratio, recs.online_ratio, 0.5]\n")),
+            "t.yaml:28:5: error: 'online_ratio' is correlated with itself (both names refer to the same input)");
+  EXPECT_EQ(error_of(with("correlations:\n  - [online_ratio, recs.offline_ctr_lift, 0.5]\n  - [recs.offline_ctr_lift, online_ratio, 0.4]\n")),
+            "t.yaml:29:5: error: contradictory correlations between 'online_ratio' and 'recs.offline_ctr_lift': 0.5 and 0.4");
+  EXPECT_EQ(error_of(with("correlations:\n  - [online_ratio, recs.baseline_ctr, 0.5]\n")),
+            "t.yaml:28:20: error: 'recs.baseline_ctr' is a constant; only uncertain inputs can be correlated");
+}
+
+TEST(ScenarioErrors, NonPsdMatrixNamesInputsAndEigenvalue) {
+  const std::string y = R"(roisim: 1
+factors:
+  a: {dist: uniform, min: 0, max: 1}
+  b: {dist: uniform, min: 0, max: 1}
+  c: {dist: uniform, min: 0, max: 1}
+projects:
+  p: {kind: direct, initial_cost: 1, inputs: {annual_value: 1}}
+correlations:
+  - [a, b, 0.9]
+  - [b, c, 0.9]
+  - [a, c, -0.9]
+)";
+  EXPECT_EQ(error_of(y), "t.yaml:9:3: error: correlation matrix is not positive semi-definite (smallest eigenvalue -0.8) among a, b, c "
+                         "(settings: {correlation_repair: nearest} replaces it by the nearest valid matrix)");
+  std::string z = y;
+  z.replace(z.find("roisim: 1\n"), 10, "roisim: 1\nsettings: {correlation_repair: nearest}\n");
+  Plan p = Plan::load_text(z, "t.yaml");
+  ASSERT_NE(p.copula(), nullptr);
+  EXPECT_TRUE(p.copula()->repaired());
+}
+
+TEST(ScenarioErrors, CostsAndSettings) {
+  std::string y = kMinimal;
+  y.replace(y.find("initial_cost: 500000"), 20, "initial_cost: 0");
+  EXPECT_EQ(error_of(y), "t.yaml:9:19: error: recs.initial_cost must be > 0 (got 0)");
+  std::string z = kMinimal;
+  z.replace(z.find("trials: 100"), 11, "trials: 0");
+  EXPECT_EQ(error_of(z), "t.yaml:3:20: error: settings.trials must be at least 1 (got 0)");
+  std::string w = kMinimal;
+  w.replace(w.find("seed: 1}"), 8, "seed: 1, sampler: lhs}");
+  EXPECT_EQ(error_of(w), "t.yaml:3:43: error: sampler 'lhs' is not available in this version of roisim; use 'mc'");
+  std::string v = kMinimal;
+  v.replace(v.find("initial_cost: 500000"), 20, "initial_cost: {dist: normal, mean: 5, sd: 1}");
+  EXPECT_EQ(error_of(v), "t.yaml:9:19: error: recs.initial_cost must be > 0, but its distribution can take values in [-inf, inf]; give it min/max bounds");
+}
+
+TEST(ScenarioErrors, ScenarioAndSweepStructure) {
+  EXPECT_EQ(error_of(with("scenarios:\n  - name: a\n  - name: a\n")),
+            "t.yaml:29:11: error: duplicate scenario name 'a' (first used at line 28)");
+  EXPECT_EQ(error_of(with("scenarios:\n  - name: a\n    projects: []\n")),
+            "t.yaml:29:15: error: scenario 'a' projects is empty: a scenario funds at least one project");
+  EXPECT_EQ(error_of(with("sweep:\n  axes: {}\n")), "t.yaml:28:9: error: sweep.axes is empty; give at least one axis or remove the key");
+  EXPECT_EQ(error_of(with("sweep:\n  axes: {m: {}}\n")), "t.yaml:28:13: error: sweep axis 'm' has no values");
+}
+
+TEST(ScenarioErrors, YamlLevelProblems) {
+  EXPECT_EQ(error_of(""), "t.yaml:1:1: error: the file is empty; a scenario file starts with 'roisim: 1'");
+  EXPECT_EQ(error_of("roisim: 1\nroisim: 1\n"), "t.yaml:2:1: error: duplicate key 'roisim' (first defined at line 1)");
+  EXPECT_EQ(error_of(std::string("roisim: 1\n\0\x01", 13)), "t.yaml:1:1: error: the file is binary, not YAML text (it contains NUL bytes)");
+  EXPECT_NE(error_of("roisim: [1, 2\n").find("t.yaml:"), std::string::npos);
+  std::string deep(100000, '[');
+  EXPECT_NE(error_of(deep).find("nested too deeply"), std::string::npos);
+  EXPECT_EQ(error_of("- 1\n- 2\n"), "t.yaml:1:1: error: a scenario file is a mapping of sections (roisim, settings, factors, projects, ...), not a list");
+}
+
+TEST(ScenarioErrors, SeveralErrorsAreReportedTogether) {
+  std::string y = kMinimal;
+  y.replace(y.find("initial_cost: 500000"), 20, "initial_cost: -1");
+  y.replace(y.find("    maintenance_share: 0.25"), 27, "    maintenance_shar: 0.25");
+  const std::string e = error_of(y);
+  EXPECT_NE(e.find("t.yaml:9:19: error: recs.initial_cost must be > 0 (got -1)"), std::string::npos) << e;
+  EXPECT_NE(e.find("t.yaml:20:5: error: unknown key 'maintenance_shar'"), std::string::npos) << e;
+}

@@ -1,1 +1,80 @@
 #include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "sim/statistics.h"
+
+using namespace roisim;
+
+TEST(Quantile, Type7MatchesNumpy) {
+  // numpy.quantile([1, 2, 3, 4, 10], [0.1, 0.5, 0.9, 0.95]) = [1.4, 3.0, 7.6, 8.8]
+  const double x[] = {1, 2, 3, 4, 10};
+  EXPECT_DOUBLE_EQ(quantile_type7(x, 5, 0.1), 1.4);
+  EXPECT_EQ(quantile_type7(x, 5, 0.5), 3.0);
+  EXPECT_DOUBLE_EQ(quantile_type7(x, 5, 0.9), 7.6);
+  EXPECT_DOUBLE_EQ(quantile_type7(x, 5, 0.95), 8.8);
+  EXPECT_EQ(quantile_type7(x, 1, 0.3), 1.0);
+}
+
+TEST(Quantile, InfinityWhenAnInterpolatedOrderStatisticIsInfinite) {
+  const double inf = std::numeric_limits<double>::infinity();
+  const double a[] = {1, 2, inf, inf};  // h = 1.5: between 2 and inf
+  EXPECT_EQ(quantile_type7(a, 4, 0.5), inf);
+  const double b[] = {1, 2, 3, inf, inf};  // h = 2 exactly, next is inf: numpy gives nan -> inf
+  EXPECT_EQ(quantile_type7(b, 5, 0.5), inf);
+  const double c[] = {1, 2, 3, 4, inf};
+  EXPECT_EQ(quantile_type7(c, 5, 0.5), 3.0);
+}
+
+TEST(Ranks, AverageRanksForTiesNormalised) {
+  const double x[] = {10, 20, 20, 5};  // ranks 2, 3.5, 3.5, 1 -> centred -0.5, 1, 1, -1.5
+  StatsScratch s;
+  double r[4];
+  ASSERT_TRUE(normalized_ranks(x, 4, s, r));
+  const double norm = std::sqrt(0.25 + 1 + 1 + 2.25);
+  EXPECT_DOUBLE_EQ(r[0], -0.5 / norm);
+  EXPECT_DOUBLE_EQ(r[1], 1 / norm);
+  EXPECT_DOUBLE_EQ(r[2], 1 / norm);
+  EXPECT_DOUBLE_EQ(r[3], -1.5 / norm);
+  const double c[] = {3, 3, 3};
+  EXPECT_FALSE(normalized_ranks(c, 3, s, r));
+}
+
+TEST(Summarize, AllFieldsByHand) {
+  const double inf = std::numeric_limits<double>::infinity();
+  std::vector<double> roi = {-0.5, 0.1, 0.2, 0.3, 1.0, 2.0, -0.1, 0.4, 0.5, 0.6, 0.7};
+  std::vector<double> npv(roi.size()), pay(roi.size());
+  for (std::size_t i = 0; i < roi.size(); ++i) npv[i] = 1000 * roi[i], pay[i] = roi[i] < 0 ? inf : 12 - i;
+  StatsScratch s;
+  ScenarioSummary out;
+  summarize(roi.data(), npv.data(), pay.data(), roi.size(), s, out);
+  double mean = 0;
+  for (double r : roi) mean += r;
+  mean /= roi.size();
+  double ss = 0;
+  for (double r : roi) ss += (r - mean) * (r - mean);
+  EXPECT_DOUBLE_EQ(out.roi_mean, mean);
+  EXPECT_DOUBLE_EQ(out.roi_sd, std::sqrt(ss / 10));
+  EXPECT_DOUBLE_EQ(out.roi_se, std::sqrt(ss / 10) / std::sqrt(11.0));
+  EXPECT_DOUBLE_EQ(out.prob_loss, 2.0 / 11);
+  EXPECT_DOUBLE_EQ(out.cvar10, -0.5);  // max(1, floor(11/10)) = 1 lowest trial
+  EXPECT_DOUBLE_EQ(out.npv_mean, 1000 * mean);
+  EXPECT_DOUBLE_EQ(out.prob_payback, 9.0 / 11);
+  EXPECT_DOUBLE_EQ(out.roi_quantile[3], 0.4);  // median of 11 values
+  EXPECT_DOUBLE_EQ(out.npv_quantile[3], 400);
+  // payback: 12 - i for the 9 profitable trials (i = 1..10 without 6): sorted 2,3,4,5,7,8,9,10,11,
+  // then inf, inf; the median is the 6th of 11 values = 8.
+  EXPECT_EQ(out.payback_p50, 8);
+}
+
+TEST(Summarize, SingleTrialHasNoSpread) {
+  double roi = 0.3, npv = 10, pay = 5;
+  StatsScratch s;
+  ScenarioSummary out;
+  summarize(&roi, &npv, &pay, 1, s, out);
+  EXPECT_TRUE(std::isnan(out.roi_sd));
+  EXPECT_EQ(out.cvar10, 0.3);
+  EXPECT_EQ(out.roi_quantile[0], 0.3);
+}

@@ -1,0 +1,146 @@
+#!/usr/bin/python3
+"""End-to-end tests of the roisim command line: exit codes, files, SPEC §6 layout (official
+checker), xarray, exact type-7 quantiles, reports, thread-count reproducibility, interruption.
+Usage: test_cli.py ROISIM_BINARY REPO_ROOT LAYOUT_CHECKER"""
+import json, os, shutil, signal, subprocess, sys, tempfile, time
+
+import h5py
+import numpy as np
+
+ROISIM, ROOT, CHECKER = sys.argv[1], sys.argv[2], sys.argv[3]
+SEED = os.path.join(ROOT, "scenarios", "seed_portfolio.yaml")
+failures = []
+passed = 0
+
+
+def check(cond, what):
+    global passed
+    if cond:
+        passed += 1
+    else:
+        failures.append(what)
+        print("FAIL:", what, flush=True)
+
+
+def roisim(*args, **kw):
+    return subprocess.run([ROISIM, *args], capture_output=True, text=True, **kw)
+
+
+tmp = tempfile.mkdtemp(prefix="roisim-cli-")
+try:
+    # validate
+    r = roisim("validate", SEED)
+    check(r.returncode == 0 and "563 scenarios" in r.stdout, f"validate: {r.returncode} {r.stdout} {r.stderr}")
+
+    # run, full output
+    out = os.path.join(tmp, "seed.h5")
+    r = roisim("run", SEED, "--trials", "400", "-o", out, "--threads", "2")
+    check(r.returncode == 0, f"run: {r.returncode} {r.stderr}")
+    check("P10 ROI" in r.stdout and "results: " + out in r.stdout, "run prints the P10/P50/P90 table and the file")
+    check(not [f for f in os.listdir(tmp) if ".tmp-" in f], "no temporary file left after a run")
+    if os.path.exists(CHECKER):
+        c = subprocess.run(["/usr/bin/python3", CHECKER, out], capture_output=True, text=True)
+        check(c.returncode == 0, "layout checker (full): " + c.stdout + c.stderr)
+    with h5py.File(out, "r") as f:
+        roi, q = f["roi"][:], f["roi_quantile"][:]
+        check(roi.shape == (563, 400), f"roi shape {roi.shape}")
+        exact = all(np.array_equal(np.quantile(roi[i], [0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95]), q[i]) for i in range(563))
+        check(exact, "numpy.quantile(roi[i], q) == roi_quantile[i] exactly for every scenario")
+        for a in ["filetype", "format_version", "roisim_version", "git_sha", "build_type", "created_utc", "command_line",
+                  "seed", "trials", "sampler", "rng", "horizon_months", "discount_rate", "quantile_method", "config",
+                  "config_sha256"]:
+            check(a in f.attrs, f"root attribute {a}")
+        check(int(f.attrs["trials"]) == 400 and int(f.attrs["seed"]) == 20261122, "trials/seed attributes")
+        check("correlation_spearman" in f, "correlation matrix stored")
+        names = [s.decode() if isinstance(s, bytes) else s for s in f["scenario"][:]]
+        check(names[0] == "base" and names[5].startswith("macro=base/"), "scenario names")
+    import xarray as xr
+    ds = xr.open_dataset(out, engine="h5netcdf")
+    check(float(np.quantile(ds["roi"][1].values, 0.1)) == float(ds["roi_quantile"][1, 1]), "xarray: P10 equals numpy's")
+    check(len(ds[["roi_mean", "prob_loss"]].to_dataframe()) == 563, "xarray summary table")
+    ds.close()
+
+    # the same bits with one thread
+    out1 = os.path.join(tmp, "seed1.h5")
+    r = roisim("run", SEED, "--trials", "400", "-o", out1, "--threads", "1", "--quiet")
+    check(r.returncode == 0 and r.stdout == "", f"--quiet run: {r.returncode} {r.stdout!r}")
+    with h5py.File(out, "r") as a, h5py.File(out1, "r") as b:
+        for k in ["roi", "npv", "payback_month", "roi_mean", "roi_quantile", "spearman", "cvar10", "payback_p50"]:
+            check(a[k][:].tobytes() == b[k][:].tobytes(), f"{k}: identical bits for 1 and 2 threads")
+
+    # summary only
+    outs = os.path.join(tmp, "summary.h5")
+    r = roisim("run", SEED, "--trials", "300", "--summary-only", "-o", outs, "--quiet", "--compression", "0")
+    check(r.returncode == 0, f"summary-only run: {r.stderr}")
+    with h5py.File(outs, "r") as f:
+        check("roi" not in f and "roi_mean" in f, "summary-only omits the per-trial datasets")
+    if os.path.exists(CHECKER):
+        c = subprocess.run(["/usr/bin/python3", CHECKER, outs, "--summary-only"], capture_output=True, text=True)
+        check(c.returncode == 0, "layout checker (summary-only): " + c.stdout)
+
+    # reports
+    r = roisim("report", out, "--format", "csv")
+    lines = r.stdout.strip().splitlines()
+    check(r.returncode == 0 and len(lines) == 564 and lines[0].startswith("scenario,funded,roi_mean"), "report csv")
+    r = roisim("report", out, "--format", "json", "--scenario", "base", "--scenario", "recession")
+    doc = json.loads(r.stdout)
+    check([s["scenario"] for s in doc["scenarios"]] == ["base", "recession"], "report json with --scenario")
+    check(doc["provenance"]["seed"] == 20261122, "report json provenance")
+    with h5py.File(out, "r") as f:
+        check(doc["scenarios"][0]["roi_p10"] == float(f["roi_quantile"][0, 1]), "json P10 equals the file's")
+    r = roisim("report", out)
+    check(r.returncode == 0 and "P50 ROI" in r.stdout, "report table")
+    r = roisim("report", out, "--scenario", "nope")
+    check(r.returncode == 1 and "no scenario named 'nope'" in r.stderr, "report unknown scenario")
+
+    # bad input: exit 1, located message, nothing written, an existing target untouched
+    bad = os.path.join(tmp, "bad.yaml")
+    with open(SEED) as f:
+        text = f.read()
+    with open(bad, "w") as f:
+        f.write(text.replace("initial_cost: 900000", "initial_cost: -5").replace("catch_rate:", "catch_rat:"))
+    target = os.path.join(tmp, "bad.h5")
+    with open(target, "w") as f:
+        f.write("sentinel")
+    r = roisim("run", bad, "-o", target)
+    check(r.returncode == 1, f"bad input exits 1 (got {r.returncode})")
+    check(f"{bad}:21:19: error: recommendations.initial_cost must be > 0 (got -5)" in r.stderr, "located error: " + r.stderr)
+    check("did you mean 'catch_rate'?" in r.stderr and "missing input catch_rate" in r.stderr, "all errors reported: " + r.stderr)
+    check(open(target).read() == "sentinel", "existing target untouched on bad input")
+    check(not [f for f in os.listdir(tmp) if ".tmp-" in f], "no temporary file after bad input")
+
+    # usage errors exit 2; unavailable sampler and bad output paths exit 1
+    check(roisim().returncode == 2, "no subcommand -> 2")
+    check(roisim("run").returncode == 2, "missing file -> 2")
+    check(roisim("run", SEED, "--bogus").returncode == 2, "unknown option -> 2")
+    check(roisim("run", SEED, "--compression", "12").returncode == 2, "compression out of range -> 2")
+    r = roisim("run", SEED, "--sampler", "lhs", "-o", os.path.join(tmp, "x.h5"))
+    check(r.returncode == 1 and "not available" in r.stderr, "lhs refused clearly")
+    r = roisim("run", SEED, "-o", os.path.join(tmp, "missing", "x.h5"))
+    check(r.returncode == 1 and "does not exist" in r.stderr, "missing output folder refused")
+    copy = os.path.join(tmp, "copy.yaml")
+    shutil.copy(SEED, copy)
+    r = roisim("run", copy, "-o", copy)
+    check(r.returncode == 1 and open(copy).read() == text, "output = input refused, input untouched")
+    r = roisim("run", os.path.join(tmp, "nope.yaml"))
+    check(r.returncode == 1 and "cannot open" in r.stderr, "missing scenario file -> 1")
+
+    # default output name: FILE with .h5
+    r = roisim("run", copy, "--trials", "50", "--quiet")
+    check(r.returncode == 0 and os.path.exists(os.path.join(tmp, "copy.h5")), "default output path")
+
+    # SIGINT stops the run promptly, leaves no file and exits 130
+    slow = os.path.join(tmp, "slow.h5")
+    p = subprocess.Popen([ROISIM, "run", SEED, "--trials", "200000", "-o", slow, "--quiet"], stderr=subprocess.PIPE)
+    time.sleep(1.0)
+    p.send_signal(signal.SIGINT)
+    t0 = time.time()
+    rc = p.wait(timeout=60)
+    check(rc == 130, f"SIGINT exits 130 (got {rc})")
+    check(time.time() - t0 < 10, "SIGINT stops promptly")
+    check(not os.path.exists(slow) and not [f for f in os.listdir(tmp) if ".tmp-" in f], "SIGINT leaves no file")
+finally:
+    shutil.rmtree(tmp, ignore_errors=True)
+
+print(f"{passed} passed, {len(failures)} failed")
+sys.exit(1 if failures else 0)
