@@ -1,5 +1,6 @@
 #include "tools/report.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <iomanip>
@@ -49,8 +50,8 @@ std::string num(double x) {
   if (std::isnan(x)) return "nan";
   if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g", x);
-  return buf;
+  auto r = std::to_chars(buf, buf + sizeof buf, x);  // shortest text that reads back exactly
+  return std::string(buf, r.ptr);
 }
 std::string json_num(double x) {
   if (!std::isfinite(x)) return "null";

@@ -20,14 +20,15 @@ echo "$bench_out"
 r=$(echo "$bench_out" | awk '$1 == "1" && NF >= 3 { print $3; exit }')
 [ -n "$r" ] || { echo "compare.sh: could not parse roisim bench output" >&2; exit 1; }
 
-peer_rate() {
-    out=$("$PY" "$here/numpy_peer.py" "$FILE" --trials "$TRIALS" "$@")
-    echo "$out" >&2
-    # "numpy_peer: S scenarios x N trials in T s = R scenario-trials/s (...)"
-    echo "$out" | sed -n 's/.* = \([0-9.eE+-]*\) scenario-trials\/s.*/\1/p'
-}
-p_cache=$(peer_rate)
-p_nocache=$(peer_rate --no-cache)
+# "numpy_peer: S scenarios x N trials in T s = R scenario-trials/s (...)"
+rate() { echo "$1" | sed -n 's/.* = \([0-9.eE+-]*\) scenario-trials\/s.*/\1/p'; }
+out_cache=$("$PY" "$here/numpy_peer.py" "$FILE" --trials "$TRIALS")
+echo "$out_cache"
+out_nocache=$("$PY" "$here/numpy_peer.py" "$FILE" --trials "$TRIALS" --no-cache)
+echo "$out_nocache"
+p_cache=$(rate "$out_cache")
+p_nocache=$(rate "$out_nocache")
+[ -n "$p_cache" ] && [ -n "$p_nocache" ] || { echo "compare.sh: could not parse the peer's output" >&2; exit 1; }
 
 awk -v r="$r" -v pc="$p_cache" -v pn="$p_nocache" 'BEGIN {
     printf "\n%-34s %14s %12s\n", "engine", "scen-trials/s", "roisim / x"
