@@ -20,6 +20,7 @@ namespace roisim {
 namespace {
 
 constexpr std::size_t kBlock = 1024;                   // trials per parallel task
+constexpr std::size_t kCombineBlock = 256;             // trials per task when summing project streams
 constexpr std::size_t kBatchBytes = 192u << 20;        // per-trial result buffers of one batch
 constexpr std::size_t kVariantBytes = 64u << 20;       // project-variant buffers of one trial chunk
 
@@ -27,21 +28,27 @@ constexpr std::size_t kVariantBytes = 64u << 20;       // project-variant buffer
 // both the engine and replay so that the two agree bit for bit.
 struct TrialOutcome { double roi, npv, payback; };
 TrialOutcome combine(std::size_t k, const double* const* pv_value, const double* const* pv_cost,
-                     const double* const* cum, int horizon) {
+                     const double* const* cum, int horizon, double* total) {
   double v = 0, c = 0;
   for (std::size_t i = 0; i < k; ++i) {
     v += *pv_value[i];
     c += *pv_cost[i];
   }
+  // The portfolio's cumulative cash flow, month by month (a contiguous, vectorisable sum).
+  const std::size_t months = static_cast<std::size_t>(horizon) + 1;
+  if (k == 1) {
+    total = const_cast<double*>(cum[0]);  // read only below
+  } else {
+    for (std::size_t m = 0; m < months; ++m) total[m] = cum[0][m] + cum[1][m];
+    for (std::size_t i = 2; i < k; ++i)
+      for (std::size_t m = 0; m < months; ++m) total[m] += cum[i][m];
+  }
   double payback = std::numeric_limits<double>::infinity();
-  for (int m = 0; m <= horizon; ++m) {
-    double s = 0;
-    for (std::size_t i = 0; i < k; ++i) s += cum[i][m];
-    if (s >= 0) {
-      payback = m;
+  for (std::size_t m = 0; m < months; ++m)
+    if (total[m] >= 0) {
+      payback = static_cast<double>(m);
       break;
     }
-  }
   return {v / c - 1.0, v - c, payback};
 }
 
@@ -83,6 +90,7 @@ struct Engine::Impl {
   std::vector<std::vector<double>> ranks;       // [id][n] normalised ranks; empty = not an input
   std::vector<char> ranks_ok;                   // [id] ranks have non-zero variance
   bool sampled = false;
+  std::vector<double> buf_pv_value, buf_pv_cost, buf_cum;  // project-variant streams of a batch
 
   Impl(const Plan& p, RunOptions o)
       : plan(p),
@@ -259,8 +267,13 @@ struct Engine::Impl {
     const std::size_t stride = static_cast<std::size_t>(h) + 1;
     const std::size_t per_trial = (stride + 2) * 8 * std::max<std::size_t>(1, variants.size());
     const std::size_t chunk = std::clamp<std::size_t>(kVariantBytes / per_trial / kBlock * kBlock, kBlock, std::max(n, kBlock));
-    std::vector<double> pv_value(variants.size() * chunk), pv_cost(variants.size() * chunk),
-        cum(variants.size() * chunk * stride);
+    // Reused from batch to batch (no page faults after the first).
+    std::vector<double>& pv_value = buf_pv_value;
+    std::vector<double>& pv_cost = buf_pv_cost;
+    std::vector<double>& cum = buf_cum;
+    pv_value.resize(variants.size() * chunk);
+    pv_cost.resize(variants.size() * chunk);
+    cum.resize(variants.size() * chunk * stride);
     for (std::size_t c0 = 0; c0 < n; c0 += chunk) {
       check_cancel();
       const std::size_t clen = std::min(chunk, n - c0);
@@ -279,10 +292,14 @@ struct Engine::Impl {
           pv_cost[slot] = f.pv_cost;
         }
       });
-      tbb::parallel_for(std::size_t{0}, count * nb, [&](std::size_t i) {
-        const std::size_t si = i / nb, b0 = (i % nb) * kBlock, blen = std::min(kBlock, clen - b0);
+      // Trial blocks outermost, so that every scenario of the batch reads a block's project
+      // streams while they are still in cache.
+      const std::size_t nc = (clen + kCombineBlock - 1) / kCombineBlock;
+      tbb::parallel_for(std::size_t{0}, nc * count, [&](std::size_t i) {
+        const std::size_t si = i % count, b0 = (i / count) * kCombineBlock, blen = std::min(kCombineBlock, clen - b0);
         const auto& vs = work[si].variants;
         std::vector<const double*> a(vs.size()), b(vs.size()), c(vs.size());
+        std::vector<double> total(stride);
         for (std::size_t k = 0; k < blen; ++k) {
           const std::size_t local = b0 + k;
           for (std::size_t j = 0; j < vs.size(); ++j) {
@@ -291,7 +308,7 @@ struct Engine::Impl {
             b[j] = &pv_cost[slot];
             c[j] = &cum[slot * stride];
           }
-          const TrialOutcome o = combine(vs.size(), a.data(), b.data(), c.data(), h);
+          const TrialOutcome o = combine(vs.size(), a.data(), b.data(), c.data(), h, total.data());
           const std::size_t t = si * n + c0 + local;
           roi[t] = o.roi;
           npv[t] = o.npv;
@@ -396,7 +413,8 @@ struct Engine::Impl {
       b.push_back(&pvc[i]);
       c.push_back(&cums[i * stride]);
     }
-    const TrialOutcome o = combine(a.size(), a.data(), b.data(), c.data(), h);
+    std::vector<double> total(stride);
+    const TrialOutcome o = combine(a.size(), a.data(), b.data(), c.data(), h, total.data());
     out.roi = o.roi;
     out.npv = o.npv;
     out.payback_month = o.payback;

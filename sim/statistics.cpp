@@ -1,41 +1,51 @@
 #include "sim/statistics.h"
 
 #include <algorithm>
+#include <cstring>
 #include <cmath>
 #include <limits>
 
 namespace roisim {
+
+double interpolate_type7(double a, double b, double g) noexcept {
+  if (std::isinf(a) || std::isinf(b)) return (std::isinf(b) && b > 0) ? b : a;
+  // NumPy's lerp: a + (b − a) g, evaluated from the nearer end for g >= 0.5.
+  const double d = b - a;
+  return g >= 0.5 ? b - d * (1.0 - g) : a + d * g;
+}
 
 double quantile_type7(const double* sorted, std::size_t n, double q) noexcept {
   if (n == 0) return std::numeric_limits<double>::quiet_NaN();
   const double h = static_cast<double>(n - 1) * q;
   const std::size_t lo = static_cast<std::size_t>(std::floor(h));
   const std::size_t hi = std::min(lo + 1, n - 1);
-  const double a = sorted[lo], b = sorted[hi];
-  if (std::isinf(a) || std::isinf(b)) return (std::isinf(b) && b > 0) ? b : a;
-  const double g = h - static_cast<double>(lo);
-  // NumPy's lerp: a + (b − a) g, evaluated from the nearer end for g >= 0.5.
-  const double d = b - a;
-  return g >= 0.5 ? b - d * (1.0 - g) : a + d * g;
+  return interpolate_type7(sorted[lo], sorted[hi], h - static_cast<double>(lo));
 }
 
 namespace {
 
-void sort_with_index(const double* x, std::size_t n, StatsScratch& s) {
-  s.order.resize(n);
-  for (std::size_t i = 0; i < n; ++i) s.order[i] = {x[i], static_cast<std::uint32_t>(i)};
-  std::sort(s.order.begin(), s.order.end());  // ties ordered by trial index: deterministic
+inline std::uint64_t order_key(double x) noexcept {
+  std::uint64_t u;
+  std::memcpy(&u, &x, sizeof u);
+  return (u >> 63) ? ~u : (u | (std::uint64_t{1} << 63));
+}
+inline double from_key(std::uint64_t k) noexcept {
+  const std::uint64_t u = (k >> 63) ? (k & ~(std::uint64_t{1} << 63)) : ~k;
+  double x;
+  std::memcpy(&x, &u, sizeof x);
+  return x;
 }
 
-// Average ranks from s.order into out (by original position), centred and normalised.
+// Average ranks from a sorted order (scratch.sorted, scratch.index) into out (by trial),
+// centred and normalised.
 bool ranks_from_order(std::size_t n, StatsScratch& s, double* out) {
   const double mean_rank = (static_cast<double>(n) + 1.0) / 2.0;
   double ss = 0;
   for (std::size_t i = 0; i < n;) {
     std::size_t j = i + 1;
-    while (j < n && s.order[j].first == s.order[i].first) ++j;
+    while (j < n && s.sorted[j] == s.sorted[i]) ++j;
     const double r = (static_cast<double>(i + 1) + static_cast<double>(j)) / 2.0 - mean_rank;
-    for (std::size_t k = i; k < j; ++k) out[s.order[k].second] = r;
+    for (std::size_t k = i; k < j; ++k) out[s.index[k]] = r;
     ss += r * r * static_cast<double>(j - i);
     i = j;
   }
@@ -48,10 +58,86 @@ bool ranks_from_order(std::size_t n, StatsScratch& s, double* out) {
   return true;
 }
 
+// The k-th smallest of values that are whole numbers in [0, 65535] or +inf (payback months),
+// by counting; returns false when some value is not of that form.
+bool counting_order_stats(const double* x, std::size_t n, StatsScratch& s, std::size_t k0, std::size_t k1,
+                          double& v0, double& v1) {
+  constexpr std::size_t kMax = 65536;
+  std::size_t top = 0;
+  s.counts.assign(1, 0);
+  std::size_t infinite = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double v = x[i];
+    if (v == std::numeric_limits<double>::infinity()) {
+      ++infinite;
+      continue;
+    }
+    if (!(v >= 0 && v < static_cast<double>(kMax)) || v != std::floor(v)) return false;
+    const std::size_t m = static_cast<std::size_t>(v);
+    if (m >= s.counts.size()) s.counts.resize(m + 1, 0);
+    ++s.counts[m];
+    top = std::max(top, m);
+  }
+  auto kth = [&](std::size_t k) {
+    std::size_t seen = 0;
+    for (std::size_t m = 0; m <= top && m < s.counts.size(); ++m) {
+      seen += s.counts[m];
+      if (k < seen) return static_cast<double>(m);
+    }
+    return std::numeric_limits<double>::infinity();
+  };
+  (void)infinite;
+  v0 = kth(k0);
+  v1 = kth(k1);
+  return true;
+}
+
 }  // namespace
 
+void radix_sort(const double* x, std::size_t n, StatsScratch& s, bool with_index) {
+  constexpr int kBits = 11, kPasses = 6;
+  constexpr std::size_t kBuckets = std::size_t{1} << kBits;
+  s.keys.resize(n);
+  s.keys_tmp.resize(n);
+  std::uint32_t hist[kPasses][kBuckets] = {};
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint64_t k = order_key(x[i]);
+    s.keys[i] = k;
+    for (int p = 0; p < kPasses; ++p) ++hist[p][(k >> (p * kBits)) & (kBuckets - 1)];
+  }
+  if (with_index) {
+    s.index.resize(n);
+    s.index_tmp.resize(n);
+    for (std::size_t i = 0; i < n; ++i) s.index[i] = static_cast<std::uint32_t>(i);
+  }
+  for (int p = 0; p < kPasses; ++p) {
+    std::uint32_t* h = hist[p];
+    const int shift = p * kBits;
+    if (h[(s.keys[0] >> shift) & (kBuckets - 1)] == n) continue;  // every key has this digit
+    std::uint32_t sum = 0;
+    for (std::size_t b = 0; b < kBuckets; ++b) {
+      const std::uint32_t c = h[b];
+      h[b] = sum;
+      sum += c;
+    }
+    if (with_index) {
+      for (std::size_t i = 0; i < n; ++i) {
+        const std::uint32_t dst = h[(s.keys[i] >> shift) & (kBuckets - 1)]++;
+        s.keys_tmp[dst] = s.keys[i];
+        s.index_tmp[dst] = s.index[i];
+      }
+      s.index.swap(s.index_tmp);
+    } else {
+      for (std::size_t i = 0; i < n; ++i) s.keys_tmp[h[(s.keys[i] >> shift) & (kBuckets - 1)]++] = s.keys[i];
+    }
+    s.keys.swap(s.keys_tmp);
+  }
+  s.sorted.resize(n);
+  for (std::size_t i = 0; i < n; ++i) s.sorted[i] = from_key(s.keys[i]);
+}
+
 bool normalized_ranks(const double* x, std::size_t n, StatsScratch& scratch, double* out) {
-  sort_with_index(x, n, scratch);
+  radix_sort(x, n, scratch, true);
   return ranks_from_order(n, scratch, out);
 }
 
@@ -78,9 +164,7 @@ void summarize(const double* roi, const double* npv, const double* payback, std:
   out.prob_payback = static_cast<double>(paid) / dn;
 
   // ROI: order statistics, CVaR and ranks from one sort.
-  sort_with_index(roi, n, s);
-  s.sorted.resize(n);
-  for (std::size_t i = 0; i < n; ++i) s.sorted[i] = s.order[i].first;
+  radix_sort(roi, n, s, true);
   for (int q = 0; q < kNumQuantiles; ++q) out.roi_quantile[q] = quantile_type7(s.sorted.data(), n, kQuantiles[q]);
   const std::size_t k10 = std::max<std::size_t>(1, n / 10);
   double tail = 0;
@@ -89,13 +173,19 @@ void summarize(const double* roi, const double* npv, const double* payback, std:
   s.roi_ranks.resize(n);
   ranks_from_order(n, s, s.roi_ranks.data());
 
-  s.sorted.assign(npv, npv + n);
-  std::sort(s.sorted.begin(), s.sorted.end());
+  radix_sort(npv, n, s, false);
   for (int q = 0; q < kNumQuantiles; ++q) out.npv_quantile[q] = quantile_type7(s.sorted.data(), n, kQuantiles[q]);
 
-  s.sorted.assign(payback, payback + n);
-  std::sort(s.sorted.begin(), s.sorted.end());
-  out.payback_p50 = quantile_type7(s.sorted.data(), n, 0.5);
+  // Payback months are whole months or +inf: the median's two order statistics by counting.
+  const double h = static_cast<double>(n - 1) * 0.5;
+  const std::size_t lo = static_cast<std::size_t>(std::floor(h));
+  double a, b;
+  if (counting_order_stats(payback, n, s, lo, std::min(lo + 1, n - 1), a, b)) {
+    out.payback_p50 = interpolate_type7(a, b, h - static_cast<double>(lo));
+  } else {
+    radix_sort(payback, n, s, false);
+    out.payback_p50 = quantile_type7(s.sorted.data(), n, 0.5);
+  }
 }
 
 }  // namespace roisim

@@ -14,13 +14,23 @@ namespace roisim {
 // PERCENTILE.INC) of sorted[0..n): h = (n − 1) q, x[⌊h⌋] + (h − ⌊h⌋)(x[⌊h⌋+1] − x[⌊h⌋]).
 // If either order statistic it interpolates is +inf the result is +inf.
 double quantile_type7(const double* sorted, std::size_t n, double q) noexcept;
+// The same from the two order statistics a <= b and the fraction g in [0, 1) between them.
+double interpolate_type7(double a, double b, double g) noexcept;
 
 // Reusable buffers for summarize() and ranks.
 struct StatsScratch {
-  std::vector<std::pair<double, std::uint32_t>> order;
+  std::vector<std::uint64_t> keys, keys_tmp;  // radix sort keys
+  std::vector<std::uint32_t> index, index_tmp;
   std::vector<double> sorted;
   std::vector<double> roi_ranks;  // centred ranks of ROI scaled to unit norm
+  std::vector<std::uint32_t> counts;
 };
+
+// Sorts x[0..n) into scratch.sorted and, when with_index, the trial of each sorted position into
+// scratch.index (ties keep trial order). An LSD radix sort on order-preserving 64-bit keys
+// (11-bit digits, passes whose digit is constant skipped): O(n), deterministic, and for the
+// 10^4-10^6 trials of a scenario several times faster than a comparison sort.
+void radix_sort(const double* x, std::size_t n, StatsScratch& scratch, bool with_index);
 
 // Centred average ranks (ties share their mean rank, as scipy.stats.rankdata "average") of
 // x[0..n), scaled to unit Euclidean norm, into out[0..n). Returns false (and fills out with 0)
