@@ -100,8 +100,10 @@ struct Engine::Impl {
         h(p.settings().horizon_months),
         arena(opt.threads > 0 ? opt.threads : tbb::task_arena::automatic) {}
 
+  bool cancelled() const { return opt.cancel && opt.cancel->load(std::memory_order_relaxed); }
+  // Parallel bodies return early once cancelled(); the caller then throws here.
   void check_cancel() const {
-    if (opt.cancel && opt.cancel->load(std::memory_order_relaxed)) throw Cancelled();
+    if (cancelled()) throw Cancelled();
   }
 
   const double* source(const SlotBinding& b, double& constant) const {
@@ -122,6 +124,7 @@ struct Engine::Impl {
     for (std::size_t v = 0; v < vars.size(); ++v)
       if (vars[v].uncertain() && vars[v].copula_index < 0) u[v].resize(n);
     tbb::parallel_for(std::size_t{0}, nblocks, [&](std::size_t blk) {
+      if (cancelled()) return;
       const std::size_t t0 = blk * kBlock, len = std::min(kBlock, n - t0);
       for (std::size_t v = 0; v < vars.size(); ++v) {
         if (!vars[v].uncertain()) continue;
@@ -150,6 +153,7 @@ struct Engine::Impl {
     ranks_ok.assign(jobs.size(), 0);
     for (auto& j : jobs) values[j.id].resize(n);
     tbb::parallel_for(std::size_t{0}, jobs.size() * nblocks, [&](std::size_t i) {
+      if (cancelled()) return;
       const Job& j = jobs[i / nblocks];
       const std::size_t t0 = (i % nblocks) * kBlock, len = std::min(kBlock, n - t0);
       const Variable& var = vars[j.var];
@@ -160,12 +164,14 @@ struct Engine::Impl {
     cu.clear();
     check_cancel();
     tbb::parallel_for(std::size_t{0}, jobs.size(), [&](std::size_t i) {
+      if (cancelled()) return;
       const Job& j = jobs[i];
       if (vars[j.var].input_index < 0 || vars[j.var].success_of >= 0) return;
       StatsScratch scratch;
       ranks[j.id].resize(n);
       ranks_ok[j.id] = normalized_ranks(values[j.id].data(), n, scratch, ranks[j.id].data());
     });
+    check_cancel();
     sampled = true;
   }
 
@@ -279,6 +285,7 @@ struct Engine::Impl {
       const std::size_t clen = std::min(chunk, n - c0);
       const std::size_t nb = (clen + kBlock - 1) / kBlock;
       tbb::parallel_for(std::size_t{0}, variants.size() * nb, [&](std::size_t i) {
+        if (cancelled()) return;
         const std::size_t vi = i / nb, b0 = (i % nb) * kBlock, blen = std::min(kBlock, clen - b0);
         const Variant& v = variants[vi];
         const Project& p = plan.projects()[v.project];
@@ -296,6 +303,7 @@ struct Engine::Impl {
       // streams while they are still in cache.
       const std::size_t nc = (clen + kCombineBlock - 1) / kCombineBlock;
       tbb::parallel_for(std::size_t{0}, nc * count, [&](std::size_t i) {
+        if (cancelled()) return;
         const std::size_t si = i % count, b0 = (i / count) * kCombineBlock, blen = std::min(kCombineBlock, clen - b0);
         const auto& vs = work[si].variants;
         std::vector<const double*> a(vs.size()), b(vs.size()), c(vs.size());
@@ -320,6 +328,7 @@ struct Engine::Impl {
     out.summary.resize(count);
     out.spearman.assign(count * inputs.size(), std::numeric_limits<double>::quiet_NaN());
     tbb::parallel_for(std::uint64_t{0}, count, [&](std::uint64_t si) {
+      if (cancelled()) return;
       StatsScratch scratch;
       summarize(&roi[si * n], &npv[si * n], &pay[si * n], n, scratch, out.summary[si]);
       const double* rr = scratch.roi_ranks.data();
@@ -338,12 +347,10 @@ struct Engine::Impl {
         dst = sign * s;
       }
     });
-    const bool keep = true;
-    if (keep) {
-      out.roi = roi.data();
-      out.npv = npv.data();
-      out.payback = pay.data();
-    }
+    check_cancel();
+    out.roi = roi.data();
+    out.npv = npv.data();
+    out.payback = pay.data();
     sink(out);
   }
 
@@ -432,5 +439,26 @@ void Engine::run(const std::function<void(const BatchResults&)>& sink, std::uint
 TrialDetail Engine::replay(std::uint64_t scenario, std::uint64_t trial) const { return impl_->replay(scenario, trial); }
 
 std::uint64_t Engine::batch_scenarios() const { return impl_->batch_scenarios(); }
+
+std::uint64_t Engine::memory_estimate() const {
+  const Plan& plan = impl_->plan;
+  const std::uint64_t n = plan.settings().trials;
+  std::uint64_t arrays = 0, ranked = 0, variants = 0;
+  for (const auto& v : plan.variables()) {
+    if (!v.uncertain()) continue;
+    for (const auto& d : v.defs)
+      if (!d.dist.is_constant()) {
+        ++arrays;
+        if (v.input_index >= 0 && v.success_of < 0) ++ranked;
+      }
+  }
+  for (const auto& p : plan.projects()) variants += p.slots();  // a generous bound per batch
+  const std::uint64_t b = batch_scenarios();
+  const std::uint64_t stride = static_cast<std::uint64_t>(plan.settings().horizon_months) + 3;
+  const std::uint64_t per_variant = std::min<std::uint64_t>(n, std::max<std::uint64_t>(kBlock, kVariantBytes / (stride * 8))) * stride * 8;
+  return 8 * n * (arrays + ranked + plan.copula_vars().size()) + 3 * 8 * b * n  // inputs, ranks; batch results
+         + std::min<std::uint64_t>(kVariantBytes * 2, variants * per_variant)      // project streams
+         + 64 * n * static_cast<std::uint64_t>(std::max(1, impl_->opt.threads > 0 ? impl_->opt.threads : 2));  // statistics scratch
+}
 
 }  // namespace roisim

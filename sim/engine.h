@@ -57,6 +57,8 @@ class Engine {
 
   // Scenarios per batch the engine uses for this plan.
   std::uint64_t batch_scenarios() const;
+  // Upper estimate of the memory a run needs, in bytes (sampled inputs, ranks, one batch).
+  std::uint64_t memory_estimate() const;
 
  private:
   struct Impl;

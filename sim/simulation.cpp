@@ -3,7 +3,12 @@
 #include <chrono>
 #include <ctime>
 #include <filesystem>
+#include <sys/statvfs.h>
 #include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
 
 #include "roisim/version.h"
 #include "sim/sha256.h"
@@ -78,8 +83,67 @@ ResultsLayout make_layout(const Plan& plan, const RunRequest& request, std::uint
   return l;
 }
 
+std::string human_bytes(double b) {
+  const char* units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  int u = 0;
+  while (b >= 1024 && u < 5) b /= 1024, ++u;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", b, units[u]);
+  return buf;
+}
+
+namespace {
+std::uint64_t mem_available() {
+  std::ifstream in("/proc/meminfo");
+  std::string key;
+  std::uint64_t kb = 0;
+  std::string unit;
+  while (in >> key >> kb >> unit)
+    if (key == "MemAvailable:") return kb * 1024;
+  return 0;
+}
+}  // namespace
+
+ResourceEstimate estimate_resources(const Plan& plan, const RunRequest& request) {
+  ResourceEstimate e;
+  Engine engine(plan, request.engine);
+  const double s = static_cast<double>(plan.scenario_count()), n = static_cast<double>(plan.settings().trials);
+  const double k = static_cast<double>(plan.input_vars().size());
+  e.memory = engine.memory_estimate();
+  const double summary = s * (8 + 2 * kNumQuantiles + k + 16) * 8 + s * 64;
+  const double trials = request.summary_only ? 0 : s * n * 3 * 8;
+  e.file = static_cast<std::uint64_t>(std::min(summary + trials, 1.8e19));
+  if (!request.summary_only) e.memory += 8 * 2 * 3 * 8 * static_cast<std::uint64_t>(std::min(n, 65536.0)) * 8;  // writer chunks
+  e.memory_available = mem_available();
+  fs::path dir = fs::path(request.output).parent_path();
+  if (dir.empty()) dir = ".";
+  struct statvfs st {};
+  if (::statvfs(dir.c_str(), &st) == 0) e.disk_available = static_cast<std::uint64_t>(st.f_bavail) * st.f_frsize;
+  return e;
+}
+
+void check_resources(const Plan& plan, const RunRequest& request) {
+  const ResourceEstimate e = estimate_resources(plan, request);
+  const std::string shape = std::to_string(plan.scenario_count()) + " scenarios x " + std::to_string(plan.settings().trials) + " trials";
+  if (e.memory_available && e.memory > e.memory_available * 0.9) {
+    throw InputError("this run (" + shape + ") needs about " + human_bytes(static_cast<double>(e.memory)) +
+                     " of memory but " + human_bytes(static_cast<double>(e.memory_available)) +
+                     " is available; use fewer --trials");
+  }
+  if (e.disk_available && e.file > e.disk_available) {
+    RunRequest summary = request;
+    summary.summary_only = true;
+    const ResourceEstimate small = estimate_resources(plan, summary);
+    throw InputError("the results file of this run (" + shape + ") would take up to " + human_bytes(static_cast<double>(e.file)) +
+                     " but the output folder has " + human_bytes(static_cast<double>(e.disk_available)) + " free; " +
+                     (request.summary_only ? std::string("use fewer scenarios") :
+                      "use --summary-only (about " + human_bytes(static_cast<double>(small.file)) + ") or fewer --trials"));
+  }
+}
+
 RunReport simulate_to_file(const Plan& plan, const RunRequest& request) {
   const auto start = std::chrono::steady_clock::now();
+  check_resources(plan, request);
   Engine engine(plan, request.engine);
   ResultsWriter writer(request.output, make_layout(plan, request, engine.batch_scenarios()));
   RunReport report;

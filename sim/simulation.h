@@ -32,6 +32,18 @@ std::string default_output_path(const std::string& scenario_file);
 void check_output_path(const std::string& output, const std::string& input);
 // The file layout and root attributes for a plan.
 ResultsLayout make_layout(const Plan& plan, const RunRequest& request, std::uint64_t batch);
+// What a run needs: memory (bytes, upper estimate) and results-file size (bytes, before
+// compression), and what the machine has (0 when unknown).
+struct ResourceEstimate {
+  std::uint64_t memory = 0, file = 0;
+  std::uint64_t memory_available = 0, disk_available = 0;
+};
+ResourceEstimate estimate_resources(const Plan& plan, const RunRequest& request);
+// Refuses (InputError, with the estimate and what to change) a run that would not fit.
+void check_resources(const Plan& plan, const RunRequest& request);
+// "1.5 GiB" style.
+std::string human_bytes(double bytes);
+
 // Simulates every scenario and writes the results file atomically.
 RunReport simulate_to_file(const Plan& plan, const RunRequest& request);
 

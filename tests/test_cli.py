@@ -68,6 +68,60 @@ try:
         for k in ["roi", "npv", "payback_month", "roi_mean", "roi_quantile", "spearman", "cvar10", "payback_p50"]:
             check(a[k][:].tobytes() == b[k][:].tobytes(), f"{k}: identical bits for 1 and 2 threads")
 
+    # replay: one trial's numbers equal the file's bit for bit
+    with h5py.File(out, "r") as f:
+        names = [x.decode() if isinstance(x, bytes) else x for x in f["scenario"][:]]
+        for scen, trial in [("base", 0), ("recession", 17), (names[300], 399), ("7", 123)]:
+            i = int(scen) if scen.isdigit() else names.index(scen)
+            r = roisim("run", SEED, "--trials", "400", "--replay", f"{scen}:{trial}")
+            last = [l for l in r.stdout.splitlines() if l.startswith("portfolio:")]
+            ok = r.returncode == 0 and len(last) == 1
+            if ok:
+                parts = dict(p.strip().split(" ") for p in last[0][len("portfolio:"):].split(","))
+                ok = (float(parts["roi"]) == f["roi"][i, trial] and float(parts["npv"]) == f["npv"][i, trial]
+                      and float(parts["payback_month"]) == f["payback_month"][i, trial])
+            check(ok, f"--replay {scen}:{trial} equals the file: {r.stdout[-300:]} {r.stderr}")
+        check("recommendations.sessions_per_month = " in roisim("run", SEED, "--replay", "base:3").stdout, "replay lists inputs")
+    r = roisim("run", SEED, "--replay", "nope:3")
+    check(r.returncode == 1 and "no scenario named 'nope'" in r.stderr, "replay unknown scenario")
+    r = roisim("run", SEED, "--trials", "10", "--replay", "base:10")
+    check(r.returncode == 1 and "out of range" in r.stderr, "replay trial out of range")
+
+    # a non-PSD correlation matrix with correlation_repair: nearest runs and stores both matrices
+    rep = os.path.join(tmp, "repair.yaml")
+    with open(rep, "w") as f:
+        f.write("""roisim: 1
+settings: {trials: 200, correlation_repair: nearest}
+factors:
+  a: {dist: uniform, min: 0, max: 1}
+  b: {dist: uniform, min: 0, max: 1}
+  c: {dist: uniform, min: 0, max: 1}
+projects:
+  p: {kind: direct, initial_cost: 1, inputs: {annual_value: {factor: a}}}
+  q: {kind: direct, initial_cost: 1, inputs: {annual_value: {factor: b}}}
+  r: {kind: direct, initial_cost: 1, inputs: {annual_value: {factor: c}}}
+correlations: [[a, b, 0.9], [b, c, 0.9], [a, c, -0.9]]
+""")
+    r = roisim("run", rep, "--quiet")
+    check(r.returncode == 0, "repaired correlation runs: " + r.stderr)
+    with h5py.File(os.path.join(tmp, "repair.h5"), "r") as f:
+        orig, fixed = f["correlation_spearman"][:], f["correlation_spearman_repaired"][:]
+        check(orig[0, 2] == -0.9 and np.linalg.eigvalsh(fixed).min() > -1e-9 and int(f.attrs["correlation_repaired"]) == 1,
+              "both correlation matrices stored")
+    with open(rep) as f:
+        nonpsd = f.read().replace(", correlation_repair: nearest", "")
+    with open(rep, "w") as f:
+        f.write(nonpsd)
+    r = roisim("run", rep, "-o", os.path.join(tmp, "nonpsd.h5"))
+    check(r.returncode == 1 and "not positive semi-definite (smallest eigenvalue -0.8) among a, b, c" in r.stderr
+          and not os.path.exists(os.path.join(tmp, "nonpsd.h5")), "non-PSD refused: " + r.stderr)
+
+    # resource checks: refused before simulating, with the estimate and a suggestion
+    r = roisim("run", SEED, "--trials", "20000000", "-o", os.path.join(tmp, "huge.h5"))
+    check(r.returncode == 1 and ("--summary-only" in r.stderr or "memory" in r.stderr), "huge run refused: " + r.stderr)
+    r = roisim("run", SEED, "--trials", "1000000000", "-o", os.path.join(tmp, "huge.h5"), "--summary-only")
+    check(r.returncode == 1 and "of memory but" in r.stderr, "run beyond memory refused: " + r.stderr)
+
     # summary only
     outs = os.path.join(tmp, "summary.h5")
     r = roisim("run", SEED, "--trials", "300", "--summary-only", "-o", outs, "--quiet", "--compression", "0")
@@ -137,8 +191,31 @@ try:
     t0 = time.time()
     rc = p.wait(timeout=60)
     check(rc == 130, f"SIGINT exits 130 (got {rc})")
-    check(time.time() - t0 < 10, "SIGINT stops promptly")
+    check(time.time() - t0 < 5, "SIGINT stops promptly")
     check(not os.path.exists(slow) and not [f for f in os.listdir(tmp) if ".tmp-" in f], "SIGINT leaves no file")
+
+    # interrupted at random moments (fixed seed): the target is the old file or a complete new one
+    import random
+    rng = random.Random(12345)
+    target = os.path.join(tmp, "target.h5")
+    with open(target, "w") as f:
+        f.write("old results")
+    for i in range(8):
+        sig = signal.SIGINT if i % 2 == 0 else signal.SIGTERM
+        p = subprocess.Popen([ROISIM, "run", SEED, "--trials", "3000", "-o", target, "--quiet"], stderr=subprocess.PIPE)
+        time.sleep(rng.uniform(0.0, 2.5))
+        p.send_signal(sig)
+        rc = p.wait(timeout=60)
+        expected = 130 if sig == signal.SIGINT else 143
+        check(rc in (0, expected), f"interrupt {i}: exit {rc}")
+        check(not [f for f in os.listdir(tmp) if ".tmp-" in f], f"interrupt {i}: no temporary file")
+        with open(target, "rb") as f:
+            head = f.read(11)
+        if head == b"old results":
+            check(rc != 0, f"interrupt {i}: old file kept only when the run was interrupted")
+        else:
+            with h5py.File(target, "r") as f:
+                check(f["roi"].shape == (563, 3000) and np.isfinite(f["roi_mean"][:]).all(), f"interrupt {i}: complete new file")
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
 

@@ -50,7 +50,7 @@ std::string num(double x) {
   if (std::isnan(x)) return "nan";
   if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
   char buf[64];
-  auto r = std::to_chars(buf, buf + sizeof buf, x);  // shortest text that reads back exactly
+  auto r = std::to_chars(buf, buf + sizeof buf, x, std::chars_format::general);  // shortest text that reads back exactly
   return std::string(buf, r.ptr);
 }
 std::string json_num(double x) {

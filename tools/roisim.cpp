@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -56,7 +58,48 @@ struct RunArgs {
   int threads = 0;
   bool summary_only = false, quiet = false;
   int compression = 1;
+  std::string replay;  // SCENARIO:TRIAL
 };
+
+// Shortest decimal text that reads back to the same double.
+std::string exact(double x) {
+  if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof buf, x, std::chars_format::general);
+  return std::string(buf, r.ptr);
+}
+
+// `run FILE --replay SCENARIO:TRIAL`: one trial with every intermediate value, exactly as the
+// engine computed it (the numbers equal the results file's bit for bit).
+int cmd_replay(const Plan& plan, const std::string& spec) {
+  const auto colon = spec.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == spec.size())
+    throw InputError("--replay takes SCENARIO:TRIAL (a scenario name or index, and a trial number), not '" + spec + "'");
+  const std::string who = spec.substr(0, colon), trial_text = spec.substr(colon + 1);
+  std::uint64_t trial = 0;
+  auto [p, ec] = std::from_chars(trial_text.data(), trial_text.data() + trial_text.size(), trial);
+  if (ec != std::errc() || p != trial_text.data() + trial_text.size())
+    throw InputError("--replay: trial '" + trial_text + "' is not a whole number");
+  std::optional<std::uint64_t> scenario = plan.find_scenario(who);
+  if (!scenario) {
+    std::uint64_t idx = 0;
+    auto [q, ec2] = std::from_chars(who.data(), who.data() + who.size(), idx);
+    if (ec2 == std::errc() && q == who.data() + who.size() && idx < plan.scenario_count()) scenario = idx;
+  }
+  if (!scenario) throw InputError("--replay: no scenario named '" + who + "' (and it is not a scenario index)");
+  Engine engine(plan);
+  const TrialDetail d = engine.replay(*scenario, trial);
+  std::cout << "scenario " << plan.scenario_name(*scenario) << " (#" << *scenario << "), trial " << trial << ", seed "
+            << plan.settings().seed << ", sampler " << sampler_name(plan.settings().sampler) << '\n';
+  for (const auto& pr : d.projects) {
+    std::cout << "project " << pr.name << ": success " << (pr.success ? "yes" : "no") << ", annual_value "
+              << exact(pr.annual_value) << ", pv_value " << exact(pr.pv_value) << ", pv_cost " << exact(pr.pv_cost) << '\n';
+    for (const auto& in : pr.params) std::cout << "  " << pr.name << '.' << in.name << " = " << exact(in.value) << '\n';
+  }
+  std::cout << "portfolio: roi " << exact(d.roi) << ", npv " << exact(d.npv) << ", payback_month "
+            << exact(d.payback_month) << '\n';
+  return 0;
+}
 
 Plan load(const std::string& file, const RunArgs* a) {
   Plan plan = Plan::load_file(file);
@@ -75,6 +118,7 @@ Plan load(const std::string& file, const RunArgs* a) {
 
 int cmd_run(const RunArgs& a, const std::string& command_line) {
   Plan plan = load(a.file, &a);
+  if (!a.replay.empty()) return cmd_replay(plan, a.replay);
   RunRequest req;
   req.output = a.output.empty() ? default_output_path(a.file) : a.output;
   check_output_path(req.output, a.file);
@@ -194,6 +238,7 @@ int main(int argc, char** argv) {
   run->add_flag("--summary-only", ra.summary_only, "omit the per-trial datasets");
   run->add_option("--compression", ra.compression, "deflate level 0-9 of the per-trial datasets")->check(CLI::Range(0, 9));
   run->add_flag("--quiet", ra.quiet, "print nothing on success");
+  run->add_option("--replay", ra.replay, "print one trial's every input and value (SCENARIO:TRIAL) instead of running");
 
   std::string vfile;
   auto* validate = app.add_subcommand("validate", "check a scenario file and print the expanded scenario count");
