@@ -1,6 +1,7 @@
 #include "sim/engine.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -91,6 +92,14 @@ struct Engine::Impl {
   std::vector<char> ranks_ok;                   // [id] ranks have non-zero variance
   bool sampled = false;
   std::vector<double> buf_pv_value, buf_pv_cost, buf_cum;  // project-variant streams of a batch
+  EngineTimings timings;
+
+  // Adds the seconds since `since` to `into` and restarts the clock.
+  static void lap(double& into, std::chrono::steady_clock::time_point& since) {
+    const auto now = std::chrono::steady_clock::now();
+    into += std::chrono::duration<double>(now - since).count();
+    since = now;
+  }
 
   Impl(const Plan& p, RunOptions o)
       : plan(p),
@@ -213,7 +222,11 @@ struct Engine::Impl {
     std::optional<tbb::global_control> limit;
     if (opt.threads > 0) limit.emplace(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(opt.threads));
     arena.execute([&] {
-      if (!sampled) sample();
+      if (!sampled) {
+        auto t0 = std::chrono::steady_clock::now();
+        sample();
+        lap(timings.sampling, t0);
+      }
       const std::uint64_t total = plan.scenario_count();
       last = std::min(last, total);
       const std::uint64_t bs = batch_scenarios();
@@ -284,6 +297,7 @@ struct Engine::Impl {
       check_cancel();
       const std::size_t clen = std::min(chunk, n - c0);
       const std::size_t nb = (clen + kBlock - 1) / kBlock;
+      auto clock = std::chrono::steady_clock::now();
       tbb::parallel_for(std::size_t{0}, variants.size() * nb, [&](std::size_t i) {
         if (cancelled()) return;
         const std::size_t vi = i / nb, b0 = (i % nb) * kBlock, blen = std::min(kBlock, clen - b0);
@@ -299,6 +313,7 @@ struct Engine::Impl {
           pv_cost[slot] = f.pv_cost;
         }
       });
+      lap(timings.evaluation, clock);
       // Trial blocks outermost, so that every scenario of the batch reads a block's project
       // streams while they are still in cache.
       const std::size_t nc = (clen + kCombineBlock - 1) / kCombineBlock;
@@ -323,7 +338,9 @@ struct Engine::Impl {
           pay[t] = o.payback;
         }
       });
+      lap(timings.portfolio, clock);
     }
+    auto clock = std::chrono::steady_clock::now();
     check_cancel();
     out.summary.resize(count);
     out.spearman.assign(count * inputs.size(), std::numeric_limits<double>::quiet_NaN());
@@ -348,10 +365,12 @@ struct Engine::Impl {
       }
     });
     check_cancel();
+    lap(timings.statistics, clock);
     out.roi = roi.data();
     out.npv = npv.data();
     out.payback = pay.data();
     sink(out);
+    lap(timings.output, clock);
   }
 
   // Spearman correlation of a project's success (0/1) with ROI: for a binary variable the
@@ -439,6 +458,8 @@ void Engine::run(const std::function<void(const BatchResults&)>& sink, std::uint
 TrialDetail Engine::replay(std::uint64_t scenario, std::uint64_t trial) const { return impl_->replay(scenario, trial); }
 
 std::uint64_t Engine::batch_scenarios() const { return impl_->batch_scenarios(); }
+
+const EngineTimings& Engine::timings() const { return impl_->timings; }
 
 std::uint64_t Engine::memory_estimate() const {
   const Plan& plan = impl_->plan;

@@ -40,6 +40,15 @@ struct TrialDetail {
   double roi = 0, npv = 0, payback_month = 0;
 };
 
+// Wall-clock seconds spent in each phase of Engine::run (phases run one after another).
+struct EngineTimings {
+  double sampling = 0;    // uniforms, copula, quantile functions, input ranks
+  double evaluation = 0;  // project variants: value models and cash flows
+  double portfolio = 0;   // scenario sums: ROI, NPV, payback month per trial
+  double statistics = 0;  // per-scenario summaries and sensitivity
+  double output = 0;      // the sink (e.g. the results writer)
+};
+
 class Engine {
  public:
   Engine(const Plan& plan, RunOptions options = {});
@@ -57,6 +66,8 @@ class Engine {
 
   // Scenarios per batch the engine uses for this plan.
   std::uint64_t batch_scenarios() const;
+  // Time spent so far in each phase.
+  const EngineTimings& timings() const;
   // Upper estimate of the memory a run needs, in bytes (sampled inputs, ranks, one batch).
   std::uint64_t memory_estimate() const;
 

@@ -156,7 +156,10 @@ RunReport simulate_to_file(const Plan& plan, const RunRequest& request) {
       report.summaries.push_back(b.summary[i]);
     }
   });
+  const auto commit_start = std::chrono::steady_clock::now();
   writer.commit();
+  report.commit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - commit_start).count();
+  report.timings = engine.timings();
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;
 }

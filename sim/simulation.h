@@ -24,6 +24,8 @@ struct RunReport {
   std::vector<std::string> names;          // first keep_first scenarios
   std::vector<ScenarioSummary> summaries;  // likewise
   double seconds = 0;
+  EngineTimings timings;  // where the time went (output = writing the file)
+  double commit_seconds = 0;  // closing, syncing and renaming the file
 };
 
 // "dir/name.yaml" -> "dir/name.h5".

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <filesystem>
 #include <cstdio>
 #include <iomanip>
 #include <iostream>
@@ -191,31 +192,90 @@ int cmd_report(const std::string& file, const std::string& format, const std::ve
   return 0;
 }
 
-int cmd_bench(const std::string& file, std::uint64_t trials, const std::vector<int>& threads) {
-  Plan plan = Plan::load_file(file);
-  if (trials) plan.settings().trials = trials;
-  std::vector<int> counts = threads;
+struct BenchArgs {
+  std::string file = "scenarios/seed_portfolio.yaml";
+  std::uint64_t trials = 0;
+  std::vector<int> threads;
+  bool json = false, full_output = false;
+  int compression = 1, repeat = 3;
+};
+
+// `roisim bench`: the whole run (load, sample, evaluate, statistics, results file written and
+// renamed) at each thread count, median of --repeat runs, with where the time goes.
+int cmd_bench(const BenchArgs& a) {
+  namespace fs = std::filesystem;
+  std::vector<int> counts = a.threads;
   if (counts.empty()) {
     const int hw = std::max(1, static_cast<int>(tbb::info::default_concurrency()));
     for (int t = 1; t < hw; t *= 2) counts.push_back(t);
     counts.push_back(hw);
   }
-  const double work = static_cast<double>(plan.scenario_count()) * static_cast<double>(plan.settings().trials);
-  std::printf("%s: %llu scenarios x %llu trials (summary statistics, no file)\n", file.c_str(),
-              static_cast<unsigned long long>(plan.scenario_count()), static_cast<unsigned long long>(plan.settings().trials));
-  std::printf("%8s %12s %16s %16s %10s\n", "threads", "seconds", "trials/s", "trials/s/core", "speed-up");
-  double base = 0;
-  for (int t : counts) {
-    RunOptions o;
-    o.threads = t;
-    Engine engine(plan, o);
-    const auto t0 = std::chrono::steady_clock::now();
-    double sink = 0;
-    engine.run([&](const BatchResults& b) { sink += b.summary[0].roi_mean; });
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (base == 0) base = s * counts.front();
-    std::printf("%8d %12.3f %16.4g %16.4g %10.2f\n", t, s, work / s, work / s / t, base / s / counts.front());
-    (void)sink;
+  const fs::path dir = fs::temp_directory_path() / ("roisim-bench-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  struct Row { int threads; double seconds, load; RunReport report; };
+  std::vector<Row> rows;
+  std::uint64_t scenarios = 0, trials = 0;
+  try {
+    for (int t : counts) {
+      std::vector<Row> runs;
+      for (int r = 0; r < std::max(1, a.repeat); ++r) {
+        const auto t0 = std::chrono::steady_clock::now();
+        Plan plan = Plan::load_file(a.file);
+        if (a.trials) plan.settings().trials = a.trials;
+        const double load = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        RunRequest req;
+        req.output = (dir / "bench.h5").string();
+        req.summary_only = !a.full_output;
+        req.compression = a.compression;
+        req.command_line = "roisim bench";
+        req.engine.threads = t;
+        req.engine.cancel = &g_cancel;
+        RunReport rep = simulate_to_file(plan, req);
+        const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        scenarios = rep.scenarios;
+        trials = rep.trials;
+        runs.push_back({t, total, load, rep});
+      }
+      std::sort(runs.begin(), runs.end(), [](const Row& x, const Row& y) { return x.seconds < y.seconds; });
+      rows.push_back(runs[runs.size() / 2]);
+    }
+  } catch (...) {
+    fs::remove_all(dir);
+    throw;
+  }
+  fs::remove_all(dir);
+  const double work = static_cast<double>(scenarios) * static_cast<double>(trials);
+  const double base = rows.front().seconds * rows.front().threads;
+  if (a.json) {
+    std::cout << "{\"file\": \"" << a.file << "\", \"scenarios\": " << scenarios << ", \"trials\": " << trials
+              << ", \"output\": \"" << (a.full_output ? "full" : "summary-only") << "\", \"compression\": " << a.compression
+              << ", \"repeat\": " << a.repeat << ", \"roisim_version\": \"" << kVersion << "\", \"git_sha\": \"" << kGitSha
+              << "\", \"build_type\": \"" << kBuildType << "\", \"runs\": [";
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      const auto& r = rows[i];
+      const auto& tm = r.report.timings;
+      std::cout << (i ? ", " : "") << "{\"threads\": " << r.threads << ", \"seconds\": " << exact(r.seconds)
+                << ", \"trials_per_second\": " << exact(work / r.seconds) << ", \"per_core\": " << exact(work / r.seconds / r.threads)
+                << ", \"speedup\": " << exact(base / r.seconds / rows.front().threads)
+                << ", \"efficiency\": " << exact(base / r.seconds / r.threads) << ", \"load\": " << exact(r.load)
+                << ", \"sampling\": " << exact(tm.sampling) << ", \"evaluation\": " << exact(tm.evaluation)
+                << ", \"portfolio\": " << exact(tm.portfolio) << ", \"statistics\": " << exact(tm.statistics)
+                << ", \"output\": " << exact(tm.output + r.report.commit_seconds) << "}";
+    }
+    std::cout << "]}\n";
+    return 0;
+  }
+  std::printf("%s: %llu scenarios x %llu trials, %s output, median of %d run%s (load, simulate, write and rename the file)\n",
+              a.file.c_str(), static_cast<unsigned long long>(scenarios), static_cast<unsigned long long>(trials),
+              a.full_output ? "full" : "summary-only", a.repeat, a.repeat == 1 ? "" : "s");
+  std::printf("%8s %9s %14s %14s %9s %11s | %7s %9s %9s %9s %9s %9s\n", "threads", "seconds", "trials/s", "trials/s/core",
+              "speed-up", "efficiency", "load", "sampling", "evaluate", "portfolio", "stats", "output");
+  for (const auto& r : rows) {
+    const auto& tm = r.report.timings;
+    const double speedup = base / r.seconds / rows.front().threads;
+    std::printf("%8d %9.3f %14.4g %14.4g %9.2f %10.0f%% | %7.3f %9.3f %9.3f %9.3f %9.3f %9.3f\n", r.threads, r.seconds,
+                work / r.seconds, work / r.seconds / r.threads, speedup, 100.0 * base / r.seconds / r.threads, r.load,
+                tm.sampling, tm.evaluation, tm.portfolio, tm.statistics, tm.output + r.report.commit_seconds);
   }
   return 0;
 }
@@ -251,13 +311,15 @@ int main(int argc, char** argv) {
   report->add_option("--format", format, "table, csv or json")->check(CLI::IsMember({"table", "csv", "json"}));
   report->add_option("--scenario", rscen, "only these scenarios (repeatable)");
 
-  std::string bfile = "scenarios/seed_portfolio.yaml";
-  std::uint64_t btrials = 0;
-  std::vector<int> bthreads;
-  auto* bench = app.add_subcommand("bench", "measure simulation throughput over thread counts");
-  bench->add_option("file", bfile, "scenario file (default: the seed portfolio)");
-  bench->add_option("--trials", btrials, "trials per scenario");
-  bench->add_option("--threads", bthreads, "thread counts to measure (default: 1, 2, 4, ... all cores)")->delimiter(',');
+  BenchArgs ba;
+  auto* bench = app.add_subcommand("bench", "measure end-to-end throughput (scenario x trials per second) over thread counts");
+  bench->add_option("file", ba.file, "scenario file (default: scenarios/seed_portfolio.yaml)");
+  bench->add_option("--trials", ba.trials, "trials per scenario (default: the file's)")->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
+  bench->add_option("--threads", ba.threads, "thread counts, e.g. 1,2,4 (default: 1, 2, 4, ... all cores)")->delimiter(',')->check(CLI::Range(1, 4096));
+  bench->add_option("--repeat", ba.repeat, "runs per thread count; the median is reported (default 3)")->check(CLI::Range(1, 100));
+  bench->add_flag("--full-output", ba.full_output, "write the per-trial datasets too (default: --summary-only)");
+  bench->add_option("--compression", ba.compression, "deflate level 0-9 with --full-output")->check(CLI::Range(0, 9));
+  bench->add_flag("--json", ba.json, "machine-readable output");
 
   try {
     app.parse(argc, argv);
@@ -278,7 +340,7 @@ int main(int argc, char** argv) {
     if (*run) return cmd_run(ra, command_line);
     if (*validate) return cmd_validate(vfile);
     if (*report) return cmd_report(rfile, format, rscen);
-    if (*bench) return cmd_bench(bfile, btrials, bthreads);
+    if (*bench) return cmd_bench(ba);
   } catch (const Cancelled&) {
     const int sig = g_signal.load();
     std::fprintf(stderr, "roisim: interrupted; no results file written\n");
