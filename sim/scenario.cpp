@@ -159,6 +159,13 @@ std::string did_you_mean(const std::string& name, const std::vector<std::string>
     const std::size_t d = edit_distance(name, c);
     if (d < best_d) best_d = d, best = c;
   }
+  if (best.empty() && name.size() >= 3) {  // a unique candidate that starts with the name
+    for (const auto& c : candidates)
+      if (c.rfind(name, 0) == 0) {
+        if (!best.empty()) return {};
+        best = c;
+      }
+  }
   return best.empty() ? std::string{} : "did you mean '" + best + "'?";
 }
 

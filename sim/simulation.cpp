@@ -3,7 +3,11 @@
 #include <chrono>
 #include <ctime>
 #include <filesystem>
+#include <fcntl.h>
 #include <sys/statvfs.h>
+
+#include <cerrno>
+#include <cstring>
 #include <unistd.h>
 
 #include <cstdio>
@@ -33,7 +37,13 @@ void check_output_path(const std::string& output, const std::string& input) {
   fs::path dir = out.parent_path();
   if (dir.empty()) dir = ".";
   if (!fs::is_directory(dir, ec)) throw InputError("the output folder '" + dir.string() + "' does not exist");
-  if (::access(dir.c_str(), W_OK | X_OK) != 0) throw InputError("the output folder '" + dir.string() + "' is not writable");
+  // Try it: permission bits say nothing for root or on read-only and special file systems.
+  const fs::path probe = dir / (".roisim-probe-" + std::to_string(::getpid()));
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd < 0)
+    throw InputError("the output folder '" + dir.string() + "' is not writable (" + std::strerror(errno) + ")");
+  ::close(fd);
+  ::unlink(probe.c_str());
 }
 
 namespace {

@@ -176,6 +176,10 @@ correlations: [[a, b, 0.9], [b, c, 0.9], [a, c, -0.9]]
     shutil.copy(SEED, copy)
     r = roisim("run", copy, "-o", copy)
     check(r.returncode == 1 and open(copy).read() == text, "output = input refused, input untouched")
+    r = roisim("run", SEED, "-o", "/proc/roisim-not-writable.h5", "--trials", "10")
+    check(r.returncode == 1 and "error" in r.stderr, "unwritable output folder refused: " + r.stderr)
+    r = roisim("run", SEED, "-o", os.path.join(copy, "x.h5"))
+    check(r.returncode == 1 and "does not exist" in r.stderr, "output under a file refused: " + r.stderr)
     r = roisim("run", os.path.join(tmp, "nope.yaml"))
     check(r.returncode == 1 and "cannot open" in r.stderr, "missing scenario file -> 1")
 

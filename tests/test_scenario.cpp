@@ -195,7 +195,7 @@ TEST(ScenarioErrors, UnknownFactorProjectAndInputReferences) {
   EXPECT_EQ(error_of(with("scenarios:\n  - name: x\n    projects: [recs, tirage]\n")),
             "t.yaml:29:22: error: unknown project 'tirage' in scenario 'x' projects (did you mean 'triage'?)");
   EXPECT_EQ(error_of(with("correlations:\n  - [recs.sessions, online_ratio, 0.5]\n")),
-            "t.yaml:28:6: error: project 'recs' has no input 'sessions' (in correlations)");
+            "t.yaml:28:6: error: project 'recs' has no input 'sessions' (in correlations) (did you mean 'sessions_per_month'?)");
 }
 
 TEST(ScenarioErrors, CorrelationProblems) {
@@ -272,4 +272,75 @@ TEST(ScenarioErrors, SeveralErrorsAreReportedTogether) {
   const std::string e = error_of(y);
   EXPECT_NE(e.find("t.yaml:9:19: error: recs.initial_cost must be > 0 (got -1)"), std::string::npos) << e;
   EXPECT_NE(e.find("t.yaml:20:5: error: unknown key 'maintenance_shar'"), std::string::npos) << e;
+}
+
+// ---- the rest of the catalogue: one test per category, exact messages ---------------------------
+
+namespace {
+// kMinimal with the factor's distribution replaced.
+std::string factor_dist(const std::string& d) {
+  std::string y = kMinimal;
+  y.replace(y.find("{dist: uniform, min: 0.2, max: 0.5}"), 35, d);
+  return y;
+}
+}  // namespace
+
+TEST(ScenarioCatalogue, UnknownKeysAtEveryLevel) {
+  EXPECT_EQ(error_of(with("projcts: {}\n")), "t.yaml:27:1: error: unknown key 'projcts' in the top level (did you mean 'projects'?)");
+  std::string s = kMinimal;
+  s.replace(s.find("seed: 1}"), 8, "sed: 1}");
+  EXPECT_EQ(error_of(s), "t.yaml:3:25: error: unknown key 'sed' in settings (did you mean 'seed'?)");
+  EXPECT_EQ(error_of(factor_dist("{dist: uniform, min: 0.2, max: 0.5, mode: 0.3}")),
+            "t.yaml:5:53: error: unknown key 'mode' in factor 'online_ratio' (a uniform distribution takes min, max)");
+  EXPECT_EQ(error_of(with("scenarios:\n  - name: a\n    sclae: {}\n")),
+            "t.yaml:29:5: error: unknown key 'sclae' in a scenario (did you mean 'scale'?)");
+  EXPECT_EQ(error_of(with("sweep:\n  axis: {}\n")), "t.yaml:28:3: error: unknown key 'axis' in sweep (did you mean 'axes'?)");
+}
+
+TEST(ScenarioCatalogue, UnknownKind) {
+  std::string y = kMinimal;
+  y.replace(y.find("kind: automation"), 16, "kind: automaton");
+  EXPECT_EQ(error_of(y), "t.yaml:18:11: error: unknown kind 'automaton' for project 'triage' (known: revenue, automation, fraud, retention, direct) (did you mean 'automation'?)");
+}
+
+TEST(ScenarioCatalogue, DistributionParameterErrors) {
+  EXPECT_EQ(error_of(factor_dist("{dist: lognormal, median: 1, sigma: 0}")),
+            "t.yaml:5:17: error: factor 'online_ratio': lognormal: sigma must be > 0 (got 0)");
+  EXPECT_EQ(error_of(factor_dist("{dist: bernoulli, p: 1.5}")),
+            "t.yaml:5:17: error: factor 'online_ratio': bernoulli: p must be in [0, 1] (got 1.5)");
+  EXPECT_EQ(error_of(factor_dist("{dist: discrete, values: [1, 2], probs: [0.5, 0.4]}")),
+            "t.yaml:5:17: error: factor 'online_ratio': discrete: probs sum to 0.9, not 1");
+  EXPECT_EQ(error_of(factor_dist("{dist: discrete, values: [], probs: []}")),
+            "t.yaml:5:42: error: factor 'online_ratio': a discrete distribution needs at least one value");
+  EXPECT_EQ(error_of(factor_dist("{dist: discrete, values: [1, 2], probs: [1.5, -0.5]}")),
+            "t.yaml:5:17: error: factor 'online_ratio': discrete: probs[1] must be >= 0 (got -0.5)");
+  EXPECT_EQ(error_of(factor_dist("{dist: uniform, min: 0.5, max: 0.5}")),
+            "t.yaml:5:17: error: factor 'online_ratio': uniform: min 0.5 must be less than max 0.5");
+  EXPECT_EQ(error_of(factor_dist("{dist: triangular, min: 0, mode: 2, max: 1}")),
+            "t.yaml:5:17: error: factor 'online_ratio': triangular: mode 2 is outside [min, max] = [0, 1]");
+  EXPECT_EQ(error_of(factor_dist("{dist: normal, mean: 0}")), "t.yaml:5:17: error: factor 'online_ratio': a normal distribution needs sd");
+}
+
+TEST(ScenarioCatalogue, OutOfRangeAndInfiniteNumbers) {
+  EXPECT_EQ(error_of(factor_dist("{dist: uniform, min: 0.2, max: 1e400}")),
+            "t.yaml:5:48: error: factor 'online_ratio'.max is out of range: 1e400");
+  EXPECT_EQ(error_of(factor_dist("{dist: uniform, min: -.inf, max: 1}")),
+            "t.yaml:5:38: error: factor 'online_ratio'.min must be a finite number, not -.inf");
+}
+
+TEST(ScenarioCatalogue, UnknownReferencesInSweeps) {
+  EXPECT_EQ(error_of(with("sweep:\n  funded: [[recs, trige]]\n")),
+            "t.yaml:28:19: error: unknown project 'trige' in sweep.funded (did you mean 'triage'?)");
+  EXPECT_EQ(error_of(with("sweep:\n  axes: {m: {a: {set: {online_ratoi: 0.3}}}}\n")),
+            "t.yaml:28:24: error: unknown factor 'online_ratoi' in sweep value 'm=a'.set (project inputs are named project.input) (did you mean 'online_ratio'?)");
+  EXPECT_EQ(error_of(with("sweep:\n  axes: {m: {a: {scale: {recs.sessions: 2}}}}\n")),
+            "t.yaml:28:26: error: project 'recs' has no input 'sessions' (in sweep value 'm=a'.scale) (did you mean 'sessions_per_month'?)");
+}
+
+TEST(ScenarioCatalogue, HorizonAndNotYaml) {
+  std::string y = kMinimal;
+  y.replace(y.find("seed: 1}"), 8, "seed: 1, horizon_months: 0}");
+  EXPECT_EQ(error_of(y), "t.yaml:3:50: error: settings.horizon_months must be at least 1 (got 0)");
+  EXPECT_EQ(error_of("roisim: 1\nprojects: {a: [}\n"), "t.yaml:2:16: error: invalid YAML: illegal flow end");
+  EXPECT_EQ(error_of("just some text"), "t.yaml:1:1: error: a scenario file is a mapping of sections (roisim, settings, factors, projects, ...), not a scalar");
 }
