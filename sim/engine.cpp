@@ -14,6 +14,7 @@
 #include "models/cash_flow.h"
 #include "models/value_models.h"
 #include "sim/rng.h"
+#include "sim/sampler.h"
 #include "sim/statistics.h"
 
 namespace roisim {
@@ -84,6 +85,7 @@ struct Engine::Impl {
   std::size_t n;
   int h;
   tbb::task_arena arena;
+  UniformSampler uniforms;
 
   // Sampled values of every (variable, definition); constants need no array.
   std::vector<std::vector<int>> value_id;       // [var][def] -> index in values, -1 = constant
@@ -107,7 +109,8 @@ struct Engine::Impl {
         timeline(p.settings().horizon_months, p.settings().discount_rate),
         n(p.settings().trials),
         h(p.settings().horizon_months),
-        arena(opt.threads > 0 ? opt.threads : tbb::task_arena::automatic) {}
+        arena(opt.threads > 0 ? opt.threads : tbb::task_arena::automatic),
+        uniforms(p) {}
 
   bool cancelled() const { return opt.cancel && opt.cancel->load(std::memory_order_relaxed); }
   // Parallel bodies return early once cancelled(); the caller then throws here.
@@ -137,9 +140,8 @@ struct Engine::Impl {
       const std::size_t t0 = blk * kBlock, len = std::min(kBlock, n - t0);
       for (std::size_t v = 0; v < vars.size(); ++v) {
         if (!vars[v].uncertain()) continue;
-        const UniformStream stream(plan.settings().seed, vars[v].hash);
         double* dst = vars[v].copula_index >= 0 ? &cu[vars[v].copula_index * n + t0] : &u[v][t0];
-        stream.fill(t0, len, dst);
+        uniforms.fill(static_cast<int>(v), t0, len, dst);
       }
       if (cop) cop->correlate_block(cu.data() + t0, n, len);
     });
@@ -399,7 +401,8 @@ struct Engine::Impl {
     const auto& vars = plan.variables();
     // Uniforms of this one trial, straight from the streams.
     std::vector<double> u(vars.size());
-    for (std::size_t v = 0; v < vars.size(); ++v) u[v] = UniformStream(plan.settings().seed, vars[v].hash)(trial);
+    for (std::size_t v = 0; v < vars.size(); ++v)
+      u[v] = vars[v].uncertain() ? uniforms.at(static_cast<int>(v), trial) : 0.5;
     if (const GaussianCopula* cop = plan.copula()) {
       std::vector<double> cu(plan.copula_vars().size());
       for (std::size_t k = 0; k < cu.size(); ++k) cu[k] = u[plan.copula_vars()[k]];
@@ -477,7 +480,7 @@ std::uint64_t Engine::memory_estimate() const {
   const std::uint64_t b = batch_scenarios();
   const std::uint64_t stride = static_cast<std::uint64_t>(plan.settings().horizon_months) + 3;
   const std::uint64_t per_variant = std::min<std::uint64_t>(n, std::max<std::uint64_t>(kBlock, kVariantBytes / (stride * 8))) * stride * 8;
-  return 8 * n * (arrays + ranked + plan.copula_vars().size()) + 3 * 8 * b * n  // inputs, ranks; batch results
+  return impl_->uniforms.memory_bytes() + 8 * n * (arrays + ranked + plan.copula_vars().size()) + 3 * 8 * b * n  // inputs, ranks; batch results
          + std::min<std::uint64_t>(kVariantBytes * 2, variants * per_variant)      // project streams
          + 64 * n * static_cast<std::uint64_t>(std::max(1, impl_->opt.threads > 0 ? impl_->opt.threads : 2));  // statistics scratch
 }

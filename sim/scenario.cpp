@@ -330,8 +330,8 @@ class PlanBuilder {
     if (const Node* x = n.find("sampler")) {
       if (auto v = text(*x, "settings.sampler")) {
         if (*v == "mc") s.sampler = Sampler::MonteCarlo;
-        else if (*v == "lhs" || *v == "sobol")
-          error(*x, "sampler '" + *v + "' is not available in this version of roisim; use 'mc'");
+        else if (*v == "lhs") s.sampler = Sampler::LatinHypercube;
+        else if (*v == "sobol") s.sampler = Sampler::Sobol;
         else error(*x, "unknown sampler '" + *v + "'; use mc, lhs or sobol", did_you_mean(*v, {"mc", "lhs", "sobol"}));
       }
     }

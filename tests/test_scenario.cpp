@@ -239,8 +239,8 @@ TEST(ScenarioErrors, CostsAndSettings) {
   z.replace(z.find("trials: 100"), 11, "trials: 0");
   EXPECT_EQ(error_of(z), "t.yaml:3:20: error: settings.trials must be at least 1 (got 0)");
   std::string w = kMinimal;
-  w.replace(w.find("seed: 1}"), 8, "seed: 1, sampler: lhs}");
-  EXPECT_EQ(error_of(w), "t.yaml:3:43: error: sampler 'lhs' is not available in this version of roisim; use 'mc'");
+  w.replace(w.find("seed: 1}"), 8, "seed: 1, sampler: lsh}");
+  EXPECT_EQ(error_of(w), "t.yaml:3:43: error: unknown sampler 'lsh'; use mc, lhs or sobol (did you mean 'lhs'?)");
   std::string v = kMinimal;
   v.replace(v.find("initial_cost: 500000"), 20, "initial_cost: {dist: normal, mean: 5, sd: 1}");
   EXPECT_EQ(error_of(v), "t.yaml:9:19: error: recs.initial_cost must be > 0, but its distribution can take values in [-inf, inf]; give it min/max bounds");

@@ -108,10 +108,7 @@ Plan load(const std::string& file, const RunArgs* a) {
     if (a->trials) plan.settings().trials = *a->trials;
     if (a->seed) plan.settings().seed = *a->seed;
     if (a->sampler) {
-      auto s = parse_sampler(*a->sampler);
-      if (*s != Sampler::MonteCarlo)
-        throw InputError("--sampler " + *a->sampler + " is not available in this version of roisim; use mc");
-      plan.settings().sampler = *s;
+      plan.settings().sampler = *parse_sampler(*a->sampler);
     }
   }
   return plan;
@@ -294,7 +291,7 @@ int main(int argc, char** argv) {
   run->add_option("--trials", ra.trials, "trials per scenario (overrides settings.trials)")->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
   run->add_option("--seed", ra.seed, "random seed (overrides settings.seed)");
   run->add_option("--threads", ra.threads, "worker threads (default: all cores)")->check(CLI::Range(1, 4096));
-  run->add_option("--sampler", ra.sampler, "mc (lhs and sobol: not yet)")->check(CLI::IsMember({"mc", "lhs", "sobol"}));
+  run->add_option("--sampler", ra.sampler, "mc (Monte Carlo), lhs (Latin hypercube) or sobol (scrambled Sobol points)")->check(CLI::IsMember({"mc", "lhs", "sobol"}));
   run->add_flag("--summary-only", ra.summary_only, "omit the per-trial datasets");
   run->add_option("--compression", ra.compression, "deflate level 0-9 of the per-trial datasets")->check(CLI::Range(0, 9));
   run->add_flag("--quiet", ra.quiet, "print nothing on success");
