@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstring>
+
+#include <boost/math/distributions/binomial.hpp>
 #include <cmath>
 #include <limits>
 
@@ -134,6 +136,65 @@ void radix_sort(const double* x, std::size_t n, StatsScratch& s, bool with_index
   }
   s.sorted.resize(n);
   for (std::size_t i = 0; i < n; ++i) s.sorted[i] = from_key(s.keys[i]);
+}
+
+double average_ranks(const double* x, std::size_t n, StatsScratch& s, double* out) {
+  radix_sort(x, n, s, true);
+  const double mean_rank = (static_cast<double>(n) + 1.0) / 2.0;
+  double ss = 0;
+  for (std::size_t i = 0; i < n;) {
+    std::size_t j = i + 1;
+    while (j < n && s.sorted[j] == s.sorted[i]) ++j;
+    const double r = (static_cast<double>(i + 1) + static_cast<double>(j)) / 2.0;
+    for (std::size_t k = i; k < j; ++k) out[s.index[k]] = r;
+    ss += (r - mean_rank) * (r - mean_rank) * static_cast<double>(j - i);
+    i = j;
+  }
+  return ss;
+}
+
+OrderStatInterval quantile_interval(std::size_t n, double q) {
+  if (n == 0) return {0, 0};
+  const boost::math::binomial_distribution<double> b(static_cast<double>(n), q);
+  // cdf(b, k) is non-decreasing in k: binary searches.
+  std::size_t lo = 0, hi = n - 1;
+  {
+    std::size_t a = 0, z = n;  // largest k in [0, n) with cdf(k) <= 0.025, else 0
+    if (boost::math::cdf(b, 0.0) <= 0.025) {
+      while (z - a > 1) {
+        const std::size_t m = (a + z) / 2;
+        (boost::math::cdf(b, static_cast<double>(m)) <= 0.025 ? a : z) = m;
+      }
+      lo = a;
+    }
+  }
+  {
+    std::size_t a = 0, z = n - 1;  // smallest k in [0, n) with cdf(k) >= 0.975
+    if (boost::math::cdf(b, 0.0) >= 0.975) {
+      hi = 0;
+    } else {
+      while (z - a > 1) {
+        const std::size_t m = (a + z) / 2;
+        (boost::math::cdf(b, static_cast<double>(m)) >= 0.975 ? z : a) = m;
+      }
+      hi = z;
+    }
+  }
+  return {std::min(lo, n - 1), std::max(std::min(hi, n - 1), std::min(lo, n - 1))};
+}
+
+void wilson_interval(std::size_t successes, std::size_t n, double& lo, double& hi) {
+  if (n == 0) {
+    lo = hi = std::numeric_limits<double>::quiet_NaN();
+    return;
+  }
+  constexpr double z = 1.959963984540054;  // Phi^{-1}(0.975)
+  const double dn = static_cast<double>(n), p = static_cast<double>(successes) / dn;
+  const double denom = 1 + z * z / dn;
+  const double centre = (p + z * z / (2 * dn)) / denom;
+  const double half = z / denom * std::sqrt(p * (1 - p) / dn + z * z / (4 * dn * dn));
+  lo = std::max(0.0, centre - half);
+  hi = std::min(1.0, centre + half);
 }
 
 bool normalized_ranks(const double* x, std::size_t n, StatsScratch& scratch, double* out) {

@@ -38,6 +38,20 @@ void radix_sort(const double* x, std::size_t n, StatsScratch& scratch, bool with
 // their normalised ranks.
 bool normalized_ranks(const double* x, std::size_t n, StatsScratch& scratch, double* out);
 
+// Average ranks (1-based; ties share their mean rank) of x[0..n) into out[0..n). Returns the
+// sum of squared deviations from the mean rank (0 when all values are equal).
+double average_ranks(const double* x, std::size_t n, StatsScratch& scratch, double* out);
+
+// Distribution-free 95% interval of the q-quantile from order statistics (binomial): 0-based
+// indices lo <= hi of the sorted sample with P(Bin(n, q) <= lo) <= 0.025 (largest such lo) and
+// P(Bin(n, q) <= hi) >= 0.975 (smallest such hi), so P(x_(lo) <= xi_q <= x_(hi)) >= 0.95.
+// When n is too small for a tail, lo = 0 or hi = n - 1 (the interval is then the sample range).
+struct OrderStatInterval { std::size_t lo, hi; };
+OrderStatInterval quantile_interval(std::size_t n, double q);
+
+// Wilson score 95% interval of a proportion with `successes` out of n.
+void wilson_interval(std::size_t successes, std::size_t n, double& lo, double& hi);
+
 // Fills every field of `out` from one scenario's per-trial ROI, NPV and payback month, and
 // leaves the normalised ROI ranks in scratch.roi_ranks (for sensitivity):
 //  roi_mean, roi_sd (sample standard deviation, n − 1; NaN for n = 1), roi_se = sd/√n,

@@ -78,3 +78,37 @@ TEST(Summarize, SingleTrialHasNoSpread) {
   EXPECT_EQ(out.cvar10, 0.3);
   EXPECT_EQ(out.roi_quantile[0], 0.3);
 }
+
+TEST(Intervals, QuantileOrderStatisticsByBinomial) {
+  // n = 100, q = 0.5: Bin(100, 0.5) cdf(39) = 0.0176 <= 0.025 < cdf(40) = 0.0284, and the
+  // smallest k with cdf(k) >= 0.975 is 60 (cdf(59) = 0.9716, cdf(60) = 0.9824).
+  auto iv = quantile_interval(100, 0.5);
+  EXPECT_EQ(iv.lo, 39u);
+  EXPECT_EQ(iv.hi, 60u);
+  // Too few trials for a tail: the sample range.
+  auto small = quantile_interval(5, 0.1);
+  EXPECT_EQ(small.lo, 0u);
+  EXPECT_LE(small.hi, 4u);
+}
+
+TEST(Intervals, WilsonMatchesTheFormula) {
+  double lo, hi;
+  wilson_interval(20, 100, lo, hi);  // Wilson 95% for 20/100: [0.1334, 0.2888]
+  EXPECT_NEAR(lo, 0.13337, 1e-4);
+  EXPECT_NEAR(hi, 0.28883, 1e-4);
+  wilson_interval(0, 50, lo, hi);
+  EXPECT_EQ(lo, 0.0);
+  EXPECT_NEAR(hi, 0.0714, 1e-3);
+}
+
+TEST(Intervals, AverageRanks) {
+  const double x[] = {10, 20, 20, 5};
+  StatsScratch s;
+  double r[4];
+  const double ss = average_ranks(x, 4, s, r);
+  EXPECT_EQ(r[0], 2.0);
+  EXPECT_EQ(r[1], 3.5);
+  EXPECT_EQ(r[2], 3.5);
+  EXPECT_EQ(r[3], 1.0);
+  EXPECT_DOUBLE_EQ(ss, 0.25 + 1 + 1 + 2.25);
+}

@@ -23,6 +23,7 @@
 #include "sim/engine.h"
 #include "sim/scenario.h"
 #include "sim/simulation.h"
+#include "tools/decisions.h"
 #include "tools/report.h"
 
 namespace {
@@ -318,6 +319,21 @@ int main(int argc, char** argv) {
   bench->add_option("--compression", ba.compression, "deflate level 0-9 with --full-output")->check(CLI::Range(0, 9));
   bench->add_flag("--json", ba.json, "machine-readable output");
 
+  cli::CompareOptions co;
+  std::vector<std::string> cmp_args;
+  auto* compare = app.add_subcommand("compare", "paired comparison of two scenarios (common random numbers): OUT.h5 A B, or A.h5 A B.h5 B");
+  compare->add_option("args", cmp_args, "OUT.h5 SCENARIO_A SCENARIO_B, or FILE_A SCENARIO_A FILE_B SCENARIO_B (names or indices)")->required()->expected(3, 4);
+  compare->add_option("--format", co.format, "table or json")->check(CLI::IsMember({"table", "json"}));
+
+  cli::FrontierOptions fo;
+  auto* frontier = app.add_subcommand("frontier", "efficient funded subsets of a sweep within a budget (value vs downside)");
+  frontier->add_option("file", fo.file, "results file (.h5)")->required();
+  frontier->add_option("--budget", fo.budget, "the most the funded projects' expected initial costs may add up to")->required()->check(CLI::NonNegativeNumber);
+  frontier->add_option("--axis", fo.axes, "keep only this sweep axis value, AXIS=VALUE (repeatable; default: one frontier per combination)");
+  frontier->add_option("--value", fo.value, "npv_mean (default) or roi_p50")->check(CLI::IsMember({"npv_mean", "roi_p50"}));
+  frontier->add_option("--risk", fo.risk, "roi_p10 (default) or cvar10")->check(CLI::IsMember({"roi_p10", "cvar10"}));
+  frontier->add_option("--format", fo.format, "table or json")->check(CLI::IsMember({"table", "json"}));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -338,6 +354,22 @@ int main(int argc, char** argv) {
     if (*validate) return cmd_validate(vfile);
     if (*report) return cmd_report(rfile, format, rscen);
     if (*bench) return cmd_bench(ba);
+    if (*compare) {
+      co.file_a = cmp_args[0];
+      co.scenario_a = cmp_args[1];
+      if (cmp_args.size() == 3) {
+        co.scenario_b = cmp_args[2];
+      } else {
+        co.file_b = cmp_args[2];
+        co.scenario_b = cmp_args[3];
+      }
+      cli::compare(co, std::cout);
+      return 0;
+    }
+    if (*frontier) {
+      cli::frontier(fo, std::cout);
+      return 0;
+    }
   } catch (const Cancelled&) {
     const int sig = g_signal.load();
     std::fprintf(stderr, "roisim: interrupted; no results file written\n");

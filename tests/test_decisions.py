@@ -1,0 +1,332 @@
+#!/usr/bin/python3
+"""End-to-end tests of `roisim compare` (paired comparison under common random numbers) and
+`roisim frontier` (efficient funded subsets within a budget), checked against h5py + NumPy and a
+brute force over the sweep.
+Usage: test_decisions.py ROISIM_BINARY REPO_ROOT"""
+import json, math, os, shutil, subprocess, sys, tempfile, time
+
+import h5py
+import numpy as np
+import yaml
+
+ROISIM, ROOT = sys.argv[1], sys.argv[2]
+SEED = os.path.join(ROOT, "scenarios", "seed_portfolio.yaml")
+failures = []
+passed = 0
+
+
+def check(cond, what):
+    global passed
+    if cond:
+        passed += 1
+    else:
+        failures.append(what)
+        print("FAIL:", what, flush=True)
+
+
+def roisim(*args, **kw):
+    return subprocess.run([ROISIM, *args], capture_output=True, text=True, **kw)
+
+
+def rel_close(x, y, tol, scale=None):
+    if x is None or y is None:
+        return x is y
+    s = max(abs(y), scale or 0.0, 1e-300)
+    return abs(x - y) <= tol * s
+
+
+def names_of(f):
+    return [s.decode() if isinstance(s, bytes) else s for s in f["scenario"][:]]
+
+
+def strs(ds):
+    return [s.decode() if isinstance(s, bytes) else s for s in ds[:]]
+
+
+Z = 1.959963984540054
+
+
+def expected_paired(a, b):
+    """What compare must report for one measure, from NumPy."""
+    d = a - b
+    n = len(d)
+    wins, ties = int(np.sum(a > b)), int(np.sum(a == b))
+    p = (wins + 0.5 * ties) / n
+    denom = 1 + Z * Z / n
+    centre = (p + Z * Z / (2 * n)) / denom
+    half = Z * math.sqrt(p * (1 - p) / n + Z * Z / (4 * n * n)) / denom
+    var_d = np.var(d, ddof=1)
+    return {
+        "mean_a": float(np.mean(a)), "mean_b": float(np.mean(b)),
+        "diff_mean": float(np.mean(d)), "diff_sd": float(np.std(d, ddof=1)),
+        "diff_se": float(np.std(d, ddof=1) / math.sqrt(n)),
+        "quantiles": [float(x) for x in np.quantile(d, [0.05, 0.10, 0.50, 0.90, 0.95])],
+        "variance_ratio": float((np.var(a, ddof=1) + np.var(b, ddof=1)) / var_d) if var_d > 0 else None,
+        "correlation": float(np.corrcoef(a, b)[0, 1]),
+        "p": p, "wins": wins, "ties": ties, "losses": n - wins - ties, "ci": (centre - half, centre + half),
+        "scale": float(np.mean(np.abs(d))),
+    }
+
+
+def check_paired(got, exp, what):
+    check(rel_close(got["diff_mean"], exp["diff_mean"], 1e-12, exp["scale"]),
+          f"{what}: mean difference {got['diff_mean']} vs numpy {exp['diff_mean']}")
+    check(rel_close(got["mean_a"], exp["mean_a"], 1e-12) and rel_close(got["mean_b"], exp["mean_b"], 1e-12),
+          f"{what}: means of A and B")
+    check(rel_close(got["diff_sd"], exp["diff_sd"], 1e-10) and rel_close(got["diff_se"], exp["diff_se"], 1e-10),
+          f"{what}: sd and se of the difference")
+    check(rel_close(got["diff_ci95"][0], exp["diff_mean"] - Z * exp["diff_se"], 1e-10, exp["scale"])
+          and rel_close(got["diff_ci95"][1], exp["diff_mean"] + Z * exp["diff_se"], 1e-10, exp["scale"]),
+          f"{what}: paired 95% CI of the mean difference")
+    qs = [got[k] for k in ["diff_p05", "diff_p10", "diff_p50", "diff_p90", "diff_p95"]]
+    check(qs == exp["quantiles"], f"{what}: quantiles of the difference equal numpy.quantile exactly: {qs} vs {exp['quantiles']}")
+    check(got["p_a_beats_b"] == exp["p"] and got["wins"] == exp["wins"] and got["ties"] == exp["ties"]
+          and got["losses"] == exp["losses"], f"{what}: P(A beats B) exact ({got['p_a_beats_b']} vs {exp['p']})")
+    check(rel_close(got["p_a_beats_b_ci95"][0], exp["ci"][0], 1e-12) and rel_close(got["p_a_beats_b_ci95"][1], exp["ci"][1], 1e-12),
+          f"{what}: Wilson interval {got['p_a_beats_b_ci95']} vs {exp['ci']}")
+    if exp["variance_ratio"] is None:
+        check(got["variance_ratio"] is None, f"{what}: variance ratio undefined (null) for identical scenarios")
+    else:
+        check(rel_close(got["variance_ratio"], exp["variance_ratio"], 1e-9),
+              f"{what}: variance ratio {got['variance_ratio']} vs {exp['variance_ratio']}")
+    if not math.isnan(exp["correlation"]):
+        check(rel_close(got["correlation"], exp["correlation"], 1e-9), f"{what}: correlation")
+
+
+def brute_frontier(cands, budget):
+    """cands: list of (scenario, cost, value, risk); the non-dominated ones within budget, by cost."""
+    fit = [c for c in cands if c[1] <= budget]
+    front = []
+    for c in fit:
+        dominated = any(o[2] >= c[2] and o[3] >= c[3] and (o[2] > c[2] or o[3] > c[3]) for o in fit)
+        if not dominated:
+            front.append(c)
+    front.sort(key=lambda c: (c[1], -c[2], c[0]))
+    return fit, front
+
+
+def sweep_groups(path, costs_of, value="npv_mean", risk="roi_p10"):
+    """{axis prefix: [(scenario, cost, value, risk)]} from the file, costs from costs_of(prefix, funded list)."""
+    with h5py.File(path, "r") as f:
+        names, funded = names_of(f), strs(f["funded"])
+        npv, q, cvar = f["npv_mean"][:], f["roi_quantile"][:], f["cvar10"][:]
+    groups = {}
+    for i, n in enumerate(names):
+        if "funded=" not in n:
+            continue
+        prefix = n[: n.rindex("funded=")]
+        cost = 0.0
+        for p in funded[i].split("+"):
+            cost += costs_of(prefix, p)
+        v = float(npv[i]) if value == "npv_mean" else float(q[i, 3])
+        r = float(q[i, 1]) if risk == "roi_p10" else float(cvar[i])
+        groups.setdefault(prefix, []).append((n, cost, v, r))
+    return groups
+
+
+def check_frontier(doc_frontier, cands, budget, what):
+    fit, front = brute_frontier(cands, budget)
+    pts = doc_frontier["points"]
+    check(doc_frontier["candidates"] == len(cands) and doc_frontier["within_budget"] == len(fit)
+          and doc_frontier["on_frontier"] == len(front),
+          f"{what}: counts {doc_frontier['candidates']}/{doc_frontier['within_budget']}/{doc_frontier['on_frontier']} "
+          f"vs {len(cands)}/{len(fit)}/{len(front)}")
+    got = [(p["scenario"], p["cost"], p["value"], p["risk"]) for p in pts]
+    ok = len(got) == len(front) and all(g[0] == e[0] and rel_close(g[1], e[1], 1e-12) and g[2] == e[2] and g[3] == e[3]
+                                        for g, e in zip(got, front))
+    check(ok, f"{what}: frontier equals the brute force\n  got {got}\n  expected {front}")
+
+
+tmp = tempfile.mkdtemp(prefix="roisim-decisions-")
+try:
+    a = os.path.join(tmp, "a.h5")
+    b = os.path.join(tmp, "b.h5")
+    c = os.path.join(tmp, "c.h5")
+    s = os.path.join(tmp, "s.h5")
+    for out, extra in [(a, []), (b, []), (c, ["--seed", "7"]), (s, ["--summary-only"])]:
+        r = roisim("run", SEED, "--trials", "2000", "-o", out, "--quiet", *extra)
+        check(r.returncode == 0, f"run {out}: {r.stderr}")
+
+    # ---- compare ------------------------------------------------------------------------------
+    with h5py.File(a, "r") as f:
+        names = names_of(f)
+        roi, npv = f["roi"][:], f["npv"][:]
+    ib, ir = names.index("base"), names.index("recession")
+    r = roisim("compare", a, "base", "recession", "--format", "json")
+    check(r.returncode == 0, f"compare json: {r.returncode} {r.stderr}")
+    doc = json.loads(r.stdout)
+    check(doc["trials"] == 2000 and doc["scenario_a"]["name"] == "base" and doc["scenario_b"]["name"] == "recession",
+          "compare json names the scenarios and trials")
+    check(doc["provenance"]["seed"] == 20261122 and "config" not in doc["provenance"], "compare json provenance")
+    check_paired(doc["roi"], expected_paired(roi[ib], roi[ir]), "ROI base vs recession")
+    check_paired(doc["npv"], expected_paired(npv[ib], npv[ir]), "NPV base vs recession")
+
+    # a scenario that funds fewer projects, by index
+    io = names.index("in-production-only")
+    r = roisim("compare", a, str(ib), str(io), "--format", "json")
+    check(r.returncode == 0, f"compare by index: {r.stderr}")
+    d2 = json.loads(r.stdout)
+    check(d2["scenario_b"]["name"] == "in-production-only", "compare: scenario by index")
+    check_paired(d2["roi"], expected_paired(roi[ib], roi[io]), "ROI base vs in-production-only")
+
+    # a sweep scenario that differs from the base only in funding: ties exist where both fail
+    sw = [n for n in names if n.startswith("macro=base/translation=mid/maintenance=lean/funded=")]
+    sa, sb = sw[0], sw[-1]
+    r = roisim("compare", a, sa, sb, "--format", "json")
+    d3 = json.loads(r.stdout)
+    check_paired(d3["roi"], expected_paired(roi[names.index(sa)], roi[names.index(sb)]), f"ROI {sa} vs {sb}")
+
+    # identical scenarios: every trial a tie, P = 1/2, the variance ratio undefined
+    r = roisim("compare", a, "base", "base", "--format", "json")
+    d4 = json.loads(r.stdout)
+    check(d4["roi"]["p_a_beats_b"] == 0.5 and d4["roi"]["ties"] == 2000 and d4["roi"]["variance_ratio"] is None
+          and d4["roi"]["diff_mean"] == 0, "compare of a scenario with itself: all ties count as half")
+
+    # table output
+    r = roisim("compare", a, "base", "recession")
+    check(r.returncode == 0 and "P(A beats B on ROI)" in r.stdout and "variance ratio" in r.stdout
+          and "as many trials" in r.stdout and "tie counts as half" in r.stdout, "compare table: " + r.stdout[-500:])
+    check(any("," in line for line in r.stdout.splitlines() if line.startswith("mean A ")), "NPV with thousands separators")
+
+    # across two files run with the same seed, trials and sampler: the same numbers
+    r = roisim("compare", a, "base", b, "recession", "--format", "json")
+    check(r.returncode == 0, f"cross-file compare: {r.stderr}")
+    if r.returncode == 0:
+        dx = json.loads(r.stdout)
+        check(dx["roi"] == doc["roi"] and dx["npv"] == doc["npv"] and "provenance_b" in dx,
+              "cross-file compare of identical runs equals the same-file compare")
+    r = roisim("compare", a, "base", c, "base")
+    check(r.returncode == 1 and "seed" in r.stderr and "20261122" in r.stderr and "7" in r.stderr,
+          "cross-file compare with a different seed refused: " + r.stderr)
+    r = roisim("compare", s, "base", "recession")
+    check(r.returncode == 1 and "summary-only" in r.stderr, "compare on a --summary-only file refused: " + r.stderr)
+    r = roisim("compare", a, "base", s, "base")
+    check(r.returncode == 1 and "summary-only" in r.stderr, "compare against a --summary-only file refused: " + r.stderr)
+    r = roisim("compare", a, "base", "nope")
+    check(r.returncode == 1 and "no scenario named 'nope'" in r.stderr, "compare unknown scenario refused: " + r.stderr)
+    r = roisim("compare", a, "base", "99999")
+    check(r.returncode == 1 and "no scenario named '99999'" in r.stderr, "compare index out of range refused")
+    check(roisim("compare", a, "base").returncode == 2, "compare with one scenario is a usage error")
+
+    # ---- frontier -----------------------------------------------------------------------------
+    with open(SEED) as f:
+        cfg = yaml.safe_load(f)
+    yaml_costs = {p: float(v["initial_cost"]) for p, v in cfg["projects"].items()}
+    check(yaml_costs == {"recommendations": 900000.0, "fraud": 700000.0, "search": 800000.0, "churn": 400000.0,
+                         "doc_classification": 300000.0}, "seed portfolio initial costs")
+    groups = sweep_groups(a, lambda prefix, p: yaml_costs[p])
+    key = "macro=base/translation=mid/maintenance=lean/"
+    r = roisim("frontier", a, "--budget", "2000000", "--axis", "macro=base", "--axis", "translation=mid",
+               "--axis", "maintenance=lean", "--format", "json")
+    check(r.returncode == 0, f"frontier json: {r.returncode} {r.stderr}")
+    fd = json.loads(r.stdout)
+    check(len(fd["frontiers"]) == 1 and fd["frontiers"][0]["axes"] == {"macro": "base", "translation": "mid", "maintenance": "lean"},
+          "frontier with every axis fixed: one frontier")
+    check(len(groups[key]) == 31, "31 funded subsets per combination")
+    check_frontier(fd["frontiers"][0], groups[key], 2e6, "frontier npv_mean vs roi_p10")
+    check(fd["provenance"]["seed"] == 20261122 and fd["budget"] == 2e6, "frontier json provenance and budget")
+
+    # the other measures
+    groups2 = sweep_groups(a, lambda prefix, p: yaml_costs[p], value="roi_p50", risk="cvar10")
+    r = roisim("frontier", a, "--budget", "2000000", "--axis", "macro=base", "--axis", "translation=mid",
+               "--axis", "maintenance=lean", "--value", "roi_p50", "--risk", "cvar10", "--format", "json")
+    check(r.returncode == 0, f"frontier roi_p50/cvar10: {r.stderr}")
+    check_frontier(json.loads(r.stdout)["frontiers"][0], groups2[key], 2e6, "frontier roi_p50 vs cvar10")
+
+    # no filter: one frontier per combination of axis values (3 x 3 x 2), each against the brute force
+    r = roisim("frontier", a, "--budget", "1500000", "--format", "json")
+    check(r.returncode == 0, f"frontier without --axis: {r.stderr}")
+    fa = json.loads(r.stdout)
+    check(len(fa["frontiers"]) == 18, f"one frontier per combination: {len(fa['frontiers'])}")
+    for fr in fa["frontiers"]:
+        prefix = "".join(f"{k}={v}/" for k, v in fr["axes"].items())
+        check_frontier(fr, groups[prefix], 1.5e6, f"frontier {prefix}")
+    # a partial filter: the remaining axes still split the frontiers
+    r = roisim("frontier", a, "--budget", "1500000", "--axis", "macro=boom", "--format", "json")
+    check(r.returncode == 0 and len(json.loads(r.stdout)["frontiers"]) == 6, "frontier with one axis fixed: 6 frontiers")
+
+    # table output
+    r = roisim("frontier", a, "--budget", "2000000", "--axis", "macro=base", "--axis", "translation=mid",
+               "--axis", "maintenance=lean")
+    check(r.returncode == 0 and "on the frontier" in r.stdout and "within budget" in r.stdout and "P(loss)" in r.stdout
+          and "2,000,000" in r.stdout, "frontier table: " + r.stdout)
+    r = roisim("frontier", a, "--budget", "100000", "--axis", "macro=base", "--axis", "translation=mid",
+               "--axis", "maintenance=lean", "--format", "json")
+    fr = json.loads(r.stdout)["frontiers"][0]
+    check(r.returncode == 0 and fr["within_budget"] == 0 and fr["points"] == [] and fr["cheapest_cost"] == 300000,
+          "a budget below every subset: empty frontier, the cheapest cost reported")
+
+    # bad filters
+    r = roisim("frontier", a, "--budget", "2000000", "--axis", "macro=bse")
+    check(r.returncode == 1 and "bse" in r.stderr and "base, recession, boom" in r.stderr,
+          "unknown axis value refused, listing the values: " + r.stderr)
+    r = roisim("frontier", a, "--budget", "2000000", "--axis", "mcro=base")
+    check(r.returncode == 1 and "mcro" in r.stderr and "macro" in r.stderr and "translation" in r.stderr,
+          "unknown axis refused, listing the axes: " + r.stderr)
+    r = roisim("frontier", a, "--budget", "2000000", "--axis", "macro")
+    check(r.returncode == 1 and "AXIS=VALUE" in r.stderr, "filter without = refused: " + r.stderr)
+    check(roisim("frontier", a).returncode == 2, "frontier without --budget is a usage error")
+    check(roisim("frontier", a, "--budget", "-5").returncode == 2, "negative budget is a usage error")
+    # a summary-only file is enough for the frontier
+    r = roisim("frontier", s, "--budget", "2000000", "--axis", "macro=base")
+    check(r.returncode == 0, "frontier works on a --summary-only file: " + r.stderr)
+
+    # 2^15 funded subsets, costs from distributions and a cost-overrun axis that scales one project
+    big = os.path.join(tmp, "big.yaml")
+    projects, costs = {}, {}
+    for k in range(15):
+        if k % 3 == 0:
+            cost_yaml, cost = f"{100000 + 10000 * k}", float(100000 + 10000 * k)
+        elif k % 3 == 1:
+            lo, hi = 50000 + 5000 * k, 150000 + 7000 * k
+            cost_yaml, cost = f"{{dist: uniform, min: {lo}, max: {hi}}}", 0.5 * (lo + hi)
+        else:
+            lo, mo, hi = 80000 + 1000 * k, 100000 + 3000 * k, 190000 + 2000 * k
+            cost_yaml, cost = f"{{dist: triangular, min: {lo}, mode: {mo}, max: {hi}}}", (lo + mo + hi) / 3.0
+        costs[f"p{k}"] = cost
+        projects[f"p{k}"] = (f"  p{k}: {{kind: direct, initial_cost: {cost_yaml}, p_success: 0.9, inputs: "
+                             f"{{annual_value: {{dist: lognormal, median: {60000 + 9000 * k}, sigma: {0.2 + 0.05 * (k % 7)}}}}}}}")
+    with open(big, "w") as f:
+        f.write("roisim: 1\nsettings: {trials: 40, seed: 5}\nprojects:\n" + "\n".join(projects.values()) +
+                "\nscenarios: []\nsweep:\n  funded: all_subsets\n  axes:\n    cost:\n      plan: {}\n"
+                "      overrun: {scale: {p0.initial_cost: 1.5}}\n")
+    bigh5 = os.path.join(tmp, "big.h5")
+    r = roisim("run", big, "-o", bigh5, "--summary-only", "--quiet")
+    check(r.returncode == 0, "2^15-subset sweep runs: " + r.stderr)
+    if r.returncode == 0:
+        t0 = time.time()
+        r = roisim("frontier", bigh5, "--budget", "900000", "--format", "json")
+        elapsed = time.time() - t0
+        check(r.returncode == 0 and elapsed < 20, f"frontier over 2 x 2^15 subsets: rc {r.returncode}, {elapsed:.2f} s {r.stderr}")
+        fb = json.loads(r.stdout)["frontiers"]
+        check([x["axes"]["cost"] for x in fb] == ["plan", "overrun"], "one frontier per cost axis value")
+        bg = sweep_groups(bigh5, lambda prefix, p: costs[p] * (1.5 if p == "p0" and "overrun" in prefix else 1.0))
+        for fr in fb:
+            prefix = f"cost={fr['axes']['cost']}/"
+            cands = bg[prefix]
+            fit = [x for x in cands if x[1] <= 900000 * (1 + 1e-12)]
+            check(fr["candidates"] == 32767 and fr["within_budget"] == len(fit), f"{prefix}: counts {fr['candidates']} "
+                  f"{fr['within_budget']} vs 32767 {len(fit)}")
+            # exact check in O(n k): no point of the frontier is dominated, and every other candidate is
+            # dominated by a point of the frontier (domination is transitive)
+            v = np.array([x[2] for x in fit]); rk = np.array([x[3] for x in fit])
+            names_fit = [x[0] for x in fit]
+            on = set(p["scenario"] for p in fr["points"])
+            pv = np.array([p["value"] for p in fr["points"]]); pr = np.array([p["risk"] for p in fr["points"]])
+            ok = len(on) == len(fr["points"]) and len(on) > 0
+            for p in fr["points"]:
+                dom = (v >= p["value"]) & (rk >= p["risk"]) & ((v > p["value"]) | (rk > p["risk"]))
+                ok = ok and not dom.any()
+            offm = np.array([n not in on for n in names_fit])
+            dom_any = np.zeros(len(fit), dtype=bool)
+            for a_v, a_r in zip(pv, pr):
+                dom_any |= (a_v >= v) & (a_r >= rk) & ((a_v > v) | (a_r > rk))
+            ok = ok and bool(np.all(dom_any[offm]))
+            cost_of = {x[0]: x[1] for x in cands}
+            ok = ok and all(rel_close(p["cost"], cost_of[p["scenario"]], 1e-12) for p in fr["points"])
+            check(ok, f"{prefix}: frontier of {len(fr['points'])} points verified against the {len(fit)} candidates")
+finally:
+    shutil.rmtree(tmp, ignore_errors=True)
+
+print(f"{passed} passed, {len(failures)} failed")
+sys.exit(1 if failures else 0)
