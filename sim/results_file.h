@@ -1,6 +1,7 @@
 #pragma once
 // The results file of SPEC §6: HDF5, netCDF-4 compatible (flat root, dimension scales on every
 // axis), written to a temporary name beside the target and renamed into place when complete.
+#include <array>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -33,7 +34,8 @@ struct ResultsLayout {
   std::uint64_t trials = 0;                // N
   std::vector<std::string> inputs;         // K input names (the `input` dimension)
   bool summary_only = false;               // omit roi/npv/payback_month [scenario, trial]
-  int compression = 1;                     // deflate level 0-9 (0: shuffle + fletcher32 only)
+  int compression = 1;                     // deflate level 0-9 (0: stored deflate blocks; the
+                                           // filter chain is shuffle + deflate + fletcher32 always)
   std::uint64_t scenarios_per_batch = 64;  // rows per write_batch call (except the last)
   // Root attributes (SPEC §6), written in this order's key order.
   std::map<std::string, AttrValue> attributes;
@@ -58,6 +60,12 @@ struct BatchResults {
   std::vector<ScenarioSummary> summary;  // [count]
   std::vector<double> spearman;          // [count * K], NaN where absent
 };
+
+// The chunk shape {rows, cols} of the per-trial datasets for this layout: cols = min(N, 65536);
+// rows = the largest divisor of scenarios_per_batch with rows * cols <= 65536 (512 KiB of float64),
+// so that each batch covers whole chunk rows, unless that is under half of the largest row count
+// that fits (then the largest, and rows spanning two batches are buffered); never more than S.
+std::array<std::uint64_t, 2> trial_chunk_shape(const ResultsLayout& layout);
 
 // Writes a results file. Creates "<target>.tmp-<pid>-<random>" in the target's folder; commit()
 // closes, fsyncs and renames it to the target; the destructor removes the temporary file if

@@ -47,7 +47,7 @@ class TreeBuilder : public YAML::EventHandler {
     if (it == anchors_.end()) fail(mark, "unknown alias");
     count(it->second.second, mark);
     Node copy = it->second.first;
-    add(std::move(copy), 0);
+    add(std::move(copy), 0, it->second.second);  // an alias counts as its whole subtree
   }
   void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
                 const std::string& value) override {
@@ -160,8 +160,10 @@ Node parse(const std::string& text, const std::string& file) {
   TreeBuilder builder(file);
   try {
     YAML::Parser parser(in);
-    while (parser.HandleNextDocument(builder)) {
-    }
+    // At most two calls: the second only detects a second document. (yaml-cpp 0.7 can return true
+    // forever without consuming input, e.g. on a file holding just ",": jbeder/yaml-cpp#1040.)
+    if (parser.HandleNextDocument(builder) && parser.HandleNextDocument(builder))
+      throw InputError({Diagnostic{{file, 1, 1}, "the file holds more than one YAML document", {}}});
   } catch (const YAML::DeepRecursion& e) {
     throw InputError({Diagnostic{{file, e.mark.line + 1, e.mark.column + 1}, "the document is nested too deeply", {}}});
   } catch (const YAML::Exception& e) {

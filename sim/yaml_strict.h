@@ -12,6 +12,7 @@
 namespace roisim::yaml {
 
 struct Node {
+  Node() {}  // user-provided: clang's libstdc++ C++20 mode needs it for the recursive vector of pairs
   enum class Type { Null, Scalar, Sequence, Map };
   Type type = Type::Null;
   int line = 0, column = 0;     // 1-based

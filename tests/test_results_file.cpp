@@ -1,6 +1,7 @@
 // Tests of the results file (SPEC §6): round trips, atomic commit, clean-up without commit, and
 // the official layout checker (tools/check_results_layout.py, path in ROISIM_LAYOUT_CHECKER).
 #include <gtest/gtest.h>
+#include <hdf5.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <limits>
 #include <random>
 #include <sstream>
@@ -427,4 +429,206 @@ TEST(ResultsFile, PassesTheLayoutChecker) {
   Fixture(5, 1000, kInputs, true).write(summary);
   run_checker(full, false);
   run_checker(summary, true);
+}
+
+// ------------------------------------------------------------------------------------------------
+// Per-trial chunks are filtered by roisim (shuffle, deflate, fletcher32) and written with
+// H5Dwrite_chunk. These tests check them against HDF5's own pipeline, chunk by chunk and byte by
+// byte, and read every value back (HDF5 verifies each chunk's fletcher32 on read).
+
+namespace {
+
+struct H5Handle {
+  hid_t id;
+  herr_t (*closer)(hid_t);
+  ~H5Handle() {
+    if (id >= 0) closer(id);
+  }
+};
+
+// Reads a whole [S, N] float64 dataset.
+std::vector<double> read_all(hid_t file, const char* name, std::size_t n) {
+  H5Handle d{H5Dopen2(file, name, H5P_DEFAULT), H5Dclose};
+  EXPECT_GE(d.id, 0) << name;
+  std::vector<double> out(n);
+  EXPECT_GE(H5Dread(d.id, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()), 0) << name;
+  return out;
+}
+
+// Writes the fixture's per-trial data through HDF5's own filter pipeline (H5Dwrite, with the
+// creation properties of roisim's dataset) into `ref_path`, then compares every stored chunk of
+// roisim's file with HDF5's: same offsets, filter masks and bytes.
+void expect_chunks_match_hdf5(const Fixture& fx, const std::string& path, const std::string& ref_path) {
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  H5Handle ours{H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose};
+  ASSERT_GE(ours.id, 0);
+  H5Handle ref{H5Fcreate(ref_path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose};
+  ASSERT_GE(ref.id, 0);
+  const std::pair<const char*, const std::vector<double>*> sets[] = {
+      {"roi", &fx.roi}, {"npv", &fx.npv}, {"payback_month", &fx.payback}};
+  for (const auto& [name, values] : sets) {
+    H5Handle d{H5Dopen2(ours.id, name, H5P_DEFAULT), H5Dclose};
+    ASSERT_GE(d.id, 0) << name;
+    H5Handle dcpl{H5Dget_create_plist(d.id), H5Pclose};
+    H5Handle space{H5Dget_space(d.id), H5Sclose};
+    H5Handle r{H5Dcreate2(ref.id, name, H5T_IEEE_F64LE, space.id, H5P_DEFAULT, dcpl.id, H5P_DEFAULT), H5Dclose};
+    ASSERT_GE(r.id, 0) << name;
+    ASSERT_GE(H5Dwrite(r.id, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values->data()), 0) << name;
+    ASSERT_GE(H5Dflush(r.id), 0);
+
+    H5Handle rspace{H5Dget_space(r.id), H5Sclose};
+    hsize_t n_ours = 0, n_ref = 0;
+    ASSERT_GE(H5Dget_num_chunks(d.id, space.id, &n_ours), 0);
+    ASSERT_GE(H5Dget_num_chunks(r.id, rspace.id, &n_ref), 0);
+    ASSERT_EQ(n_ours, n_ref) << name;
+    for (hsize_t i = 0; i < n_ours; ++i) {
+      hsize_t off[2], off_ref[2];
+      unsigned mask = 0, mask_ref = 0;
+      haddr_t addr;
+      hsize_t size = 0, size_ref = 0;
+      ASSERT_GE(H5Dget_chunk_info(d.id, space.id, i, off, &mask, &addr, &size), 0);
+      ASSERT_GE(H5Dget_chunk_info(r.id, rspace.id, i, off_ref, &mask_ref, &addr, &size_ref), 0);
+      ASSERT_EQ(off[0], off_ref[0]) << name << " chunk " << i;
+      ASSERT_EQ(off[1], off_ref[1]) << name << " chunk " << i;
+      EXPECT_EQ(mask, mask_ref) << name << " chunk " << i;
+      ASSERT_EQ(size, size_ref) << name << " chunk at " << off[0] << "," << off[1];
+      std::vector<unsigned char> a(size), b(size_ref);
+      uint32_t fa = 0, fb = 0;
+      ASSERT_GE(H5Dread_chunk(d.id, H5P_DEFAULT, off, &fa, a.data()), 0);
+      ASSERT_GE(H5Dread_chunk(r.id, H5P_DEFAULT, off_ref, &fb, b.data()), 0);
+      EXPECT_TRUE(a == b) << name << " chunk at " << off[0] << "," << off[1] << " differs from HDF5's";
+    }
+  }
+}
+
+// The filter pipeline of a per-trial dataset: shuffle, deflate(level), fletcher32, in this order.
+void expect_pipeline(const std::string& path, int level) {
+  H5Handle f{H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose};
+  ASSERT_GE(f.id, 0);
+  for (const char* name : {"roi", "npv", "payback_month"}) {
+    H5Handle d{H5Dopen2(f.id, name, H5P_DEFAULT), H5Dclose};
+    H5Handle dcpl{H5Dget_create_plist(d.id), H5Pclose};
+    ASSERT_EQ(H5Pget_nfilters(dcpl.id), 3) << name;
+    const H5Z_filter_t want[] = {H5Z_FILTER_SHUFFLE, H5Z_FILTER_DEFLATE, H5Z_FILTER_FLETCHER32};
+    for (unsigned i = 0; i < 3; ++i) {
+      unsigned flags = 0, cd[8] = {};
+      size_t ncd = 8;
+      char fname[64];
+      EXPECT_EQ(H5Pget_filter2(dcpl.id, i, &flags, &ncd, cd, sizeof fname, fname, nullptr), want[i]) << name;
+      if (want[i] == H5Z_FILTER_DEFLATE) {
+        ASSERT_GE(ncd, 1u);
+        EXPECT_EQ(cd[0], static_cast<unsigned>(level)) << name;
+      }
+    }
+  }
+}
+
+// Reads every per-trial value back with H5Dread (checksums verified) and compares bit for bit.
+void expect_trials_read_back(const Fixture& fx, const std::string& path) {
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  H5Handle f{H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose};
+  ASSERT_GE(f.id, 0);
+  const std::size_t n = fx.roi.size();
+  expect_same_bits(read_all(f.id, "roi", n), fx.roi.data(), n, "roi");
+  expect_same_bits(read_all(f.id, "npv", n), fx.npv.data(), n, "npv");
+  expect_same_bits(read_all(f.id, "payback_month", n), fx.payback.data(), n, "payback_month");
+}
+
+// h5py reads the same values (skipped when python3 lacks h5py/numpy).
+void expect_h5py_reads(const Fixture& fx, const std::string& path) {
+  const char* py_env = std::getenv("ROISIM_PYTHON");
+  const std::string python = py_env && *py_env ? py_env : "/usr/bin/python3";
+  if (std::system((python + " -c 'import h5py, numpy' >/dev/null 2>&1").c_str()) != 0) {
+    std::cout << "(h5py check skipped: " << python << " lacks h5py/numpy)\n";
+    return;
+  }
+  const std::string raw = path + ".raw";
+  {
+    std::ofstream out(raw, std::ios::binary);
+    for (const auto* v : {&fx.roi, &fx.npv, &fx.payback})
+      out.write(reinterpret_cast<const char*>(v->data()), static_cast<std::streamsize>(v->size() * 8));
+  }
+  const std::string script =
+      "import sys, h5py, numpy as np\n"
+      "f = h5py.File(sys.argv[1], 'r')\n"
+      "want = np.fromfile(sys.argv[2], dtype='<f8').reshape(3, *f['roi'].shape)\n"
+      "for i, k in enumerate(['roi', 'npv', 'payback_month']):\n"
+      "    d = f[k]\n"
+      "    assert d.compression == 'gzip' and d.shuffle and d.fletcher32, k\n"
+      "    assert d[...].tobytes() == want[i].tobytes(), k\n";
+  const std::string py = path + ".py";
+  { std::ofstream(py) << script; }
+  const std::string log = path + ".py.log";
+  const int status = std::system((python + " '" + py + "' '" + path + "' '" + raw + "' >'" + log + "' 2>&1").c_str());
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << slurp(log);
+}
+
+struct ChunkCase {
+  std::uint64_t S, N, hint, per_batch;
+  int level;
+};
+
+}  // namespace
+
+TEST(ResultsFile, TrialChunkShapeAlignsWithBatches) {
+  ResultsLayout l;
+  l.scenarios = 563;
+  l.trials = 10000;
+  l.scenarios_per_batch = 64;
+  EXPECT_EQ(trial_chunk_shape(l), (std::array<std::uint64_t, 2>{4, 10000}));  // 4 divides 64
+  l.scenarios_per_batch = 61;  // prime: 1 row would be too small, so 6 rows (buffered)
+  EXPECT_EQ(trial_chunk_shape(l), (std::array<std::uint64_t, 2>{6, 10000}));
+  l.scenarios_per_batch = 3;
+  EXPECT_EQ(trial_chunk_shape(l), (std::array<std::uint64_t, 2>{3, 10000}));
+  l.trials = 1000000;
+  EXPECT_EQ(trial_chunk_shape(l), (std::array<std::uint64_t, 2>{1, 65536}));
+  l.scenarios = 3;
+  l.trials = 1000;
+  l.scenarios_per_batch = 64;
+  EXPECT_EQ(trial_chunk_shape(l), (std::array<std::uint64_t, 2>{3, 1000}));  // never more than S
+  l.scenarios = 0;
+  l.trials = 0;
+  EXPECT_EQ(trial_chunk_shape(l), (std::array<std::uint64_t, 2>{1, 1}));
+}
+
+TEST(ResultsFile, DirectChunksMatchHdf5PipelineAndReadBack) {
+  TempDir dir;
+  const ChunkCase cases[] = {
+      {13, 10000, 4, 4, 1},    // S not a multiple of the 4 chunk rows; partial last batch of 1
+      {13, 10000, 4, 3, 1},    // batches not aligned with chunk rows: rows buffered across batches
+      {11, 10000, 61, 5, 6},   // 6-row chunks (61 is prime), batches of 5
+      {3, 70001, 1, 1, 1},     // N not a multiple of the 65536 chunk columns (odd edge width)
+      {5, 999, 2, 2, 0},       // level 0: stored deflate blocks
+      {7, 1234, 3, 2, 9},      // level 9
+      {1, 1, 1, 1, 1},         // one element
+      {2, 3, 64, 64, 1},       // tiny, one batch
+      {30, 40000, 30, 30, 1},  // 90 chunks in one batch: filtered in several waves
+  };
+  int i = 0;
+  for (const ChunkCase& c : cases) {
+    SCOPED_TRACE("S=" + std::to_string(c.S) + " N=" + std::to_string(c.N) + " hint=" + std::to_string(c.hint) +
+                 " per_batch=" + std::to_string(c.per_batch) + " level=" + std::to_string(c.level));
+    const std::string path = (dir.path() / ("case" + std::to_string(i) + ".h5")).string();
+    const std::string ref = (dir.path() / ("ref" + std::to_string(i) + ".h5")).string();
+    ++i;
+    Fixture fx(c.S, c.N, kInputs, false, c.level);
+    fx.layout.scenarios_per_batch = c.hint;
+    fx.write(path, c.per_batch);
+    expect_round_trip(fx, path);
+    expect_pipeline(path, c.level);
+    expect_trials_read_back(fx, path);
+    expect_chunks_match_hdf5(fx, path, ref);
+    expect_h5py_reads(fx, path);
+  }
+}
+
+TEST(ResultsFile, DirectChunksPassTheLayoutChecker) {
+  TempDir dir;
+  for (int level : {0, 1, 9}) {
+    const std::string path = (dir.path() / ("odd" + std::to_string(level) + ".h5")).string();
+    Fixture fx(13, 1001, kInputs, false, level);
+    fx.layout.scenarios_per_batch = 4;
+    fx.write(path, 3);
+    run_checker(path, false);
+  }
 }

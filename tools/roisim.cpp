@@ -142,7 +142,6 @@ int cmd_run(const RunArgs& a, const std::string& command_line) {
       std::fflush(stderr);
     };
   }
-  install_signal_handlers();
   RunReport r = simulate_to_file(plan, req);
   if (tty) std::fprintf(stderr, "\r\033[K");
   if (!a.quiet) {
@@ -281,6 +280,7 @@ int cmd_bench(const BenchArgs& a) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  install_signal_handlers();  // first, so that an early SIGINT/SIGTERM still exits 130/143 cleanly
   CLI::App app{"roisim: Monte Carlo ROI risk simulation for portfolios of ML projects"};
   app.set_version_flag("--version", std::string("roisim ") + kVersion + " (" + kGitSha + ")");
   app.require_subcommand(1);

@@ -9,3 +9,15 @@ jobs=$(nproc 2>/dev/null || echo 2)
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$build" -j"$jobs"
 ctest --test-dir "$build" --output-on-failure -j"$jobs"
+
+# CI only (CI=true as CI services set it, or ROISIM_FULL_CI=1): the suite again under
+# AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/), then the scenario-loader fuzzer
+# (build-fuzz/: regression + seed corpus replay, then ROISIM_FUZZ_SECONDS of fuzzing, 120 by
+# default). A developer's plain `tools/test.sh` skips both.
+ci=${CI:-}
+if [[ ( -n "$ci" && "$ci" != "false" && "$ci" != "0" ) || "${ROISIM_FULL_CI:-0}" == "1" ]]; then
+  failed=0
+  bash tools/sanitize.sh || failed=1
+  bash tools/fuzz.sh "${ROISIM_FUZZ_SECONDS:-120}" || failed=1  # runs even when the above failed
+  exit "$failed"
+fi
