@@ -155,7 +155,9 @@ void BM_ResultsWriterTrials(benchmark::State& state) {
         b.npv = npv.data();
         b.payback = pay.data();
         b.summary.resize(b.count);
-        b.spearman.assign(b.count * 2, 0.5);
+        for (auto* v : {&b.drivers.spearman, &b.drivers.variance_contribution, &b.drivers.tornado_low,
+                        &b.drivers.tornado_high, &b.drivers.downside_shift})
+          v->assign(b.count * 2, 0.5);
         w.write_batch(b);
       }
       w.commit();

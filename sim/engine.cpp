@@ -1,6 +1,7 @@
 #include "sim/engine.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -22,7 +23,8 @@ namespace roisim {
 namespace {
 
 constexpr std::size_t kBlock = 1024;                   // trials per parallel task
-constexpr std::size_t kCombineBlock = 256;             // trials per task when summing project streams
+constexpr std::size_t kCombineBlock = 256;
+constexpr double kBandLevels[4] = {0.05, 0.15, 0.85, 0.95};  // tornado: the input near its P10 / P90             // trials per task when summing project streams
 constexpr std::size_t kBatchBytes = 192u << 20;        // per-trial result buffers of one batch
 constexpr std::size_t kVariantBytes = 64u << 20;       // project-variant buffers of one trial chunk
 
@@ -90,8 +92,10 @@ struct Engine::Impl {
   // Sampled values of every (variable, definition); constants need no array.
   std::vector<std::vector<int>> value_id;       // [var][def] -> index in values, -1 = constant
   std::vector<std::vector<double>> values;      // [id][n]
-  std::vector<std::vector<double>> ranks;       // [id][n] normalised ranks; empty = not an input
-  std::vector<char> ranks_ok;                   // [id] ranks have non-zero variance
+  std::vector<std::vector<double>> ranks;       // [id][n] average ranks (1-based); empty = not an input
+  std::vector<double> rank_norm;                // [id] sqrt of the ranks' sum of squared deviations
+  std::vector<std::array<double, 4>> bands;     // [id] the input's P5, P15, P85, P95 (tornado bands)
+  OrderStatInterval intervals[kNumQuantiles] = {};  // order statistics of the quantile intervals
   bool sampled = false;
   std::vector<double> buf_pv_value, buf_pv_cost, buf_cum;  // project-variant streams of a batch
   EngineTimings timings;
@@ -161,7 +165,8 @@ struct Engine::Impl {
     }
     values.assign(jobs.size(), {});
     ranks.assign(jobs.size(), {});
-    ranks_ok.assign(jobs.size(), 0);
+    rank_norm.assign(jobs.size(), 0.0);
+    bands.assign(jobs.size(), {});
     for (auto& j : jobs) values[j.id].resize(n);
     tbb::parallel_for(std::size_t{0}, jobs.size() * nblocks, [&](std::size_t i) {
       if (cancelled()) return;
@@ -180,8 +185,10 @@ struct Engine::Impl {
       if (vars[j.var].input_index < 0 || vars[j.var].success_of >= 0) return;
       StatsScratch scratch;
       ranks[j.id].resize(n);
-      ranks_ok[j.id] = normalized_ranks(values[j.id].data(), n, scratch, ranks[j.id].data());
+      rank_norm[j.id] = std::sqrt(average_ranks(values[j.id].data(), n, scratch, ranks[j.id].data()));
+      for (int b = 0; b < 4; ++b) bands[j.id][b] = quantile_type7(scratch.sorted.data(), n, kBandLevels[b]);
     });
+    for (int q = 0; q < kNumQuantiles; ++q) intervals[q] = quantile_interval(n, kQuantiles[q]);
     check_cancel();
     sampled = true;
   }
@@ -345,26 +352,15 @@ struct Engine::Impl {
     auto clock = std::chrono::steady_clock::now();
     check_cancel();
     out.summary.resize(count);
-    out.spearman.assign(count * inputs.size(), std::numeric_limits<double>::quiet_NaN());
+    const std::size_t K = inputs.size();
+    for (auto* v : {&out.drivers.spearman, &out.drivers.variance_contribution, &out.drivers.tornado_low,
+                    &out.drivers.tornado_high, &out.drivers.downside_shift})
+      v->assign(count * K, std::numeric_limits<double>::quiet_NaN());
     tbb::parallel_for(std::uint64_t{0}, count, [&](std::uint64_t si) {
       if (cancelled()) return;
       StatsScratch scratch;
-      summarize(&roi[si * n], &npv[si * n], &pay[si * n], n, scratch, out.summary[si]);
-      const double* rr = scratch.roi_ranks.data();
-      const ScenarioWork& w = work[si];
-      for (std::size_t k = 0; k < inputs.size(); ++k) {
-        double& dst = out.spearman[si * inputs.size() + k];
-        if (w.success_variant[k] >= 0) {
-          dst = success_spearman(variants[w.success_variant[k]], rr);
-          continue;
-        }
-        const auto [id, sign] = w.inputs[k];
-        if (id < 0 || sign == 0 || !ranks_ok[id]) continue;
-        const double* x = ranks[id].data();
-        double s = 0;
-        for (std::size_t t = 0; t < n; ++t) s += x[t] * rr[t];
-        dst = sign * s;
-      }
+      summarize(&roi[si * n], &npv[si * n], &pay[si * n], n, scratch, out.summary[si], intervals);
+      scenario_drivers(work[si], variants, &roi[si * n], scratch, out.drivers, si * K);
     });
     check_cancel();
     lap(timings.statistics, clock);
@@ -375,24 +371,81 @@ struct Engine::Impl {
     lap(timings.output, clock);
   }
 
-  // Spearman correlation of a project's success (0/1) with ROI: for a binary variable the
-  // average ranks are an affine map of the indicator, so it is Pearson(indicator, ROI ranks).
-  double success_spearman(const Variant& v, const double* roi_ranks) const {
-    const Project& p = plan.projects()[v.project];
-    const int ps = p.cost_slot(kPSuccess);
-    std::size_t ones = 0;
-    std::vector<char> x(n);
-    for (std::size_t t = 0; t < n; ++t) {
-      const double pv = std::clamp(v.scale[ps] * (v.src[ps] ? v.src[ps][t] : v.constant[ps]), 0.0, 1.0);
-      x[t] = v.u_success[t] > 1.0 - pv;
-      ones += x[t];
+  // What drives the risk in one scenario: for each input present, its Spearman correlation with
+  // ROI, the ROI P50 of the trials with the input in its P5-P15 and P85-P95 bands (tornado), and
+  // its mean percentile among the worst 10% of trials (downside); then the variance contributions.
+  void scenario_drivers(const ScenarioWork& w, const std::vector<Variant>& variants, const double* roi,
+                        StatsScratch& scratch, Drivers& d, std::size_t at) const {
+    const std::size_t K = plan.input_vars().size();
+    const double* rr = scratch.roi_ranks.data();  // normalised ROI ranks
+    const std::size_t k10 = std::max<std::size_t>(1, n / 10);
+    const std::vector<std::uint32_t> worst(scratch.index.begin(), scratch.index.begin() + static_cast<std::ptrdiff_t>(k10));
+    const double mean_rank = (static_cast<double>(n) + 1) / 2;
+    std::vector<double> indicator, indicator_ranks, low, high;
+    double sum_sq = 0;
+    for (std::size_t k = 0; k < K; ++k) {
+      const double* vals;
+      const double* rk;
+      double norm, sign;
+      std::array<double, 4> band;
+      if (w.success_variant[k] >= 0) {
+        // The success draw: a 0/1 indicator with average ranks (n0 + 1)/2 and n0 + (n1 + 1)/2.
+        const Variant& v = variants[w.success_variant[k]];
+        const int ps = plan.projects()[v.project].cost_slot(kPSuccess);
+        indicator.resize(n);
+        std::size_t ones = 0;
+        for (std::size_t t = 0; t < n; ++t) {
+          const double p = std::clamp(v.scale[ps] * (v.src[ps] ? v.src[ps][t] : v.constant[ps]), 0.0, 1.0);
+          indicator[t] = v.u_success[t] > 1.0 - p ? 1.0 : 0.0;
+          ones += indicator[t] > 0;
+        }
+        const std::size_t zeros = n - ones;
+        const double r0 = (static_cast<double>(zeros) + 1) / 2, r1 = static_cast<double>(zeros) + (static_cast<double>(ones) + 1) / 2;
+        indicator_ranks.resize(n);
+        for (std::size_t t = 0; t < n; ++t) indicator_ranks[t] = indicator[t] > 0 ? r1 : r0;
+        norm = std::sqrt(static_cast<double>(zeros) * (r0 - mean_rank) * (r0 - mean_rank) +
+                         static_cast<double>(ones) * (r1 - mean_rank) * (r1 - mean_rank));
+        for (int b = 0; b < 4; ++b) {  // type-7 quantiles of n0 zeros followed by n1 ones
+          const double h = static_cast<double>(n - 1) * kBandLevels[b];
+          const std::size_t lo = static_cast<std::size_t>(std::floor(h));
+          band[b] = interpolate_type7(lo < zeros ? 0.0 : 1.0, std::min(lo + 1, n - 1) < zeros ? 0.0 : 1.0, h - static_cast<double>(lo));
+        }
+        vals = indicator.data();
+        rk = indicator_ranks.data();
+        sign = 1;
+      } else {
+        const auto [id, s] = w.inputs[k];
+        if (id < 0) continue;
+        vals = values[id].data();
+        rk = ranks[id].data();
+        norm = rank_norm[id];
+        band = bands[id];
+        sign = s;
+      }
+      if (!(norm > 0) || sign == 0) continue;
+      double dot = 0;
+      low.clear();
+      high.clear();
+      // With a negative scale the input's low values are the scaled input's high values.
+      const double lo_a = sign > 0 ? band[0] : band[2], lo_b = sign > 0 ? band[1] : band[3];
+      const double hi_a = sign > 0 ? band[2] : band[0], hi_b = sign > 0 ? band[3] : band[1];
+      for (std::size_t t = 0; t < n; ++t) {
+        dot += (rk[t] - mean_rank) * rr[t];
+        const double x = vals[t];
+        if (x >= lo_a && x <= lo_b) low.push_back(roi[t]);
+        if (x >= hi_a && x <= hi_b) high.push_back(roi[t]);
+      }
+      const double rho = sign * dot / norm;
+      d.spearman[at + k] = rho;
+      sum_sq += rho * rho;
+      d.tornado_low[at + k] = median_type7(low);
+      d.tornado_high[at + k] = median_type7(high);
+      double pct = 0;
+      for (std::uint32_t t : worst) pct += (rk[t] - 0.5) / static_cast<double>(n);
+      d.downside_shift[at + k] = sign * (pct / static_cast<double>(k10) - 0.5);
     }
-    if (ones == 0 || ones == n) return std::numeric_limits<double>::quiet_NaN();
-    const double mean = static_cast<double>(ones) / static_cast<double>(n);
-    double s = 0;
-    for (std::size_t t = 0; t < n; ++t) s += (x[t] - mean) * roi_ranks[t];
-    const double norm = std::sqrt(static_cast<double>(ones) * (1 - mean) * (1 - mean) + static_cast<double>(n - ones) * mean * mean);
-    return s / norm;
+    for (std::size_t k = 0; k < K; ++k)
+      if (!std::isnan(d.spearman[at + k]) && sum_sq > 0) d.variance_contribution[at + k] = d.spearman[at + k] * d.spearman[at + k] / sum_sq;
   }
 
   TrialDetail replay(std::uint64_t scenario, std::uint64_t trial) const {

@@ -38,6 +38,7 @@
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
+#include <limits>
 #include <array>
 #include <bit>
 #include <cerrno>
@@ -309,7 +310,42 @@ constexpr ScalarField kScalarFields[] = {
     {"npv_mean", &ScenarioSummary::npv_mean, "mean NPV", ""},
     {"payback_p50", &ScenarioSummary::payback_p50, "median payback month (inf: no payback)", "month"},
     {"prob_payback", &ScenarioSummary::prob_payback, "P[payback within horizon]", "1"},
+    {"npv_se", &ScenarioSummary::npv_se, "standard error of the mean NPV", ""},
+    {"prob_loss_lo", &ScenarioSummary::prob_loss_lo, "95% Wilson interval of P[ROI < 0]: lower end", "1"},
+    {"prob_loss_hi", &ScenarioSummary::prob_loss_hi, "95% Wilson interval of P[ROI < 0]: upper end", "1"},
+    {"prob_payback_lo", &ScenarioSummary::prob_payback_lo, "95% Wilson interval of P[payback]: lower end", "1"},
+    {"prob_payback_hi", &ScenarioSummary::prob_payback_hi, "95% Wilson interval of P[payback]: upper end", "1"},
 };
+
+// The per-scenario [scenario, quantile] statistics.
+struct QuantileField {
+  const char* name;
+  double (ScenarioSummary::*member)[kNumQuantiles];
+  const char* long_name;
+  const char* units;
+};
+constexpr QuantileField kQuantileFields[] = {
+    {"roi_quantile", &ScenarioSummary::roi_quantile, "ROI quantiles (type 7)", "1"},
+    {"npv_quantile", &ScenarioSummary::npv_quantile, "NPV quantiles (type 7)", ""},
+    {"roi_quantile_lo", &ScenarioSummary::roi_quantile_lo, "95% distribution-free interval of the ROI quantile: lower end", "1"},
+    {"roi_quantile_hi", &ScenarioSummary::roi_quantile_hi, "95% distribution-free interval of the ROI quantile: upper end", "1"},
+};
+constexpr int kNumQuantileFields = static_cast<int>(std::size(kQuantileFields));
+
+// The per-scenario, per-input [scenario, input] statistics.
+struct InputField {
+  const char* name;
+  std::vector<double> Drivers::*member;
+  const char* long_name;
+};
+constexpr InputField kInputFields[] = {
+    {"spearman", &Drivers::spearman, "Spearman rank correlation of the input with ROI (NaN where absent)"},
+    {"variance_contribution", &Drivers::variance_contribution, "contribution to variance: squared rank correlation, normalised to sum to 1"},
+    {"tornado_low", &Drivers::tornado_low, "ROI P50 of the trials whose input lies between its P5 and P15"},
+    {"tornado_high", &Drivers::tornado_high, "ROI P50 of the trials whose input lies between its P85 and P95"},
+    {"downside_shift", &Drivers::downside_shift, "mean percentile of the input in the worst 10% of trials minus 0.5"},
+};
+constexpr int kNumInputFields = static_cast<int>(std::size(kInputFields));
 constexpr int kNumScalarFields = static_cast<int>(std::size(kScalarFields));
 
 std::string random_hex6() {
@@ -469,8 +505,10 @@ struct ResultsWriter::Impl {
 
   Hid file;
   Hid vlen_str;
-  Hid scenario_ds, roi_ds, npv_ds, payback_ds, funded_ds, roi_q_ds, npv_q_ds, spearman_ds;
+  Hid scenario_ds, roi_ds, npv_ds, payback_ds, funded_ds;
   std::array<Hid, kNumScalarFields> scalar_ds;
+  std::array<Hid, kNumQuantileFields> quantile_field_ds;
+  std::array<Hid, kNumInputFields> input_field_ds;
   std::vector<double> scratch;  // gather buffer for one batch
   // Per-trial chunks: shape, the rows of an incomplete chunk row (roi, npv, payback_month; scenarios
   // [rows_written - pending rows, rows_written)), the filtered chunks of one batch, per-thread zlib.
@@ -525,9 +563,8 @@ struct ResultsWriter::Impl {
     npv_ds.reset();
     payback_ds.reset();
     funded_ds.reset();
-    roi_q_ds.reset();
-    npv_q_ds.reset();
-    spearman_ds.reset();
+    for (auto& d : quantile_field_ds) d.reset();
+    for (auto& d : input_field_ds) d.reset();
     for (auto& d : scalar_ds) d.reset();
     vlen_str.reset();
     file.reset();
@@ -640,22 +677,22 @@ struct ResultsWriter::Impl {
       attach(scalar_ds[i].get(), {scenario_ds.get()}, kScalarFields[i].name, fn);
     }
     o.chunk = {scen_chunk, hsize_t(kNumQuantiles)};
-    o.long_name = "ROI quantiles (type 7)";
-    o.units = "1";
-    roi_q_ds = create_dataset(f, fn, "roi_quantile", H5T_IEEE_F64LE, {S, hsize_t(kNumQuantiles)}, o);
-    attach(roi_q_ds.get(), {scenario_ds.get(), quantile_ds.get()}, "roi_quantile", fn);
-    o.long_name = "NPV quantiles (type 7)";
-    o.units = "";
-    npv_q_ds = create_dataset(f, fn, "npv_quantile", H5T_IEEE_F64LE, {S, hsize_t(kNumQuantiles)}, o);
-    attach(npv_q_ds.get(), {scenario_ds.get(), quantile_ds.get()}, "npv_quantile", fn);
+    for (int i = 0; i < kNumQuantileFields; ++i) {
+      o.long_name = kQuantileFields[i].long_name;
+      o.units = kQuantileFields[i].units;
+      quantile_field_ds[i] = create_dataset(f, fn, kQuantileFields[i].name, H5T_IEEE_F64LE, {S, hsize_t(kNumQuantiles)}, o);
+      attach(quantile_field_ds[i].get(), {scenario_ds.get(), quantile_ds.get()}, kQuantileFields[i].name, fn);
+    }
 
     const hsize_t sp_rows =
         std::max<hsize_t>(1, std::min<hsize_t>(scen_chunk, 131072 / std::max<hsize_t>(1, K)));
     o.chunk = {sp_rows, std::max<hsize_t>(1, K)};
-    o.long_name = "Spearman rank correlation of the input with ROI (NaN where absent)";
-    o.units = "1";
-    spearman_ds = create_dataset(f, fn, "spearman", H5T_IEEE_F64LE, {S, K}, o);
-    attach(spearman_ds.get(), {scenario_ds.get(), input_ds.get()}, "spearman", fn);
+    for (int i = 0; i < kNumInputFields; ++i) {
+      o.long_name = kInputFields[i].long_name;
+      o.units = "1";
+      input_field_ds[i] = create_dataset(f, fn, kInputFields[i].name, H5T_IEEE_F64LE, {S, K}, o);
+      attach(input_field_ds[i].get(), {scenario_ds.get(), input_ds.get()}, kInputFields[i].name, fn);
+    }
 
     // --- correlation matrices
     if (has_corr) {
@@ -709,7 +746,7 @@ struct ResultsWriter::Impl {
     need(b.names.size(), b.count, "names");
     need(b.funded.size(), b.count, "funded");
     need(b.summary.size(), b.count, "summary");
-    need(b.spearman.size(), b.count * K, "spearman");
+    for (const auto& field : kInputFields) need((b.drivers.*(field.member)).size(), b.count * K, field.name);
     if (!layout.summary_only && N > 0 && (!b.roi || !b.npv || !b.payback))
       bad("per-trial roi/npv/payback data missing");
 
@@ -728,15 +765,15 @@ struct ResultsWriter::Impl {
       write_rows(scalar_ds[i].get(), H5T_NATIVE_DOUBLE, first, count, 1, 0, scratch.data(),
                  kScalarFields[i].name, fn);
     }
-    for (std::uint64_t r = 0; r < count; ++r)
-      std::copy_n(b.summary[r].roi_quantile, kNumQuantiles, scratch.begin() + r * kNumQuantiles);
-    write_rows(roi_q_ds.get(), H5T_NATIVE_DOUBLE, first, count, 2, kNumQuantiles, scratch.data(),
-               "roi_quantile", fn);
-    for (std::uint64_t r = 0; r < count; ++r)
-      std::copy_n(b.summary[r].npv_quantile, kNumQuantiles, scratch.begin() + r * kNumQuantiles);
-    write_rows(npv_q_ds.get(), H5T_NATIVE_DOUBLE, first, count, 2, kNumQuantiles, scratch.data(),
-               "npv_quantile", fn);
-    write_rows(spearman_ds.get(), H5T_NATIVE_DOUBLE, first, count, 2, K, b.spearman.data(), "spearman", fn);
+    for (int i = 0; i < kNumQuantileFields; ++i) {
+      for (std::uint64_t r = 0; r < count; ++r)
+        std::copy_n(b.summary[r].*(kQuantileFields[i].member), kNumQuantiles, scratch.begin() + r * kNumQuantiles);
+      write_rows(quantile_field_ds[i].get(), H5T_NATIVE_DOUBLE, first, count, 2, kNumQuantiles, scratch.data(),
+                 kQuantileFields[i].name, fn);
+    }
+    for (int i = 0; i < kNumInputFields; ++i)
+      write_rows(input_field_ds[i].get(), H5T_NATIVE_DOUBLE, first, count, 2, K,
+                 (b.drivers.*(kInputFields[i].member)).data(), kInputFields[i].name, fn);
     rows_written += count;
     failed = false;
   }
@@ -803,10 +840,11 @@ struct ResultsWriter::Impl {
       throw IoError("results file '" + fn + "': only " + std::to_string(rows_written) + " of " +
                     std::to_string(S) + " scenarios were written");
     failed = true;  // until the rename succeeds
-    Hid* datasets[] = {&scenario_ds, &roi_ds,   &npv_ds,   &payback_ds,
-                       &funded_ds,   &roi_q_ds, &npv_q_ds, &spearman_ds};
+    Hid* datasets[] = {&scenario_ds, &roi_ds, &npv_ds, &payback_ds, &funded_ds};
     for (Hid* d : datasets) check(d->close(), fn, "closing a dataset (flushing its chunks)");
     for (auto& d : scalar_ds) check(d.close(), fn, "closing a dataset (flushing its chunks)");
+    for (auto& d : quantile_field_ds) check(d.close(), fn, "closing a dataset (flushing its chunks)");
+    for (auto& d : input_field_ds) check(d.close(), fn, "closing a dataset (flushing its chunks)");
     check(vlen_str.close(), fn, "closing the string type");
     check(file.close(), fn, "closing");
     fsync_path(temp, false, fn);
@@ -949,17 +987,23 @@ ResultsSummary read_results_summary(const std::string& path) {
   out.quantiles = read_doubles(f, "quantile", {hsize_t(kNumQuantiles)}, path);
 
   out.summary.resize(S);
+  // Fields added after format 1.0 may be absent from older files: NaN then.
   for (const auto& field : kScalarFields) {
+    if (!link_exists(f, field.name, path)) {
+      for (hsize_t i = 0; i < S; ++i) out.summary[i].*(field.member) = std::numeric_limits<double>::quiet_NaN();
+      continue;
+    }
     const auto values = read_doubles(f, field.name, {S}, path);
     for (hsize_t i = 0; i < S; ++i) out.summary[i].*(field.member) = values[i];
   }
-  const auto roi_q = read_doubles(f, "roi_quantile", {S, hsize_t(kNumQuantiles)}, path);
-  const auto npv_q = read_doubles(f, "npv_quantile", {S, hsize_t(kNumQuantiles)}, path);
-  for (hsize_t i = 0; i < S; ++i) {
-    std::copy_n(roi_q.begin() + i * kNumQuantiles, kNumQuantiles, out.summary[i].roi_quantile);
-    std::copy_n(npv_q.begin() + i * kNumQuantiles, kNumQuantiles, out.summary[i].npv_quantile);
+  for (const auto& field : kQuantileFields) {
+    std::vector<double> values(S * kNumQuantiles, std::numeric_limits<double>::quiet_NaN());
+    if (link_exists(f, field.name, path)) values = read_doubles(f, field.name, {S, hsize_t(kNumQuantiles)}, path);
+    for (hsize_t i = 0; i < S; ++i)
+      std::copy_n(values.begin() + i * kNumQuantiles, kNumQuantiles, out.summary[i].*(field.member));
   }
-  out.spearman = read_doubles(f, "spearman", {S, K}, path);
+  for (const auto& field : kInputFields)
+    if (link_exists(f, field.name, path)) out.drivers.*(field.member) = read_doubles(f, field.name, {S, K}, path);
   out.has_trials =
       link_exists(f, "roi", path) && link_exists(f, "npv", path) && link_exists(f, "payback_month", path);
   check(file.close(), path, "closing");

@@ -24,6 +24,20 @@ struct ScenarioSummary {
   double payback_p50 = 0, prob_payback = 0;
   double roi_quantile[kNumQuantiles] = {};
   double npv_quantile[kNumQuantiles] = {};
+  // 95% intervals: distribution-free (binomial order statistics) for the ROI quantiles, Wilson
+  // for the probabilities; the standard error of the mean NPV.
+  double roi_quantile_lo[kNumQuantiles] = {}, roi_quantile_hi[kNumQuantiles] = {};
+  double prob_loss_lo = 0, prob_loss_hi = 0, prob_payback_lo = 0, prob_payback_hi = 0;
+  double npv_se = 0;
+};
+
+// What drives the risk, per scenario and input ([count * K] each, NaN where the input is absent
+// from the scenario or constant in it).
+struct Drivers {
+  std::vector<double> spearman;               // rank correlation with ROI
+  std::vector<double> variance_contribution;  // spearman^2 / sum of spearman^2 (as @RISK)
+  std::vector<double> tornado_low, tornado_high;  // ROI P50 given the input near its P10 / P90
+  std::vector<double> downside_shift;         // mean percentile of the input in the worst 10% of trials, minus 0.5
 };
 
 using AttrValue = std::variant<std::string, std::int64_t, double>;
@@ -58,7 +72,7 @@ struct BatchResults {
   const double* npv = nullptr;
   const double* payback = nullptr;
   std::vector<ScenarioSummary> summary;  // [count]
-  std::vector<double> spearman;          // [count * K], NaN where absent
+  Drivers drivers;                       // [count * K] each
 };
 
 // The chunk shape {rows, cols} of the per-trial datasets for this layout: cols = min(N, 65536);
@@ -92,7 +106,7 @@ struct ResultsSummary {
   std::vector<std::string> scenarios, funded, inputs;
   std::vector<double> quantiles;
   std::vector<ScenarioSummary> summary;  // [S]
-  std::vector<double> spearman;          // [S * K]
+  Drivers drivers;                       // [S * K] each (empty vectors when the file lacks them)
   std::uint64_t trials = 0;
   bool has_trials = false;               // roi/npv/payback_month present
 };

@@ -151,11 +151,59 @@ void check_resources(const Plan& plan, const RunRequest& request) {
   }
 }
 
-RunReport simulate_to_file(const Plan& plan, const RunRequest& request) {
+AutoStop find_trial_count(const Plan& base, const RunRequest& request) {
+  AutoStop out;
+  Plan plan = base;
+  const std::uint64_t cap = std::max<std::uint64_t>(1, request.max_trials);
+  for (std::uint64_t n = std::min<std::uint64_t>(2000, cap);; n = std::min(2 * n, cap)) {
+    plan.settings().trials = n;
+    out.tried.push_back(n);
+    double widest = 0;
+    std::string where;
+    Engine engine(plan, request.engine);
+    engine.run([&](const BatchResults& b) {
+      for (std::uint64_t i = 0; i < b.count; ++i) {
+        const ScenarioSummary& s = b.summary[i];
+        auto consider = [&](double half, const char* what) {
+          if (!(half <= widest)) widest = half, where = b.names[i] + ": " + what;
+        };
+        const int qs[] = {1, 3, 5};
+        const char* names[] = {"P10 ROI", "P50 ROI", "P90 ROI"};
+        for (int j = 0; j < 3; ++j)
+          consider(std::max(s.roi_quantile[qs[j]] - s.roi_quantile_lo[qs[j]], s.roi_quantile_hi[qs[j]] - s.roi_quantile[qs[j]]), names[j]);
+        consider(std::max(s.prob_loss - s.prob_loss_lo, s.prob_loss_hi - s.prob_loss), "prob_loss");
+      }
+    });
+    out.trials = n;
+    out.widest = widest;
+    out.widest_where = where;
+    out.met = widest <= request.target_ci;
+    if (out.met || n >= cap) return out;
+  }
+}
+
+RunReport simulate_to_file(const Plan& given, const RunRequest& request) {
   const auto start = std::chrono::steady_clock::now();
+  Plan plan = given;
+  std::optional<AutoStop> stop;
+  if (request.target_ci > 0) {
+    Plan largest = plan;
+    largest.settings().trials = std::max<std::uint64_t>(1, request.max_trials);
+    RunRequest summary = request;
+    summary.summary_only = true;
+    check_resources(largest, summary);  // the search itself must fit
+    stop = find_trial_count(plan, request);
+    plan.settings().trials = stop->trials;
+  }
   check_resources(plan, request);
   Engine engine(plan, request.engine);
-  ResultsWriter writer(request.output, make_layout(plan, request, engine.batch_scenarios()));
+  ResultsLayout layout = make_layout(plan, request, engine.batch_scenarios());
+  if (stop) {
+    layout.attributes["target_ci"] = request.target_ci;
+    layout.attributes["target_ci_met"] = static_cast<std::int64_t>(stop->met);
+    layout.attributes["target_ci_widest"] = stop->widest;
+  }
+  ResultsWriter writer(request.output, layout);
   RunReport report;
   report.scenarios = plan.scenario_count();
   report.trials = plan.settings().trials;
@@ -170,6 +218,7 @@ RunReport simulate_to_file(const Plan& plan, const RunRequest& request) {
   writer.commit();
   report.commit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - commit_start).count();
   report.timings = engine.timings();
+  report.auto_stop = stop;
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;
 }

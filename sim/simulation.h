@@ -1,6 +1,7 @@
 #pragma once
 // One run from plan to results file: the engine's batches streamed into the writer.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,7 +18,24 @@ struct RunRequest {
   std::string command_line;       // recorded in the file
   RunOptions engine;
   std::size_t keep_first = 10;    // summaries of the first scenarios returned for display
+  // Auto-stop (--target-ci): when > 0, the trial count is the first of 2000, 4000, 8000, ...
+  // (capped at max_trials) at which, in every scenario, the 95% intervals of P10, P50 and P90 ROI
+  // and of prob_loss reach no further than target_ci from the estimate.
+  double target_ci = 0;
+  std::uint64_t max_trials = 1'000'000;
 };
+
+// The result of an auto-stop search.
+struct AutoStop {
+  std::uint64_t trials = 0;
+  bool met = false;
+  double widest = 0;            // the largest half-width at that trial count
+  std::string widest_where;     // "scenario: statistic"
+  std::vector<std::uint64_t> tried;
+};
+// Runs the engine (no file) at growing trial counts until the target is met or max_trials is
+// reached; deterministic: the same file, seed and target always stop at the same count.
+AutoStop find_trial_count(const Plan& plan, const RunRequest& request);
 
 struct RunReport {
   std::uint64_t scenarios = 0, trials = 0;
@@ -26,6 +44,7 @@ struct RunReport {
   double seconds = 0;
   EngineTimings timings;  // where the time went (output = writing the file)
   double commit_seconds = 0;  // closing, syncing and renaming the file
+  std::optional<AutoStop> auto_stop;
 };
 
 // "dir/name.yaml" -> "dir/name.h5".

@@ -202,8 +202,19 @@ bool normalized_ranks(const double* x, std::size_t n, StatsScratch& scratch, dou
   return ranks_from_order(n, scratch, out);
 }
 
+double median_type7(std::vector<double>& v) {
+  const std::size_t n = v.size();
+  if (n == 0) return std::numeric_limits<double>::quiet_NaN();
+  const double h = static_cast<double>(n - 1) * 0.5;
+  const std::size_t lo = static_cast<std::size_t>(std::floor(h));
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(lo), v.end());
+  const double a = v[lo];
+  const double b = lo + 1 < n ? *std::min_element(v.begin() + static_cast<std::ptrdiff_t>(lo) + 1, v.end()) : a;
+  return interpolate_type7(a, b, h - static_cast<double>(lo));
+}
+
 void summarize(const double* roi, const double* npv, const double* payback, std::size_t n,
-               StatsScratch& s, ScenarioSummary& out) {
+               StatsScratch& s, ScenarioSummary& out, const OrderStatInterval* intervals) {
   const double dn = static_cast<double>(n);
   // Moments in trial order (deterministic whatever the thread count).
   double sum = 0, sum_npv = 0;
@@ -223,10 +234,20 @@ void summarize(const double* roi, const double* npv, const double* payback, std:
   out.prob_loss = static_cast<double>(losses) / dn;
   out.npv_mean = sum_npv / dn;
   out.prob_payback = static_cast<double>(paid) / dn;
+  double ss_npv = 0;
+  for (std::size_t i = 0; i < n; ++i) ss_npv += (npv[i] - out.npv_mean) * (npv[i] - out.npv_mean);
+  out.npv_se = n > 1 ? std::sqrt(ss_npv / (dn - 1.0)) / std::sqrt(dn) : std::numeric_limits<double>::quiet_NaN();
+  wilson_interval(losses, n, out.prob_loss_lo, out.prob_loss_hi);
+  wilson_interval(paid, n, out.prob_payback_lo, out.prob_payback_hi);
 
   // ROI: order statistics, CVaR and ranks from one sort.
   radix_sort(roi, n, s, true);
-  for (int q = 0; q < kNumQuantiles; ++q) out.roi_quantile[q] = quantile_type7(s.sorted.data(), n, kQuantiles[q]);
+  for (int q = 0; q < kNumQuantiles; ++q) {
+    out.roi_quantile[q] = quantile_type7(s.sorted.data(), n, kQuantiles[q]);
+    const OrderStatInterval iv = intervals ? intervals[q] : quantile_interval(n, kQuantiles[q]);
+    out.roi_quantile_lo[q] = s.sorted[iv.lo];
+    out.roi_quantile_hi[q] = s.sorted[iv.hi];
+  }
   const std::size_t k10 = std::max<std::size_t>(1, n / 10);
   double tail = 0;
   for (std::size_t i = 0; i < k10; ++i) tail += s.sorted[i];

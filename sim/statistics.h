@@ -58,7 +58,14 @@ void wilson_interval(std::size_t successes, std::size_t n, double& lo, double& h
 //  prob_loss = P[ROI < 0], cvar10 = mean of the max(1, ⌊n/10⌋) lowest ROIs, npv_mean,
 //  payback_p50 (type 7, +inf rules above), prob_payback = P[payback ≤ horizon],
 //  roi_quantile / npv_quantile at kQuantiles.
+//  and the 95% intervals: roi_quantile_lo/hi from the order statistics quantile_interval() picks
+//  (pass them precomputed for n, or nullptr to compute them), Wilson for prob_loss and
+//  prob_payback, npv_se = sd(NPV)/√n. scratch.index[0..max(1, ⌊n/10⌋)) are then the trials of
+//  the lowest ROIs, lowest first.
 void summarize(const double* roi, const double* npv, const double* payback, std::size_t n,
-               StatsScratch& scratch, ScenarioSummary& out);
+               StatsScratch& scratch, ScenarioSummary& out, const OrderStatInterval* intervals = nullptr);
+
+// Type-7 median of v (reordered in place); NaN when empty.
+double median_type7(std::vector<double>& v);
 
 }  // namespace roisim

@@ -122,6 +122,30 @@ correlations: [[a, b, 0.9], [b, c, 0.9], [a, c, -0.9]]
     r = roisim("run", SEED, "--trials", "1000000000", "-o", os.path.join(tmp, "huge.h5"), "--summary-only")
     check(r.returncode == 1 and "of memory but" in r.stderr, "run beyond memory refused: " + r.stderr)
 
+    # auto-stop: the same file and target stop at the same trial count with the same bits
+    small = os.path.join(tmp, "small.yaml")
+    with open(small, "w") as f:
+        f.write("""roisim: 1
+settings: {seed: 3}
+projects:
+  p: {kind: direct, initial_cost: 1000000, inputs: {annual_value: {dist: uniform, min: 0, max: 1000000}}}
+""")
+    outs_ac = [os.path.join(tmp, f"ac{i}.h5") for i in range(2)]
+    for o in outs_ac:
+        r = roisim("run", small, "--target-ci", "0.05", "-o", o)
+        check(r.returncode == 0 and "auto-stop: target met" in r.stdout, "auto-stop meets its target: " + r.stdout)
+    with h5py.File(outs_ac[0], "r") as a, h5py.File(outs_ac[1], "r") as b:
+        n = int(a.attrs["trials"])
+        check(n == int(b.attrs["trials"]) and n in (2000, 4000, 8000, 16000, 32000), f"auto-stop trial count {n}")
+        check(a["roi"][:].tobytes() == b["roi"][:].tobytes(), "auto-stop: same bits twice")
+        check(int(a.attrs["target_ci_met"]) == 1 and float(a.attrs["target_ci_widest"]) <= 0.05, "auto-stop attributes")
+        q, lo, hi = a["roi_quantile"][0], a["roi_quantile_lo"][0], a["roi_quantile_hi"][0]
+        check(all(max(q[j] - lo[j], hi[j] - q[j]) <= 0.05 for j in (1, 3, 5)), "the reported target holds in the file")
+    r = roisim("run", small, "--target-ci", "0.001", "--max-trials", "4000", "-o", outs_ac[0])
+    check(r.returncode == 0 and "target NOT met" in r.stdout and "--max-trials 4000 reached" in r.stdout, "auto-stop reports the cap: " + r.stdout)
+    with h5py.File(outs_ac[0], "r") as a:
+        check(int(a.attrs["trials"]) == 4000 and int(a.attrs["target_ci_met"]) == 0, "capped auto-stop file")
+
     # summary only
     outs = os.path.join(tmp, "summary.h5")
     r = roisim("run", SEED, "--trials", "300", "--summary-only", "-o", outs, "--quiet", "--compression", "0")

@@ -186,7 +186,13 @@ struct Fixture {
       b.payback = payback.data() + first * N;
     }
     b.summary.assign(summary.begin() + first, summary.begin() + first + count);
-    b.spearman.assign(spearman.begin() + first * K, spearman.begin() + (first + count) * K);
+    b.drivers.spearman.assign(spearman.begin() + first * K, spearman.begin() + (first + count) * K);
+    // The other per-input fields: distinct values derived from the same data.
+    for (auto* v : {&b.drivers.variance_contribution, &b.drivers.tornado_low, &b.drivers.tornado_high,
+                    &b.drivers.downside_shift}) {
+      *v = b.drivers.spearman;
+      for (auto& x : *v) x = x * 0.5 + static_cast<double>(v - &b.drivers.variance_contribution);
+    }
     return b;
   }
 
@@ -244,7 +250,7 @@ void expect_round_trip(const Fixture& fx, const std::string& path) {
   EXPECT_EQ(r.has_trials, !fx.layout.summary_only);
   ASSERT_EQ(r.summary.size(), fx.summary.size());
   for (std::size_t s = 0; s < r.summary.size(); ++s) expect_same_summary(r.summary[s], fx.summary[s], s);
-  expect_same_bits(r.spearman, fx.spearman.data(), fx.spearman.size(), "spearman");
+  expect_same_bits(r.drivers.spearman, fx.spearman.data(), fx.spearman.size(), "spearman");
 }
 
 std::string slurp(const std::string& path) {
@@ -360,7 +366,7 @@ TEST(ResultsFile, RejectsMalformedBatches) {
   b.names.pop_back();
   EXPECT_THROW(w.write_batch(b), IoError);
   b = fx.batch(0, 2);
-  b.spearman.push_back(0.5);
+  b.drivers.spearman.push_back(0.5);
   EXPECT_THROW(w.write_batch(b), IoError);
   b = fx.batch(0, 2);
   b.summary.pop_back();

@@ -1,6 +1,7 @@
 #include "tools/report.h"
 
 #include <charconv>
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <iomanip>
@@ -96,7 +97,13 @@ std::vector<std::pair<std::string, double>> columns(const ScenarioSummary& s) {
   std::vector<std::pair<std::string, double>> c = {
       {"roi_mean", s.roi_mean}, {"roi_sd", s.roi_sd}, {"roi_se", s.roi_se}, {"prob_loss", s.prob_loss},
       {"cvar10", s.cvar10},     {"npv_mean", s.npv_mean}, {"payback_p50", s.payback_p50}, {"prob_payback", s.prob_payback}};
+  c.insert(c.end(), {{"npv_se", s.npv_se}, {"prob_loss_lo", s.prob_loss_lo}, {"prob_loss_hi", s.prob_loss_hi},
+                     {"prob_payback_lo", s.prob_payback_lo}, {"prob_payback_hi", s.prob_payback_hi}});
   for (int q = 0; q < kNumQuantiles; ++q) c.emplace_back(qname("roi", kQuantiles[q]), s.roi_quantile[q]);
+  for (int q = 0; q < kNumQuantiles; ++q) {
+    c.emplace_back(qname("roi", kQuantiles[q]) + "_lo", s.roi_quantile_lo[q]);
+    c.emplace_back(qname("roi", kQuantiles[q]) + "_hi", s.roi_quantile_hi[q]);
+  }
   for (int q = 0; q < kNumQuantiles; ++q) c.emplace_back(qname("npv", kQuantiles[q]), s.npv_quantile[q]);
   return c;
 }
@@ -130,17 +137,71 @@ void print_json(std::ostream& out, const ResultsSummary& r, const std::vector<st
     const std::size_t i = rows[n];
     out << (n ? ",\n" : "\n") << "    {\"scenario\": " << json_str(r.scenarios[i]) << ", \"funded\": " << json_str(r.funded[i]);
     for (const auto& [k, v] : columns(r.summary[i])) out << ", " << json_str(k) << ": " << json_num(v);
-    out << ", \"spearman\": {";
+    // What drives the risk: one object per input present in the scenario.
+    out << ", \"drivers\": {";
     bool f = true;
-    for (std::size_t k = 0; k < r.inputs.size(); ++k) {
-      const double v = r.spearman[i * r.inputs.size() + k];
-      if (std::isnan(v)) continue;
-      out << (f ? "" : ", ") << json_str(r.inputs[k]) << ": " << json_num(v);
+    const std::size_t K = r.inputs.size();
+    auto at = [&](const std::vector<double>& v, std::size_t k) { return v.empty() ? NAN : v[i * K + k]; };
+    for (std::size_t k = 0; k < K; ++k) {
+      if (std::isnan(at(r.drivers.spearman, k))) continue;
+      out << (f ? "" : ", ") << json_str(r.inputs[k]) << ": {\"spearman\": " << json_num(at(r.drivers.spearman, k))
+          << ", \"variance_contribution\": " << json_num(at(r.drivers.variance_contribution, k))
+          << ", \"tornado_low\": " << json_num(at(r.drivers.tornado_low, k))
+          << ", \"tornado_high\": " << json_num(at(r.drivers.tornado_high, k))
+          << ", \"downside_shift\": " << json_num(at(r.drivers.downside_shift, k)) << "}";
       f = false;
     }
     out << "}}";
   }
   out << "\n  ]\n}\n";
+}
+
+void print_intervals(std::ostream& out, const ResultsSummary& r, const std::vector<std::size_t>& rows) {
+  auto ci = [](double v, double lo, double hi) {
+    return percent(v) + " [" + percent(lo) + ", " + percent(hi) + "]";
+  };
+  std::size_t w = 8;
+  for (auto i : rows) w = std::max(w, r.scenarios[i].size());
+  w = std::min<std::size_t>(w, 50);
+  out << "95% intervals (quantiles: distribution-free, from order statistics; P(loss): Wilson; mean: +/- 1.96 SE)\n";
+  out << std::left << std::setw(static_cast<int>(w)) << "scenario" << std::right << std::setw(26) << "P10 ROI" << std::setw(26)
+      << "P50 ROI" << std::setw(26) << "P90 ROI" << std::setw(22) << "mean ROI" << std::setw(24) << "P(loss)" << '\n';
+  for (auto i : rows) {
+    const auto& s = r.summary[i];
+    std::string n = r.scenarios[i].size() > w ? r.scenarios[i].substr(0, w - 3) + "..." : r.scenarios[i];
+    out << std::left << std::setw(static_cast<int>(w)) << n << std::right << std::setw(26)
+        << ci(s.roi_quantile[1], s.roi_quantile_lo[1], s.roi_quantile_hi[1]) << std::setw(26)
+        << ci(s.roi_quantile[3], s.roi_quantile_lo[3], s.roi_quantile_hi[3]) << std::setw(26)
+        << ci(s.roi_quantile[5], s.roi_quantile_lo[5], s.roi_quantile_hi[5]) << std::setw(22)
+        << (percent(s.roi_mean) + " +/- " + percent(1.959963984540054 * s.roi_se)) << std::setw(24)
+        << ci(s.prob_loss, s.prob_loss_lo, s.prob_loss_hi) << '\n';
+  }
+}
+
+void print_drivers(std::ostream& out, const ResultsSummary& r, std::size_t i, std::size_t top) {
+  const std::size_t K = r.inputs.size();
+  if (r.drivers.variance_contribution.empty() || K == 0) return;
+  std::vector<std::size_t> order;
+  for (std::size_t k = 0; k < K; ++k)
+    if (!std::isnan(r.drivers.variance_contribution[i * K + k])) order.push_back(k);
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return r.drivers.variance_contribution[i * K + a] > r.drivers.variance_contribution[i * K + b];
+  });
+  if (order.size() > top) order.resize(top);
+  std::size_t w = 12;
+  for (auto k : order) w = std::max(w, r.inputs[k].size());
+  out << "drivers of " << r.scenarios[i] << " (by contribution to variance)\n";
+  out << std::left << std::setw(static_cast<int>(w)) << "input" << std::right << std::setw(10) << "spearman" << std::setw(14)
+      << "contribution" << std::setw(22) << "P50 ROI at input P10" << std::setw(22) << "P50 ROI at input P90" << std::setw(16)
+      << "worst-10% pct" << '\n';
+  for (auto k : order) {
+    const std::size_t j = i * K + k;
+    char rho[32];
+    std::snprintf(rho, sizeof rho, "%+.3f", r.drivers.spearman[j]);
+    out << std::left << std::setw(static_cast<int>(w)) << r.inputs[k] << std::right << std::setw(10) << rho << std::setw(14)
+        << percent(r.drivers.variance_contribution[j]) << std::setw(22) << percent(r.drivers.tornado_low[j]) << std::setw(22)
+        << percent(r.drivers.tornado_high[j]) << std::setw(16) << percent(0.5 + r.drivers.downside_shift[j], 0) << '\n';
+  }
 }
 
 }  // namespace roisim::cli

@@ -19,4 +19,9 @@ void print_table(std::ostream& out, const std::vector<std::string>& names, const
 void print_csv(std::ostream& out, const ResultsSummary& r, const std::vector<std::size_t>& rows);
 void print_json(std::ostream& out, const ResultsSummary& r, const std::vector<std::size_t>& rows);
 
+// The 95% intervals of P10/P50/P90 ROI, mean ROI and P(loss).
+void print_intervals(std::ostream& out, const ResultsSummary& r, const std::vector<std::size_t>& rows);
+// The `top` inputs of scenario i by contribution to variance, with Spearman, tornado and downside.
+void print_drivers(std::ostream& out, const ResultsSummary& r, std::size_t i, std::size_t top);
+
 }  // namespace roisim::cli

@@ -61,6 +61,8 @@ struct RunArgs {
   bool summary_only = false, quiet = false;
   int compression = 1;
   std::string replay;  // SCENARIO:TRIAL
+  double target_ci = 0;
+  std::uint64_t max_trials = 1'000'000;
 };
 
 // Shortest decimal text that reads back to the same double.
@@ -126,6 +128,8 @@ int cmd_run(const RunArgs& a, const std::string& command_line) {
   req.command_line = command_line;
   req.engine.threads = a.threads;
   req.engine.cancel = &g_cancel;
+  req.target_ci = a.target_ci;
+  req.max_trials = a.max_trials;
   const bool tty = !a.quiet && ::isatty(STDERR_FILENO);
   auto last = std::chrono::steady_clock::now();
   const auto start = last;
@@ -147,6 +151,14 @@ int cmd_run(const RunArgs& a, const std::string& command_line) {
   if (!a.quiet) {
     std::cout << plan.name() << ": " << r.scenarios << " scenario" << (r.scenarios == 1 ? "" : "s") << " x " << r.trials
               << " trials in " << std::fixed << std::setprecision(2) << r.seconds << " s" << std::defaultfloat << "\n\n";
+    if (r.auto_stop) {
+      const AutoStop& st = *r.auto_stop;
+      std::cout << "auto-stop: " << (st.met ? "target" : "target NOT") << " met: every 95% interval of P10/P50/P90 ROI and P(loss) "
+                << (st.met ? "within" : "not yet within") << " +/-" << a.target_ci << " at " << st.trials << " trials (widest +/-"
+                << std::setprecision(3) << st.widest << std::setprecision(6) << ", " << st.widest_where << ")";
+      if (!st.met) std::cout << "; --max-trials " << a.max_trials << " reached";
+      std::cout << "\n\n";
+    }
     cli::print_table(std::cout, r.names, r.summaries);
     if (r.scenarios > r.names.size()) std::cout << "... and " << r.scenarios - r.names.size() << " more scenarios\n";
     std::cout << "\nresults: " << req.output << "\n  roisim report " << req.output
@@ -185,6 +197,13 @@ int cmd_report(const std::string& file, const std::string& format, const std::ve
     for (auto i : rows) names.push_back(r.scenarios[i]), sums.push_back(r.summary[i]);
     std::cout << file << ": " << r.scenarios.size() << " scenarios x " << r.trials << " trials\n\n";
     cli::print_table(std::cout, names, sums);
+    std::cout << '\n';
+    cli::print_intervals(std::cout, r, rows);
+    if (rows.size() <= 5)
+      for (auto i : rows) {
+        std::cout << '\n';
+        cli::print_drivers(std::cout, r, i, 5);
+      }
   }
   return 0;
 }
@@ -296,6 +315,8 @@ int main(int argc, char** argv) {
   run->add_flag("--summary-only", ra.summary_only, "omit the per-trial datasets");
   run->add_option("--compression", ra.compression, "deflate level 0-9 of the per-trial datasets")->check(CLI::Range(0, 9));
   run->add_flag("--quiet", ra.quiet, "print nothing on success");
+  run->add_option("--target-ci", ra.target_ci, "auto-stop: add trials (2000, 4000, ...) until every 95% interval of P10/P50/P90 ROI and P(loss) is within +/- this")->check(CLI::PositiveNumber);
+  run->add_option("--max-trials", ra.max_trials, "the most trials --target-ci may use (default 1000000)")->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
   run->add_option("--replay", ra.replay, "print one trial's every input and value (SCENARIO:TRIAL) instead of running");
 
   std::string vfile;
