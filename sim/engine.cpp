@@ -94,10 +94,14 @@ struct Engine::Impl {
   std::vector<std::vector<double>> values;      // [id][n]
   std::vector<std::vector<double>> ranks;       // [id][n] average ranks (1-based); empty = not an input
   std::vector<double> rank_norm;                // [id] sqrt of the ranks' sum of squared deviations
-  std::vector<std::array<double, 4>> bands;     // [id] the input's P5, P15, P85, P95 (tornado bands)
+  std::vector<std::vector<std::uint32_t>> band_low, band_high;  // [id] trials with the input in [P5, P15] / [P85, P95]
   OrderStatInterval intervals[kNumQuantiles] = {};  // order statistics of the quantile intervals
   bool sampled = false;
   std::vector<double> buf_pv_value, buf_pv_cost, buf_cum;  // project-variant streams of a batch
+  std::vector<double> buf_cash;                             // cumulative cash flows of a batch's first trials
+  std::size_t cashflow_trials() const {
+    return opt.cashflow_trials == 0 ? n : std::min<std::size_t>(n, opt.cashflow_trials);
+  }
   EngineTimings timings;
 
   // Adds the seconds since `since` to `into` and restarts the clock.
@@ -166,7 +170,8 @@ struct Engine::Impl {
     values.assign(jobs.size(), {});
     ranks.assign(jobs.size(), {});
     rank_norm.assign(jobs.size(), 0.0);
-    bands.assign(jobs.size(), {});
+    band_low.assign(jobs.size(), {});
+    band_high.assign(jobs.size(), {});
     for (auto& j : jobs) values[j.id].resize(n);
     tbb::parallel_for(std::size_t{0}, jobs.size() * nblocks, [&](std::size_t i) {
       if (cancelled()) return;
@@ -186,7 +191,9 @@ struct Engine::Impl {
       StatsScratch scratch;
       ranks[j.id].resize(n);
       rank_norm[j.id] = std::sqrt(average_ranks(values[j.id].data(), n, scratch, ranks[j.id].data()));
-      for (int b = 0; b < 4; ++b) bands[j.id][b] = quantile_type7(scratch.sorted.data(), n, kBandLevels[b]);
+      double band[4];
+      for (int b = 0; b < 4; ++b) band[b] = quantile_type7(scratch.sorted.data(), n, kBandLevels[b]);
+      band_trials(values[j.id].data(), band, band_low[j.id], band_high[j.id]);
     });
     for (int q = 0; q < kNumQuantiles; ++q) intervals[q] = quantile_interval(n, kQuantiles[q]);
     check_cancel();
@@ -292,6 +299,9 @@ struct Engine::Impl {
     roi.resize(count * n);
     npv.resize(count * n);
     pay.resize(count * n);
+    const std::size_t cash_n = cashflow_trials();
+    std::vector<double>& cash = buf_cash;  // [scenario][month][trial < cash_n]
+    cash.resize(count * (static_cast<std::size_t>(h) + 1) * cash_n);
     const std::size_t stride = static_cast<std::size_t>(h) + 1;
     const std::size_t per_trial = (stride + 2) * 8 * std::max<std::size_t>(1, variants.size());
     const std::size_t chunk = std::clamp<std::size_t>(kVariantBytes / per_trial / kBlock * kBlock, kBlock, std::max(n, kBlock));
@@ -345,6 +355,10 @@ struct Engine::Impl {
           roi[t] = o.roi;
           npv[t] = o.npv;
           pay[t] = o.payback;
+          if (c0 + local < cash_n) {
+            const double* tot = vs.size() == 1 ? c[0] : total.data();
+            for (std::size_t m = 0; m < stride; ++m) cash[(si * stride + m) * cash_n + c0 + local] = tot[m];
+          }
         }
       });
       lap(timings.portfolio, clock);
@@ -356,11 +370,17 @@ struct Engine::Impl {
     for (auto* v : {&out.drivers.spearman, &out.drivers.variance_contribution, &out.drivers.tornado_low,
                     &out.drivers.tornado_high, &out.drivers.downside_shift})
       v->assign(count * K, std::numeric_limits<double>::quiet_NaN());
+    out.cashflow_quantile.resize(count * stride * kNumQuantiles);
     tbb::parallel_for(std::uint64_t{0}, count, [&](std::uint64_t si) {
       if (cancelled()) return;
       StatsScratch scratch;
       summarize(&roi[si * n], &npv[si * n], &pay[si * n], n, scratch, out.summary[si], intervals);
-      scenario_drivers(work[si], variants, &roi[si * n], scratch, out.drivers, si * K);
+      scenario_drivers(work[si], variants, scratch, out.drivers, si * K);
+      for (std::size_t m = 0; m < stride; ++m) {
+        radix_sort(&cash[(si * stride + m) * cash_n], cash_n, scratch, false);
+        for (int q = 0; q < kNumQuantiles; ++q)
+          out.cashflow_quantile[(si * stride + m) * kNumQuantiles + q] = quantile_type7(scratch.sorted.data(), cash_n, kQuantiles[q]);
+      }
     });
     check_cancel();
     lap(timings.statistics, clock);
@@ -371,23 +391,67 @@ struct Engine::Impl {
     lap(timings.output, clock);
   }
 
+  // The trials whose value lies in [band[0], band[1]] and in [band[2], band[3]] (tornado bands).
+  void band_trials(const double* x, const double* band, std::vector<std::uint32_t>& low,
+                   std::vector<std::uint32_t>& high) const {
+    low.clear();
+    high.clear();
+    for (std::size_t t = 0; t < n; ++t) {
+      if (x[t] >= band[0] && x[t] <= band[1]) low.push_back(static_cast<std::uint32_t>(t));
+      if (x[t] >= band[2] && x[t] <= band[3]) high.push_back(static_cast<std::uint32_t>(t));
+    }
+  }
+
+  // Type-7 median ROI of a set of trials: their positions in the ROI order are marked in a bitset
+  // and the middle ones found by counting bits (O(set + n/64) instead of a selection).
+  static double median_roi(const std::vector<std::uint32_t>& trials, const std::vector<std::uint32_t>& position,
+                           const std::vector<double>& roi_sorted, std::vector<std::uint64_t>& bits) {
+    const std::size_t m = trials.size();
+    if (m == 0) return std::numeric_limits<double>::quiet_NaN();
+    for (std::uint32_t t : trials) bits[position[t] >> 6] |= std::uint64_t{1} << (position[t] & 63);
+    const double h = static_cast<double>(m - 1) * 0.5;
+    const std::size_t k0 = static_cast<std::size_t>(std::floor(h)), k1 = std::min(k0 + 1, m - 1);
+    double a = 0, b = 0;
+    std::size_t seen = 0;
+    for (std::size_t w = 0; w < bits.size() && seen <= k1; ++w) {
+      std::uint64_t word = bits[w];
+      const std::size_t c = static_cast<std::size_t>(__builtin_popcountll(word));
+      if (seen + c <= k0) {
+        seen += c;
+        continue;
+      }
+      while (word && seen <= k1) {
+        const std::size_t pos = w * 64 + static_cast<std::size_t>(__builtin_ctzll(word));
+        if (seen == k0) a = roi_sorted[pos];
+        if (seen == k1) b = roi_sorted[pos];
+        ++seen;
+        word &= word - 1;
+      }
+    }
+    for (std::uint32_t t : trials) bits[position[t] >> 6] = 0;
+    return interpolate_type7(a, b, h - static_cast<double>(k0));
+  }
+
   // What drives the risk in one scenario: for each input present, its Spearman correlation with
   // ROI, the ROI P50 of the trials with the input in its P5-P15 and P85-P95 bands (tornado), and
   // its mean percentile among the worst 10% of trials (downside); then the variance contributions.
-  void scenario_drivers(const ScenarioWork& w, const std::vector<Variant>& variants, const double* roi,
-                        StatsScratch& scratch, Drivers& d, std::size_t at) const {
+  void scenario_drivers(const ScenarioWork& w, const std::vector<Variant>& variants, StatsScratch& scratch,
+                        Drivers& d, std::size_t at) const {
     const std::size_t K = plan.input_vars().size();
     const double* rr = scratch.roi_ranks.data();  // normalised ROI ranks
     const std::size_t k10 = std::max<std::size_t>(1, n / 10);
-    const std::vector<std::uint32_t> worst(scratch.index.begin(), scratch.index.begin() + static_cast<std::ptrdiff_t>(k10));
     const double mean_rank = (static_cast<double>(n) + 1) / 2;
-    std::vector<double> indicator, indicator_ranks, low, high;
+    std::vector<std::uint32_t> position(n);  // trial -> its place in the ROI order
+    for (std::size_t i = 0; i < n; ++i) position[scratch.index[i]] = static_cast<std::uint32_t>(i);
+    std::vector<std::uint64_t> bits((n + 63) / 64, 0);
+    std::vector<double> indicator, indicator_ranks;
+    std::vector<std::uint32_t> own_low, own_high;
     double sum_sq = 0;
     for (std::size_t k = 0; k < K; ++k) {
-      const double* vals;
       const double* rk;
+      const std::vector<std::uint32_t>* low;
+      const std::vector<std::uint32_t>* high;
       double norm, sign;
-      std::array<double, 4> band;
       if (w.success_variant[k] >= 0) {
         // The success draw: a 0/1 indicator with average ranks (n0 + 1)/2 and n0 + (n1 + 1)/2.
         const Variant& v = variants[w.success_variant[k]];
@@ -405,43 +469,37 @@ struct Engine::Impl {
         for (std::size_t t = 0; t < n; ++t) indicator_ranks[t] = indicator[t] > 0 ? r1 : r0;
         norm = std::sqrt(static_cast<double>(zeros) * (r0 - mean_rank) * (r0 - mean_rank) +
                          static_cast<double>(ones) * (r1 - mean_rank) * (r1 - mean_rank));
+        double band[4];
         for (int b = 0; b < 4; ++b) {  // type-7 quantiles of n0 zeros followed by n1 ones
           const double h = static_cast<double>(n - 1) * kBandLevels[b];
           const std::size_t lo = static_cast<std::size_t>(std::floor(h));
           band[b] = interpolate_type7(lo < zeros ? 0.0 : 1.0, std::min(lo + 1, n - 1) < zeros ? 0.0 : 1.0, h - static_cast<double>(lo));
         }
-        vals = indicator.data();
+        band_trials(indicator.data(), band, own_low, own_high);
         rk = indicator_ranks.data();
+        low = &own_low;
+        high = &own_high;
         sign = 1;
       } else {
         const auto [id, s] = w.inputs[k];
         if (id < 0) continue;
-        vals = values[id].data();
         rk = ranks[id].data();
         norm = rank_norm[id];
-        band = bands[id];
         sign = s;
+        // With a negative scale the input's low values are the scaled input's high values.
+        low = sign > 0 ? &band_low[id] : &band_high[id];
+        high = sign > 0 ? &band_high[id] : &band_low[id];
       }
       if (!(norm > 0) || sign == 0) continue;
       double dot = 0;
-      low.clear();
-      high.clear();
-      // With a negative scale the input's low values are the scaled input's high values.
-      const double lo_a = sign > 0 ? band[0] : band[2], lo_b = sign > 0 ? band[1] : band[3];
-      const double hi_a = sign > 0 ? band[2] : band[0], hi_b = sign > 0 ? band[3] : band[1];
-      for (std::size_t t = 0; t < n; ++t) {
-        dot += (rk[t] - mean_rank) * rr[t];
-        const double x = vals[t];
-        if (x >= lo_a && x <= lo_b) low.push_back(roi[t]);
-        if (x >= hi_a && x <= hi_b) high.push_back(roi[t]);
-      }
+      for (std::size_t t = 0; t < n; ++t) dot += (rk[t] - mean_rank) * rr[t];
       const double rho = sign * dot / norm;
       d.spearman[at + k] = rho;
       sum_sq += rho * rho;
-      d.tornado_low[at + k] = median_type7(low);
-      d.tornado_high[at + k] = median_type7(high);
+      d.tornado_low[at + k] = median_roi(*low, position, scratch.roi_sorted, bits);
+      d.tornado_high[at + k] = median_roi(*high, position, scratch.roi_sorted, bits);
       double pct = 0;
-      for (std::uint32_t t : worst) pct += (rk[t] - 0.5) / static_cast<double>(n);
+      for (std::size_t i = 0; i < k10; ++i) pct += (rk[scratch.index[i]] - 0.5) / static_cast<double>(n);
       d.downside_shift[at + k] = sign * (pct / static_cast<double>(k10) - 0.5);
     }
     for (std::size_t k = 0; k < K; ++k)
@@ -533,7 +591,8 @@ std::uint64_t Engine::memory_estimate() const {
   const std::uint64_t b = batch_scenarios();
   const std::uint64_t stride = static_cast<std::uint64_t>(plan.settings().horizon_months) + 3;
   const std::uint64_t per_variant = std::min<std::uint64_t>(n, std::max<std::uint64_t>(kBlock, kVariantBytes / (stride * 8))) * stride * 8;
-  return impl_->uniforms.memory_bytes() + 8 * n * (arrays + ranked + plan.copula_vars().size()) + 3 * 8 * b * n  // inputs, ranks; batch results
+  const std::uint64_t cash = b * stride * impl_->cashflow_trials() * 8;  // cash-flow quantiles' trials
+  return cash + impl_->uniforms.memory_bytes() + 8 * n * (arrays + ranked + plan.copula_vars().size()) + 3 * 8 * b * n  // inputs, ranks; batch results
          + std::min<std::uint64_t>(kVariantBytes * 2, variants * per_variant)      // project streams
          + 64 * n * static_cast<std::uint64_t>(std::max(1, impl_->opt.threads > 0 ? impl_->opt.threads : 2));  // statistics scratch
 }

@@ -18,6 +18,9 @@ struct RunOptions {
   int threads = 0;                      // 0: all cores
   std::uint64_t batch_scenarios = 0;    // 0: automatic (bounded by memory)
   const std::atomic<bool>* cancel = nullptr;  // when set to true the run stops with Cancelled
+  // cashflow_quantile is computed over the first min(N, cashflow_trials) trials (0: all trials):
+  // the quantiles of every month cost a sort each, and a fan chart needs no more precision.
+  std::uint64_t cashflow_trials = 1000;
   std::function<void(std::uint64_t done, std::uint64_t total)> progress;  // after each batch
 };
 

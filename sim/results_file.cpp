@@ -271,13 +271,21 @@ void attach(hid_t dset, const std::vector<hid_t>& scales, const std::string& nam
 }
 
 // Writes rows [first, first + count) of a 1-D ([rows]) or 2-D ([rows, cols]) dataset.
+// Rows [first, first + count) of a dataset of rank 1, 2 or 3; `cols` is the product of the
+// dimensions after the first (for rank 3, the dataset's own trailing dimensions are used).
 void write_rows(hid_t dset, hid_t memtype, std::uint64_t first, std::uint64_t count, int rank, hsize_t cols,
                 const void* buf, const std::string& name, const std::string& file) {
-  if (count == 0 || (rank == 2 && cols == 0)) return;
+  if (count == 0 || (rank >= 2 && cols == 0)) return;
   const std::string op = "writing rows of '" + name + "'";
   Hid fspace = make(H5Dget_space(dset), H5Sclose, file, op);
-  const hsize_t start[2] = {first, 0};
-  const hsize_t size[2] = {count, cols};
+  hsize_t start[3] = {first, 0, 0};
+  hsize_t size[3] = {count, cols, 0};
+  if (rank == 3) {
+    hsize_t dims[3];
+    check(H5Sget_simple_extent_dims(fspace.get(), dims, nullptr), file, op);
+    size[1] = dims[1];
+    size[2] = dims[2];
+  }
   check(H5Sselect_hyperslab(fspace.get(), H5S_SELECT_SET, start, nullptr, size, nullptr), file, op);
   Hid mspace = make(H5Screate_simple(rank, size, nullptr), H5Sclose, file, op);
   check(H5Dwrite(dset, memtype, mspace.get(), fspace.get(), H5P_DEFAULT, buf), file, op);
@@ -509,6 +517,8 @@ struct ResultsWriter::Impl {
   std::array<Hid, kNumScalarFields> scalar_ds;
   std::array<Hid, kNumQuantileFields> quantile_field_ds;
   std::array<Hid, kNumInputFields> input_field_ds;
+  Hid cashflow_ds;
+  hsize_t months = 0;
   std::vector<double> scratch;  // gather buffer for one batch
   // Per-trial chunks: shape, the rows of an incomplete chunk row (roi, npv, payback_month; scenarios
   // [rows_written - pending rows, rows_written)), the filtered chunks of one batch, per-thread zlib.
@@ -565,6 +575,7 @@ struct ResultsWriter::Impl {
     funded_ds.reset();
     for (auto& d : quantile_field_ds) d.reset();
     for (auto& d : input_field_ds) d.reset();
+    cashflow_ds.reset();
     for (auto& d : scalar_ds) d.reset();
     vlen_str.reset();
     file.reset();
@@ -612,6 +623,19 @@ struct ResultsWriter::Impl {
     Hid quantile_ds = create_dataset(f, fn, "quantile", H5T_IEEE_F64LE, {hsize_t(kNumQuantiles)}, o);
     make_scale(quantile_ds.get(), "quantile", fn);
     write_all(quantile_ds.get(), H5T_NATIVE_DOUBLE, kQuantiles, "quantile", fn);
+
+    o = {};
+    o.long_name = "month since the start (0 = the build, paid up front)";
+    o.units = "month";
+    const hsize_t M = hsize_t(layout.horizon_months) + 1;
+    months = M;
+    Hid month_ds = create_dataset(f, fn, "month", H5T_STD_I64LE, {M}, o);
+    make_scale(month_ds.get(), "month", fn);
+    {
+      std::vector<std::int64_t> months(M);
+      for (hsize_t m = 0; m < M; ++m) months[m] = static_cast<std::int64_t>(m);
+      write_all(month_ds.get(), H5T_NATIVE_INT64, months.data(), "month", fn);
+    }
 
     const bool has_corr = layout.correlation_original.has_value() || layout.correlation_repaired.has_value();
     const hsize_t C = layout.correlated_inputs.size();
@@ -694,6 +718,12 @@ struct ResultsWriter::Impl {
       attach(input_field_ds[i].get(), {scenario_ds.get(), input_ds.get()}, kInputFields[i].name, fn);
     }
 
+    o.chunk = {std::max<hsize_t>(1, std::min<hsize_t>(scen_chunk, 8192 / (M * kNumQuantiles) + 1)), M, hsize_t(kNumQuantiles)};
+    o.long_name = "quantiles of the portfolio's cumulative discounted net cash flow at each month";
+    o.units = "";
+    cashflow_ds = create_dataset(f, fn, "cashflow_quantile", H5T_IEEE_F64LE, {S, M, hsize_t(kNumQuantiles)}, o);
+    attach(cashflow_ds.get(), {scenario_ds.get(), month_ds.get(), quantile_ds.get()}, "cashflow_quantile", fn);
+
     // --- correlation matrices
     if (has_corr) {
       const std::pair<const std::optional<Eigen::MatrixXd>*, std::array<const char*, 2>> mats[] = {
@@ -723,6 +753,7 @@ struct ResultsWriter::Impl {
     check(trial_ds.close(), fn, "closing 'trial'");
     check(input_ds.close(), fn, "closing 'input'");
     check(quantile_ds.close(), fn, "closing 'quantile'");
+    check(month_ds.close(), fn, "closing 'month'");
     check(corr_in_ds.close(), fn, "closing 'corr_input'");
     check(corr_to_ds.close(), fn, "closing 'corr_input_to'");
   }
@@ -747,6 +778,8 @@ struct ResultsWriter::Impl {
     need(b.funded.size(), b.count, "funded");
     need(b.summary.size(), b.count, "summary");
     for (const auto& field : kInputFields) need((b.drivers.*(field.member)).size(), b.count * K, field.name);
+    if (!b.cashflow_quantile.empty())  // empty: not computed, stored as NaN
+      need(b.cashflow_quantile.size(), b.count * months * kNumQuantiles, "cashflow_quantile");
     if (!layout.summary_only && N > 0 && (!b.roi || !b.npv || !b.payback))
       bad("per-trial roi/npv/payback data missing");
 
@@ -774,6 +807,14 @@ struct ResultsWriter::Impl {
     for (int i = 0; i < kNumInputFields; ++i)
       write_rows(input_field_ds[i].get(), H5T_NATIVE_DOUBLE, first, count, 2, K,
                  (b.drivers.*(kInputFields[i].member)).data(), kInputFields[i].name, fn);
+    if (b.cashflow_quantile.empty()) {
+      scratch.assign(count * months * kNumQuantiles, std::numeric_limits<double>::quiet_NaN());
+      write_rows(cashflow_ds.get(), H5T_NATIVE_DOUBLE, first, count, 3, months * kNumQuantiles, scratch.data(),
+                 "cashflow_quantile", fn);
+    } else {
+      write_rows(cashflow_ds.get(), H5T_NATIVE_DOUBLE, first, count, 3, months * kNumQuantiles,
+                 b.cashflow_quantile.data(), "cashflow_quantile", fn);
+    }
     rows_written += count;
     failed = false;
   }
@@ -845,6 +886,7 @@ struct ResultsWriter::Impl {
     for (auto& d : scalar_ds) check(d.close(), fn, "closing a dataset (flushing its chunks)");
     for (auto& d : quantile_field_ds) check(d.close(), fn, "closing a dataset (flushing its chunks)");
     for (auto& d : input_field_ds) check(d.close(), fn, "closing a dataset (flushing its chunks)");
+    check(cashflow_ds.close(), fn, "closing a dataset (flushing its chunks)");
     check(vlen_str.close(), fn, "closing the string type");
     check(file.close(), fn, "closing");
     fsync_path(temp, false, fn);

@@ -51,6 +51,7 @@ struct ResultsLayout {
   int compression = 1;                     // deflate level 0-9 (0: stored deflate blocks; the
                                            // filter chain is shuffle + deflate + fletcher32 always)
   std::uint64_t scenarios_per_batch = 64;  // rows per write_batch call (except the last)
+  int horizon_months = 36;                 // H: the `month` dimension is 0..H
   // Root attributes (SPEC §6), written in this order's key order.
   std::map<std::string, AttrValue> attributes;
   // Correlation matrices (Spearman), stored when correlations exist:
@@ -73,6 +74,9 @@ struct BatchResults {
   const double* payback = nullptr;
   std::vector<ScenarioSummary> summary;  // [count]
   Drivers drivers;                       // [count * K] each
+  // Quantiles (kQuantiles) of the portfolio's cumulative discounted net cash flow at each month
+  // 0..H: [count * (H + 1) * kNumQuantiles], scenario-major, then month; empty = not computed (NaN).
+  std::vector<double> cashflow_quantile;
 };
 
 // The chunk shape {rows, cols} of the per-trial datasets for this layout: cols = min(N, 65536);

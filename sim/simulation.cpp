@@ -66,6 +66,7 @@ ResultsLayout make_layout(const Plan& plan, const RunRequest& request, std::uint
   l.summary_only = request.summary_only;
   l.compression = request.compression;
   l.scenarios_per_batch = batch;
+  l.horizon_months = s.horizon_months;
   auto& a = l.attributes;
   a["filetype"] = std::string("roisim-results");
   a["format_version"] = std::string("1.0");

@@ -254,6 +254,7 @@ void summarize(const double* roi, const double* npv, const double* payback, std:
   out.cvar10 = tail / static_cast<double>(k10);
   s.roi_ranks.resize(n);
   ranks_from_order(n, s, s.roi_ranks.data());
+  s.roi_sorted = s.sorted;
 
   radix_sort(npv, n, s, false);
   for (int q = 0; q < kNumQuantiles; ++q) out.npv_quantile[q] = quantile_type7(s.sorted.data(), n, kQuantiles[q]);

@@ -23,6 +23,7 @@ struct StatsScratch {
   std::vector<std::uint32_t> index, index_tmp;
   std::vector<double> sorted;
   std::vector<double> roi_ranks;  // centred ranks of ROI scaled to unit norm
+  std::vector<double> roi_sorted; // ROI in increasing order (scratch.index: the trial of each)
   std::vector<std::uint32_t> counts;
 };
 

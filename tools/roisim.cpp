@@ -63,6 +63,7 @@ struct RunArgs {
   std::string replay;  // SCENARIO:TRIAL
   double target_ci = 0;
   std::uint64_t max_trials = 1'000'000;
+  std::uint64_t cashflow_trials = 1000;
 };
 
 // Shortest decimal text that reads back to the same double.
@@ -129,6 +130,7 @@ int cmd_run(const RunArgs& a, const std::string& command_line) {
   req.engine.threads = a.threads;
   req.engine.cancel = &g_cancel;
   req.target_ci = a.target_ci;
+  req.engine.cashflow_trials = a.cashflow_trials;
   req.max_trials = a.max_trials;
   const bool tty = !a.quiet && ::isatty(STDERR_FILENO);
   auto last = std::chrono::steady_clock::now();
@@ -317,6 +319,7 @@ int main(int argc, char** argv) {
   run->add_flag("--quiet", ra.quiet, "print nothing on success");
   run->add_option("--target-ci", ra.target_ci, "auto-stop: add trials (2000, 4000, ...) until every 95% interval of P10/P50/P90 ROI and P(loss) is within +/- this")->check(CLI::PositiveNumber);
   run->add_option("--max-trials", ra.max_trials, "the most trials --target-ci may use (default 1000000)")->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
+  run->add_option("--cashflow-trials", ra.cashflow_trials, "trials behind cashflow_quantile (the payback fan chart); 0 = all (default 1000)");
   run->add_option("--replay", ra.replay, "print one trial's every input and value (SCENARIO:TRIAL) instead of running");
 
   std::string vfile;
