@@ -1076,4 +1076,22 @@ std::vector<double> read_trial_row(const std::string& path, const std::string& d
   return out;
 }
 
+std::vector<double> read_cashflow_quantiles(const std::string& path, std::uint64_t scenario) {
+  Hid file = open_file(path);
+  if (!link_exists(file.get(), "cashflow_quantile", path)) return {};
+  Hid dset = open_dataset(file.get(), "cashflow_quantile", path);
+  const auto dims = dataset_dims(dset.get(), "cashflow_quantile", path);
+  const std::string op = "reading row " + std::to_string(scenario) + " of 'cashflow_quantile'";
+  if (dims.size() != 3) fail(path, op, " (not three-dimensional)");
+  if (scenario >= dims[0]) fail(path, op, " (the file has " + std::to_string(dims[0]) + " scenarios)");
+  std::vector<double> out(dims[1] * dims[2]);
+  if (out.empty()) return out;
+  Hid fspace = make(H5Dget_space(dset.get()), H5Sclose, path, op);
+  const hsize_t start[3] = {scenario, 0, 0}, count[3] = {1, dims[1], dims[2]};
+  check(H5Sselect_hyperslab(fspace.get(), H5S_SELECT_SET, start, nullptr, count, nullptr), path, op);
+  Hid mspace = make(H5Screate_simple(2, &count[1], nullptr), H5Sclose, path, op);
+  check(H5Dread(dset.get(), H5T_NATIVE_DOUBLE, mspace.get(), fspace.get(), H5P_DEFAULT, out.data()), path, op);
+  return out;
+}
+
 }  // namespace roisim

@@ -118,5 +118,7 @@ ResultsSummary read_results_summary(const std::string& path);
 // One scenario's per-trial column (dataset "roi", "npv" or "payback_month") for tests and replay.
 std::vector<double> read_trial_row(const std::string& path, const std::string& dataset,
                                    std::uint64_t scenario);
+// One scenario's cashflow_quantile [(H + 1) * kNumQuantiles], month-major; empty when absent.
+std::vector<double> read_cashflow_quantiles(const std::string& path, std::uint64_t scenario);
 
 }  // namespace roisim

@@ -93,12 +93,20 @@ def add_synthetic_cashflow(src, dst):
         H = int(f.attrs["horizon_months"])
         S = f["scenario"].shape[0]
         q = f["quantile"][()]
-        npv_q = f["npv_quantile"][()]                     # [S, Q]: the value at month H
+        # Each trial's path: flat at -C until it rises linearly through (payback month, 0) to its NPV
+        # at month H (a straight line from -C to the NPV when it never pays back); then quantiles.
+        npv = f["npv"][()]                                  # [S, N]
+        pb = f["payback_month"][()]                         # [S, N]
         cost = np.abs(f["npv_mean"][()] / np.where(f["roi_mean"][()] != 0, f["roi_mean"][()], 1.0))
-        m = np.arange(H + 1, dtype=float)
-        launch = 2.0
-        ramp = np.clip((m - launch) / (H - launch), 0.0, 1.0) ** 1.15          # [M]
-        cf = -cost[:, None, None] + (npv_q[:, None, :] + cost[:, None, None]) * ramp[None, :, None]
+        C = cost[:, None, None]
+        m = np.arange(H + 1, dtype=float)[None, None, :]
+        fin = np.isfinite(pb) & (pb < H)
+        pbf = np.where(fin, pb, 0.0)[:, :, None]
+        through = npv[:, :, None] * (m - pbf) / np.maximum(H - pbf, 1.0)
+        line = -C + (npv[:, :, None] + C) * m / H
+        paths = np.where(fin[:, :, None], np.maximum(-C, through), line)
+        paths[:, :, 0] = -C[:, :, 0]
+        cf = np.moveaxis(np.quantile(paths, q, axis=1), 0, -1)  # [S, M, Q]
         month = f.create_dataset("month", data=np.arange(H + 1, dtype=np.int64))
         month.make_scale("month")
         ds = f.create_dataset("cashflow_quantile", data=cf.astype(np.float64))

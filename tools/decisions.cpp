@@ -30,54 +30,6 @@ constexpr const char* kDiffQuantileNames[] = {"p05", "p10", "p50", "p90", "p95"}
 
 // ---- formatting ------------------------------------------------------------------------------
 
-// Shortest decimal text that reads back to the same double.
-std::string num(double x) {
-  if (std::isnan(x)) return "nan";
-  if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
-  char buf[64];
-  auto r = std::to_chars(buf, buf + sizeof buf, x, std::chars_format::general);
-  return std::string(buf, r.ptr);
-}
-std::string json_num(double x) { return std::isfinite(x) ? num(x) : "null"; }
-std::string json_str(const std::string& s) {
-  std::string o = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': o += "\\\""; break;
-      case '\\': o += "\\\\"; break;
-      case '\n': o += "\\n"; break;
-      case '\r': o += "\\r"; break;
-      case '\t': o += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char b[8];
-          std::snprintf(b, sizeof b, "\\u%04x", c);
-          o += b;
-        } else {
-          o += static_cast<char>(c);
-        }
-    }
-  }
-  return o + "\"";
-}
-
-// An amount rounded to a whole unit with thousands separators: "1,234,567", "-12,000";
-// with sign = true a leading "+" on positive amounts.
-std::string money(double x, bool sign = false) {
-  if (std::isnan(x)) return "n/a";
-  if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
-  const double r = std::round(x);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.0f", std::fabs(r));
-  std::string digits = buf, grouped;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i && (digits.size() - i) % 3 == 0) grouped += ',';
-    grouped += digits[i];
-  }
-  if (r < 0) return "-" + grouped;
-  return (sign && r > 0 ? "+" : "") + grouped;
-}
-
 // A difference of two fractions in percentage points: "+3.25 pp".
 std::string points(double x, bool sign = true, int decimals = 2) {
   if (std::isnan(x)) return "n/a";

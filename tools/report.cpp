@@ -17,6 +17,21 @@ std::string percent(double f, int decimals) {
   return buf;
 }
 
+std::string money(double x, bool sign) {
+  if (std::isnan(x)) return "n/a";
+  if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
+  const double r = std::round(x);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.0f", std::fabs(r));
+  std::string digits = buf, grouped;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i && (digits.size() - i) % 3 == 0) grouped += ',';
+    grouped += digits[i];
+  }
+  if (r < 0) return "-" + grouped;
+  return (sign && r > 0 ? "+" : "") + grouped;
+}
+
 std::string month(double m) {
   if (std::isinf(m)) return "never";
   if (std::isnan(m)) return "n/a";
@@ -44,8 +59,6 @@ void print_table(std::ostream& out, const std::vector<std::string>& names, const
         << cell(percent(s.prob_loss), 9) << cell(month(s.payback_p50), 13) << '\n';
   }
 }
-
-namespace {
 
 std::string num(double x) {
   if (std::isnan(x)) return "nan";
@@ -85,6 +98,8 @@ std::string json_str(const std::string& s) {
   }
   return o + "\"";
 }
+
+namespace {
 
 std::string qname(const char* prefix, double q) {
   char buf[32];

@@ -12,6 +12,16 @@ namespace roisim::cli {
 std::string percent(double fraction, int decimals = 1);
 // Payback month for display: "14" or "never".
 std::string month(double m);
+// An amount rounded to a whole unit with thousands separators: "1,234,567", "-12,000"; with
+// sign = true a leading "+" on positive amounts (currency-neutral).
+std::string money(double x, bool sign = false);
+// Shortest decimal text that reads back to the same double ("nan", "inf" for the others).
+std::string num(double x);
+// JSON number (null for NaN and infinities) and JSON string literal.
+std::string json_num(double x);
+std::string json_str(const std::string& s);
+// A CSV field, quoted when it holds a comma, quote or newline.
+std::string csv_field(const std::string& s);
 
 // The P10/P50/P90 table printed at the end of `roisim run` and by `report --format table`.
 void print_table(std::ostream& out, const std::vector<std::string>& names, const std::vector<ScenarioSummary>& rows);

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <csignal>
 #include <filesystem>
+#include <fstream>
 #include <cstdio>
 #include <iomanip>
 #include <iostream>
@@ -23,7 +24,11 @@
 #include "sim/engine.h"
 #include "sim/scenario.h"
 #include "sim/simulation.h"
+#ifdef ROISIM_WITH_MPI  // issue 8: distributed runs (docs/mpi.md)
+#include "sim/mpi_run.h"
+#endif
 #include "tools/decisions.h"
+#include "tools/memo.h"
 #include "tools/report.h"
 
 namespace {
@@ -148,7 +153,12 @@ int cmd_run(const RunArgs& a, const std::string& command_line) {
       std::fflush(stderr);
     };
   }
+#ifdef ROISIM_WITH_MPI  // issue 8: every rank runs its share; rank 0 prints
+  RunReport r = roisim::mpi::simulate_to_file(plan, req);
+  if (roisim::mpi::rank() != 0) return 0;
+#else
   RunReport r = simulate_to_file(plan, req);
+#endif
   if (tty) std::fprintf(stderr, "\r\033[K");
   if (!a.quiet) {
     std::cout << plan.name() << ": " << r.scenarios << " scenario" << (r.scenarios == 1 ? "" : "s") << " x " << r.trials
@@ -177,7 +187,32 @@ int cmd_validate(const std::string& file) {
   return 0;
 }
 
-int cmd_report(const std::string& file, const std::string& format, const std::vector<std::string>& scenarios) {
+int cmd_report(const std::string& file, const std::string& format, const std::vector<std::string>& scenarios,
+               double hurdle, const std::string& output) {
+  if (format == "markdown" || format == "html") {
+    cli::MemoOptions mo;
+    mo.file = file;
+    mo.hurdle = hurdle;
+    mo.scenarios = scenarios;
+    mo.html = format == "html";
+    if (output.empty()) {
+      cli::write_memo(mo, std::cout);
+      return 0;
+    }
+    // Written beside the target and renamed, like the results file.
+    const std::string tmp = output + ".tmp-" + std::to_string(::getpid());
+    {
+      std::ofstream f(tmp, std::ios::binary);
+      if (!f) throw InputError("cannot write '" + output + "'");
+      cli::write_memo(mo, f);
+      if (!f.flush()) throw InputError("cannot write '" + output + "'");
+    }
+    if (std::rename(tmp.c_str(), output.c_str()) != 0) {
+      std::remove(tmp.c_str());
+      throw InputError("cannot write '" + output + "'");
+    }
+    return 0;
+  }
   ResultsSummary r = read_results_summary(file);
   std::vector<std::size_t> rows;
   if (scenarios.empty()) {
@@ -302,6 +337,10 @@ int cmd_bench(const BenchArgs& a) {
 
 int main(int argc, char** argv) {
   install_signal_handlers();  // first, so that an early SIGINT/SIGTERM still exits 130/143 cleanly
+#ifdef ROISIM_WITH_MPI  // issue 8: MPI_Init here, MPI_Finalize when main returns
+  roisim::mpi::init(&argc, &argv);
+  struct MpiFinalize { ~MpiFinalize() { roisim::mpi::finalize(); } } mpi_finalize;
+#endif
   CLI::App app{"roisim: Monte Carlo ROI risk simulation for portfolios of ML projects"};
   app.set_version_flag("--version", std::string("roisim ") + kVersion + " (" + kGitSha + ")");
   app.require_subcommand(1);
@@ -330,7 +369,12 @@ int main(int argc, char** argv) {
   std::vector<std::string> rscen;
   auto* report = app.add_subcommand("report", "print the summary of a results file");
   report->add_option("file", rfile, "results file (.h5)")->required();
-  report->add_option("--format", format, "table, csv or json")->check(CLI::IsMember({"table", "csv", "json"}));
+  report->add_option("--format", format, "table, csv, json, markdown (the ROI memo) or html (the memo with charts)")
+      ->check(CLI::IsMember({"table", "csv", "json", "markdown", "html"}));
+  double hurdle = 0.15;
+  std::string report_out;
+  report->add_option("--hurdle", hurdle, "the ROI a scenario must clear in the memo's verdict (default 0.15)");
+  report->add_option("-o,--output", report_out, "write the report to this file instead of standard output");
   report->add_option("--scenario", rscen, "only these scenarios (repeatable)");
 
   BenchArgs ba;
@@ -376,7 +420,7 @@ int main(int argc, char** argv) {
   try {
     if (*run) return cmd_run(ra, command_line);
     if (*validate) return cmd_validate(vfile);
-    if (*report) return cmd_report(rfile, format, rscen);
+    if (*report) return cmd_report(rfile, format, rscen, hurdle, report_out);
     if (*bench) return cmd_bench(ba);
     if (*compare) {
       co.file_a = cmp_args[0];
@@ -394,6 +438,10 @@ int main(int argc, char** argv) {
       cli::frontier(fo, std::cout);
       return 0;
     }
+#ifdef ROISIM_WITH_MPI  // issue 8: rank 0 reported the error
+  } catch (const roisim::mpi::QuietExit& e) {
+    return e.code();
+#endif
   } catch (const Cancelled&) {
     const int sig = g_signal.load();
     std::fprintf(stderr, "roisim: interrupted; no results file written\n");

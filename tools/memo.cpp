@@ -1,0 +1,479 @@
+#include "tools/memo.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <sstream>
+
+#include "sim/errors.h"
+#include "sim/results_file.h"
+#include "sim/scenario.h"
+#include "tools/report.h"
+
+namespace roisim::cli {
+
+std::string verdict(double p10, double p50, double prob_loss, double hurdle) {
+  if (p10 >= hurdle && prob_loss < 0.05) return "Fund";
+  if (p50 >= hurdle) return "At risk";
+  return "Do not fund";
+}
+
+namespace {
+
+std::string pct(double f) { return percent(f, 1); }
+std::string pct0(double f) { return percent(f, 0); }
+
+std::string attr(const ResultsSummary& r, const std::string& key) {
+  auto it = r.attributes.find(key);
+  if (it == r.attributes.end()) return "n/a";
+  if (auto* s = std::get_if<std::string>(&it->second)) return *s;
+  if (auto* i = std::get_if<std::int64_t>(&it->second)) return std::to_string(*i);
+  return num(std::get<double>(it->second));
+}
+
+std::string escape_html(const std::string& s) {
+  std::string o;
+  for (char c : s) {
+    switch (c) {
+      case '&': o += "&amp;"; break;
+      case '<': o += "&lt;"; break;
+      case '>': o += "&gt;"; break;
+      case '"': o += "&quot;"; break;
+      default: o += c;
+    }
+  }
+  return o;
+}
+
+// A document written once and rendered as Markdown or as HTML. Text may hold **bold** spans.
+class Doc {
+ public:
+  explicit Doc(bool html) : html_(html) {}
+  void h1(const std::string& t) { out_ << (html_ ? "<h1>" + inline_(t) + "</h1>\n" : "# " + t + "\n\n"); }
+  void h2(const std::string& t) { out_ << (html_ ? "<h2>" + inline_(t) + "</h2>\n" : "## " + t + "\n\n"); }
+  void para(const std::string& t) { out_ << (html_ ? "<p>" + inline_(t) + "</p>\n" : t + "\n\n"); }
+  void bullets(const std::vector<std::string>& items, bool numbered = false) {
+    if (html_) {
+      out_ << (numbered ? "<ol>\n" : "<ul>\n");
+      for (const auto& i : items) out_ << "<li>" << inline_(i) << "</li>\n";
+      out_ << (numbered ? "</ol>\n" : "</ul>\n");
+    } else {
+      int n = 1;
+      for (const auto& i : items) out_ << (numbered ? std::to_string(n++) + ". " : "- ") << i << '\n';
+      out_ << '\n';
+    }
+  }
+  // A table; with numeric = true the columns after the first are right-aligned.
+  void table(const std::vector<std::string>& head, const std::vector<std::vector<std::string>>& rows, bool numeric = true) {
+    if (html_) {
+      out_ << "<table>\n<tr>";
+      for (const auto& h : head) out_ << "<th>" << inline_(h) << "</th>";
+      out_ << "</tr>\n";
+      for (const auto& r : rows) {
+        out_ << "<tr>";
+        for (std::size_t c = 0; c < r.size(); ++c) out_ << (c && numeric ? "<td class=\"n\">" : "<td>") << inline_(r[c]) << "</td>";
+        out_ << "</tr>\n";
+      }
+      out_ << "</table>\n";
+      return;
+    }
+    out_ << '|';
+    for (const auto& h : head) out_ << ' ' << h << " |";
+    out_ << "\n|";
+    for (std::size_t c = 0; c < head.size(); ++c) out_ << (c && numeric ? "---:|" : "---|");
+    out_ << '\n';
+    for (const auto& r : rows) {
+      out_ << '|';
+      for (const auto& cell : r) out_ << ' ' << cell << " |";
+      out_ << '\n';
+    }
+    out_ << '\n';
+  }
+  void raw_html(const std::string& h) {
+    if (html_) out_ << h;
+  }
+  std::string str() const { return out_.str(); }
+
+ private:
+  std::string inline_(const std::string& t) const {
+    std::string e = escape_html(t), o;
+    bool open = false;
+    for (std::size_t i = 0; i < e.size(); ++i) {
+      if (e.compare(i, 2, "**") == 0) {
+        o += open ? "</strong>" : "<strong>";
+        open = !open;
+        ++i;
+      } else if (e[i] == '`') {
+        // code spans are shown as plain text in HTML
+      } else {
+        o += e[i];
+      }
+    }
+    if (open) o += "</strong>";
+    return o;
+  }
+  bool html_;
+  std::ostringstream out_;
+};
+
+// ---- inline SVG charts (HTML only) ----------------------------------------------------------------
+
+constexpr const char* kColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"};
+
+struct Axis {
+  double lo, hi;
+  double map(double v, double a, double b) const { return a + (v - lo) / (hi - lo) * (b - a); }
+};
+
+std::string fmt(double v, int d = 1) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.*f", d, v);
+  return b;
+}
+
+// Nice tick values covering [lo, hi].
+std::vector<double> ticks(double lo, double hi, int want = 6) {
+  const double span = hi - lo;
+  if (!(span > 0)) return {lo};
+  const double raw = span / want, mag = std::pow(10, std::floor(std::log10(raw)));
+  const double step = raw / mag < 2 ? 2 * mag : raw / mag < 5 ? 5 * mag : 10 * mag;
+  std::vector<double> t;
+  for (double v = std::ceil(lo / step) * step; v <= hi + 1e-9 * span; v += step) t.push_back(std::abs(v) < 1e-12 * span ? 0 : v);
+  return t;
+}
+
+class Svg {
+ public:
+  Svg(int w, int h, const std::string& title) : w_(w), h_(h) {
+    s_ << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << w << "\" height=\"" << h << "\" viewBox=\"0 0 " << w << ' ' << h
+       << "\" role=\"img\" aria-label=\"" << escape_html(title) << "\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+       << "<text x=\"" << w / 2 << "\" y=\"20\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\">" << escape_html(title)
+       << "</text>\n";
+  }
+  int left = 70, right = 20, top = 35, bottom = 50;
+  double x0() const { return left; }
+  double x1() const { return w_ - right; }
+  double y0() const { return h_ - bottom; }
+  double y1() const { return top; }
+  void line(double a, double b, double c, double d, const std::string& style) {
+    s_ << "<line x1=\"" << fmt(a) << "\" y1=\"" << fmt(b) << "\" x2=\"" << fmt(c) << "\" y2=\"" << fmt(d) << "\" " << style << "/>\n";
+  }
+  void text(double x, double y, const std::string& t, const std::string& extra = "") {
+    s_ << "<text x=\"" << fmt(x) << "\" y=\"" << fmt(y) << "\" font-size=\"11\" " << extra << '>' << escape_html(t) << "</text>\n";
+  }
+  void raw(const std::string& r) { s_ << r; }
+  void axes(const Axis& x, const Axis& y, const std::string& xlabel, const std::string& ylabel,
+            std::string (*xfmt)(double), std::string (*yfmt)(double)) {
+    for (double t : ticks(x.lo, x.hi)) {
+      const double px = x.map(t, x0(), x1());
+      line(px, y0(), px, y1(), "stroke=\"#eee\"");
+      text(px, y0() + 15, xfmt(t), "text-anchor=\"middle\"");
+    }
+    for (double t : ticks(y.lo, y.hi)) {
+      const double py = y.map(t, y0(), y1());
+      line(x0(), py, x1(), py, "stroke=\"#eee\"");
+      text(x0() - 6, py + 4, yfmt(t), "text-anchor=\"end\"");
+    }
+    line(x0(), y0(), x1(), y0(), "stroke=\"#333\"");
+    line(x0(), y0(), x0(), y1(), "stroke=\"#333\"");
+    text((x0() + x1()) / 2, h_ - 12, xlabel, "text-anchor=\"middle\"");
+    s_ << "<text transform=\"translate(14," << fmt((y0() + y1()) / 2) << ") rotate(-90)\" font-size=\"11\" text-anchor=\"middle\">"
+       << escape_html(ylabel) << "</text>\n";
+  }
+  std::string str() {
+    s_ << "</svg>\n";
+    return s_.str();
+  }
+
+ private:
+  int w_, h_;
+  std::ostringstream s_;
+};
+
+std::string pct_tick(double v) { return percent(v, 0); }
+std::string prob_tick(double v) { return percent(v, 0); }
+std::string money_tick(double v) {
+  if (std::abs(v) >= 1e6) return fmt(v / 1e6, std::abs(v) >= 1e7 ? 0 : 1) + "M";
+  if (std::abs(v) >= 1e3) return fmt(v / 1e3, 0) + "k";
+  return fmt(v, 0);
+}
+std::string month_tick(double v) { return fmt(v, 0); }
+
+// The S-curve (CDF of ROI) of the chosen scenarios, P10/P50/P90 of the first marked.
+std::string s_curve(const ResultsSummary& r, const std::vector<std::size_t>& rows, const std::vector<std::vector<double>>& trials) {
+  Svg svg(720, 360, "S-curve: chance that ROI is at most x");
+  double lo = 1e300, hi = -1e300;
+  for (std::size_t j = 0; j < rows.size(); ++j) {
+    lo = std::min(lo, r.summary[rows[j]].roi_quantile[0]);
+    hi = std::max(hi, r.summary[rows[j]].roi_quantile[6]);
+  }
+  const double pad = 0.15 * (hi - lo + 1e-9);
+  Axis x{lo - pad, hi + pad}, y{0, 1};
+  svg.axes(x, y, "ROI", "cumulative probability", pct_tick, prob_tick);
+  for (std::size_t j = 0; j < rows.size(); ++j) {
+    std::vector<std::pair<double, double>> pts;
+    if (!trials[j].empty()) {
+      std::vector<double> v = trials[j];
+      std::sort(v.begin(), v.end());
+      const std::size_t step = std::max<std::size_t>(1, v.size() / 300);
+      for (std::size_t i = 0; i < v.size(); i += step) pts.emplace_back(v[i], (i + 0.5) / v.size());
+    } else {
+      for (int q = 0; q < kNumQuantiles; ++q) pts.emplace_back(r.summary[rows[j]].roi_quantile[q], kQuantiles[q]);
+    }
+    std::string path;
+    for (const auto& [vx, vy] : pts) {
+      if (vx < x.lo || vx > x.hi) continue;
+      path += (path.empty() ? "M" : " L") + fmt(x.map(vx, svg.x0(), svg.x1())) + "," + fmt(y.map(vy, svg.y0(), svg.y1()));
+    }
+    svg.raw("<path d=\"" + path + "\" fill=\"none\" stroke=\"" + kColors[j % 6] + "\" stroke-width=\"2\"/>\n");
+    svg.text(svg.x1() - 190, svg.y0() - 10 - 14.0 * (rows.size() - 1 - j), "\u2014 " + r.scenarios[rows[j]],
+             std::string("fill=\"") + kColors[j % 6] + "\"");
+  }
+  const auto& s0 = r.summary[rows[0]];
+  const char* names[] = {"P10", "P50", "P90"};
+  const int qs[] = {1, 3, 5};
+  for (int k = 0; k < 3; ++k) {
+    const double px = x.map(s0.roi_quantile[qs[k]], svg.x0(), svg.x1());
+    svg.line(px, svg.y0(), px, y.map(kQuantiles[qs[k]], svg.y0(), svg.y1()), "stroke=\"#555\" stroke-dasharray=\"4 3\"");
+    svg.text(px + 3, y.map(kQuantiles[qs[k]], svg.y0(), svg.y1()) - 4, std::string(names[k]) + " " + pct0(s0.roi_quantile[qs[k]]));
+  }
+  return svg.str();
+}
+
+// The tornado of one scenario: ROI P50 with each input near its P10 and its P90.
+std::string tornado(const ResultsSummary& r, std::size_t i) {
+  const std::size_t K = r.inputs.size();
+  std::vector<std::size_t> order;
+  for (std::size_t k = 0; k < K && !r.drivers.tornado_low.empty(); ++k)
+    if (!std::isnan(r.drivers.tornado_low[i * K + k]) && !std::isnan(r.drivers.tornado_high[i * K + k])) order.push_back(k);
+  auto swing = [&](std::size_t k) { return std::abs(r.drivers.tornado_high[i * K + k] - r.drivers.tornado_low[i * K + k]); };
+  std::sort(order.begin(), order.end(), [&](auto a, auto b) { return swing(a) > swing(b); });
+  if (order.size() > 8) order.resize(8);
+  Svg svg(720, 90 + 28 * static_cast<int>(order.size()), "Tornado: median ROI of " + r.scenarios[i] + " with one input at its P10 / P90");
+  svg.left = 230;
+  svg.top = 48;
+  const double p50 = r.summary[i].roi_quantile[3];
+  double lo = p50, hi = p50;
+  for (auto k : order) {
+    lo = std::min({lo, r.drivers.tornado_low[i * K + k], r.drivers.tornado_high[i * K + k]});
+    hi = std::max({hi, r.drivers.tornado_low[i * K + k], r.drivers.tornado_high[i * K + k]});
+  }
+  const double pad = 0.1 * (hi - lo + 1e-9);
+  Axis x{lo - pad, hi + pad}, y{0, static_cast<double>(order.size())};
+  for (double t : ticks(x.lo, x.hi)) {
+    const double px = x.map(t, svg.x0(), svg.x1());
+    svg.line(px, svg.y0(), px, svg.y1(), "stroke=\"#eee\"");
+    svg.text(px, svg.y0() + 15, pct_tick(t), "text-anchor=\"middle\"");
+  }
+  for (std::size_t j = 0; j < order.size(); ++j) {
+    const std::size_t k = order[j];
+    const double a = r.drivers.tornado_low[i * K + k], b = r.drivers.tornado_high[i * K + k];
+    const double yt = svg.y1() + 28.0 * j + 4;
+    const double pa = x.map(a, svg.x0(), svg.x1()), pb = x.map(b, svg.x0(), svg.x1()), pm = x.map(p50, svg.x0(), svg.x1());
+    // Left of the median: the input's low value; right: its high value (or the other way round).
+    svg.raw("<rect x=\"" + fmt(std::min(pa, pm)) + "\" y=\"" + fmt(yt) + "\" width=\"" + fmt(std::abs(pa - pm)) +
+            "\" height=\"20\" fill=\"#d62728\" opacity=\"0.8\"/>\n");
+    svg.raw("<rect x=\"" + fmt(std::min(pb, pm)) + "\" y=\"" + fmt(yt) + "\" width=\"" + fmt(std::abs(pb - pm)) +
+            "\" height=\"20\" fill=\"#1f77b4\" opacity=\"0.8\"/>\n");
+    svg.text(svg.x0() - 6, yt + 14, r.inputs[k], "text-anchor=\"end\"");
+  }
+  const double pm = x.map(p50, svg.x0(), svg.x1());
+  svg.line(pm, svg.y0(), pm, svg.y1(), "stroke=\"#333\"");
+  svg.text(pm + 3, svg.y1() - 2, "P50 " + pct0(p50));
+  svg.text(svg.x0(), svg.y0() + 32, "red: input at its P10; blue: at its P90", "fill=\"#555\"");
+  return svg.str();
+}
+
+// The payback fan: cumulative discounted net cash flow by month, P10-P90 band and median.
+std::string payback_fan(const ResultsSummary& r, std::size_t i, const std::vector<double>& cf) {
+  const std::size_t months = cf.size() / kNumQuantiles;
+  Svg svg(720, 360, "Payback fan: cumulative discounted net cash flow of " + r.scenarios[i]);
+  double lo = 0, hi = 0;
+  for (std::size_t m = 0; m < months; ++m) {
+    lo = std::min(lo, cf[m * kNumQuantiles + 1]);
+    hi = std::max(hi, cf[m * kNumQuantiles + 5]);
+  }
+  const double pad = 0.08 * (hi - lo + 1e-9);
+  Axis x{0, static_cast<double>(months - 1)}, y{lo - pad, hi + pad};
+  svg.axes(x, y, "month", "cumulative cash flow", month_tick, money_tick);
+  std::string band, mid;
+  for (std::size_t m = 0; m < months; ++m)
+    band += (m ? " L" : "M") + fmt(x.map(m, svg.x0(), svg.x1())) + "," + fmt(y.map(cf[m * kNumQuantiles + 5], svg.y0(), svg.y1()));
+  for (std::size_t m = months; m-- > 0;)
+    band += " L" + fmt(x.map(m, svg.x0(), svg.x1())) + "," + fmt(y.map(cf[m * kNumQuantiles + 1], svg.y0(), svg.y1()));
+  for (std::size_t m = 0; m < months; ++m)
+    mid += (m ? " L" : "M") + fmt(x.map(m, svg.x0(), svg.x1())) + "," + fmt(y.map(cf[m * kNumQuantiles + 3], svg.y0(), svg.y1()));
+  svg.raw("<path d=\"" + band + " Z\" fill=\"#1f77b4\" opacity=\"0.25\"/>\n");
+  svg.raw("<path d=\"" + mid + "\" fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"2\"/>\n");
+  const double py = y.map(0, svg.y0(), svg.y1());
+  svg.line(svg.x0(), py, svg.x1(), py, "stroke=\"#333\" stroke-dasharray=\"4 3\"");
+  svg.text(svg.x0() + 6, svg.y1() + 12, "band: P10\u2013P90; line: median; dashed: break-even", "fill=\"#555\"");
+  return svg.str();
+}
+
+// ---- content -------------------------------------------------------------------------------------
+
+std::string verdict_sentence(const ScenarioSummary& s, double h) {
+  const std::string v = verdict(s.roi_quantile[1], s.roi_quantile[3], s.prob_loss, h);
+  if (v == "Fund")
+    return "**Fund.** In 9 of 10 simulated futures the ROI is at least " + pct(s.roi_quantile[1]) + ", above the " + pct0(h) +
+           " hurdle; the chance of losing money is " + pct(s.prob_loss) + ".";
+  if (v == "At risk")
+    return "**At risk.** The median ROI of " + pct(s.roi_quantile[3]) + " clears the " + pct0(h) + " hurdle, but in 1 of 10 futures it is below " +
+           pct(s.roi_quantile[1]) + " and there is a " + pct(s.prob_loss) + " chance of losing money.";
+  return "**Do not fund.** The median ROI of " + pct(s.roi_quantile[3]) + " is below the " + pct0(h) + " hurdle; in 1 of 10 futures it is below " +
+         pct(s.roi_quantile[1]) + ".";
+}
+
+std::string plain_percentile(double p) {
+  const int v = static_cast<int>(std::lround(100 * p));
+  const char* suffix = (v % 100 >= 11 && v % 100 <= 13) ? "th" : v % 10 == 1 ? "st" : v % 10 == 2 ? "nd" : v % 10 == 3 ? "rd" : "th";
+  return std::to_string(v) + suffix;
+}
+
+}  // namespace
+
+void write_memo(const MemoOptions& o, std::ostream& out) {
+  const ResultsSummary r = read_results_summary(o.file);
+  const std::size_t S = r.scenarios.size(), K = r.inputs.size();
+  std::vector<std::size_t> rows;
+  if (o.scenarios.empty()) {
+    for (std::size_t i = 0; i < S && rows.size() < 6; ++i)
+      if (r.scenarios[i].find('=') == std::string::npos) rows.push_back(i);
+    for (std::size_t i = 0; i < S && rows.empty() && i < 6; ++i) rows.push_back(i);
+  } else {
+    for (const auto& name : o.scenarios) {
+      auto it = std::find(r.scenarios.begin(), r.scenarios.end(), name);
+      if (it == r.scenarios.end()) throw InputError("no scenario named '" + name + "' in " + o.file);
+      rows.push_back(static_cast<std::size_t>(it - r.scenarios.begin()));
+    }
+  }
+  if (rows.empty()) throw InputError(o.file + " holds no scenarios");
+  const std::string horizon = attr(r, "horizon_months");
+  Doc d(o.html);
+  if (o.html) {
+    out << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>ROI memo: " << escape_html(attr(r, "scenario_name"))
+        << "</title>\n<style>body{font-family:Georgia,serif;max-width:900px;margin:2em auto;color:#222;line-height:1.45}"
+           "h1{font-size:1.6em}h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #ccc}"
+           "table{border-collapse:collapse;font-family:Helvetica,Arial,sans-serif;font-size:0.85em;margin:0.5em 0}"
+           "th,td{border:1px solid #ddd;padding:4px 8px}th{background:#f3f3f3}td.n{text-align:right}"
+           "figure{margin:1em 0}.small{color:#666;font-size:0.85em}</style></head><body>\n";
+  }
+  d.h1("ROI memo: " + attr(r, "scenario_name"));
+  d.para("Every figure below comes from " + money(static_cast<double>(r.trials)) + " simulated futures per scenario (Monte Carlo, seed " +
+         attr(r, "seed") + "), over a horizon of " + horizon + " months at a discount rate of " +
+         pct(std::stod(attr(r, "discount_rate"))) + ". ROI is the present value of the benefits divided by the present value of all costs, minus 1.");
+
+  d.h2("Verdict");
+  d.para("Rule: **Fund** when in 9 of 10 simulated futures the ROI is at least the " + pct0(o.hurdle) +
+         " hurdle (P10 ROI at or above it) and the chance of a loss is under 5%; **At risk** when the median future clears the hurdle but the downside does not; **Do not fund** when the median ROI is below the hurdle.");
+  std::vector<std::string> items;
+  for (auto i : rows) items.push_back("**" + r.scenarios[i] + "** — " + verdict_sentence(r.summary[i], o.hurdle));
+  d.bullets(items);
+
+  d.h2("The numbers");
+  std::vector<std::vector<std::string>> table;
+  for (auto i : rows) {
+    const auto& s = r.summary[i];
+    table.push_back({r.scenarios[i], verdict(s.roi_quantile[1], s.roi_quantile[3], s.prob_loss, o.hurdle), pct(s.roi_quantile[1]),
+                     pct(s.roi_quantile[3]), pct(s.roi_quantile[5]), money(s.npv_quantile[1]), money(s.npv_quantile[3]),
+                     money(s.npv_quantile[5]), pct(s.prob_loss), month(s.payback_p50), pct(s.prob_payback)});
+  }
+  d.table({"scenario", "verdict", "P10 ROI", "P50 ROI", "P90 ROI", "P10 NPV", "P50 NPV", "P90 NPV", "chance of a loss",
+           "payback month (median)", "pays back within " + horizon + " months"},
+          table);
+  d.para("P10 is the conservative case (9 of 10 futures do better), P50 the typical one, P90 the optimistic one. NPV is in the currency of the inputs. "
+         "A median payback month of \"never\" means most futures do not pay back within the horizon.");
+  if (o.html) {
+    std::vector<std::vector<double>> trials;
+    for (auto i : rows) trials.push_back(r.has_trials ? read_trial_row(o.file, "roi", i) : std::vector<double>{});
+    d.raw_html("<figure>" + s_curve(r, rows, trials) + "</figure>\n");
+  }
+
+  d.h2("What drives the downside");
+  for (auto i : rows) {
+    if (r.drivers.downside_shift.empty() || K == 0) break;
+    std::vector<std::size_t> ks;
+    for (std::size_t k = 0; k < K; ++k)
+      if (!std::isnan(r.drivers.downside_shift[i * K + k])) ks.push_back(k);
+    std::sort(ks.begin(), ks.end(), [&](auto a, auto b) {
+      return std::abs(r.drivers.downside_shift[i * K + a]) > std::abs(r.drivers.downside_shift[i * K + b]);
+    });
+    if (ks.size() > 3) ks.resize(3);
+    std::vector<std::string> lines;
+    for (auto k : ks) {
+      const std::size_t j = i * K + k;
+      const double p = 0.5 + r.drivers.downside_shift[j];
+      lines.push_back("**" + r.inputs[k] + "**: in the worst 10% of futures it sits on average at its " + plain_percentile(p) +
+                      " percentile (" + (p < 0.5 ? "low" : "high") + " values hurt); with it near its P10 the median ROI is " +
+                      pct(r.drivers.tornado_low[j]) + ", near its P90 " + pct(r.drivers.tornado_high[j]) + ".");
+    }
+    d.para("**" + r.scenarios[i] + "**:");
+    d.bullets(lines, true);
+    if (o.html) {
+      d.raw_html("<figure>" + tornado(r, i) + "</figure>\n");
+      const std::vector<double> cf = read_cashflow_quantiles(o.file, i);
+      if (!cf.empty() && !std::isnan(cf[0])) d.raw_html("<figure>" + payback_fan(r, i, cf) + "</figure>\n");
+    }
+  }
+
+  // Best funded subsets of the sweep, judged across all its other axes.
+  struct Subset { double npv_sum = 0, worst_p10 = 1e300, worst_loss = 0; int n = 0; };
+  std::map<std::string, Subset> subsets;
+  for (std::size_t i = 0; i < S; ++i) {
+    const auto pos = r.scenarios[i].rfind("funded=");
+    if (pos == std::string::npos) continue;
+    Subset& b = subsets[r.scenarios[i].substr(pos + 7)];
+    b.npv_sum += r.summary[i].npv_mean;
+    b.worst_p10 = std::min(b.worst_p10, r.summary[i].roi_quantile[1]);
+    b.worst_loss = std::max(b.worst_loss, r.summary[i].prob_loss);
+    ++b.n;
+  }
+  if (!subsets.empty()) {
+    std::vector<std::pair<std::string, Subset>> ranked(subsets.begin(), subsets.end());
+    std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.second.npv_sum / a.second.n > b.second.npv_sum / b.second.n; });
+    std::vector<std::vector<std::string>> best;
+    for (const auto& [name, b] : ranked) {
+      if (b.worst_p10 < o.hurdle) continue;
+      best.push_back({name, money(b.npv_sum / b.n), pct(b.worst_p10), pct(b.worst_loss)});
+      if (best.size() == 5) break;
+    }
+    d.h2("Best funded subsets of the sweep");
+    d.para("Of the " + std::to_string(subsets.size()) + " funded subsets in the sweep, those whose P10 ROI clears the " + pct0(o.hurdle) +
+           " hurdle in every combination of the other sweep axes, ranked by their mean NPV averaged over those combinations" +
+           (best.empty() ? ": none qualifies." : ":"));
+    if (!best.empty()) d.table({"funded projects", "mean NPV (average over the sweep)", "worst P10 ROI", "worst chance of a loss"}, best);
+    d.para("`roisim frontier` lists the efficient subsets within a budget.");
+  }
+
+  d.h2("Key assumptions");
+  try {
+    const Plan plan = Plan::load_text(attr(r, "config"), "config");
+    std::vector<std::vector<std::string>> rows_a;
+    for (int v : plan.input_vars()) {
+      const Variable& var = plan.variables()[v];
+      if (var.success_of >= 0) {
+        const Project& p = plan.projects()[var.success_of];
+        const Variable& pv = plan.variables()[p.slot_var[p.cost_slot(kPSuccess)]];
+        rows_a.push_back({var.name, "reaches production with probability " + pv.defs[0].dist.describe()});
+      } else {
+        rows_a.push_back({var.name, var.defs.empty() ? "set by scenarios" : var.defs[0].dist.describe()});
+      }
+    }
+    d.para("The uncertain inputs of the base case (scenarios may scale or replace some of them), from the scenario file stored in the results:");
+    d.table({"input", "distribution"}, rows_a, false);
+  } catch (const std::exception& e) {
+    d.para(std::string("(the stored scenario file could not be read: ") + e.what() + ")");
+  }
+
+  d.h2("Provenance");
+  d.bullets({"roisim " + attr(r, "roisim_version") + " (" + attr(r, "git_sha") + ", " + attr(r, "build_type") + ")",
+             "created " + attr(r, "created_utc"), "seed " + attr(r, "seed") + ", " + attr(r, "trials") + " trials, sampler " + attr(r, "sampler") +
+                 ", random numbers " + attr(r, "rng"),
+             "scenario file SHA-256 " + attr(r, "config_sha256"), "results file " + o.file});
+  out << d.str();
+  if (o.html) out << "</body></html>\n";
+}
+
+}  // namespace roisim::cli

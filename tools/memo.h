@@ -1,0 +1,27 @@
+#pragma once
+// The planner's ROI memo (`roisim report --format markdown|html`): a one-page decision note for
+// a CFO, written from a results file alone (its summaries, drivers, config and provenance).
+//
+// The verdict rule, stated in the memo itself, for hurdle h:
+//   Fund          P10 ROI >= h and P(loss) < 5%: in 9 of 10 simulated futures the ROI clears h.
+//   At risk       P50 ROI >= h otherwise: the typical future clears h, the downside does not.
+//   Do not fund   P50 ROI < h: the typical future does not clear h.
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace roisim::cli {
+
+struct MemoOptions {
+  std::string file;                    // results file
+  double hurdle = 0.15;                // ROI a project must clear
+  std::vector<std::string> scenarios;  // default: the explicit (non-sweep) scenarios, at most 6
+  bool html = false;                   // one self-contained HTML page with inline SVG charts
+};
+
+void write_memo(const MemoOptions& options, std::ostream& out);
+
+// The verdict of one scenario by the rule above: "Fund", "At risk" or "Do not fund".
+std::string verdict(double p10, double p50, double prob_loss, double hurdle);
+
+}  // namespace roisim::cli
