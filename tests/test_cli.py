@@ -211,6 +211,18 @@ projects:
     r = roisim("run", copy, "--trials", "50", "--quiet")
     check(r.returncode == 0 and os.path.exists(os.path.join(tmp, "copy.h5")), "default output path")
 
+    # progress: a one-line bar on a terminal (here a pseudo-terminal from `script`), cleared at the
+    # end; nothing when stderr is not a terminal or with --quiet
+    if shutil.which("script"):
+        pb = os.path.join(tmp, "progress.h5")
+        r = subprocess.run(["script", "-qc", f"{ROISIM} run {SEED} --trials 2000 -o {pb}", "/dev/null"], capture_output=True, text=True)
+        check(r.returncode == 0 and "trials/s" in r.stdout and "s left" in r.stdout and "\r\x1b[K" in r.stdout,
+              "progress bar on a terminal: " + repr(r.stdout[:300]))
+        r = subprocess.run(["script", "-qc", f"{ROISIM} run {SEED} --trials 2000 -o {pb} --quiet", "/dev/null"], capture_output=True, text=True)
+        check(r.returncode == 0 and "trials/s" not in r.stdout, "--quiet: no progress bar")
+    r = roisim("run", SEED, "--trials", "500", "-o", os.path.join(tmp, "pipe.h5"))
+    check(r.returncode == 0 and r.stderr == "", "no progress bar when stderr is not a terminal")
+
     # SIGINT stops the run promptly, leaves no file and exits 130
     slow = os.path.join(tmp, "slow.h5")
     p = subprocess.Popen([ROISIM, "run", SEED, "--trials", "200000", "-o", slow, "--quiet"], stderr=subprocess.PIPE)

@@ -143,13 +143,16 @@ int cmd_run(const RunArgs& a, const std::string& command_line) {
   if (tty) {
     req.engine.progress = [&](std::uint64_t done, std::uint64_t total) {
       const auto now = std::chrono::steady_clock::now();
-      if (done < total && now - last < std::chrono::milliseconds(200)) return;
+      if (done < total && now - last < std::chrono::milliseconds(250)) return;  // a few updates a second
       last = now;
       const double el = std::chrono::duration<double>(now - start).count();
-      const double rate = el > 0 ? static_cast<double>(done) * plan.settings().trials / el : 0;
+      const double trials_done = static_cast<double>(done) * static_cast<double>(plan.settings().trials);
+      const double rate = el > 0 ? trials_done / el : 0;
       const double left = done ? el * static_cast<double>(total - done) / static_cast<double>(done) : 0;
-      std::fprintf(stderr, "\r  %llu/%llu scenarios  %.3g trials/s  %.0fs left   ", static_cast<unsigned long long>(done),
-                   static_cast<unsigned long long>(total), rate, left);
+      const int width = 24, filled = static_cast<int>(width * static_cast<double>(done) / static_cast<double>(std::max<std::uint64_t>(total, 1)));
+      std::fprintf(stderr, "\r  [%s%s] %3.0f%%  %.3g trials done  %.3g trials/s  %.0f s left \033[K",
+                   std::string(filled, '#').c_str(), std::string(width - filled, '.').c_str(),
+                   100.0 * static_cast<double>(done) / static_cast<double>(std::max<std::uint64_t>(total, 1)), trials_done, rate, left);
       std::fflush(stderr);
     };
   }
