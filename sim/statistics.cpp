@@ -96,25 +96,18 @@ bool counting_order_stats(const double* x, std::size_t n, StatsScratch& s, std::
 
 }  // namespace
 
-void radix_sort(const double* x, std::size_t n, StatsScratch& s, bool with_index) {
-  constexpr int kBits = 11, kPasses = 6;
-  constexpr std::size_t kBuckets = std::size_t{1} << kBits;
-  s.keys.resize(n);
-  s.keys_tmp.resize(n);
+namespace {
+// One LSD radix sort of s.keys (and s.index) with Bits-bit digits.
+template <int Bits>
+void radix_keys(std::size_t n, StatsScratch& s, bool with_index) {
+  constexpr int kPasses = (64 + Bits - 1) / Bits;
+  constexpr std::size_t kBuckets = std::size_t{1} << Bits;
   std::uint32_t hist[kPasses][kBuckets] = {};
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::uint64_t k = order_key(x[i]);
-    s.keys[i] = k;
-    for (int p = 0; p < kPasses; ++p) ++hist[p][(k >> (p * kBits)) & (kBuckets - 1)];
-  }
-  if (with_index) {
-    s.index.resize(n);
-    s.index_tmp.resize(n);
-    for (std::size_t i = 0; i < n; ++i) s.index[i] = static_cast<std::uint32_t>(i);
-  }
+  for (std::size_t i = 0; i < n; ++i)
+    for (int p = 0; p < kPasses; ++p) ++hist[p][(s.keys[i] >> (p * Bits)) & (kBuckets - 1)];
   for (int p = 0; p < kPasses; ++p) {
     std::uint32_t* h = hist[p];
-    const int shift = p * kBits;
+    const int shift = p * Bits;
     if (h[(s.keys[0] >> shift) & (kBuckets - 1)] == n) continue;  // every key has this digit
     std::uint32_t sum = 0;
     for (std::size_t b = 0; b < kBuckets; ++b) {
@@ -133,6 +126,25 @@ void radix_sort(const double* x, std::size_t n, StatsScratch& s, bool with_index
       for (std::size_t i = 0; i < n; ++i) s.keys_tmp[h[(s.keys[i] >> shift) & (kBuckets - 1)]++] = s.keys[i];
     }
     s.keys.swap(s.keys_tmp);
+  }
+}
+}  // namespace
+
+void radix_sort(const double* x, std::size_t n, StatsScratch& s, bool with_index) {
+  s.keys.resize(n);
+  s.keys_tmp.resize(n);
+  for (std::size_t i = 0; i < n; ++i) s.keys[i] = order_key(x[i]);
+  if (with_index) {
+    s.index.resize(n);
+    s.index_tmp.resize(n);
+    for (std::size_t i = 0; i < n; ++i) s.index[i] = static_cast<std::uint32_t>(i);
+  }
+  // Small samples: 8-bit digits (the 2048-bucket histograms would cost more than the data).
+  if (n == 0) {
+  } else if (n < 4096) {
+    radix_keys<8>(n, s, with_index);
+  } else {
+    radix_keys<11>(n, s, with_index);
   }
   s.sorted.resize(n);
   for (std::size_t i = 0; i < n; ++i) s.sorted[i] = from_key(s.keys[i]);
