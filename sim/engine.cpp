@@ -38,21 +38,35 @@ TrialOutcome combine(std::size_t k, const double* const* pv_value, const double*
     v += *pv_value[i];
     c += *pv_cost[i];
   }
-  // The portfolio's cumulative cash flow, month by month (a contiguous, vectorisable sum).
   const std::size_t months = static_cast<std::size_t>(horizon) + 1;
-  if (k == 1) {
-    total = const_cast<double*>(cum[0]);  // read only below
-  } else {
-    for (std::size_t m = 0; m < months; ++m) total[m] = cum[0][m] + cum[1][m];
-    for (std::size_t i = 2; i < k; ++i)
-      for (std::size_t m = 0; m < months; ++m) total[m] += cum[i][m];
-  }
   double payback = std::numeric_limits<double>::infinity();
-  for (std::size_t m = 0; m < months; ++m)
-    if (total[m] >= 0) {
-      payback = static_cast<double>(m);
-      break;
+  if (total) {
+    // Every month's portfolio cumulative cash flow is wanted (cash-flow quantiles): a contiguous,
+    // vectorisable sum, then the scan.
+    const double* t = cum[0];
+    if (k > 1) {
+      for (std::size_t m = 0; m < months; ++m) total[m] = cum[0][m] + cum[1][m];
+      for (std::size_t i = 2; i < k; ++i)
+        for (std::size_t m = 0; m < months; ++m) total[m] += cum[i][m];
+      t = total;
     }
+    for (std::size_t m = 0; m < months; ++m)
+      if (t[m] >= 0) {
+        payback = static_cast<double>(m);
+        break;
+      }
+  } else {
+    // Only the payback month: sum month by month and stop at the first non-negative one (the
+    // same additions in the same order as above, so the same bits).
+    for (std::size_t m = 0; m < months; ++m) {
+      double s = cum[0][m];
+      for (std::size_t i = 1; i < k; ++i) s += cum[i][m];
+      if (s >= 0) {
+        payback = static_cast<double>(m);
+        break;
+      }
+    }
+  }
   return {v / c - 1.0, v - c, payback};
 }
 
@@ -350,12 +364,13 @@ struct Engine::Impl {
             b[j] = &pv_cost[slot];
             c[j] = &cum[slot * stride];
           }
-          const TrialOutcome o = combine(vs.size(), a.data(), b.data(), c.data(), h, total.data());
+          const bool keep_cash = c0 + local < cash_n;
+          const TrialOutcome o = combine(vs.size(), a.data(), b.data(), c.data(), h, keep_cash ? total.data() : nullptr);
           const std::size_t t = si * n + c0 + local;
           roi[t] = o.roi;
           npv[t] = o.npv;
           pay[t] = o.payback;
-          if (c0 + local < cash_n) {
+          if (keep_cash) {
             const double* tot = vs.size() == 1 ? c[0] : total.data();
             for (std::size_t m = 0; m < stride; ++m) cash[(si * stride + m) * cash_n + c0 + local] = tot[m];
           }
