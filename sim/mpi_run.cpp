@@ -1,0 +1,911 @@
+// Distributed runs (issue 8): MPI across ranks, oneTBB within each rank, one results file written
+// collectively with parallel HDF5. See sim/mpi_run.h and docs/mpi.md.
+//
+// The run, in four steps:
+//  1. Rank 0 prepares: the auto-stop search (--target-ci), the resource check, the batch size, the
+//     work split and the temporary file "<target>.tmp-<pid>-<6 hex>" with the complete SPEC §6
+//     skeleton (every dataset, dimension scale, attribute and constant axis; the same creation order
+//     and properties as sim/results_file.cpp), written with the serial (sec2) driver. It broadcasts
+//     the outcome; an error here is thrown on rank 0 and QuietExit on the others.
+//  2. Every rank opens the file with the MPI-IO driver and simulates its contiguous range
+//     [first, last) of scenarios with its own Engine (same bits as inside the full run). Each batch's
+//     per-trial rows are written with one collective H5Dwrite per dataset; HDF5 applies the filters
+//     (shuffle + deflate + fletcher32, collective filtered writes, HDF5 >= 1.10.2). Ranks take part
+//     in write rounds until every rank is done (an all-reduce per round), with empty selections once
+//     their own range is written, so every rank makes the same number of collective calls.
+//  3. The per-scenario statistics, kept in memory (small), are written once per dataset collectively.
+//     The file is closed collectively.
+//  4. The variable-length string datasets `scenario` and `funded` (parallel HDF5 1.10 cannot write
+//     variable-length data) are gathered to rank 0, which writes them with the serial driver, closes,
+//     fsyncs and renames the file onto the target.
+// A failure after step 1, on any rank, prints "roisim: rank K failed: WHY", removes the temporary
+// file (the folder is shared by every rank) and calls MPI_Abort: the target never appears.
+//
+// The work split: scenarios are the unit (a scenario's statistics need all its trials in one place).
+// Each scenario costs about trials x (funded projects + 1) (the value models of each funded project,
+// plus the sort for its quantiles); rank 0 splits the cumulative cost into R contiguous ranges of
+// equal cost, aligned to the per-trial chunk rows (trial_chunk_shape), so that each rank writes
+// whole chunks.
+#include "sim/mpi_run.h"
+
+#include <fcntl.h>
+#include <hdf5.h>
+#include <mpi.h>
+#include <unistd.h>
+// H5DSpublic.h needs hdf5.h first.
+#include <H5DSpublic.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <exception>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <limits>
+#include <random>
+#include <stdexcept>
+#include <thread>
+#include <utility>
+
+#include "sim/engine.h"
+#include "sim/errors.h"
+
+#ifndef H5_HAVE_PARALLEL
+#error "sim/mpi_run.cpp needs the parallel HDF5 (Debian: libhdf5-openmpi-dev); configure with -DROISIM_WITH_MPI=ON"
+#endif
+
+namespace roisim::mpi {
+namespace {
+
+bool g_initialised = false;
+// True while the file is open with the MPI-IO driver: closing an HDF5 object is then a collective
+// call, which a rank unwinding from an error must not make (the other ranks are elsewhere and it
+// would wait forever); it leaves the handles open and aborts instead.
+bool g_collective = false;
+
+// ------------------------------------------------------------------------------------------------
+// MPI helpers
+
+void mpi_check(int rc, const char* what) {
+  if (rc == MPI_SUCCESS) return;
+  char msg[MPI_MAX_ERROR_STRING];
+  int len = 0;
+  MPI_Error_string(rc, msg, &len);
+  throw Error(std::string("MPI ") + what + " failed: " + std::string(msg, static_cast<std::size_t>(len)));
+}
+
+// Waits for a non-blocking operation without spinning a core (OpenMPI's blocking collectives
+// busy-poll, which would steal CPU from the TBB workers of ranks that share the node).
+void wait_gently(MPI_Request* req, const char* what) {
+  int done = 0;
+  for (int i = 0;; ++i) {
+    mpi_check(MPI_Test(req, &done, MPI_STATUS_IGNORE), what);
+    if (done) return;
+    std::this_thread::sleep_for(std::chrono::microseconds(i < 100 ? 20 : 500));
+  }
+}
+
+void bcast_gently(void* buf, int count, MPI_Datatype type, const char* what) {
+  MPI_Request req;
+  mpi_check(MPI_Ibcast(buf, count, type, 0, MPI_COMM_WORLD, &req), what);
+  wait_gently(&req, what);
+}
+
+void bcast_string(std::string& s, const char* what) {
+  std::uint64_t n = s.size();
+  bcast_gently(&n, 1, MPI_UINT64_T, what);
+  s.resize(n);
+  if (n) bcast_gently(s.data(), static_cast<int>(n), MPI_CHAR, what);
+}
+
+// True when any rank passes true.
+bool any_rank(bool mine) {
+  int in = mine ? 1 : 0, out = 0;
+  MPI_Request req;
+  mpi_check(MPI_Iallreduce(&in, &out, 1, MPI_INT, MPI_LOR, MPI_COMM_WORLD, &req), "all-reduce");
+  wait_gently(&req, "all-reduce");
+  return out != 0;
+}
+
+// Gathers every rank's strings, in rank order, to rank 0 (NUL-separated).
+std::vector<std::string> gather_strings(const std::vector<std::string>& mine, int nranks, int me) {
+  std::string packed;
+  for (const auto& s : mine) packed.append(s).push_back('\0');
+  if (packed.size() > static_cast<std::size_t>(INT32_MAX)) throw Error("MPI gather: too many scenario names");
+  int len = static_cast<int>(packed.size());
+  std::vector<int> lens(me == 0 ? nranks : 0), displs(me == 0 ? nranks : 0);
+  mpi_check(MPI_Gather(&len, 1, MPI_INT, lens.data(), 1, MPI_INT, 0, MPI_COMM_WORLD), "gather");
+  std::string all;
+  if (me == 0) {
+    std::size_t total = 0;
+    for (int r = 0; r < nranks; ++r) displs[r] = static_cast<int>(total), total += static_cast<std::size_t>(lens[r]);
+    if (total > static_cast<std::size_t>(INT32_MAX)) throw Error("MPI gather: too many scenario names");
+    all.resize(total);
+  }
+  mpi_check(MPI_Gatherv(packed.data(), len, MPI_CHAR, all.data(), lens.data(), displs.data(), MPI_CHAR, 0,
+                        MPI_COMM_WORLD),
+            "gatherv");
+  std::vector<std::string> out;
+  for (std::size_t pos = 0; pos < all.size();) {
+    const std::size_t end = all.find('\0', pos);
+    out.emplace_back(all, pos, end - pos);
+    pos = end + 1;
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Failure: the temporary file's name, for the error path and the signal handler.
+
+char g_temp[4096] = {};
+
+void set_temp(const std::string& path) {
+  std::snprintf(g_temp, sizeof g_temp, "%s", path.c_str());
+}
+
+extern "C" void on_fatal_signal(int sig) {
+  // mpirun sends SIGTERM to the surviving ranks when one dies (and to all on Ctrl-C); a rank may be
+  // blocked in a collective call, so remove the temporary file and leave at once.
+  if (g_temp[0]) ::unlink(g_temp);
+  ::_exit(128 + sig);
+}
+
+void install_fatal_signal_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_fatal_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+[[noreturn]] void fail_rank(int me, const char* why) {
+  std::fprintf(stderr, "roisim: rank %d failed: %s\n", me, why);
+  std::fflush(stderr);
+  if (g_temp[0]) ::unlink(g_temp);  // every rank sees the same (shared) folder
+  g_temp[0] = '\0';
+  MPI_Abort(MPI_COMM_WORLD, 1);
+  std::_Exit(1);  // not reached
+}
+
+// ------------------------------------------------------------------------------------------------
+// HDF5 helpers (as in sim/results_file.cpp)
+
+herr_t collect_error(unsigned n, const H5E_error2_t* err, void* data) {
+  auto* out = static_cast<std::string*>(data);
+  if (n == 0 && err && err->desc && out->empty()) *out = err->desc;
+  return 0;
+}
+
+[[noreturn]] void fail_hdf5(const std::string& file, const std::string& op) {
+  std::string detail;
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, collect_error, &detail);
+  H5Eclear2(H5E_DEFAULT);
+  throw IoError("results file '" + file + "': " + op + " failed" + (detail.empty() ? "" : " (" + detail + ")"));
+}
+
+void check(herr_t status, const std::string& file, const std::string& op) {
+  if (status < 0) fail_hdf5(file, op);
+}
+
+class Hid {
+ public:
+  using Closer = herr_t (*)(hid_t);
+  Hid() = default;
+  Hid(hid_t id, Closer closer) : id_(id), closer_(closer) {}
+  Hid(const Hid&) = delete;
+  Hid& operator=(const Hid&) = delete;
+  Hid(Hid&& o) noexcept : id_(std::exchange(o.id_, H5I_INVALID_HID)), closer_(o.closer_) {}
+  Hid& operator=(Hid&& o) noexcept {
+    if (this != &o) {
+      reset();
+      id_ = std::exchange(o.id_, H5I_INVALID_HID);
+      closer_ = o.closer_;
+    }
+    return *this;
+  }
+  ~Hid() {
+    if (!(g_collective && std::uncaught_exceptions() > 0)) reset();
+  }
+  hid_t get() const { return id_; }
+  herr_t close() {
+    herr_t s = 0;
+    if (id_ >= 0 && closer_) s = closer_(id_);
+    id_ = H5I_INVALID_HID;
+    return s;
+  }
+  void reset() noexcept { (void)close(); }
+
+ private:
+  hid_t id_ = H5I_INVALID_HID;
+  Closer closer_ = nullptr;
+};
+
+Hid make(hid_t id, Hid::Closer closer, const std::string& file, const std::string& op) {
+  if (id < 0) fail_hdf5(file, op);
+  return Hid(id, closer);
+}
+
+Hid make_space(const std::vector<hsize_t>& dims, const std::string& file) {
+  if (dims.empty()) return make(H5Screate(H5S_SCALAR), H5Sclose, file, "creating a dataspace");
+  return make(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose, file,
+              "creating a dataspace");
+}
+
+Hid make_vlen_utf8(const std::string& file) {
+  Hid type = make(H5Tcopy(H5T_C_S1), H5Tclose, file, "creating the string type");
+  check(H5Tset_size(type.get(), H5T_VARIABLE), file, "creating the string type");
+  check(H5Tset_cset(type.get(), H5T_CSET_UTF8), file, "creating the string type");
+  return type;
+}
+
+void write_attr(hid_t obj, const std::string& name, const AttrValue& value, const std::string& file) {
+  const std::string op = "writing attribute '" + name + "'";
+  Hid space = make_space({}, file);
+  Hid vlen;
+  hid_t type;
+  const void* ptr;
+  const char* cstr = nullptr;
+  if (const auto* s = std::get_if<std::string>(&value)) {
+    vlen = make_vlen_utf8(file);
+    type = vlen.get();
+    cstr = s->c_str();
+    ptr = &cstr;
+  } else if (const auto* i = std::get_if<std::int64_t>(&value)) {
+    type = H5T_NATIVE_INT64;
+    ptr = i;
+  } else {
+    type = H5T_NATIVE_DOUBLE;
+    ptr = &std::get<double>(value);
+  }
+  Hid attr = make(H5Acreate2(obj, name.c_str(), type, space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose, file, op);
+  check(H5Awrite(attr.get(), type, ptr), file, op);
+  check(attr.close(), file, op);
+}
+
+// ------------------------------------------------------------------------------------------------
+// The dataset tables: the same names, order and metadata as sim/results_file.cpp (kept in step by
+// tests/test_mpi.sh, which compares every dataset and attribute with the single-process file).
+
+struct ScalarField {
+  const char* name;
+  double ScenarioSummary::*member;
+  const char* long_name;
+  const char* units;
+};
+constexpr ScalarField kScalarFields[] = {
+    {"roi_mean", &ScenarioSummary::roi_mean, "mean ROI", "1"},
+    {"roi_sd", &ScenarioSummary::roi_sd, "standard deviation of ROI", "1"},
+    {"roi_se", &ScenarioSummary::roi_se, "standard error of the mean ROI", "1"},
+    {"prob_loss", &ScenarioSummary::prob_loss, "P[ROI < 0]", "1"},
+    {"cvar10", &ScenarioSummary::cvar10, "mean ROI of the lowest 10% of trials", "1"},
+    {"npv_mean", &ScenarioSummary::npv_mean, "mean NPV", ""},
+    {"payback_p50", &ScenarioSummary::payback_p50, "median payback month (inf: no payback)", "month"},
+    {"prob_payback", &ScenarioSummary::prob_payback, "P[payback within horizon]", "1"},
+    {"npv_se", &ScenarioSummary::npv_se, "standard error of the mean NPV", ""},
+    {"prob_loss_lo", &ScenarioSummary::prob_loss_lo, "95% Wilson interval of P[ROI < 0]: lower end", "1"},
+    {"prob_loss_hi", &ScenarioSummary::prob_loss_hi, "95% Wilson interval of P[ROI < 0]: upper end", "1"},
+    {"prob_payback_lo", &ScenarioSummary::prob_payback_lo, "95% Wilson interval of P[payback]: lower end", "1"},
+    {"prob_payback_hi", &ScenarioSummary::prob_payback_hi, "95% Wilson interval of P[payback]: upper end", "1"},
+};
+struct QuantileField {
+  const char* name;
+  double (ScenarioSummary::*member)[kNumQuantiles];
+  const char* long_name;
+  const char* units;
+};
+constexpr QuantileField kQuantileFields[] = {
+    {"roi_quantile", &ScenarioSummary::roi_quantile, "ROI quantiles (type 7)", "1"},
+    {"npv_quantile", &ScenarioSummary::npv_quantile, "NPV quantiles (type 7)", ""},
+    {"roi_quantile_lo", &ScenarioSummary::roi_quantile_lo, "95% distribution-free interval of the ROI quantile: lower end", "1"},
+    {"roi_quantile_hi", &ScenarioSummary::roi_quantile_hi, "95% distribution-free interval of the ROI quantile: upper end", "1"},
+};
+struct InputField {
+  const char* name;
+  std::vector<double> Drivers::*member;
+  const char* long_name;
+};
+constexpr InputField kInputFields[] = {
+    {"spearman", &Drivers::spearman, "Spearman rank correlation of the input with ROI (NaN where absent)"},
+    {"variance_contribution", &Drivers::variance_contribution, "contribution to variance: squared rank correlation, normalised to sum to 1"},
+    {"tornado_low", &Drivers::tornado_low, "ROI P50 of the trials whose input lies between its P5 and P15"},
+    {"tornado_high", &Drivers::tornado_high, "ROI P50 of the trials whose input lies between its P85 and P95"},
+    {"downside_shift", &Drivers::downside_shift, "mean percentile of the input in the worst 10% of trials minus 0.5"},
+};
+constexpr const char* kTrialNames[3] = {"roi", "npv", "payback_month"};
+// [scenario, month, quantile]; NaN rows where the engine did not compute them.
+constexpr const char* kCashflowName = "cashflow_quantile";
+
+struct DatasetOptions {
+  std::vector<hsize_t> chunk;
+  bool shuffle = false;
+  int deflate = -1;
+  bool fletcher32 = false;
+  std::string long_name, units;
+};
+
+Hid create_dataset(hid_t f, const std::string& file, const std::string& name, hid_t type,
+                   const std::vector<hsize_t>& dims, const DatasetOptions& opt) {
+  const std::string op = "creating dataset '" + name + "'";
+  Hid space = make_space(dims, file);
+  Hid dcpl = make(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, file, op);
+  check(H5Pset_attr_creation_order(dcpl.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), file, op);
+  check(H5Pset_obj_track_times(dcpl.get(), 0), file, op);
+  const bool empty = std::any_of(dims.begin(), dims.end(), [](hsize_t d) { return d == 0; });
+  if (!opt.chunk.empty() && !empty) {
+    check(H5Pset_chunk(dcpl.get(), static_cast<int>(opt.chunk.size()), opt.chunk.data()), file, op);
+    if (opt.shuffle) check(H5Pset_shuffle(dcpl.get()), file, op);
+    if (opt.deflate >= 0) check(H5Pset_deflate(dcpl.get(), static_cast<unsigned>(opt.deflate)), file, op);
+    if (opt.fletcher32) check(H5Pset_fletcher32(dcpl.get()), file, op);
+  }
+  Hid dset = make(H5Dcreate2(f, name.c_str(), type, space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT), H5Dclose,
+                  file, op);
+  if (!opt.long_name.empty()) write_attr(dset.get(), "long_name", AttrValue(opt.long_name), file);
+  if (!opt.units.empty()) write_attr(dset.get(), "units", AttrValue(opt.units), file);
+  return dset;
+}
+
+void make_scale(hid_t dset, const std::string& name, const std::string& file) {
+  check(H5DSset_scale(dset, name.c_str()), file, "making '" + name + "' a dimension scale");
+}
+
+void attach(hid_t dset, const std::vector<hid_t>& scales, const std::string& name, const std::string& file) {
+  for (unsigned axis = 0; axis < scales.size(); ++axis)
+    check(H5DSattach_scale(dset, scales[axis], axis), file,
+          "attaching dimension scale " + std::to_string(axis) + " of '" + name + "'");
+}
+
+void write_all(hid_t dset, hid_t memtype, const void* buf, const std::string& name, const std::string& file) {
+  check(H5Dwrite(dset, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf), file, "writing '" + name + "'");
+}
+
+std::vector<const char*> c_strings(const std::vector<std::string>& strings) {
+  std::vector<const char*> out;
+  for (const auto& s : strings) out.push_back(s.c_str());
+  return out;
+}
+
+// Step 1: the whole file but the per-scenario values and the scenario / funded strings, as
+// ResultsWriter's create_layout makes it (serial driver, rank 0).
+void create_skeleton(const std::string& fn, const ResultsLayout& layout) {
+  const hsize_t S = layout.scenarios, N = layout.trials, K = layout.inputs.size();
+  Hid fcpl = make(H5Pcreate(H5P_FILE_CREATE), H5Pclose, fn, "creating a property list");
+  check(H5Pset_link_creation_order(fcpl.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), fn,
+        "setting link creation order");
+  check(H5Pset_attr_creation_order(fcpl.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), fn,
+        "setting attribute creation order");
+  Hid file = make(H5Fcreate(fn.c_str(), H5F_ACC_EXCL, fcpl.get(), H5P_DEFAULT), H5Fclose, fn, "creating");
+  const hid_t f = file.get();
+  Hid vlen = make_vlen_utf8(fn);
+  const hsize_t scen_chunk = std::max<hsize_t>(1, std::min<hsize_t>(S, 4096));
+
+  DatasetOptions o;
+  o.chunk = {scen_chunk};
+  o.long_name = "scenario name";
+  Hid scenario_ds = create_dataset(f, fn, "scenario", vlen.get(), {S}, o);
+  make_scale(scenario_ds.get(), "scenario", fn);
+
+  o = {};
+  o.long_name = "trial index";
+  Hid trial_ds = create_dataset(f, fn, "trial", H5T_STD_I64LE, {N}, o);
+  make_scale(trial_ds.get(), "trial", fn);
+  {
+    constexpr std::uint64_t kBlock = 1 << 20;
+    std::vector<std::int64_t> idx;
+    for (std::uint64_t start = 0; start < N; start += kBlock) {
+      const std::uint64_t n = std::min<std::uint64_t>(kBlock, N - start);
+      idx.resize(n);
+      for (std::uint64_t i = 0; i < n; ++i) idx[i] = static_cast<std::int64_t>(start + i);
+      Hid fspace = make(H5Dget_space(trial_ds.get()), H5Sclose, fn, "writing 'trial'");
+      const hsize_t st[1] = {start}, cnt[1] = {n};
+      check(H5Sselect_hyperslab(fspace.get(), H5S_SELECT_SET, st, nullptr, cnt, nullptr), fn, "writing 'trial'");
+      Hid mspace = make(H5Screate_simple(1, cnt, nullptr), H5Sclose, fn, "writing 'trial'");
+      check(H5Dwrite(trial_ds.get(), H5T_NATIVE_INT64, mspace.get(), fspace.get(), H5P_DEFAULT, idx.data()), fn,
+            "writing 'trial'");
+    }
+  }
+
+  o = {};
+  o.long_name = "uncertain input name";
+  Hid input_ds = create_dataset(f, fn, "input", vlen.get(), {K}, o);
+  make_scale(input_ds.get(), "input", fn);
+  if (K) {
+    auto ptrs = c_strings(layout.inputs);
+    write_all(input_ds.get(), vlen.get(), ptrs.data(), "input", fn);
+  }
+
+  o = {};
+  o.long_name = "quantile level";
+  o.units = "1";
+  Hid quantile_ds = create_dataset(f, fn, "quantile", H5T_IEEE_F64LE, {hsize_t(kNumQuantiles)}, o);
+  make_scale(quantile_ds.get(), "quantile", fn);
+  write_all(quantile_ds.get(), H5T_NATIVE_DOUBLE, kQuantiles, "quantile", fn);
+
+  o = {};
+  o.long_name = "month since the start (0 = the build, paid up front)";
+  o.units = "month";
+  const hsize_t M = hsize_t(layout.horizon_months) + 1;
+  Hid month_ds = create_dataset(f, fn, "month", H5T_STD_I64LE, {M}, o);
+  make_scale(month_ds.get(), "month", fn);
+  {
+    std::vector<std::int64_t> months(M);
+    for (hsize_t m = 0; m < M; ++m) months[m] = static_cast<std::int64_t>(m);
+    write_all(month_ds.get(), H5T_NATIVE_INT64, months.data(), "month", fn);
+  }
+
+  const bool has_corr = layout.correlation_original.has_value() || layout.correlation_repaired.has_value();
+  const hsize_t C = layout.correlated_inputs.size();
+  Hid corr_in_ds, corr_to_ds;
+  if (has_corr) {
+    auto ptrs = c_strings(layout.correlated_inputs);
+    o = {};
+    o.long_name = "correlated input name (row)";
+    corr_in_ds = create_dataset(f, fn, "corr_input", vlen.get(), {C}, o);
+    make_scale(corr_in_ds.get(), "corr_input", fn);
+    if (C) write_all(corr_in_ds.get(), vlen.get(), ptrs.data(), "corr_input", fn);
+    o.long_name = "correlated input name (column)";
+    corr_to_ds = create_dataset(f, fn, "corr_input_to", vlen.get(), {C}, o);
+    make_scale(corr_to_ds.get(), "corr_input_to", fn);
+    if (C) write_all(corr_to_ds.get(), vlen.get(), ptrs.data(), "corr_input_to", fn);
+  }
+
+  if (!layout.summary_only) {
+    const auto [rows, cols] = trial_chunk_shape(layout);
+    o = {};
+    o.chunk = {rows, cols};
+    o.shuffle = true;
+    o.deflate = layout.compression;
+    o.fletcher32 = true;
+    const std::array<const char*, 3> meta[] = {
+        {"roi", "ROI per trial", "1"},
+        {"npv", "NPV per trial", ""},
+        {"payback_month", "payback month per trial (inf: no payback)", "month"},
+    };
+    for (const auto& m : meta) {
+      o.long_name = m[1];
+      o.units = m[2];
+      Hid ds = create_dataset(f, fn, m[0], H5T_IEEE_F64LE, {S, N}, o);
+      attach(ds.get(), {scenario_ds.get(), trial_ds.get()}, m[0], fn);
+    }
+  }
+
+  o = {};
+  o.chunk = {scen_chunk};
+  o.long_name = "funded projects (joined by '+')";
+  {
+    Hid ds = create_dataset(f, fn, "funded", vlen.get(), {S}, o);
+    attach(ds.get(), {scenario_ds.get()}, "funded", fn);
+  }
+
+  o = {};
+  o.chunk = {scen_chunk};
+  o.shuffle = true;
+  o.deflate = std::max(1, layout.compression);
+  for (const auto& field : kScalarFields) {
+    o.long_name = field.long_name;
+    o.units = field.units;
+    Hid ds = create_dataset(f, fn, field.name, H5T_IEEE_F64LE, {S}, o);
+    attach(ds.get(), {scenario_ds.get()}, field.name, fn);
+  }
+  o.chunk = {scen_chunk, hsize_t(kNumQuantiles)};
+  for (const auto& field : kQuantileFields) {
+    o.long_name = field.long_name;
+    o.units = field.units;
+    Hid ds = create_dataset(f, fn, field.name, H5T_IEEE_F64LE, {S, hsize_t(kNumQuantiles)}, o);
+    attach(ds.get(), {scenario_ds.get(), quantile_ds.get()}, field.name, fn);
+  }
+  const hsize_t sp_rows = std::max<hsize_t>(1, std::min<hsize_t>(scen_chunk, 131072 / std::max<hsize_t>(1, K)));
+  o.chunk = {sp_rows, std::max<hsize_t>(1, K)};
+  for (const auto& field : kInputFields) {
+    o.long_name = field.long_name;
+    o.units = "1";
+    Hid ds = create_dataset(f, fn, field.name, H5T_IEEE_F64LE, {S, K}, o);
+    attach(ds.get(), {scenario_ds.get(), input_ds.get()}, field.name, fn);
+  }
+  o.chunk = {std::max<hsize_t>(1, std::min<hsize_t>(scen_chunk, 8192 / (M * kNumQuantiles) + 1)), M, hsize_t(kNumQuantiles)};
+  o.long_name = "quantiles of the portfolio's cumulative discounted net cash flow at each month";
+  o.units = "";
+  {
+    Hid ds = create_dataset(f, fn, kCashflowName, H5T_IEEE_F64LE, {S, M, hsize_t(kNumQuantiles)}, o);
+    attach(ds.get(), {scenario_ds.get(), month_ds.get(), quantile_ds.get()}, kCashflowName, fn);
+  }
+
+  if (has_corr) {
+    const std::pair<const std::optional<Eigen::MatrixXd>*, std::array<const char*, 2>> mats[] = {
+        {&layout.correlation_original, {"correlation_spearman", "Spearman correlation of the inputs (as given)"}},
+        {&layout.correlation_repaired,
+         {"correlation_spearman_repaired", "Spearman correlation of the inputs (repaired, used)"}},
+    };
+    for (const auto& [m, meta] : mats) {
+      if (!m->has_value()) continue;
+      if (hsize_t((*m)->rows()) != C || hsize_t((*m)->cols()) != C)
+        throw IoError("results file '" + fn + "': correlation matrix does not match the correlated inputs");
+      o = {};
+      o.long_name = meta[1];
+      o.units = "1";
+      Hid ds = create_dataset(f, fn, meta[0], H5T_IEEE_F64LE, {C, C}, o);
+      attach(ds.get(), {corr_in_ds.get(), corr_to_ds.get()}, meta[0], fn);
+      if (C) {
+        const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> row_major = **m;
+        write_all(ds.get(), H5T_NATIVE_DOUBLE, row_major.data(), meta[0], fn);
+      }
+    }
+  }
+
+  for (const auto& [name, value] : layout.attributes) write_attr(f, name, value, fn);
+  scenario_ds.reset();
+  trial_ds.reset();
+  input_ds.reset();
+  quantile_ds.reset();
+  month_ds.reset();
+  corr_in_ds.reset();
+  corr_to_ds.reset();
+  vlen.reset();
+  check(file.close(), fn, "closing");
+}
+
+// Writes rows [first, first + count) x cols of a [rows, cols] (rank 2) or [rows] (rank 1) dataset
+// collectively; count == 0 takes part with an empty selection.
+// A rank-3 dataset takes its last two extents from the file.
+void write_rows_collective(hid_t dset, hid_t dxpl, std::uint64_t first, std::uint64_t count, int rank,
+                           hsize_t cols, const double* buf, const std::string& name, const std::string& fn) {
+  const std::string op = "writing rows of '" + name + "'";
+  Hid fspace = make(H5Dget_space(dset), H5Sclose, fn, op);
+  const hsize_t start[3] = {first, 0, 0};
+  hsize_t size[3] = {count, cols, 0};
+  if (rank == 3) {
+    hsize_t dims[3];
+    check(H5Sget_simple_extent_dims(fspace.get(), dims, nullptr), fn, op);
+    size[1] = dims[1];
+    size[2] = dims[2];
+  }
+  const hsize_t one[3] = {1, std::max<hsize_t>(1, size[1]), std::max<hsize_t>(1, size[2])};
+  Hid mspace;
+  if (count == 0) {
+    check(H5Sselect_none(fspace.get()), fn, op);
+    mspace = make(H5Screate_simple(rank, one, nullptr), H5Sclose, fn, op);
+    check(H5Sselect_none(mspace.get()), fn, op);
+  } else {
+    check(H5Sselect_hyperslab(fspace.get(), H5S_SELECT_SET, start, nullptr, size, nullptr), fn, op);
+    mspace = make(H5Screate_simple(rank, size, nullptr), H5Sclose, fn, op);
+  }
+  static const double dummy = 0;
+  check(H5Dwrite(dset, H5T_NATIVE_DOUBLE, mspace.get(), fspace.get(), dxpl, buf ? buf : &dummy), fn, op);
+}
+
+void fsync_path(const std::string& path, bool directory, const std::string& file) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | (directory ? O_DIRECTORY : 0));
+  if (fd < 0) throw IoError("results file '" + file + "': opening '" + path + "' to fsync it failed (" + std::strerror(errno) + ")");
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0 && !(directory && (err == EINVAL || err == ENOTSUP)))
+    throw IoError("results file '" + file + "': fsync of '" + path + "' failed (" + std::strerror(err) + ")");
+}
+
+std::string random_hex6() {
+  std::random_device rd;
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%06x", static_cast<unsigned>(rd()) & 0xffffffu);
+  return buf;
+}
+
+// Splits [0, S) into `ranks` contiguous ranges of about equal cost, boundaries on multiples of
+// `unit` scenarios. cost(i) = funded projects of scenario i + 1 (x trials, the same for all).
+std::vector<std::uint64_t> split_by_cost(const Plan& plan, std::uint64_t unit, int ranks) {
+  const std::uint64_t S = plan.scenario_count();
+  unit = std::max<std::uint64_t>(1, unit);
+  const std::uint64_t units = (S + unit - 1) / unit;
+  std::vector<double> prefix(units + 1, 0.0);  // cost of units [0, u)
+  for (std::uint64_t u = 0; u < units; ++u) {
+    double c = 0;
+    for (std::uint64_t i = u * unit; i < std::min(S, (u + 1) * unit); ++i)
+      c += static_cast<double>(plan.scenario(i).funded.size() + 1);
+    prefix[u + 1] = prefix[u] + c;
+  }
+  std::vector<std::uint64_t> bounds(static_cast<std::size_t>(ranks) + 1, 0);
+  std::uint64_t u = 0;
+  for (int r = 1; r < ranks; ++r) {
+    const double target = prefix[units] * r / ranks;
+    while (u < units && prefix[u + 1] <= target) ++u;
+    // u: the first unit boundary with prefix[u] <= target < prefix[u + 1]; take the nearer end.
+    std::uint64_t b = u;
+    if (u < units && target - prefix[u] > prefix[u + 1] - target) b = u + 1;
+    bounds[r] = std::min(S, b * unit);
+    bounds[r] = std::max(bounds[r], bounds[r - 1]);
+  }
+  bounds[ranks] = S;
+  return bounds;
+}
+
+}  // namespace
+
+void init(int* argc, char*** argv) {
+  int already = 0;
+  MPI_Initialized(&already);
+  if (already) return;
+  // No atexit clean-up by HDF5: after a failure a rank leaves files open on purpose (see
+  // g_collective) and MPI_Abort may run exit handlers; finalize() calls H5close itself.
+  H5dont_atexit();
+  int provided = 0;
+  if (MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
+    std::fprintf(stderr, "roisim: MPI_Init_thread failed\n");
+    std::exit(1);
+  }
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  g_initialised = true;
+}
+
+void finalize() {
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  if (g_initialised && !finalized) {
+    H5close();
+    MPI_Finalize();
+  }
+  g_initialised = false;
+}
+
+int rank() {
+  int r = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &r);
+  return r;
+}
+
+int size() {
+  int n = 1;
+  MPI_Comm_size(MPI_COMM_WORLD, &n);
+  return n;
+}
+
+RunReport simulate_to_file(const Plan& given, const RunRequest& request_in) {
+  const auto start = std::chrono::steady_clock::now();
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  const int me = rank(), R = size();
+  Plan plan = given;
+  RunRequest request = request_in;
+  if (me != 0) request.engine.progress = nullptr;
+  // From here SIGINT/SIGTERM end this rank at once (removing the temporary file once it exists):
+  // a rank may be blocked in a collective call and never see the engine's cancel flag.
+  install_fatal_signal_handlers();
+  if (request.engine.cancel && request.engine.cancel->load()) throw Cancelled();  // signalled before
+
+  // ---- step 1: rank 0 prepares
+  struct Setup {
+    std::uint64_t trials = 0, batch = 0;
+    std::int64_t status = 0;  // 0 ok; else the exit code the other ranks use
+  } setup;
+  std::vector<std::uint64_t> bounds(static_cast<std::size_t>(R) + 1, 0);
+  std::string temp;
+  std::exception_ptr error;
+  std::optional<AutoStop> stop;
+  if (me == 0) {
+    try {
+      if (request.target_ci > 0) {
+        Plan largest = plan;
+        largest.settings().trials = std::max<std::uint64_t>(1, request.max_trials);
+        RunRequest summary = request;
+        summary.summary_only = true;
+        check_resources(largest, summary);
+        stop = find_trial_count(plan, request);
+        plan.settings().trials = stop->trials;
+      }
+      check_resources(plan, request);
+      Engine probe(plan, request.engine);
+      setup.batch = probe.batch_scenarios();
+      setup.trials = plan.settings().trials;
+      ResultsLayout layout = make_layout(plan, request, setup.batch);
+      if (stop) {
+        layout.attributes["target_ci"] = request.target_ci;
+        layout.attributes["target_ci_met"] = static_cast<std::int64_t>(stop->met);
+        layout.attributes["target_ci_widest"] = stop->widest;
+      }
+      if (request.output.empty()) throw IoError("results file: empty output path");
+      if (request.compression < 0 || request.compression > 9)
+        throw IoError("results file '" + request.output + "': compression level " +
+                      std::to_string(request.compression) + " is not in 0-9");
+      const std::uint64_t unit =
+          layout.summary_only || layout.trials == 0 ? 1 : trial_chunk_shape(layout)[0];
+      bounds = split_by_cost(plan, unit, R);
+      temp = request.output + ".tmp-" + std::to_string(::getpid()) + "-" + random_hex6();
+      set_temp(temp);
+      try {
+        create_skeleton(temp, layout);
+      } catch (...) {
+        ::unlink(temp.c_str());
+        throw;
+      }
+    } catch (const Cancelled&) {
+      error = std::current_exception();
+      setup.status = 130;
+    } catch (...) {
+      error = std::current_exception();
+      setup.status = 1;
+    }
+  }
+  static_assert(sizeof(Setup) == 3 * 8);
+  bcast_gently(&setup, 3, MPI_UINT64_T, "broadcast of the run setup");
+  if (setup.status != 0) {
+    if (me == 0) std::rethrow_exception(error);
+    throw QuietExit(static_cast<int>(setup.status));
+  }
+  bcast_gently(bounds.data(), R + 1, MPI_UINT64_T, "broadcast of the work split");
+  bcast_string(temp, "broadcast of the file name");
+  set_temp(temp);
+  plan.settings().trials = setup.trials;
+
+  RunReport report;
+  report.scenarios = plan.scenario_count();
+  report.trials = setup.trials;
+  report.auto_stop = stop;
+  try {
+    // ---- step 2: every rank simulates [first, last) and writes its per-trial rows collectively
+    const std::uint64_t S = plan.scenario_count(), N = setup.trials, K = plan.input_names().size();
+    const std::uint64_t first = bounds[me], last = bounds[me + 1];
+    const bool trials_out = !request.summary_only && N > 0 && S > 0;
+    Hid fapl = make(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, temp, "creating a property list");
+    check(H5Pset_fapl_mpio(fapl.get(), MPI_COMM_WORLD, MPI_INFO_NULL), temp, "selecting the MPI-IO driver");
+    Hid file = make(H5Fopen(temp.c_str(), H5F_ACC_RDWR, fapl.get()), H5Fclose, temp, "opening (MPI-IO)");
+    g_collective = true;
+    Hid dxpl = make(H5Pcreate(H5P_DATASET_XFER), H5Pclose, temp, "creating a property list");
+    check(H5Pset_dxpl_mpio(dxpl.get(), H5FD_MPIO_COLLECTIVE), temp, "selecting collective I/O");
+    auto open = [&](const char* name) {
+      return make(H5Dopen2(file.get(), name, H5P_DEFAULT), H5Dclose, temp, std::string("opening '") + name + "'");
+    };
+    std::array<Hid, 3> trial_ds;
+    if (trials_out)
+      for (int d = 0; d < 3; ++d) trial_ds[d] = open(kTrialNames[d]);
+
+    const char* fail_env = std::getenv("ROISIM_MPI_FAIL_RANK");
+    const bool fail_here = fail_env && *fail_env && std::atoi(fail_env) == me;
+    std::vector<ScenarioSummary> summary;
+    Drivers drivers;
+    std::vector<std::string> names, funded;
+    const std::uint64_t months_q = std::uint64_t(plan.settings().horizon_months + 1) * kNumQuantiles;
+    std::vector<double> cashflow;  // [scenario][month][quantile]
+    auto write_round = [&](const BatchResults* b) {
+      const double* src[3] = {b ? b->roi : nullptr, b ? b->npv : nullptr, b ? b->payback : nullptr};
+      for (int d = 0; d < 3; ++d)
+        write_rows_collective(trial_ds[d].get(), dxpl.get(), b ? b->first : 0, b ? b->count : 0, 2, N, src[d],
+                              kTrialNames[d], temp);
+    };
+    Engine engine(plan, [&] {
+      RunOptions o = request.engine;
+      o.batch_scenarios = setup.batch;
+      return o;
+    }());
+    if (first < last) {
+      engine.run(
+          [&](const BatchResults& b) {
+            if (trials_out) {
+              (void)any_rank(true);  // a write round: everyone takes part
+              write_round(&b);
+            }
+            summary.insert(summary.end(), b.summary.begin(), b.summary.end());
+            for (const auto& field : kInputFields)
+              (drivers.*(field.member)).insert((drivers.*(field.member)).end(), (b.drivers.*(field.member)).begin(),
+                                               (b.drivers.*(field.member)).end());
+            names.insert(names.end(), b.names.begin(), b.names.end());
+            funded.insert(funded.end(), b.funded.begin(), b.funded.end());
+            if (b.cashflow_quantile.empty()) {  // not computed: NaN, as the serial writer stores it
+              cashflow.resize(cashflow.size() + b.count * months_q, std::numeric_limits<double>::quiet_NaN());
+            } else {
+              if (b.cashflow_quantile.size() != b.count * months_q) throw Error("cashflow_quantile has the wrong size");
+              cashflow.insert(cashflow.end(), b.cashflow_quantile.begin(), b.cashflow_quantile.end());
+            }
+            if (fail_here) throw Error("test hook ROISIM_MPI_FAIL_RANK=" + std::to_string(me));
+          },
+          first, last);
+    } else if (fail_here) {
+      throw Error("test hook ROISIM_MPI_FAIL_RANK=" + std::to_string(me));
+    }
+    if (trials_out)
+      while (any_rank(false)) write_round(nullptr);  // empty selections until every rank is done
+    const std::uint64_t count = last - first;
+    if (summary.size() != count || names.size() != count)
+      throw Error("the engine returned " + std::to_string(summary.size()) + " of " + std::to_string(count) +
+                  " scenarios");
+
+    // ---- step 3: the per-scenario statistics, one collective write per dataset
+    std::vector<double> scratch(count * kNumQuantiles);
+    for (const auto& field : kScalarFields) {
+      for (std::uint64_t r = 0; r < count; ++r) scratch[r] = summary[r].*(field.member);
+      Hid ds = open(field.name);
+      write_rows_collective(ds.get(), dxpl.get(), first, count, 1, 0, scratch.data(), field.name, temp);
+      check(ds.close(), temp, std::string("closing '") + field.name + "'");
+    }
+    for (const auto& field : kQuantileFields) {
+      for (std::uint64_t r = 0; r < count; ++r)
+        std::copy_n(summary[r].*(field.member), kNumQuantiles, scratch.begin() + r * kNumQuantiles);
+      Hid ds = open(field.name);
+      write_rows_collective(ds.get(), dxpl.get(), first, count, 2, kNumQuantiles, scratch.data(), field.name, temp);
+      check(ds.close(), temp, std::string("closing '") + field.name + "'");
+    }
+    if (K > 0)
+      for (const auto& field : kInputFields) {
+        const auto& v = drivers.*(field.member);
+        if (v.size() != count * K) throw Error(std::string("driver '") + field.name + "' has the wrong size");
+        Hid ds = open(field.name);
+        write_rows_collective(ds.get(), dxpl.get(), first, count, 2, K, v.data(), field.name, temp);
+        check(ds.close(), temp, std::string("closing '") + field.name + "'");
+      }
+    {
+      Hid ds = open(kCashflowName);
+      write_rows_collective(ds.get(), dxpl.get(), first, count, 3, 0, cashflow.data(), kCashflowName, temp);
+      check(ds.close(), temp, std::string("closing '") + kCashflowName + "'");
+    }
+    for (auto& d : trial_ds) check(d.close(), temp, "closing a per-trial dataset (flushing its chunks)");
+    dxpl.reset();
+    check(file.close(), temp, "closing (MPI-IO)");
+    g_collective = false;
+    fapl.reset();
+    report.timings = engine.timings();
+
+    // ---- step 4: the strings on rank 0, then fsync and rename
+    const auto commit_start = std::chrono::steady_clock::now();
+    std::vector<std::string> all_names = gather_strings(names, R, me);
+    std::vector<std::string> all_funded = gather_strings(funded, R, me);
+    if (me == 0) {
+      if (all_names.size() != S || all_funded.size() != S)
+        throw Error("gathered " + std::to_string(all_names.size()) + " scenario names for " + std::to_string(S) +
+                    " scenarios");
+      Hid f = make(H5Fopen(temp.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), H5Fclose, temp, "reopening");
+      Hid vlen = make_vlen_utf8(temp);
+      for (const auto& [name, values] : {std::pair{"scenario", &all_names}, std::pair{"funded", &all_funded}}) {
+        Hid ds = make(H5Dopen2(f.get(), name, H5P_DEFAULT), H5Dclose, temp, std::string("opening '") + name + "'");
+        auto ptrs = c_strings(*values);
+        if (S) write_all(ds.get(), vlen.get(), ptrs.data(), name, temp);
+        check(ds.close(), temp, std::string("closing '") + name + "'");
+      }
+      vlen.reset();
+      check(f.close(), temp, "closing");
+      fsync_path(temp, false, temp);
+      if (std::rename(temp.c_str(), request.output.c_str()) != 0)
+        throw IoError("results file '" + temp + "': renaming to '" + request.output + "' failed (" +
+                      std::strerror(errno) + ")");
+      g_temp[0] = '\0';
+      const std::filesystem::path folder = std::filesystem::path(request.output).parent_path();
+      fsync_path(folder.empty() ? "." : folder.string(), true, request.output);
+      for (std::uint64_t i = 0; i < std::min<std::uint64_t>(request.keep_first, S); ++i) {
+        report.names.push_back(all_names[i]);
+        if (i < count) {
+          report.summaries.push_back(summary[i]);
+        } else {
+          report.names.pop_back();
+          break;
+        }
+      }
+    }
+    // Everyone waits for the commit, so that no rank reports success before the file exists.
+    std::uint64_t committed = 1;
+    bcast_gently(&committed, 1, MPI_UINT64_T, "broadcast of the commit");
+    report.commit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - commit_start).count();
+  } catch (const Cancelled&) {
+    // Signalled just before the handlers above were installed (the engine saw the cancel flag).
+    if (R > 1) fail_rank(me, "interrupted");
+    if (g_temp[0]) ::unlink(g_temp);  // one rank: no collective call to miss; main reports it
+    g_temp[0] = '\0';
+    throw;
+  } catch (const std::exception& e) {
+    fail_rank(me, e.what());
+  } catch (...) {
+    fail_rank(me, "unknown error");
+  }
+  if (me == 0 && report.names.size() < std::min<std::uint64_t>(request.keep_first, report.scenarios)) {
+    // Rank 0's own range was shorter than the table printed: read the first summaries back.
+    ResultsSummary back = read_results_summary(request.output);
+    report.names.clear();
+    report.summaries.clear();
+    for (std::size_t i = 0; i < std::min<std::size_t>(request.keep_first, back.scenarios.size()); ++i) {
+      report.names.push_back(back.scenarios[i]);
+      report.summaries.push_back(back.summary[i]);
+    }
+  }
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return report;
+}
+
+}  // namespace roisim::mpi

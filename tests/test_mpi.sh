@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Issue 8: the MPI build gives exactly the single-process results, and fails cleanly.
+# Usage: tests/test_mpi.sh [SERIAL_ROISIM] [MPI_ROISIM]   (default build/roisim, build-mpi/roisim)
+# Needs mpirun (openmpi-bin) and /usr/bin/python3 with h5py. Runs as root too (CI).
+#  1. scenarios/seed_portfolio.yaml, 300 trials: the serial run vs `mpirun -n R` for R = 1, 2, 3
+#     (one thread per rank) and R = 2 x 2 threads: every dataset compared byte for byte
+#     (tests/mpi_compare.py), plus a --summary-only run on 3 ranks.
+#  2. A rank that fails (test hook ROISIM_MPI_FAIL_RANK=1): non-zero exit, "rank 1 failed" on
+#     stderr, no file at the target name, no temporary file left.
+#  3. A rank killed with SIGKILL mid-run: non-zero exit, no file at the target name, no temporary file.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+serial=${1:-build/roisim}
+par=${2:-build-mpi/roisim}
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+# --oversubscribe: 3 ranks on a 2-core machine; --bind-to none: let each rank's TBB threads float.
+mpirun=(mpirun --oversubscribe --bind-to none)
+seed=scenarios/seed_portfolio.yaml
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failed=0
+ok() { echo "  ok    $*"; }
+bad() { echo "  FAIL  $*"; failed=1; }
+
+echo "test_mpi: serial $serial vs MPI $par"
+"$serial" run "$seed" -o "$tmp/serial.h5" --trials 300 --quiet
+"$serial" run "$seed" -o "$tmp/serial-summary.h5" --trials 300 --summary-only --quiet
+
+compare() {  # name, serial file, mpirun arguments...
+  local name=$1 ref=$2 out="$tmp/$1.h5"
+  shift 2
+  if ! "${mpirun[@]}" "$@" -o "$out" >"$tmp/$name.log" 2>&1; then
+    bad "$name: mpirun failed"; sed 's/^/        /' "$tmp/$name.log"; return
+  fi
+  if /usr/bin/python3 tests/mpi_compare.py "$ref" "$out"; then ok "$name: bit-identical to the serial run"
+  else bad "$name: differs from the serial run"; fi
+}
+for R in 1 2 3; do
+  compare "ranks$R" "$tmp/serial.h5" -n "$R" "$par" run "$seed" --trials 300 --threads 1 --quiet
+done
+compare "ranks2-threads2" "$tmp/serial.h5" -n 2 "$par" run "$seed" --trials 300 --threads 2 --quiet
+compare "ranks3-summary" "$tmp/serial-summary.h5" -n 3 "$par" run "$seed" --trials 300 --threads 1 --summary-only --quiet
+
+# 2. a failing rank
+target="$tmp/fail.h5"
+set +e
+ROISIM_MPI_FAIL_RANK=1 "${mpirun[@]}" -x ROISIM_MPI_FAIL_RANK -n 3 "$par" run "$seed" -o "$target" --trials 300 \
+  --threads 1 --quiet >"$tmp/fail.log" 2>&1
+rc=$?
+set -e
+leftover=$(find "$tmp" -name 'fail.h5*')
+if [[ $rc -ne 0 && -z "$leftover" ]] && grep -q "roisim: rank 1 failed: test hook" "$tmp/fail.log"; then
+  ok "failing rank: exit $rc, 'rank 1 failed' reported, no file"
+else
+  bad "failing rank: exit $rc, files: ${leftover:-none}"; sed 's/^/        /' "$tmp/fail.log"
+fi
+
+# 3. a killed rank (SIGKILL once the run is under way: the temporary file exists)
+target="$tmp/kill.h5"
+"${mpirun[@]}" -n 2 "$par" run "$seed" -o "$target" --trials 50000 --threads 1 --summary-only --quiet \
+  >"$tmp/kill.log" 2>&1 &
+launcher=$!
+for _ in $(seq 300); do
+  compgen -G "$target.tmp-*" >/dev/null && break
+  sleep 0.1
+done
+sleep 0.5
+victim=$(pgrep -P "$launcher" | tail -n 1 || true)
+if [[ -n "$victim" ]]; then kill -9 "$victim"; fi
+set +e
+wait "$launcher"
+rc=$?
+set -e
+leftover=$(find "$tmp" -name 'kill.h5*')
+if [[ -n "$victim" && $rc -ne 0 && -z "$leftover" ]]; then
+  ok "killed rank (pid $victim): exit $rc, no file"
+else
+  bad "killed rank (pid ${victim:-none found}): exit $rc, files: ${leftover:-none}"; sed 's/^/        /' "$tmp/kill.log"
+fi
+
+if ((failed)); then echo "test_mpi: FAILED"; else echo "test_mpi: all passed"; fi
+exit "$failed"
