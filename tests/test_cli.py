@@ -8,22 +8,15 @@ import h5py
 import numpy as np
 
 ROISIM, ROOT, CHECKER = sys.argv[1], sys.argv[2], sys.argv[3]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from testlib import Checks, runner  # noqa: E402
+
+check = Checks()
+roisim = runner(ROISIM)
+
 SEED = os.path.join(ROOT, "scenarios", "seed_portfolio.yaml")
-failures = []
-passed = 0
 
 
-def check(cond, what):
-    global passed
-    if cond:
-        passed += 1
-    else:
-        failures.append(what)
-        print("FAIL:", what, flush=True)
-
-
-def roisim(*args, **kw):
-    return subprocess.run([ROISIM, *args], capture_output=True, text=True, **kw)
 
 
 tmp = tempfile.mkdtemp(prefix="roisim-cli-")
@@ -259,5 +252,4 @@ projects:
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
 
-print(f"{passed} passed, {len(failures)} failed")
-sys.exit(1 if failures else 0)
+check.finish()

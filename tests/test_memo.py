@@ -7,22 +7,16 @@ import os, re, shutil, subprocess, sys, tempfile
 import h5py
 
 ROISIM, ROOT = sys.argv[1], sys.argv[2]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from testlib import Checks, runner  # noqa: E402
+
+check = Checks()
+run = runner(ROISIM)
+
 SEED = os.path.join(ROOT, "scenarios", "seed_portfolio.yaml")
 GOLDEN = os.path.join(ROOT, "tests", "golden", "memo_seed.md")
-failures, passed = [], 0
 
 
-def check(cond, what):
-    global passed
-    if cond:
-        passed += 1
-    else:
-        failures.append(what)
-        print("FAIL:", what, flush=True)
-
-
-def run(*args):
-    return subprocess.run([ROISIM, *args], capture_output=True, text=True)
 
 
 def normalise(text, path):
@@ -101,5 +95,4 @@ try:
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
 
-print(f"{passed} passed, {len(failures)} failed")
-sys.exit(1 if failures else 0)
+check.finish()
