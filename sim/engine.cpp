@@ -94,6 +94,16 @@ std::string funded_string(const Plan& plan, const std::vector<int>& funded) {
 
 }  // namespace
 
+// Scenarios per batch: at most 64, and at most kBatchBytes of per-trial results.
+std::uint64_t batch_for(std::uint64_t n, const RunOptions& opt) {
+  if (opt.batch_scenarios) return opt.batch_scenarios;
+  const std::uint64_t by_memory = std::max<std::uint64_t>(1, kBatchBytes / (3 * 8 * std::max<std::uint64_t>(n, 1)));
+  return std::clamp<std::uint64_t>(by_memory, 1, 64);
+}
+std::uint64_t cash_trials_for(std::uint64_t n, const RunOptions& opt) {
+  return opt.cashflow_trials == 0 ? n : std::min<std::uint64_t>(n, opt.cashflow_trials);
+}
+
 struct Engine::Impl {
   const Plan& plan;
   RunOptions opt;
@@ -113,9 +123,7 @@ struct Engine::Impl {
   bool sampled = false;
   std::vector<double> buf_pv_value, buf_pv_cost, buf_cum;  // project-variant streams of a batch
   std::vector<double> buf_cash;                             // cumulative cash flows of a batch's first trials
-  std::size_t cashflow_trials() const {
-    return opt.cashflow_trials == 0 ? n : std::min<std::size_t>(n, opt.cashflow_trials);
-  }
+  std::size_t cashflow_trials() const { return cash_trials_for(n, opt); }
   EngineTimings timings;
 
   // Adds the seconds since `since` to `into` and restarts the clock.
@@ -269,11 +277,7 @@ struct Engine::Impl {
     });
   }
 
-  std::uint64_t batch_scenarios() const {
-    if (opt.batch_scenarios) return opt.batch_scenarios;
-    const std::uint64_t by_memory = std::max<std::uint64_t>(1, kBatchBytes / (3 * 8 * std::max<std::size_t>(n, 1)));
-    return std::clamp<std::uint64_t>(by_memory, 1, 64);
-  }
+  std::uint64_t batch_scenarios() const { return batch_for(n, opt); }
 
   void run_batch(std::uint64_t s0, std::uint64_t count, std::vector<double>& roi, std::vector<double>& npv,
                  std::vector<double>& pay, const std::function<void(const BatchResults&)>& sink) {
@@ -590,12 +594,12 @@ std::uint64_t Engine::batch_scenarios() const { return impl_->batch_scenarios();
 
 const EngineTimings& Engine::timings() const { return impl_->timings; }
 
-std::uint64_t Engine::memory_estimate() const {
-  const Plan& plan = impl_->plan;
+std::uint64_t Engine::memory_estimate(const Plan& plan, const RunOptions& opt) {
   const std::uint64_t n = plan.settings().trials;
-  std::uint64_t arrays = 0, ranked = 0, variants = 0;
+  std::uint64_t arrays = 0, ranked = 0, variants = 0, uncertain = 0;
   for (const auto& v : plan.variables()) {
     if (!v.uncertain()) continue;
+    ++uncertain;
     for (const auto& d : v.defs)
       if (!d.dist.is_constant()) {
         ++arrays;
@@ -603,13 +607,16 @@ std::uint64_t Engine::memory_estimate() const {
       }
   }
   for (const auto& p : plan.projects()) variants += p.slots();  // a generous bound per batch
-  const std::uint64_t b = batch_scenarios();
+  const std::uint64_t b = batch_for(n, opt);
   const std::uint64_t stride = static_cast<std::uint64_t>(plan.settings().horizon_months) + 3;
   const std::uint64_t per_variant = std::min<std::uint64_t>(n, std::max<std::uint64_t>(kBlock, kVariantBytes / (stride * 8))) * stride * 8;
-  const std::uint64_t cash = b * stride * impl_->cashflow_trials() * 8;  // cash-flow quantiles' trials
-  return cash + impl_->uniforms.memory_bytes() + 8 * n * (arrays + ranked + plan.copula_vars().size()) + 3 * 8 * b * n  // inputs, ranks; batch results
+  const std::uint64_t cash = b * stride * cash_trials_for(n, opt) * 8;  // cash-flow quantiles' trials
+  // lhs keeps a 4-byte permutation per input, sobol an 8-byte point per input (sim/sampler.h).
+  const Sampler s = plan.settings().sampler;
+  const std::uint64_t sampler = s == Sampler::LatinHypercube ? 4 * n * uncertain : s == Sampler::Sobol ? 8 * n * uncertain : 0;
+  return cash + sampler + 8 * n * (arrays + 2 * ranked + plan.copula_vars().size()) + 3 * 8 * b * n  // inputs, ranks, bands; batch results
          + std::min<std::uint64_t>(kVariantBytes * 2, variants * per_variant)      // project streams
-         + 64 * n * static_cast<std::uint64_t>(std::max(1, impl_->opt.threads > 0 ? impl_->opt.threads : 2));  // statistics scratch
+         + 64 * n * static_cast<std::uint64_t>(std::max(1, opt.threads > 0 ? opt.threads : 2));  // statistics scratch
 }
 
 }  // namespace roisim

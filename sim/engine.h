@@ -71,8 +71,10 @@ class Engine {
   std::uint64_t batch_scenarios() const;
   // Time spent so far in each phase.
   const EngineTimings& timings() const;
-  // Upper estimate of the memory a run needs, in bytes (sampled inputs, ranks, one batch).
-  std::uint64_t memory_estimate() const;
+  // Upper estimate of the memory a run of this plan needs, in bytes (sampled inputs, ranks, one
+  // batch), computed from the plan alone: nothing is allocated, so a run too big to fit can be
+  // refused before an Engine (whose lhs/sobol precomputation is O(trials x inputs)) exists.
+  static std::uint64_t memory_estimate(const Plan& plan, const RunOptions& options);
 
  private:
   struct Impl;

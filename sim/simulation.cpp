@@ -117,10 +117,9 @@ std::uint64_t mem_available() {
 
 ResourceEstimate estimate_resources(const Plan& plan, const RunRequest& request) {
   ResourceEstimate e;
-  Engine engine(plan, request.engine);
   const double s = static_cast<double>(plan.scenario_count()), n = static_cast<double>(plan.settings().trials);
   const double k = static_cast<double>(plan.input_vars().size());
-  e.memory = engine.memory_estimate();
+  e.memory = Engine::memory_estimate(plan, request.engine);
   const double summary = s * (8 + 2 * kNumQuantiles + k + 16) * 8 + s * 64;
   const double trials = request.summary_only ? 0 : s * n * 3 * 8;
   e.file = static_cast<std::uint64_t>(std::min(summary + trials, 1.8e19));

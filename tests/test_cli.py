@@ -114,6 +114,12 @@ correlations: [[a, b, 0.9], [b, c, 0.9], [a, c, -0.9]]
     check(r.returncode == 1 and ("--summary-only" in r.stderr or "memory" in r.stderr), "huge run refused: " + r.stderr)
     r = roisim("run", SEED, "--trials", "1000000000", "-o", os.path.join(tmp, "huge.h5"), "--summary-only")
     check(r.returncode == 1 and "of memory but" in r.stderr, "run beyond memory refused: " + r.stderr)
+    # lhs and sobol precompute O(trials x inputs): the estimate must refuse before allocating it
+    for sampler in ("lhs", "sobol"):
+        t0 = time.time()
+        r = roisim("run", SEED, "--sampler", sampler, "--trials", "1000000000", "-o", os.path.join(tmp, "huge.h5"), "--summary-only")
+        check(r.returncode == 1 and "of memory but" in r.stderr and time.time() - t0 < 10,
+              f"{sampler} run beyond memory refused before allocating: " + r.stderr)
 
     # auto-stop: the same file and target stop at the same trial count with the same bits
     small = os.path.join(tmp, "small.yaml")
@@ -236,7 +242,9 @@ projects:
     for i in range(8):
         sig = signal.SIGINT if i % 2 == 0 else signal.SIGTERM
         p = subprocess.Popen([ROISIM, "run", SEED, "--trials", "3000", "-o", target, "--quiet"], stderr=subprocess.PIPE)
-        time.sleep(rng.uniform(0.0, 2.5))
+        # From 0.3 s: a signal that arrives before main() runs (the dynamic loader, ASan's start-up
+        # in the sanitizer build) takes the default action in any program.
+        time.sleep(rng.uniform(0.3, 2.5))
         p.send_signal(sig)
         rc = p.wait(timeout=60)
         expected = 130 if sig == signal.SIGINT else 143
