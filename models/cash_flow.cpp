@@ -17,12 +17,13 @@ int effective_launch_month(double launch_month, int horizon) noexcept {
   return static_cast<int>(std::lround(launch_month));
 }
 
-ProjectFlows project_flows(const Timeline& t, const ProjectDraw& p, double* cum) noexcept {
+ProjectFlows project_flows(const Timeline& t, const ProjectDraw& p, double* cum, std::size_t cum_stride) noexcept {
   const int h = t.horizon();
   ProjectFlows out;
   out.pv_cost = p.initial_cost;
   if (!p.success) {
-    if (cum) std::fill(cum, cum + h + 1, -p.initial_cost);
+    if (cum)
+      for (int m = 0; m <= h; ++m) cum[m * cum_stride] = -p.initial_cost;
     return out;
   }
   const int launch = effective_launch_month(p.launch_month, h);
@@ -31,7 +32,7 @@ ProjectFlows project_flows(const Timeline& t, const ProjectDraw& p, double* cum)
   const double running = (p.maintenance_share * p.initial_cost + p.infra_annual) / 12.0;
   double acc = -p.initial_cost;
   if (cum) {
-    for (int m = 0; m <= launch; ++m) cum[m] = acc;
+    for (int m = 0; m <= launch; ++m) cum[m * cum_stride] = acc;
   }
   double pv_value = 0, pv_running = 0;
   // (1 − d)^((k − 1)/12) as a running product of the monthly factor (1 − d)^(1/12): one pow per
@@ -47,7 +48,7 @@ ProjectFlows project_flows(const Timeline& t, const ProjectDraw& p, double* cum)
     pv_value += v;
     pv_running += c;
     acc += v - c;
-    if (cum) cum[m] = acc;
+    if (cum) cum[m * cum_stride] = acc;
   }
   out.pv_value = pv_value;
   out.pv_cost = p.initial_cost + pv_running;

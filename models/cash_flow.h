@@ -1,5 +1,6 @@
 #pragma once
 // Costs, time and the cash flows of one project in one trial (SPEC §2).
+#include <cstddef>
 #include <vector>
 
 namespace roisim {
@@ -44,7 +45,9 @@ int effective_launch_month(double launch_month, int horizon) noexcept;
 // discounted net cash flow (−C0 at month 0, then value − running in each live month).
 // Live months are L+1..H; value(m) = A/12 · min(1, k/R) · (1 − d)^((k − 1)/12) with k = m − L;
 // running(m) = (s · C0 + I)/12. A failed project has PV_value = 0, PV_cost = C0, cum = −C0.
-ProjectFlows project_flows(const Timeline& t, const ProjectDraw& p, double* cum) noexcept;
+// cum_stride: distance between consecutive months in cum (the engine stores months of many
+// trials side by side, trial-contiguous, so that portfolio sums vectorise across trials).
+ProjectFlows project_flows(const Timeline& t, const ProjectDraw& p, double* cum, std::size_t cum_stride = 1) noexcept;
 
 // First month M in 0..H with portfolio_cum[M] >= 0, or +inf.
 double payback_month(const double* portfolio_cum, int horizon) noexcept;

@@ -23,8 +23,8 @@ namespace roisim {
 namespace {
 
 constexpr std::size_t kBlock = 1024;                   // trials per parallel task
-constexpr std::size_t kCombineBlock = 256;
-constexpr double kBandLevels[4] = {0.05, 0.15, 0.85, 0.95};  // tornado: the input near its P10 / P90             // trials per task when summing project streams
+constexpr std::size_t kCombineBlock = 256;             // trials per task when summing project streams
+constexpr double kBandLevels[4] = {0.05, 0.15, 0.85, 0.95};  // tornado: the input near its P10 / P90
 constexpr std::size_t kBatchBytes = 192u << 20;        // per-trial result buffers of one batch
 constexpr std::size_t kVariantBytes = 64u << 20;       // project-variant buffers of one trial chunk
 
@@ -279,6 +279,57 @@ struct Engine::Impl {
 
   std::uint64_t batch_scenarios() const { return batch_for(n, opt); }
 
+  // The portfolio outcomes of trials [t0, t0 + len) of one scenario (its funded variants vs),
+  // whose project streams sit at [b0, b0 + len) of the batch's chunk buffers: the same additions
+  // in the same order as combine() (replay), laid out so that they vectorise across trials.
+  // Trials below cash_n also leave every month's portfolio cumulative cash flow in
+  // cash[month * cash_n + trial].
+  void combine_block(const std::vector<int>& vs, std::size_t chunk, std::size_t b0, std::size_t len,
+                     std::size_t t0, double* roi, double* npv, double* pay, std::size_t cash_n, double* cash) const {
+    const std::size_t k = vs.size(), stride = static_cast<std::size_t>(h) + 1;
+    double v[kCombineBlock], c[kCombineBlock], total[kCombineBlock];
+    std::fill(v, v + len, 0.0);
+    std::fill(c, c + len, 0.0);
+    for (std::size_t j = 0; j < k; ++j) {
+      const double* a = &buf_pv_value[vs[j] * chunk + b0];
+      const double* b = &buf_pv_cost[vs[j] * chunk + b0];
+      for (std::size_t t = 0; t < len; ++t) {
+        v[t] += a[t];
+        c[t] += b[t];
+      }
+    }
+    for (std::size_t t = 0; t < len; ++t) {
+      roi[t] = v[t] / c[t] - 1.0;
+      npv[t] = v[t] - c[t];
+    }
+    const double inf = std::numeric_limits<double>::infinity();
+    std::fill(pay, pay + len, inf);
+    const std::size_t kept = t0 < cash_n ? std::min(len, cash_n - t0) : 0;
+    const auto row = [&](std::size_t j, std::size_t m) { return &buf_cum[(vs[j] * stride + m) * chunk + b0]; };
+    for (std::size_t m = 0; m < stride; ++m) {
+      const double* sum = row(0, m);
+      if (k > 1) {
+        const double* r1 = row(1, m);
+        for (std::size_t t = 0; t < len; ++t) total[t] = sum[t] + r1[t];
+        for (std::size_t j = 2; j < k; ++j) {
+          const double* r = row(j, m);
+          for (std::size_t t = 0; t < len; ++t) total[t] += r[t];
+        }
+        sum = total;
+      }
+      // Months only grow, so the first month with a non-negative total is the smallest
+      // candidate (branch-free, vectorised).
+      const double month = static_cast<double>(m);
+      for (std::size_t t = 0; t < len; ++t) {
+        const double candidate = sum[t] >= 0 ? month : inf;
+        pay[t] = candidate < pay[t] ? candidate : pay[t];
+      }
+      if (kept) std::copy(sum, sum + kept, &cash[m * cash_n + t0]);
+      // Every few months: stop once every trial has paid back (and no month is kept).
+      if (kept == 0 && m % 4 == 3 && std::find(pay, pay + len, inf) == pay + len) break;
+    }
+  }
+
   void run_batch(std::uint64_t s0, std::uint64_t count, std::vector<double>& roi, std::vector<double>& npv,
                  std::vector<double>& pay, const std::function<void(const BatchResults&)>& sink) {
     const auto& vars = plan.variables();
@@ -345,7 +396,7 @@ struct Engine::Impl {
           const std::size_t t = c0 + b0 + k, slot = vi * chunk + b0 + k;
           slot_values(v, t, in.data());
           const ProjectDraw d = make_draw(p, in.data(), v.u_success[t]);
-          const ProjectFlows f = project_flows(timeline, d, &cum[slot * stride]);
+          const ProjectFlows f = project_flows(timeline, d, &cum[vi * stride * chunk + b0 + k], chunk);
           pv_value[slot] = f.pv_value;
           pv_cost[slot] = f.pv_cost;
         }
@@ -357,28 +408,8 @@ struct Engine::Impl {
       tbb::parallel_for(std::size_t{0}, nc * count, [&](std::size_t i) {
         if (cancelled()) return;
         const std::size_t si = i % count, b0 = (i / count) * kCombineBlock, blen = std::min(kCombineBlock, clen - b0);
-        const auto& vs = work[si].variants;
-        std::vector<const double*> a(vs.size()), b(vs.size()), c(vs.size());
-        std::vector<double> total(stride);
-        for (std::size_t k = 0; k < blen; ++k) {
-          const std::size_t local = b0 + k;
-          for (std::size_t j = 0; j < vs.size(); ++j) {
-            const std::size_t slot = vs[j] * chunk + local;
-            a[j] = &pv_value[slot];
-            b[j] = &pv_cost[slot];
-            c[j] = &cum[slot * stride];
-          }
-          const bool keep_cash = c0 + local < cash_n;
-          const TrialOutcome o = combine(vs.size(), a.data(), b.data(), c.data(), h, keep_cash ? total.data() : nullptr);
-          const std::size_t t = si * n + c0 + local;
-          roi[t] = o.roi;
-          npv[t] = o.npv;
-          pay[t] = o.payback;
-          if (keep_cash) {
-            const double* tot = vs.size() == 1 ? c[0] : total.data();
-            for (std::size_t m = 0; m < stride; ++m) cash[(si * stride + m) * cash_n + c0 + local] = tot[m];
-          }
-        }
+        combine_block(work[si].variants, chunk, b0, blen, c0 + b0, &roi[si * n + c0 + b0], &npv[si * n + c0 + b0],
+                      &pay[si * n + c0 + b0], cash_n, &cash[si * stride * cash_n]);
       });
       lap(timings.portfolio, clock);
     }
@@ -395,11 +426,9 @@ struct Engine::Impl {
       StatsScratch scratch;
       summarize(&roi[si * n], &npv[si * n], &pay[si * n], n, scratch, out.summary[si], intervals);
       scenario_drivers(work[si], variants, scratch, out.drivers, si * K);
-      for (std::size_t m = 0; m < stride; ++m) {
-        radix_sort(&cash[(si * stride + m) * cash_n], cash_n, scratch, false);
-        for (int q = 0; q < kNumQuantiles; ++q)
-          out.cashflow_quantile[(si * stride + m) * kNumQuantiles + q] = quantile_type7(scratch.sorted.data(), cash_n, kQuantiles[q]);
-      }
+      for (std::size_t m = 0; m < stride; ++m)
+        quantiles_type7(&cash[(si * stride + m) * cash_n], cash_n, kQuantiles, kNumQuantiles, scratch,
+                        &out.cashflow_quantile[(si * stride + m) * kNumQuantiles]);
     });
     check_cancel();
     lap(timings.statistics, clock);
@@ -419,6 +448,19 @@ struct Engine::Impl {
       if (x[t] >= band[0] && x[t] <= band[1]) low.push_back(static_cast<std::uint32_t>(t));
       if (x[t] >= band[2] && x[t] <= band[3]) high.push_back(static_cast<std::uint32_t>(t));
     }
+  }
+
+  // Sum over trials of (rank[t] - mean_rank) * centred[t]. Centred average ranks are whole or
+  // half numbers, so every product is a multiple of 1/4 and the sum is exact (any order gives
+  // the same bits) while it stays below 2^51, which n^3/4 does up to n = 2 x 10^5 trials;
+  // beyond, the fixed order below keeps it deterministic. Four running sums: it vectorises.
+  static double rank_dot(const double* rank, double mean_rank, const double* centred, std::size_t n) {
+    double acc[4] = {0, 0, 0, 0};
+    std::size_t t = 0;
+    for (; t + 4 <= n; t += 4)
+      for (std::size_t j = 0; j < 4; ++j) acc[j] += (rank[t + j] - mean_rank) * centred[t + j];
+    for (; t < n; ++t) acc[0] += (rank[t] - mean_rank) * centred[t];
+    return (acc[0] + acc[1]) + (acc[2] + acc[3]);
   }
 
   // Type-7 median ROI of a set of trials: their positions in the ROI order are marked in a bitset
@@ -457,7 +499,7 @@ struct Engine::Impl {
   void scenario_drivers(const ScenarioWork& w, const std::vector<Variant>& variants, StatsScratch& scratch,
                         Drivers& d, std::size_t at) const {
     const std::size_t K = plan.input_vars().size();
-    const double* rr = scratch.roi_ranks.data();  // normalised ROI ranks
+    const double* rr = scratch.roi_ranks.data();  // centred ROI ranks
     const std::size_t k10 = std::max<std::size_t>(1, n / 10);
     const double mean_rank = (static_cast<double>(n) + 1) / 2;
     std::vector<std::uint32_t> position(n);  // trial -> its place in the ROI order
@@ -509,10 +551,8 @@ struct Engine::Impl {
         low = sign > 0 ? &band_low[id] : &band_high[id];
         high = sign > 0 ? &band_high[id] : &band_low[id];
       }
-      if (!(norm > 0) || sign == 0) continue;
-      double dot = 0;
-      for (std::size_t t = 0; t < n; ++t) dot += (rk[t] - mean_rank) * rr[t];
-      const double rho = sign * dot / norm;
+      if (!(norm > 0) || sign == 0 || !(scratch.roi_rank_norm > 0)) continue;
+      const double rho = sign * rank_dot(rk, mean_rank, rr, n) / (norm * scratch.roi_rank_norm);
       d.spearman[at + k] = rho;
       sum_sq += rho * rho;
       d.tornado_low[at + k] = median_roi(*low, position, scratch.roi_sorted, bits);

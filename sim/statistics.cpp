@@ -38,9 +38,9 @@ inline double from_key(std::uint64_t k) noexcept {
   return x;
 }
 
-// Average ranks from a sorted order (scratch.sorted, scratch.index) into out (by trial),
-// centred and normalised.
-bool ranks_from_order(std::size_t n, StatsScratch& s, double* out) {
+// Centred average ranks from a sorted order (scratch.sorted, scratch.index) into out (by trial);
+// returns their sum of squares.
+double centred_ranks_from_order(std::size_t n, StatsScratch& s, double* out) {
   const double mean_rank = (static_cast<double>(n) + 1.0) / 2.0;
   double ss = 0;
   for (std::size_t i = 0; i < n;) {
@@ -51,6 +51,12 @@ bool ranks_from_order(std::size_t n, StatsScratch& s, double* out) {
     ss += r * r * static_cast<double>(j - i);
     i = j;
   }
+  return ss;
+}
+
+// The same scaled to unit norm.
+bool ranks_from_order(std::size_t n, StatsScratch& s, double* out) {
+  const double ss = centred_ranks_from_order(n, s, out);
   if (!(ss > 0)) {
     std::fill(out, out + n, 0.0);
     return false;
@@ -148,6 +154,95 @@ void radix_sort(const double* x, std::size_t n, StatsScratch& s, bool with_index
   }
   s.sorted.resize(n);
   for (std::size_t i = 0; i < n; ++i) s.sorted[i] = from_key(s.keys[i]);
+}
+
+void quantiles_type7(const double* x, std::size_t n, const double* q, std::size_t m, StatsScratch& s,
+                     double* out) {
+  if (n == 0) {
+    std::fill(out, out + m, std::numeric_limits<double>::quiet_NaN());
+    return;
+  }
+  double lo = x[0], hi = x[0];
+  bool finite = true;
+  for (std::size_t i = 0; i < n; ++i) {
+    lo = x[i] < lo ? x[i] : lo;
+    hi = x[i] > hi ? x[i] : hi;
+    finite &= x[i] - x[i] == 0;  // false for inf and NaN
+  }
+  constexpr std::size_t kMaxLevels = 16;
+  if (!finite || n < 64 || m > kMaxLevels || !std::isfinite(hi - lo)) {
+    radix_sort(x, n, s, false);
+    for (std::size_t j = 0; j < m; ++j) out[j] = quantile_type7(s.sorted.data(), n, q[j]);
+    return;
+  }
+  if (lo == hi) {
+    std::fill(out, out + m, lo);
+    return;
+  }
+  // About four values per bucket. bucket(v) is non-decreasing in v (subtraction, multiplication
+  // by a positive constant and truncation are monotone), so the buckets are ordered.
+  std::size_t buckets = 16;
+  while (buckets < 4096 && buckets * 4 < n) buckets *= 2;
+  const double scale = static_cast<double>(buckets) / (hi - lo);
+  const auto bucket = [&](double v) {
+    return std::min(buckets - 1, static_cast<std::size_t>((v - lo) * scale));
+  };
+  s.counts.assign(buckets, 0);
+  for (std::size_t i = 0; i < n; ++i) ++s.counts[bucket(x[i])];
+  // The order statistics each level interpolates, and the buckets that hold them.
+  std::size_t rank[2 * kMaxLevels];
+  double frac[kMaxLevels];
+  for (std::size_t j = 0; j < m; ++j) {
+    const double h = static_cast<double>(n - 1) * q[j];
+    rank[2 * j] = static_cast<std::size_t>(std::floor(h));
+    rank[2 * j + 1] = std::min(rank[2 * j] + 1, n - 1);
+    frac[j] = h - static_cast<double>(rank[2 * j]);
+  }
+  std::size_t sorted_ranks[2 * kMaxLevels];
+  std::copy(rank, rank + 2 * m, sorted_ranks);
+  std::sort(sorted_ranks, sorted_ranks + 2 * m);
+  s.slot.assign(buckets, -1);
+  std::size_t first_of[2 * kMaxLevels];  // rank of the first value of each wanted bucket
+  std::size_t picked = 0, below = 0, b = 0, wanted = 0;
+  std::size_t region[2 * kMaxLevels + 1] = {0};  // wanted bucket w: picked[region[w], region[w+1])
+  for (std::size_t r = 0; r < 2 * m; ++r) {
+    while (below + s.counts[b] <= sorted_ranks[r]) below += s.counts[b++];
+    if (s.slot[b] < 0) {
+      s.slot[b] = static_cast<std::int32_t>(wanted);
+      first_of[wanted] = below;
+      region[wanted] = picked;
+      picked += s.counts[b];
+      region[++wanted] = picked;
+    }
+  }
+  s.picked.resize(picked);
+  std::size_t fill[2 * kMaxLevels];
+  std::copy(region, region + wanted, fill);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::int32_t w = s.slot[bucket(x[i])];
+    if (w >= 0) s.picked[fill[w]++] = x[i];
+  }
+  // The value of rank r: place its bucket's values up to r (ranks ascending, so each selection
+  // only looks right of the previous one in the same bucket).
+  double value_of[2 * kMaxLevels];
+  std::size_t done[2 * kMaxLevels];
+  std::copy(region, region + wanted, done);
+  for (std::size_t r = 0; r < 2 * m; ++r) {
+    std::size_t w = 0;
+    while (first_of[w] + (region[w + 1] - region[w]) <= sorted_ranks[r]) ++w;
+    double* base = s.picked.data() + region[w];
+    double* at = base + (sorted_ranks[r] - first_of[w]);
+    double* from = s.picked.data() + done[w];
+    if (at >= from) {
+      std::nth_element(from, at, s.picked.data() + region[w + 1]);
+      done[w] = static_cast<std::size_t>(at - s.picked.data()) + 1;
+    }
+    value_of[r] = *at;
+  }
+  const auto value = [&](std::size_t r) {
+    return value_of[std::lower_bound(sorted_ranks, sorted_ranks + 2 * m, r) - sorted_ranks];
+  };
+  for (std::size_t j = 0; j < m; ++j) out[j] = interpolate_type7(value(rank[2 * j]), value(rank[2 * j + 1]), frac[j]);
 }
 
 double average_ranks(const double* x, std::size_t n, StatsScratch& s, double* out) {
@@ -265,11 +360,10 @@ void summarize(const double* roi, const double* npv, const double* payback, std:
   for (std::size_t i = 0; i < k10; ++i) tail += s.sorted[i];
   out.cvar10 = tail / static_cast<double>(k10);
   s.roi_ranks.resize(n);
-  ranks_from_order(n, s, s.roi_ranks.data());
+  s.roi_rank_norm = std::sqrt(centred_ranks_from_order(n, s, s.roi_ranks.data()));
   s.roi_sorted = s.sorted;
 
-  radix_sort(npv, n, s, false);
-  for (int q = 0; q < kNumQuantiles; ++q) out.npv_quantile[q] = quantile_type7(s.sorted.data(), n, kQuantiles[q]);
+  quantiles_type7(npv, n, kQuantiles, kNumQuantiles, s, out.npv_quantile);
 
   // Payback months are whole months or +inf: the median's two order statistics by counting.
   const double h = static_cast<double>(n - 1) * 0.5;

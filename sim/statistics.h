@@ -22,9 +22,12 @@ struct StatsScratch {
   std::vector<std::uint64_t> keys, keys_tmp;  // radix sort keys
   std::vector<std::uint32_t> index, index_tmp;
   std::vector<double> sorted;
-  std::vector<double> roi_ranks;  // centred ranks of ROI scaled to unit norm
+  std::vector<double> roi_ranks;  // centred average ranks of ROI (whole or half numbers)
+  double roi_rank_norm = 0;       // their Euclidean norm (0 when every ROI is equal)
   std::vector<double> roi_sorted; // ROI in increasing order (scratch.index: the trial of each)
   std::vector<std::uint32_t> counts;
+  std::vector<double> picked;     // quantiles_type7: the values of the buckets holding the ranks
+  std::vector<std::int32_t> slot; // quantiles_type7: each bucket's place in picked, or -1
 };
 
 // Sorts x[0..n) into scratch.sorted and, when with_index, the trial of each sorted position into
@@ -32,6 +35,14 @@ struct StatsScratch {
 // (11-bit digits, 8-bit below 4096 values; passes whose digit is constant skipped): O(n), deterministic, and for the
 // 10^4-10^6 trials of a scenario several times faster than a comparison sort.
 void radix_sort(const double* x, std::size_t n, StatsScratch& scratch, bool with_index);
+
+// Type-7 quantiles of x[0..n) at levels q[0..m) (any order) into out[0..m), equal bit for bit to
+// quantile_type7 of the sorted sample, without sorting: the values are spread over buckets by a
+// monotone linear map of [min, max], the buckets holding the wanted order statistics are found
+// from their counts, and only their values are sorted (O(n), about three passes). Falls back to
+// radix_sort when a value is not finite. x is not modified.
+void quantiles_type7(const double* x, std::size_t n, const double* q, std::size_t m, StatsScratch& scratch,
+                     double* out);
 
 // Centred average ranks (ties share their mean rank, as scipy.stats.rankdata "average") of
 // x[0..n), scaled to unit Euclidean norm, into out[0..n). Returns false (and fills out with 0)
@@ -54,7 +65,7 @@ OrderStatInterval quantile_interval(std::size_t n, double q);
 void wilson_interval(std::size_t successes, std::size_t n, double& lo, double& hi);
 
 // Fills every field of `out` from one scenario's per-trial ROI, NPV and payback month, and
-// leaves the normalised ROI ranks in scratch.roi_ranks (for sensitivity):
+// leaves the centred ROI ranks and their norm in scratch.roi_ranks / roi_rank_norm (sensitivity):
 //  roi_mean, roi_sd (sample standard deviation, n − 1; NaN for n = 1), roi_se = sd/√n,
 //  prob_loss = P[ROI < 0], cvar10 = mean of the max(1, ⌊n/10⌋) lowest ROIs, npv_mean,
 //  payback_p50 (type 7, +inf rules above), prob_payback = P[payback ≤ horizon],

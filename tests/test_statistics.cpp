@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -111,4 +112,54 @@ TEST(Intervals, AverageRanks) {
   EXPECT_EQ(r[2], 3.5);
   EXPECT_EQ(r[3], 1.0);
   EXPECT_DOUBLE_EQ(ss, 0.25 + 1 + 1 + 2.25);
+}
+
+// quantiles_type7 selects instead of sorting: it must give quantile_type7 of the sorted sample
+// bit for bit, whatever the shape of the sample (atoms, ties, one value, tiny or huge ranges,
+// skew, infinities) and the levels.
+TEST(Quantile, SelectionEqualsSortBitForBit) {
+  const double inf = std::numeric_limits<double>::infinity();
+  const double levels[] = {0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.0, 1.0, 0.333};
+  std::uint64_t state = 12345;
+  auto next = [&] {  // splitmix64
+    state += 0x9e3779b97f4a7c15ULL;
+    std::uint64_t z = state;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  };
+  auto uniform = [&] { return static_cast<double>(next() >> 11) * 0x1p-53; };
+  StatsScratch s, ref;
+  int cases = 0;
+  for (std::size_t n : {1u, 2u, 3u, 63u, 64u, 65u, 100u, 1000u, 4097u, 10000u}) {
+    for (int shape = 0; shape < 8; ++shape) {
+      std::vector<double> x(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        const double u = uniform();
+        switch (shape) {
+          case 0: x[i] = u; break;                                   // smooth
+          case 1: x[i] = u < 0.2 ? -300000.0 : 1e6 * u; break;       // an atom (failed projects)
+          case 2: x[i] = std::floor(u * 5); break;                   // few distinct values
+          case 3: x[i] = 42.0; break;                                // one value
+          case 4: x[i] = 1.0 + u * 1e-12; break;                     // tiny range
+          case 5: x[i] = std::exp(40 * u) * (u < 0.5 ? -1 : 1); break;  // heavy tails, both signs
+          case 6: x[i] = u < 0.01 ? inf : u; break;                  // infinities: sorted path
+          case 7: x[i] = u < 0.999 ? 0.0 : 1e300; break;             // one huge outlier
+        }
+      }
+      double got[10];
+      quantiles_type7(x.data(), n, levels, 10, s, got);
+      radix_sort(x.data(), n, ref, false);
+      for (int j = 0; j < 10; ++j) {
+        const double want = quantile_type7(ref.sorted.data(), n, levels[j]);
+        EXPECT_EQ(std::memcmp(&got[j], &want, sizeof want), 0)
+            << "n " << n << " shape " << shape << " q " << levels[j] << ": " << got[j] << " != " << want;
+      }
+      ++cases;
+    }
+  }
+  EXPECT_EQ(cases, 80);
+  double none[1];
+  quantiles_type7(nullptr, 0, levels, 1, s, none);
+  EXPECT_TRUE(std::isnan(none[0]));
 }
