@@ -257,14 +257,7 @@ struct Engine::Impl {
 
   void run(const std::function<void(const BatchResults&)>& sink, std::uint64_t first, std::uint64_t last) {
     // Allow more workers than cores when asked for (the default limit is the core count).
-    std::optional<tbb::global_control> limit;
-    if (opt.threads > 0) limit.emplace(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(opt.threads));
-    arena.execute([&] {
-      if (!sampled) {
-        auto t0 = std::chrono::steady_clock::now();
-        sample();
-        lap(timings.sampling, t0);
-      }
+    within_arena([&] {
       const std::uint64_t total = plan.scenario_count();
       last = std::min(last, total);
       const std::uint64_t bs = batch_scenarios();
@@ -279,13 +272,15 @@ struct Engine::Impl {
 
   std::uint64_t batch_scenarios() const { return batch_for(n, opt); }
 
-  // The portfolio outcomes of trials [t0, t0 + len) of one scenario (its funded variants vs),
-  // whose project streams sit at [b0, b0 + len) of the batch's chunk buffers: the same additions
-  // in the same order as combine() (replay), laid out so that they vectorise across trials.
-  // Trials below cash_n also leave every month's portfolio cumulative cash flow in
-  // cash[month * cash_n + trial].
+  // The portfolio outcomes of len trials of one scenario (its funded variants vs), whose project
+  // streams sit at [b0, b0 + len) of the batch's chunk buffers, into roi/npv/pay[0, len): the same
+  // additions in the same order as combine() (replay), laid out so that they vectorise across
+  // trials. t0 is the first trial's place in the simulated range; those below cash_n (the range's
+  // trials kept for cash-flow quantiles) also leave every month's portfolio cumulative cash flow
+  // in cash[month * cash_n + t0 + k].
   void combine_block(const std::vector<int>& vs, std::size_t chunk, std::size_t b0, std::size_t len,
                      std::size_t t0, double* roi, double* npv, double* pay, std::size_t cash_n, double* cash) const {
+    if (!cash) cash_n = 0;
     const std::size_t k = vs.size(), stride = static_cast<std::size_t>(h) + 1;
     double v[kCombineBlock], c[kCombineBlock], total[kCombineBlock];
     std::fill(v, v + len, 0.0);
@@ -330,50 +325,58 @@ struct Engine::Impl {
     }
   }
 
-  void run_batch(std::uint64_t s0, std::uint64_t count, std::vector<double>& roi, std::vector<double>& npv,
-                 std::vector<double>& pay, const std::function<void(const BatchResults&)>& sink) {
+  // The project variants a batch of scenarios needs and how each scenario uses them.
+  struct BatchWork {
+    std::vector<Variant> variants;
+    std::vector<ScenarioWork> work;  // [count]
+    std::vector<std::string> names, funded;
+  };
+
+  BatchWork prepare(std::uint64_t s0, std::uint64_t count) const {
     const auto& vars = plan.variables();
     const auto& inputs = plan.input_vars();
-    BatchResults out;
-    out.first = s0;
-    out.count = count;
-    std::vector<Variant> variants;
+    BatchWork b;
     std::map<std::pair<int, std::vector<SlotBinding>>, int> variant_index;
-    std::vector<ScenarioWork> work(count);
+    b.work.resize(count);
     for (std::uint64_t i = 0; i < count; ++i) {
       const ScenarioSpec spec = plan.scenario(s0 + i);
-      out.names.push_back(spec.name);
-      out.funded.push_back(funded_string(plan, spec.funded));
-      ScenarioWork& w = work[i];
+      b.names.push_back(spec.name);
+      b.funded.push_back(funded_string(plan, spec.funded));
+      ScenarioWork& w = b.work[i];
       w.inputs.assign(inputs.size(), {-1, 0.0});
       w.success_variant.assign(inputs.size(), -1);
       for (int p : spec.funded) {
         auto bind = bind_project(plan, p, spec.overrides);
-        for (const auto& b : bind) {
-          const int k = vars[b.var].input_index;
-          if (k >= 0 && w.inputs[k].first < 0 && value_id[b.var][b.def] >= 0)
-            w.inputs[k] = {value_id[b.var][b.def], b.scale > 0 ? 1.0 : (b.scale < 0 ? -1.0 : 0.0)};
+        for (const auto& sb : bind) {
+          const int k = vars[sb.var].input_index;
+          if (k >= 0 && w.inputs[k].first < 0 && value_id[sb.var][sb.def] >= 0)
+            w.inputs[k] = {value_id[sb.var][sb.def], sb.scale > 0 ? 1.0 : (sb.scale < 0 ? -1.0 : 0.0)};
         }
         auto key = std::make_pair(p, bind);
         auto it = variant_index.find(key);
         if (it == variant_index.end()) {
-          it = variant_index.emplace(key, static_cast<int>(variants.size())).first;
-          variants.push_back(make_variant(p, std::move(bind)));
+          it = variant_index.emplace(key, static_cast<int>(b.variants.size())).first;
+          b.variants.push_back(make_variant(p, std::move(bind)));
         }
         w.variants.push_back(it->second);
         const int sk = vars[plan.projects()[p].success_var].input_index;
         if (sk >= 0) w.success_variant[sk] = it->second;
       }
     }
-    roi.resize(count * n);
-    npv.resize(count * n);
-    pay.resize(count * n);
-    const std::size_t cash_n = cashflow_trials();
-    std::vector<double>& cash = buf_cash;  // [scenario][month][trial < cash_n]
-    cash.resize(count * (static_cast<std::size_t>(h) + 1) * cash_n);
+    return b;
+  }
+
+  // The outcomes of trials [t0, t1) of every scenario of the batch: roi/npv/pay[scenario][t - t0],
+  // and for the trials below cashflow_trials() in the range, [t0, t0 + cash_ld), every month's
+  // portfolio cumulative cash flow in cash[(scenario * (H + 1) + month) * cash_ld + t - t0].
+  // Every trial is computed alone, so the bits do not depend on the range.
+  void simulate(const BatchWork& bw, std::size_t t0, std::size_t t1, double* roi, double* npv, double* pay,
+                double* cash, std::size_t cash_ld) {
+    const auto& variants = bw.variants;
+    const std::size_t count = bw.work.size(), len = t1 - t0;
     const std::size_t stride = static_cast<std::size_t>(h) + 1;
     const std::size_t per_trial = (stride + 2) * 8 * std::max<std::size_t>(1, variants.size());
-    const std::size_t chunk = std::clamp<std::size_t>(kVariantBytes / per_trial / kBlock * kBlock, kBlock, std::max(n, kBlock));
+    const std::size_t chunk = std::clamp<std::size_t>(kVariantBytes / per_trial / kBlock * kBlock, kBlock, std::max(len, kBlock));
     // Reused from batch to batch (no page faults after the first).
     std::vector<double>& pv_value = buf_pv_value;
     std::vector<double>& pv_cost = buf_pv_cost;
@@ -381,9 +384,9 @@ struct Engine::Impl {
     pv_value.resize(variants.size() * chunk);
     pv_cost.resize(variants.size() * chunk);
     cum.resize(variants.size() * chunk * stride);
-    for (std::size_t c0 = 0; c0 < n; c0 += chunk) {
+    for (std::size_t c0 = t0; c0 < t1; c0 += chunk) {
       check_cancel();
-      const std::size_t clen = std::min(chunk, n - c0);
+      const std::size_t clen = std::min(chunk, t1 - c0);
       const std::size_t nb = (clen + kBlock - 1) / kBlock;
       auto clock = std::chrono::steady_clock::now();
       tbb::parallel_for(std::size_t{0}, variants.size() * nb, [&](std::size_t i) {
@@ -408,35 +411,110 @@ struct Engine::Impl {
       tbb::parallel_for(std::size_t{0}, nc * count, [&](std::size_t i) {
         if (cancelled()) return;
         const std::size_t si = i % count, b0 = (i / count) * kCombineBlock, blen = std::min(kCombineBlock, clen - b0);
-        combine_block(work[si].variants, chunk, b0, blen, c0 + b0, &roi[si * n + c0 + b0], &npv[si * n + c0 + b0],
-                      &pay[si * n + c0 + b0], cash_n, &cash[si * stride * cash_n]);
+        const std::size_t at = si * len + c0 + b0 - t0;
+        combine_block(bw.work[si].variants, chunk, b0, blen, c0 + b0 - t0, &roi[at], &npv[at], &pay[at], cash_ld,
+                      cash ? &cash[si * stride * cash_ld] : nullptr);
       });
       lap(timings.portfolio, clock);
     }
-    auto clock = std::chrono::steady_clock::now();
     check_cancel();
+  }
+
+  // The statistics of every scenario of the batch from all their trials (roi/npv/pay[scenario][n],
+  // cash[(scenario * (H + 1) + month) * cashflow_trials() + trial]) into out.
+  void statistics(const BatchWork& bw, const double* roi, const double* npv, const double* pay, const double* cash,
+                  BatchResults& out) {
+    auto clock = std::chrono::steady_clock::now();
+    const std::size_t count = bw.work.size(), cash_n = cashflow_trials();
+    const std::size_t stride = static_cast<std::size_t>(h) + 1;
     out.summary.resize(count);
-    const std::size_t K = inputs.size();
+    const std::size_t K = plan.input_vars().size();
     for (auto* v : {&out.drivers.spearman, &out.drivers.variance_contribution, &out.drivers.tornado_low,
                     &out.drivers.tornado_high, &out.drivers.downside_shift})
       v->assign(count * K, std::numeric_limits<double>::quiet_NaN());
     out.cashflow_quantile.resize(count * stride * kNumQuantiles);
-    tbb::parallel_for(std::uint64_t{0}, count, [&](std::uint64_t si) {
+    tbb::parallel_for(std::size_t{0}, count, [&](std::size_t si) {
       if (cancelled()) return;
       StatsScratch scratch;
       summarize(&roi[si * n], &npv[si * n], &pay[si * n], n, scratch, out.summary[si], intervals);
-      scenario_drivers(work[si], variants, scratch, out.drivers, si * K);
+      scenario_drivers(bw.work[si], bw.variants, scratch, out.drivers, si * K);
       for (std::size_t m = 0; m < stride; ++m)
         quantiles_type7(&cash[(si * stride + m) * cash_n], cash_n, kQuantiles, kNumQuantiles, scratch,
                         &out.cashflow_quantile[(si * stride + m) * kNumQuantiles]);
     });
     check_cancel();
     lap(timings.statistics, clock);
+  }
+
+  void run_batch(std::uint64_t s0, std::uint64_t count, std::vector<double>& roi, std::vector<double>& npv,
+                 std::vector<double>& pay, const std::function<void(const BatchResults&)>& sink) {
+    const BatchWork bw = prepare(s0, count);
+    roi.resize(count * n);
+    npv.resize(count * n);
+    pay.resize(count * n);
+    const std::size_t cash_n = cashflow_trials();
+    buf_cash.resize(count * (static_cast<std::size_t>(h) + 1) * cash_n);
+    simulate(bw, 0, n, roi.data(), npv.data(), pay.data(), buf_cash.data(), cash_n);
+    BatchResults out;
+    out.first = s0;
+    out.count = count;
+    out.names = bw.names;
+    out.funded = bw.funded;
+    statistics(bw, roi.data(), npv.data(), pay.data(), buf_cash.data(), out);
     out.roi = roi.data();
     out.npv = npv.data();
     out.payback = pay.data();
+    auto clock = std::chrono::steady_clock::now();
     sink(out);
     lap(timings.output, clock);
+  }
+
+  void simulate_trials(std::uint64_t s0, std::uint64_t count, std::uint64_t t0, std::uint64_t t1, TrialRows& out) {
+    if (s0 > plan.scenario_count() || count > plan.scenario_count() - s0 || t0 > t1 || t1 > n)
+      throw Error("simulate_trials: scenarios or trials out of range");
+    within_arena([&] {
+      const BatchWork bw = prepare(s0, count);
+      const std::size_t len = t1 - t0, cash_n = cashflow_trials();
+      out.first_trial = t0;
+      out.cash_trials = t0 < cash_n ? std::min<std::size_t>(t1, cash_n) - t0 : 0;
+      out.roi.resize(count * len);
+      out.npv.resize(count * len);
+      out.payback.resize(count * len);
+      out.cash.resize(count * (static_cast<std::size_t>(h) + 1) * out.cash_trials);
+      simulate(bw, t0, t1, out.roi.data(), out.npv.data(), out.payback.data(),
+               out.cash_trials ? out.cash.data() : nullptr, out.cash_trials);
+    });
+  }
+
+  BatchResults summarize_trials(std::uint64_t s0, std::uint64_t count, const double* roi, const double* npv,
+                                const double* pay, const double* cash) {
+    if (s0 > plan.scenario_count() || count > plan.scenario_count() - s0)
+      throw Error("summarize_trials: scenarios out of range");
+    BatchResults out;
+    within_arena([&] {
+      const BatchWork bw = prepare(s0, count);
+      out.first = s0;
+      out.count = count;
+      out.names = bw.names;
+      out.funded = bw.funded;
+      statistics(bw, roi, npv, pay, cash, out);
+    });
+    return out;
+  }
+
+  // Runs f in the engine's arena (thread count), sampling the inputs first if not done yet.
+  template <class F>
+  void within_arena(F&& f) {
+    std::optional<tbb::global_control> limit;
+    if (opt.threads > 0) limit.emplace(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(opt.threads));
+    arena.execute([&] {
+      if (!sampled) {
+        auto t0 = std::chrono::steady_clock::now();
+        sample();
+        lap(timings.sampling, t0);
+      }
+      f();
+    });
   }
 
   // The trials whose value lies in [band[0], band[1]] and in [band[2], band[3]] (tornado bands).
@@ -629,6 +707,18 @@ void Engine::run(const std::function<void(const BatchResults&)>& sink, std::uint
 }
 
 TrialDetail Engine::replay(std::uint64_t scenario, std::uint64_t trial) const { return impl_->replay(scenario, trial); }
+
+void Engine::simulate_trials(std::uint64_t first, std::uint64_t count, std::uint64_t first_trial,
+                             std::uint64_t last_trial, TrialRows& out) {
+  impl_->simulate_trials(first, count, first_trial, last_trial, out);
+}
+
+BatchResults Engine::summarize_trials(std::uint64_t first, std::uint64_t count, const double* roi, const double* npv,
+                                      const double* payback, const double* cash) {
+  return impl_->summarize_trials(first, count, roi, npv, payback, cash);
+}
+
+std::uint64_t Engine::cashflow_trials() const { return impl_->cashflow_trials(); }
 
 std::uint64_t Engine::batch_scenarios() const { return impl_->batch_scenarios(); }
 

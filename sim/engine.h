@@ -64,6 +64,27 @@ class Engine {
   void run(const std::function<void(const BatchResults&)>& sink, std::uint64_t first = 0,
            std::uint64_t last = UINT64_MAX);
 
+  // Trial blocks (distributed runs split a scenario's trials across processes). The per-trial
+  // outcomes of trials [first_trial, last_trial) of scenarios [first, first + count), the same
+  // bits run() computes for them; then the statistics of scenarios from all their trials, the
+  // same as run()'s. Together: run() = simulate_trials over any split of [0, N) + summarize_trials.
+  struct TrialRows {
+    std::uint64_t first_trial = 0;
+    std::vector<double> roi, npv, payback;  // [count][last_trial - first_trial]
+    // The range's trials below cashflow_trials(): [first_trial, first_trial + cash_trials).
+    // cash[(scenario * (H + 1) + month) * cash_trials + k]: portfolio cumulative cash flow.
+    std::uint64_t cash_trials = 0;
+    std::vector<double> cash;
+  };
+  void simulate_trials(std::uint64_t first, std::uint64_t count, std::uint64_t first_trial, std::uint64_t last_trial,
+                       TrialRows& out);
+  // roi, npv, payback: [count][N]; cash: [count][H + 1][cashflow_trials()]. The result has no
+  // per-trial pointers.
+  BatchResults summarize_trials(std::uint64_t first, std::uint64_t count, const double* roi, const double* npv,
+                                const double* payback, const double* cash);
+  // Trials whose cumulative cash flows feed cashflow_quantile: min(N, RunOptions::cashflow_trials).
+  std::uint64_t cashflow_trials() const;
+
   // Recomputes one trial of one scenario from scratch, with every intermediate value.
   TrialDetail replay(std::uint64_t scenario, std::uint64_t trial) const;
 

@@ -136,6 +136,83 @@ TEST(Engine, BitwiseIdenticalForAnyBatchSize) {
   expect_identical(run(plan, a), run(plan, b));
 }
 
+// Distributed runs split a scenario's trials across processes (sim/mpi_run.cpp): the trial blocks,
+// put back together and summarised, must be exactly what run() gives, whatever the split (blocks
+// across the cash-flow trials' boundary, uneven, one trial) and with another engine (another rank).
+TEST(Engine, TrialBlocksReassembleToTheRunBitForBit) {
+  Plan plan = seed(2500);
+  const std::uint64_t first = 100, count = 40, n = 2500, K = plan.input_vars().size();
+  const std::size_t months = static_cast<std::size_t>(plan.settings().horizon_months) + 1;
+  std::vector<double> roi, npv, pay, cashq, summary_bits;
+  Drivers drivers;
+  RunOptions o;
+  o.batch_scenarios = 16;
+  Engine whole(plan, o);
+  whole.run([&](const BatchResults& b) {
+    roi.insert(roi.end(), b.roi, b.roi + b.count * n);
+    npv.insert(npv.end(), b.npv, b.npv + b.count * n);
+    pay.insert(pay.end(), b.payback, b.payback + b.count * n);
+    cashq.insert(cashq.end(), b.cashflow_quantile.begin(), b.cashflow_quantile.end());
+    drivers.spearman.insert(drivers.spearman.end(), b.drivers.spearman.begin(), b.drivers.spearman.end());
+    drivers.tornado_low.insert(drivers.tornado_low.end(), b.drivers.tornado_low.begin(), b.drivers.tornado_low.end());
+    for (const auto& s : b.summary) {
+      const auto* p = reinterpret_cast<const double*>(&s);
+      summary_bits.insert(summary_bits.end(), p, p + sizeof s / sizeof(double));
+    }
+  }, first, first + count);
+  ASSERT_EQ(whole.cashflow_trials(), 1000u);
+
+  for (const std::vector<std::uint64_t>& cuts : {std::vector<std::uint64_t>{0, 700, 1900, 2500},
+                                                 std::vector<std::uint64_t>{0, 1, 1000, 1001, 2500},
+                                                 std::vector<std::uint64_t>{0, 2500}}) {
+    RunOptions two;
+    two.threads = 2;
+    Engine part(plan, two);  // a different engine, as on another rank
+    std::vector<double> r(count * n), v(count * n), p(count * n), cash(count * months * 1000);
+    for (std::size_t c = 0; c + 1 < cuts.size(); ++c) {
+      Engine::TrialRows rows;
+      part.simulate_trials(first, count, cuts[c], cuts[c + 1], rows);
+      const std::uint64_t len = cuts[c + 1] - cuts[c];
+      ASSERT_EQ(rows.roi.size(), count * len);
+      EXPECT_EQ(rows.cash_trials, cuts[c] < 1000 ? std::min<std::uint64_t>(cuts[c + 1], 1000) - cuts[c] : 0u);
+      for (std::uint64_t s = 0; s < count; ++s) {
+        std::copy_n(&rows.roi[s * len], len, &r[s * n + cuts[c]]);
+        std::copy_n(&rows.npv[s * len], len, &v[s * n + cuts[c]]);
+        std::copy_n(&rows.payback[s * len], len, &p[s * n + cuts[c]]);
+        for (std::size_t m = 0; m < months; ++m)
+          std::copy_n(&rows.cash[(s * months + m) * rows.cash_trials], rows.cash_trials,
+                      &cash[(s * months + m) * 1000 + cuts[c]]);
+      }
+    }
+    EXPECT_TRUE(same_bits(r, roi));
+    EXPECT_TRUE(same_bits(v, npv));
+    EXPECT_TRUE(same_bits(p, pay));
+    std::vector<double> got_summary;
+    Drivers got;
+    std::vector<double> got_cashq;
+    for (std::uint64_t s0 = 0; s0 < count; s0 += 16) {  // statistics in other groups than the run's batches
+      const std::uint64_t c = std::min<std::uint64_t>(16, count - s0);
+      const BatchResults b = part.summarize_trials(first + s0, c, &r[s0 * n], &v[s0 * n], &p[s0 * n],
+                                                   &cash[s0 * months * 1000]);
+      EXPECT_EQ(b.roi, nullptr);
+      got_cashq.insert(got_cashq.end(), b.cashflow_quantile.begin(), b.cashflow_quantile.end());
+      got.spearman.insert(got.spearman.end(), b.drivers.spearman.begin(), b.drivers.spearman.end());
+      got.tornado_low.insert(got.tornado_low.end(), b.drivers.tornado_low.begin(), b.drivers.tornado_low.end());
+      for (const auto& s : b.summary) {
+        const auto* q = reinterpret_cast<const double*>(&s);
+        got_summary.insert(got_summary.end(), q, q + sizeof s / sizeof(double));
+      }
+    }
+    EXPECT_TRUE(same_bits(got_summary, summary_bits)) << cuts.size();
+    EXPECT_TRUE(same_bits(got.spearman, drivers.spearman));
+    EXPECT_TRUE(same_bits(got.tornado_low, drivers.tornado_low));
+    EXPECT_TRUE(same_bits(got_cashq, cashq));
+    EXPECT_EQ(got.spearman.size(), count * K);
+  }
+  Engine::TrialRows bad;
+  EXPECT_THROW(whole.simulate_trials(0, 1, 10, 2501, bad), Error);
+}
+
 TEST(Engine, AScenarioAloneGivesTheSameBitsAsInsideTheSweep) {
   Plan plan = seed(800);
   Results all = run(plan);
