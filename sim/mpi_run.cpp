@@ -1,5 +1,5 @@
 // Distributed runs (issue 8): MPI across ranks, oneTBB within each rank, one results file written
-// collectively with parallel HDF5. See sim/mpi_run.h and docs/mpi.md.
+// collectively with parallel HDF5. See sim/mpi_run.h and README "Running on a cluster (MPI)".
 //
 // The run, in four steps:
 //  1. Rank 0 prepares: the auto-stop search (--target-ci), the resource check, the batch size, the
@@ -8,7 +8,8 @@
 //     and properties as sim/results_file.cpp), written with the serial (sec2) driver. It broadcasts
 //     the outcome; an error here is thrown on rank 0 and QuietExit on the others.
 //  2. Every rank opens the file with the MPI-IO driver and simulates its contiguous range
-//     [first, last) of scenarios with its own Engine (same bits as inside the full run). Each batch's
+//     [first, last) of scenarios with its own Engine (same bits as inside the full run), or its
+//     trial block of every scenario (below). Each batch's
 //     per-trial rows are written with one collective H5Dwrite per dataset; HDF5 applies the filters
 //     (shuffle + deflate + fletcher32, collective filtered writes, HDF5 >= 1.10.2). Ranks take part
 //     in write rounds until every rank is done (an all-reduce per round), with empty selections once
@@ -21,11 +22,15 @@
 // A failure after step 1, on any rank, prints "roisim: rank K failed: WHY", removes the temporary
 // file (the folder is shared by every rank) and calls MPI_Abort: the target never appears.
 //
-// The work split: scenarios are the unit (a scenario's statistics need all its trials in one place).
-// Each scenario costs about trials x (funded projects + 1) (the value models of each funded project,
-// plus the sort for its quantiles); rank 0 splits the cumulative cost into R contiguous ranges of
-// equal cost, aligned to the per-trial chunk rows (trial_chunk_shape), so that each rank writes
-// whole chunks.
+// The work split. By default scenarios are the unit: each scenario costs about trials x (funded
+// projects + 1) (the value models of each funded project, plus the sort for its quantiles); rank 0
+// splits the cumulative cost into R contiguous ranges of equal cost, aligned to the per-trial
+// chunk rows (trial_chunk_shape), so that each rank writes whole chunks. When that split is uneven
+// (few or huge scenarios: the largest share above kMaxImbalance times an even one), every
+// scenario's trials are split instead (run_trial_blocks): each rank evaluates trials
+// [N r / R, N (r + 1) / R) of every scenario of a batch, the ranks exchange the per-trial results
+// so that each holds all the trials of an even share of the batch's scenarios, and each computes
+// and writes those. ROISIM_MPI_SPLIT=auto|scenarios|trials overrides the choice.
 #include "sim/mpi_run.h"
 #include "sim/results_fields.h"
 
@@ -42,6 +47,7 @@
 #include <chrono>
 #include <csignal>
 #include <exception>
+#include <functional>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -504,15 +510,19 @@ void create_skeleton(const std::string& fn, const ResultsLayout& layout) {
   check(file.close(), fn, "closing");
 }
 
-// Writes rows [first, first + count) x cols of a [rows, cols] (rank 2) or [rows] (rank 1) dataset
-// collectively; count == 0 takes part with an empty selection.
-// A rank-3 dataset takes its last two extents from the file.
-void write_rows_collective(hid_t dset, hid_t dxpl, std::uint64_t first, std::uint64_t count, int rank,
-                           hsize_t cols, const double* buf, const std::string& name, const std::string& fn) {
+// A contiguous range of scenarios (rows): [first, first + count).
+struct Rows {
+  std::uint64_t first = 0, count = 0;
+};
+
+// Writes the rows of `rows` (ascending, disjoint; buf holds them one after another) x cols of a
+// [rows, cols] (rank 2) or [rows] (rank 1) dataset collectively; no rows takes part with an empty
+// selection. A rank-3 dataset takes its last two extents from the file.
+void write_ranges_collective(hid_t dset, hid_t dxpl, const std::vector<Rows>& rows, int rank, hsize_t cols,
+                             const double* buf, const std::string& name, const std::string& fn) {
   const std::string op = "writing rows of '" + name + "'";
   Hid fspace = make(H5Dget_space(dset), H5Sclose, fn, op);
-  const hsize_t start[3] = {first, 0, 0};
-  hsize_t size[3] = {count, cols, 0};
+  hsize_t size[3] = {0, cols, 0};
   if (rank == 3) {
     hsize_t dims[3];
     check(H5Sget_simple_extent_dims(fspace.get(), dims, nullptr), fn, op);
@@ -520,17 +530,33 @@ void write_rows_collective(hid_t dset, hid_t dxpl, std::uint64_t first, std::uin
     size[2] = dims[2];
   }
   const hsize_t one[3] = {1, std::max<hsize_t>(1, size[1]), std::max<hsize_t>(1, size[2])};
+  hsize_t total = 0;
+  bool any = false;
+  for (const Rows& r : rows) {
+    if (r.count == 0) continue;
+    const hsize_t start[3] = {r.first, 0, 0};
+    hsize_t block[3] = {r.count, size[1], size[2]};
+    check(H5Sselect_hyperslab(fspace.get(), any ? H5S_SELECT_OR : H5S_SELECT_SET, start, nullptr, block, nullptr),
+          fn, op);
+    any = true;
+    total += r.count;
+  }
   Hid mspace;
-  if (count == 0) {
+  if (!any) {
     check(H5Sselect_none(fspace.get()), fn, op);
     mspace = make(H5Screate_simple(rank, one, nullptr), H5Sclose, fn, op);
     check(H5Sselect_none(mspace.get()), fn, op);
   } else {
-    check(H5Sselect_hyperslab(fspace.get(), H5S_SELECT_SET, start, nullptr, size, nullptr), fn, op);
+    size[0] = total;
     mspace = make(H5Screate_simple(rank, size, nullptr), H5Sclose, fn, op);
   }
   static const double dummy = 0;
   check(H5Dwrite(dset, H5T_NATIVE_DOUBLE, mspace.get(), fspace.get(), dxpl, buf ? buf : &dummy), fn, op);
+}
+
+void write_rows_collective(hid_t dset, hid_t dxpl, std::uint64_t first, std::uint64_t count, int rank,
+                           hsize_t cols, const double* buf, const std::string& name, const std::string& fn) {
+  write_ranges_collective(dset, dxpl, {Rows{first, count}}, rank, cols, buf, name, fn);
 }
 
 void fsync_path(const std::string& path, bool directory, const std::string& file) {
@@ -576,6 +602,157 @@ std::vector<std::uint64_t> split_by_cost(const Plan& plan, std::uint64_t unit, i
   }
   bounds[ranks] = S;
   return bounds;
+}
+
+// Cost of each rank's range of split_by_cost, over the cost of an even share (1 = balanced).
+double imbalance(const Plan& plan, const std::vector<std::uint64_t>& bounds) {
+  const int ranks = static_cast<int>(bounds.size()) - 1;
+  std::vector<double> cost(static_cast<std::size_t>(ranks), 0.0);
+  double total = 0;
+  for (int r = 0; r < ranks; ++r) {
+    for (std::uint64_t i = bounds[r]; i < bounds[r + 1]; ++i)
+      cost[r] += static_cast<double>(plan.scenario(i).funded.size() + 1);
+    total += cost[r];
+  }
+  if (!(total > 0)) return 1.0;
+  return *std::max_element(cost.begin(), cost.end()) / (total / ranks);
+}
+
+// How the work is split: whole scenarios per rank, or every scenario's trials across the ranks.
+enum class Split : std::uint64_t { Scenarios = 0, Trials = 1 };
+constexpr double kMaxImbalance = 1.25;          // auto: trial blocks beyond this scenario imbalance
+constexpr std::uint64_t kMinTrialsPerRank = 1024;  // auto: ... if every rank gets this many trials
+
+// ROISIM_MPI_SPLIT=auto|scenarios|trials (default auto).
+Split choose_split(const Plan& plan, const std::vector<std::uint64_t>& bounds, int ranks, double& ratio) {
+  ratio = imbalance(plan, bounds);
+  const char* env = std::getenv("ROISIM_MPI_SPLIT");
+  const std::string want = env && *env ? env : "auto";
+  if (want == "scenarios") return Split::Scenarios;
+  if (want == "trials") return ranks > 1 ? Split::Trials : Split::Scenarios;
+  if (want != "auto")
+    throw InputError("ROISIM_MPI_SPLIT is '" + want + "'; expected auto, scenarios or trials");
+  const std::uint64_t n = plan.settings().trials;
+  return ranks > 1 && ratio > kMaxImbalance && n >= kMinTrialsPerRank * static_cast<std::uint64_t>(ranks)
+             ? Split::Trials
+             : Split::Scenarios;
+}
+
+// Trial blocks: [0, N) in `ranks` contiguous ranges of equal size (every rank evaluates every
+// scenario of a batch on its range, so equal trials are equal cost).
+std::vector<std::uint64_t> split_trials(std::uint64_t n, int ranks) {
+  std::vector<std::uint64_t> b(static_cast<std::size_t>(ranks) + 1);
+  for (int r = 0; r <= ranks; ++r) b[r] = n * static_cast<std::uint64_t>(r) / static_cast<std::uint64_t>(ranks);
+  return b;
+}
+
+// Trial blocks: the scenarios of a batch [s0, s0 + count) whose statistics (and per-trial rows)
+// rank r computes and writes: an even, contiguous share.
+Rows batch_share(std::uint64_t s0, std::uint64_t count, int r, int ranks) {
+  const std::uint64_t a = count * static_cast<std::uint64_t>(r) / static_cast<std::uint64_t>(ranks);
+  const std::uint64_t b = count * static_cast<std::uint64_t>(r + 1) / static_cast<std::uint64_t>(ranks);
+  return {s0 + a, b - a};
+}
+
+int mpi_count(std::uint64_t n, const char* what) {
+  if (n > static_cast<std::uint64_t>(INT32_MAX))
+    throw Error(std::string("MPI exchange of ") + what + ": more than 2^31 values in one message (use smaller batches)");
+  return static_cast<int>(n);
+}
+
+// Sends each rank r the part of `src` it needs (send_count[r] values from send_displ[r]) and
+// receives recv_count[r] values from each rank r into dst at recv_displ[r]: MPI_Alltoallv, waited
+// for gently.
+void exchange(const double* src, const std::vector<int>& send_count, const std::vector<int>& send_displ, double* dst,
+              const std::vector<int>& recv_count, const std::vector<int>& recv_displ, const char* what) {
+  static const double dummy = 0;
+  MPI_Request req;
+  mpi_check(MPI_Ialltoallv(src ? src : &dummy, send_count.data(), send_displ.data(), MPI_DOUBLE,
+                           dst ? dst : const_cast<double*>(&dummy), recv_count.data(), recv_displ.data(), MPI_DOUBLE,
+                           MPI_COMM_WORLD, &req),
+            what);
+  wait_gently(&req, what);
+}
+
+// The rows rank r summarises and writes, ascending.
+std::vector<Rows> owned_rows(Split split, const std::vector<std::uint64_t>& bounds, std::uint64_t scenarios,
+                             std::uint64_t batch, int r, int ranks) {
+  if (split == Split::Scenarios) return {Rows{bounds[r], bounds[r + 1] - bounds[r]}};
+  std::vector<Rows> out;
+  for (std::uint64_t s0 = 0; s0 < scenarios; s0 += batch) {
+    const Rows b = batch_share(s0, std::min(batch, scenarios - s0), r, ranks);
+    if (b.count) out.push_back(b);
+  }
+  return out;
+}
+
+// Trial split (large scenarios, few of them): for each batch of scenarios, every rank evaluates
+// its trials [tb[me], tb[me + 1]) of every scenario (Engine::simulate_trials), then each rank
+// gathers all the trials of its share of the batch's scenarios (batch_share) from every rank
+// (four all-to-all exchanges: ROI, NPV, payback, cash-flow trials), computes their statistics
+// (Engine::summarize_trials: the same bits as the single-process run) and writes their per-trial
+// rows collectively. Every rank takes part in every batch.
+void run_trial_blocks(Engine& engine, const Plan& plan, std::uint64_t batch, const std::vector<std::uint64_t>& tb,
+                      int R, int me, const Hid* trial_ds, hid_t dxpl, const std::string& temp,
+                      const std::function<void(std::uint64_t, std::uint64_t)>& progress, bool fail_here,
+                      const std::function<void(const BatchResults&)>& keep) {
+  const std::uint64_t S = plan.scenario_count(), N = plan.settings().trials;
+  const std::uint64_t months = static_cast<std::uint64_t>(plan.settings().horizon_months) + 1;
+  const std::uint64_t cash_n = engine.cashflow_trials();
+  std::vector<std::uint64_t> len(R), cash_len(R);  // each rank's trials, and those below cash_n
+  for (int r = 0; r < R; ++r) {
+    len[r] = tb[r + 1] - tb[r];
+    cash_len[r] = tb[r] < cash_n ? std::min(tb[r + 1], cash_n) - tb[r] : 0;
+  }
+  Engine::TrialRows rows;
+  std::vector<double> recv, roi, npv, pay, cash;
+  std::vector<int> sc(R), sd(R), rc(R), rd(R);
+  for (std::uint64_t s0 = 0; s0 < S; s0 += batch) {
+    const std::uint64_t count = std::min(batch, S - s0);
+    engine.simulate_trials(s0, count, tb[me], tb[me + 1], rows);
+    const Rows share = batch_share(s0, count, me, R);
+    // One exchange per quantity: `per` values per scenario on rank r (per(r)); the received
+    // blocks [share.count][per(r)] are put back in trial order into full[share.count][width].
+    auto gather = [&](const std::vector<double>& src, const std::function<std::uint64_t(int)>& per,
+                      std::uint64_t width, std::uint64_t inner, std::vector<double>& full, const char* what) {
+      std::uint64_t total = 0;
+      for (int r = 0; r < R; ++r) {
+        const Rows theirs = batch_share(s0, count, r, R);
+        sc[r] = mpi_count(theirs.count * per(me), what);
+        sd[r] = mpi_count((theirs.first - s0) * per(me), what);
+        rc[r] = mpi_count(share.count * per(r), what);
+        rd[r] = mpi_count(total, what);
+        total += share.count * per(r);
+      }
+      recv.resize(total);
+      exchange(src.data(), sc, sd, recv.data(), rc, rd, what);
+      // per(r) = inner rows of (per(r) / inner) values each; rank r's values go to columns
+      // [tb[r], tb[r] + per(r) / inner) of each inner row.
+      full.resize(share.count * inner * width);
+      for (int r = 0; r < R; ++r) {
+        const std::uint64_t w = per(r) / inner;
+        if (w == 0) continue;
+        for (std::uint64_t i = 0; i < share.count * inner; ++i)
+          std::copy_n(&recv[static_cast<std::size_t>(rd[r]) + i * w], w, &full[i * width + tb[r]]);
+      }
+    };
+    const auto trials_of = [&](int r) { return len[r]; };
+    const auto cash_of = [&](int r) { return cash_len[r] * months; };
+    gather(rows.roi, trials_of, N, 1, roi, "ROI trials");
+    gather(rows.npv, trials_of, N, 1, npv, "NPV trials");
+    gather(rows.payback, trials_of, N, 1, pay, "payback trials");
+    gather(rows.cash, cash_of, cash_n, months, cash, "cash-flow trials");
+    if (share.count) keep(engine.summarize_trials(share.first, share.count, roi.data(), npv.data(), pay.data(), cash.data()));
+    if (trial_ds) {
+      const double* src[3] = {roi.data(), npv.data(), pay.data()};
+      const char* names[3] = {"roi", "npv", "payback_month"};
+      for (int d = 0; d < 3; ++d)
+        write_rows_collective(trial_ds[d].get(), dxpl, share.first, share.count, 2, N, share.count ? src[d] : nullptr,
+                              names[d], temp);
+    }
+    if (progress) progress(s0 + count, S);
+    if (fail_here) throw Error("test hook ROISIM_MPI_FAIL_RANK=" + std::to_string(me));
+  }
 }
 
 }  // namespace
@@ -634,9 +811,10 @@ RunReport simulate_to_file(const Plan& given, const RunRequest& request_in) {
   struct Setup {
     std::uint64_t trials = 0, batch = 0;
     std::int64_t status = 0;  // 0 ok; else the exit code the other ranks use
+    Split split = Split::Scenarios;
   } setup;
   std::vector<std::uint64_t> bounds(static_cast<std::size_t>(R) + 1, 0);
-  std::string temp;
+  std::string temp, distribution;
   std::exception_ptr error;
   std::optional<AutoStop> stop;
   if (me == 0) {
@@ -667,6 +845,13 @@ RunReport simulate_to_file(const Plan& given, const RunRequest& request_in) {
       const std::uint64_t unit =
           layout.summary_only || layout.trials == 0 ? 1 : trial_chunk_shape(layout)[0];
       bounds = split_by_cost(plan, unit, R);
+      double ratio = 1;
+      setup.split = choose_split(plan, bounds, R, ratio);
+      if (setup.split == Split::Trials) bounds = split_trials(setup.trials, R);
+      char what[160];
+      std::snprintf(what, sizeof what, "%d MPI rank%s, split by %s (scenario split: largest share %.2fx an even one)", R,
+                    R == 1 ? "" : "s", setup.split == Split::Trials ? "trial blocks" : "scenarios", ratio);
+      distribution = what;
       temp = request.output + ".tmp-" + std::to_string(::getpid()) + "-" + random_hex6();
       set_temp(temp);
       try {
@@ -683,8 +868,8 @@ RunReport simulate_to_file(const Plan& given, const RunRequest& request_in) {
       setup.status = 1;
     }
   }
-  static_assert(sizeof(Setup) == 3 * 8);
-  bcast_gently(&setup, 3, MPI_UINT64_T, "broadcast of the run setup");
+  static_assert(sizeof(Setup) == 4 * 8);
+  bcast_gently(&setup, 4, MPI_UINT64_T, "broadcast of the run setup");
   if (setup.status != 0) {
     if (me == 0) std::rethrow_exception(error);
     throw QuietExit(static_cast<int>(setup.status));
@@ -698,9 +883,13 @@ RunReport simulate_to_file(const Plan& given, const RunRequest& request_in) {
   report.scenarios = plan.scenario_count();
   report.trials = setup.trials;
   report.auto_stop = stop;
+  report.distribution = distribution;
   try {
     // ---- step 2: every rank simulates [first, last) and writes its per-trial rows collectively
     const std::uint64_t S = plan.scenario_count(), N = setup.trials, K = plan.input_names().size();
+    const bool by_trials = setup.split == Split::Trials;
+    // Scenario split: this rank's scenarios [first, last). Trial split: its trials [first, last) of
+    // every scenario.
     const std::uint64_t first = bounds[me], last = bounds[me + 1];
     const bool trials_out = !request.summary_only && N > 0 && S > 0;
     Hid fapl = make(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, temp, "creating a property list");
@@ -734,34 +923,47 @@ RunReport simulate_to_file(const Plan& given, const RunRequest& request_in) {
       o.batch_scenarios = setup.batch;
       return o;
     }());
-    if (first < last) {
-      engine.run(
-          [&](const BatchResults& b) {
-            if (trials_out) {
-              (void)any_rank(true);  // a write round: everyone takes part
-              write_round(&b);
-            }
-            summary.insert(summary.end(), b.summary.begin(), b.summary.end());
-            for (const auto& field : kInputFields)
-              (drivers.*(field.member)).insert((drivers.*(field.member)).end(), (b.drivers.*(field.member)).begin(),
-                                               (b.drivers.*(field.member)).end());
-            names.insert(names.end(), b.names.begin(), b.names.end());
-            funded.insert(funded.end(), b.funded.begin(), b.funded.end());
-            if (b.cashflow_quantile.empty()) {  // not computed: NaN, as the serial writer stores it
-              cashflow.resize(cashflow.size() + b.count * months_q, std::numeric_limits<double>::quiet_NaN());
-            } else {
-              if (b.cashflow_quantile.size() != b.count * months_q) throw Error("cashflow_quantile has the wrong size");
-              cashflow.insert(cashflow.end(), b.cashflow_quantile.begin(), b.cashflow_quantile.end());
-            }
-            if (fail_here) throw Error("test hook ROISIM_MPI_FAIL_RANK=" + std::to_string(me));
-          },
-          first, last);
-    } else if (fail_here) {
-      throw Error("test hook ROISIM_MPI_FAIL_RANK=" + std::to_string(me));
+    // The statistics of the scenarios this rank summarises, in row order.
+    std::vector<Rows> mine;
+    auto keep = [&](const BatchResults& b) {
+      summary.insert(summary.end(), b.summary.begin(), b.summary.end());
+      for (const auto& field : kInputFields)
+        (drivers.*(field.member)).insert((drivers.*(field.member)).end(), (b.drivers.*(field.member)).begin(),
+                                         (b.drivers.*(field.member)).end());
+      names.insert(names.end(), b.names.begin(), b.names.end());
+      funded.insert(funded.end(), b.funded.begin(), b.funded.end());
+      if (b.cashflow_quantile.empty()) {  // not computed: NaN, as the serial writer stores it
+        cashflow.resize(cashflow.size() + b.count * months_q, std::numeric_limits<double>::quiet_NaN());
+      } else {
+        if (b.cashflow_quantile.size() != b.count * months_q) throw Error("cashflow_quantile has the wrong size");
+        cashflow.insert(cashflow.end(), b.cashflow_quantile.begin(), b.cashflow_quantile.end());
+      }
+      if (!mine.empty() && mine.back().first + mine.back().count == b.first) mine.back().count += b.count;
+      else if (b.count) mine.push_back({b.first, b.count});
+    };
+    if (!by_trials) {
+      if (first < last) {
+        engine.run(
+            [&](const BatchResults& b) {
+              if (trials_out) {
+                (void)any_rank(true);  // a write round: everyone takes part
+                write_round(&b);
+              }
+              keep(b);
+              if (fail_here) throw Error("test hook ROISIM_MPI_FAIL_RANK=" + std::to_string(me));
+            },
+            first, last);
+      } else if (fail_here) {
+        throw Error("test hook ROISIM_MPI_FAIL_RANK=" + std::to_string(me));
+      }
+      if (trials_out)
+        while (any_rank(false)) write_round(nullptr);  // empty selections until every rank is done
+    } else {
+      run_trial_blocks(engine, plan, setup.batch, bounds, R, me, trials_out ? trial_ds.data() : nullptr, dxpl.get(),
+                       temp, request.engine.progress, fail_here, keep);
     }
-    if (trials_out)
-      while (any_rank(false)) write_round(nullptr);  // empty selections until every rank is done
-    const std::uint64_t count = last - first;
+    std::uint64_t count = 0;
+    for (const Rows& r : owned_rows(setup.split, bounds, S, setup.batch, me, R)) count += r.count;
     if (summary.size() != count || names.size() != count)
       throw Error("the engine returned " + std::to_string(summary.size()) + " of " + std::to_string(count) +
                   " scenarios");
@@ -771,14 +973,14 @@ RunReport simulate_to_file(const Plan& given, const RunRequest& request_in) {
     for (const auto& field : kScalarFields) {
       for (std::uint64_t r = 0; r < count; ++r) scratch[r] = summary[r].*(field.member);
       Hid ds = open(field.name);
-      write_rows_collective(ds.get(), dxpl.get(), first, count, 1, 0, scratch.data(), field.name, temp);
+      write_ranges_collective(ds.get(), dxpl.get(), mine, 1, 0, scratch.data(), field.name, temp);
       check(ds.close(), temp, std::string("closing '") + field.name + "'");
     }
     for (const auto& field : kQuantileFields) {
       for (std::uint64_t r = 0; r < count; ++r)
         std::copy_n(summary[r].*(field.member), kNumQuantiles, scratch.begin() + r * kNumQuantiles);
       Hid ds = open(field.name);
-      write_rows_collective(ds.get(), dxpl.get(), first, count, 2, kNumQuantiles, scratch.data(), field.name, temp);
+      write_ranges_collective(ds.get(), dxpl.get(), mine, 2, kNumQuantiles, scratch.data(), field.name, temp);
       check(ds.close(), temp, std::string("closing '") + field.name + "'");
     }
     if (K > 0)
@@ -786,12 +988,12 @@ RunReport simulate_to_file(const Plan& given, const RunRequest& request_in) {
         const auto& v = drivers.*(field.member);
         if (v.size() != count * K) throw Error(std::string("driver '") + field.name + "' has the wrong size");
         Hid ds = open(field.name);
-        write_rows_collective(ds.get(), dxpl.get(), first, count, 2, K, v.data(), field.name, temp);
+        write_ranges_collective(ds.get(), dxpl.get(), mine, 2, K, v.data(), field.name, temp);
         check(ds.close(), temp, std::string("closing '") + field.name + "'");
       }
     {
       Hid ds = open(kCashflowName);
-      write_rows_collective(ds.get(), dxpl.get(), first, count, 3, 0, cashflow.data(), kCashflowName, temp);
+      write_ranges_collective(ds.get(), dxpl.get(), mine, 3, 0, cashflow.data(), kCashflowName, temp);
       check(ds.close(), temp, std::string("closing '") + kCashflowName + "'");
     }
     for (auto& d : trial_ds) check(d.close(), temp, "closing a per-trial dataset (flushing its chunks)");
@@ -805,6 +1007,19 @@ RunReport simulate_to_file(const Plan& given, const RunRequest& request_in) {
     const auto commit_start = std::chrono::steady_clock::now();
     std::vector<std::string> all_names = gather_strings(names, R, me);
     std::vector<std::string> all_funded = gather_strings(funded, R, me);
+    if (me == 0 && by_trials && all_names.size() == S && all_funded.size() == S) {
+      // Gathered in rank order: put each rank's rows back in their places.
+      std::vector<std::string> n2(S), f2(S);
+      std::size_t at = 0;
+      for (int r = 0; r < R; ++r)
+        for (const Rows& rows : owned_rows(setup.split, bounds, S, setup.batch, r, R))
+          for (std::uint64_t i = rows.first; i < rows.first + rows.count; ++i, ++at) {
+            n2[i] = std::move(all_names[at]);
+            f2[i] = std::move(all_funded[at]);
+          }
+      all_names.swap(n2);
+      all_funded.swap(f2);
+    }
     if (me == 0) {
       if (all_names.size() != S || all_funded.size() != S)
         throw Error("gathered " + std::to_string(all_names.size()) + " scenario names for " + std::to_string(S) +
@@ -826,7 +1041,7 @@ RunReport simulate_to_file(const Plan& given, const RunRequest& request_in) {
       g_temp[0] = '\0';
       const std::filesystem::path folder = std::filesystem::path(request.output).parent_path();
       fsync_path(folder.empty() ? "." : folder.string(), true, request.output);
-      for (std::uint64_t i = 0; i < std::min<std::uint64_t>(request.keep_first, S); ++i) {
+      for (std::uint64_t i = 0; !by_trials && i < std::min<std::uint64_t>(request.keep_first, S); ++i) {
         report.names.push_back(all_names[i]);
         if (i < count) {
           report.summaries.push_back(summary[i]);

@@ -1,8 +1,8 @@
 #pragma once
-// Distributed runs (issue 8): `mpirun -n R roisim run FILE -o OUT.h5` splits the scenarios across R
-// MPI ranks (oneTBB stays the parallelism inside each rank) and writes one results file collectively
+// Distributed runs (issue 8): `mpirun -n R roisim run FILE -o OUT.h5` splits the scenarios (or, when
+// they are few and large, every scenario's trials) across R MPI ranks (oneTBB stays the parallelism inside each rank) and writes one results file collectively
 // with parallel HDF5, bit for bit the data the single-process run writes. Built only with
-// -DROISIM_WITH_MPI=ON (which links the OpenMPI flavour of HDF5); see docs/mpi.md.
+// -DROISIM_WITH_MPI=ON (which links the OpenMPI flavour of HDF5); see README "Running on a cluster (MPI)".
 #include <exception>
 #include <string>
 
@@ -32,8 +32,9 @@ class QuietExit : public std::exception {
 
 // simulate_to_file across every rank of MPI_COMM_WORLD; every rank calls it with the same plan and
 // request. Rank 0 prepares the run (auto-stop search, resource check, work split, file skeleton),
-// every rank simulates its contiguous range of scenarios (balanced by estimated cost) and writes
-// its rows collectively; rank 0 commits (fsync + rename) once every rank has succeeded.
+// every rank simulates its contiguous range of scenarios (balanced by estimated cost) or its block
+// of every scenario's trials (exchanging them so that each rank summarises a share of the
+// scenarios) and writes its rows collectively; rank 0 commits (fsync + rename) once every rank has succeeded.
 // Errors found while preparing are thrown on rank 0 (QuietExit on the others); a failure after
 // that, on any rank, prints "roisim: rank K failed: WHY", removes the temporary file and calls
 // MPI_Abort (exit 1): no file at the target name. The returned report is complete on rank 0 only.

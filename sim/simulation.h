@@ -45,6 +45,7 @@ struct RunReport {
   EngineTimings timings;  // where the time went (output = writing the file)
   double commit_seconds = 0;  // closing, syncing and renaming the file
   std::optional<AutoStop> auto_stop;
+  std::string distribution;  // MPI runs: ranks and how the work was split; empty otherwise
 };
 
 // "dir/name.yaml" -> "dir/name.h5".

@@ -4,7 +4,9 @@
 # Needs mpirun (openmpi-bin) and /usr/bin/python3 with h5py. Runs as root too (CI).
 #  1. scenarios/seed_portfolio.yaml, 300 trials: the serial run vs `mpirun -n R` for R = 1, 2, 3
 #     (one thread per rank) and R = 2 x 2 threads: every dataset compared byte for byte
-#     (tests/mpi_compare.py), plus a --summary-only run on 3 ranks.
+#     (tests/mpi_compare.py), plus a --summary-only run on 3 ranks; then trial blocks (each
+#     scenario's trials split across ranks): forced on the sweep for 2 and 3 ranks, and chosen
+#     by itself for a file of two large scenarios on 3 ranks; a bad ROISIM_MPI_SPLIT is refused.
 #  2. A rank that fails (test hook ROISIM_MPI_FAIL_RANK=1): non-zero exit, "rank 1 failed" on
 #     stderr, no file at the target name, no temporary file left.
 #  3. A rank killed with SIGKILL mid-run: non-zero exit, no file at the target name, no temporary file.
@@ -41,6 +43,41 @@ done
 compare "ranks2-threads2" "$tmp/serial.h5" -n 2 "$par" run "$seed" --trials 300 --threads 2 --quiet
 compare "ranks3-summary" "$tmp/serial-summary.h5" -n 3 "$par" run "$seed" --trials 300 --threads 1 --summary-only --quiet
 
+# 1b. trial blocks: every scenario's trials split across the ranks (ROISIM_MPI_SPLIT=trials forces
+# it on the sweep; 1300 trials put the 1000 cash-flow trials on every rank), then a file of two
+# large scenarios, where the default (auto) must choose it by itself.
+"$serial" run "$seed" -o "$tmp/serial-1300.h5" --trials 1300 --quiet
+for R in 2 3; do
+  compare "trials-ranks$R" "$tmp/serial-1300.h5" -n "$R" -x ROISIM_MPI_SPLIT=trials "$par" run "$seed" --trials 1300 \
+    --threads 1
+  if grep -q "$R MPI ranks, split by trial blocks" "$tmp/trials-ranks$R.log"; then ok "trials-ranks$R: split by trial blocks"
+  else bad "trials-ranks$R: not split by trial blocks"; sed 's/^/        /' "$tmp/trials-ranks$R.log"; fi
+done
+"$serial" run "$seed" -o "$tmp/serial-1300-summary.h5" --trials 1300 --summary-only --quiet
+compare "trials-ranks2-threads2-summary" "$tmp/serial-1300-summary.h5" -n 2 -x ROISIM_MPI_SPLIT=trials "$par" run \
+  "$seed" --trials 1300 --threads 2 --summary-only --quiet
+large="$tmp/large.yaml"
+/usr/bin/python3 - "$seed" "$large" <<'PY'
+import sys, yaml
+d = yaml.safe_load(open(sys.argv[1]))
+del d["sweep"]
+d["scenarios"] = d["scenarios"][:2]
+d["settings"]["trials"] = 20000
+yaml.safe_dump(d, open(sys.argv[2], "w"), sort_keys=False)
+PY
+"$serial" run "$large" -o "$tmp/serial-large.h5" --quiet
+compare "large-ranks3" "$tmp/serial-large.h5" -n 3 "$par" run "$large" --threads 1
+if grep -q "3 MPI ranks, split by trial blocks" "$tmp/large-ranks3.log"; then ok "two large scenarios on 3 ranks: split by trial blocks"
+else bad "two large scenarios on 3 ranks: not split by trial blocks"; sed 's/^/        /' "$tmp/large-ranks3.log"; fi
+set +e
+ROISIM_MPI_SPLIT=sideways "${mpirun[@]}" -x ROISIM_MPI_SPLIT -n 2 "$par" run "$large" -o "$tmp/bad-split.h5" --quiet \
+  >"$tmp/bad-split.log" 2>&1
+rc=$?
+set -e
+if [[ $rc -ne 0 ]] && grep -q "ROISIM_MPI_SPLIT is 'sideways'; expected auto, scenarios or trials" "$tmp/bad-split.log" &&
+   [[ -z $(find "$tmp" -name 'bad-split.h5*') ]]; then ok "bad ROISIM_MPI_SPLIT: exit $rc, said why, no file"
+else bad "bad ROISIM_MPI_SPLIT: exit $rc"; sed 's/^/        /' "$tmp/bad-split.log"; fi
+
 # 2. a failing rank
 target="$tmp/fail.h5"
 set +e
@@ -55,28 +92,49 @@ else
   bad "failing rank: exit $rc, files: ${leftover:-none}"; sed 's/^/        /' "$tmp/fail.log"
 fi
 
-# 3. a killed rank (SIGKILL once the run is under way: the temporary file exists)
-target="$tmp/kill.h5"
-"${mpirun[@]}" -n 2 "$par" run "$seed" -o "$target" --trials 50000 --threads 1 --summary-only --quiet \
-  >"$tmp/kill.log" 2>&1 &
-launcher=$!
-for _ in $(seq 300); do
-  compgen -G "$target.tmp-*" >/dev/null && break
-  sleep 0.1
-done
-sleep 0.5
-victim=$(pgrep -P "$launcher" | tail -n 1 || true)
-if [[ -n "$victim" ]]; then kill -9 "$victim"; fi
+# 2b. the same in a trial-block run
+target="$tmp/fail-trials.h5"
 set +e
-wait "$launcher"
+ROISIM_MPI_FAIL_RANK=2 "${mpirun[@]}" -x ROISIM_MPI_FAIL_RANK -n 3 "$par" run "$large" -o "$target" --threads 1 \
+  --quiet >"$tmp/fail-trials.log" 2>&1
 rc=$?
 set -e
-leftover=$(find "$tmp" -name 'kill.h5*')
-if [[ -n "$victim" && $rc -ne 0 && -z "$leftover" ]]; then
-  ok "killed rank (pid $victim): exit $rc, no file"
+leftover=$(find "$tmp" -name 'fail-trials.h5*')
+if [[ $rc -ne 0 && -z "$leftover" ]] && grep -q "roisim: rank 2 failed: test hook" "$tmp/fail-trials.log"; then
+  ok "failing rank in a trial-block run: exit $rc, 'rank 2 failed' reported, no file"
 else
-  bad "killed rank (pid ${victim:-none found}): exit $rc, files: ${leftover:-none}"; sed 's/^/        /' "$tmp/kill.log"
+  bad "failing rank in a trial-block run: exit $rc, files: ${leftover:-none}"; sed 's/^/        /' "$tmp/fail-trials.log"
 fi
+
+# 3. a killed rank (SIGKILL once the run is under way: the temporary file exists), in a scenario-split
+# and in a trial-block run
+kill_test() {  # name, mpirun arguments before the program...
+  local name=$1 target="$tmp/$1.h5"
+  shift
+  "${mpirun[@]}" -n 2 "$@" "$par" run "$seed" -o "$target" --trials 50000 --threads 1 --summary-only --quiet \
+    >"$tmp/$name.log" 2>&1 &
+  local launcher=$!
+  for _ in $(seq 300); do
+    compgen -G "$target.tmp-*" >/dev/null && break
+    sleep 0.1
+  done
+  sleep 0.5
+  local victim rc leftover
+  victim=$(pgrep -P "$launcher" | tail -n 1 || true)
+  if [[ -n "$victim" ]]; then kill -9 "$victim"; fi
+  set +e
+  wait "$launcher"
+  rc=$?
+  set -e
+  leftover=$(find "$tmp" -name "$name.h5*")
+  if [[ -n "$victim" && $rc -ne 0 && -z "$leftover" ]]; then
+    ok "$name: killed rank (pid $victim): exit $rc, no file"
+  else
+    bad "$name: killed rank (pid ${victim:-none found}): exit $rc, files: ${leftover:-none}"; sed 's/^/        /' "$tmp/$name.log"
+  fi
+}
+kill_test kill
+kill_test kill-trials -x ROISIM_MPI_SPLIT=trials
 
 if ((failed)); then echo "test_mpi: FAILED"; else echo "test_mpi: all passed"; fi
 exit "$failed"

@@ -24,7 +24,7 @@
 #include "sim/engine.h"
 #include "sim/scenario.h"
 #include "sim/simulation.h"
-#ifdef ROISIM_WITH_MPI  // issue 8: distributed runs (docs/mpi.md)
+#ifdef ROISIM_WITH_MPI  // issue 8: distributed runs (README "Running on a cluster (MPI)")
 #include "sim/mpi_run.h"
 #endif
 #include "tools/decisions.h"
@@ -165,7 +165,9 @@ int cmd_run(const RunArgs& a, const std::string& command_line) {
   if (tty) std::fprintf(stderr, "\r\033[K");
   if (!a.quiet) {
     std::cout << plan.name() << ": " << r.scenarios << " scenario" << (r.scenarios == 1 ? "" : "s") << " x " << r.trials
-              << " trials in " << std::fixed << std::setprecision(2) << r.seconds << " s" << std::defaultfloat << "\n\n";
+              << " trials in " << std::fixed << std::setprecision(2) << r.seconds << " s" << std::defaultfloat << "\n";
+    if (!r.distribution.empty()) std::cout << r.distribution << "\n";
+    std::cout << "\n";
     if (r.auto_stop) {
       const AutoStop& st = *r.auto_stop;
       std::cout << "auto-stop: " << (st.met ? "target" : "target NOT") << " met: every 95% interval of P10/P50/P90 ROI and P(loss) "

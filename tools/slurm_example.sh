@@ -1,5 +1,5 @@
 #!/bin/bash
-# Example Slurm batch script for a distributed roisim run (docs/mpi.md). Submit with
+# Example Slurm batch script for a distributed roisim run (README "Running on a cluster (MPI)"). Submit with
 #   sbatch tools/slurm_example.sh sweep.yaml /shared/results/sweep.h5
 # Assumes roisim was built with -DROISIM_WITH_MPI=ON against the cluster's OpenMPI and parallel
 # HDF5 (Debian: tools/install-deps.sh --mpi), and that the output folder is on a file system every

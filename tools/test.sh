@@ -19,7 +19,7 @@ if [[ ( -n "$ci" && "$ci" != "false" && "$ci" != "0" ) || "${ROISIM_FULL_CI:-0}"
   failed=0
   bash tools/sanitize.sh || failed=1
   bash tools/fuzz.sh "${ROISIM_FUZZ_SECONDS:-120}" || failed=1  # runs even when the above failed
-  # --- issue 8 (docs/mpi.md): the MPI build (build-mpi/: OpenMPI + parallel HDF5, the roisim binary
+  # --- issue 8 (README "Running on a cluster (MPI)"): the MPI build (build-mpi/: OpenMPI + parallel HDF5, the roisim binary
   # only) run on 1, 2 and 3 ranks and compared bit for bit with the serial run, plus rank failures.
   { bash tools/install-deps.sh --mpi &&
     cmake -S . -B build-mpi -DCMAKE_BUILD_TYPE=Release -DROISIM_WITH_MPI=ON -DROISIM_BUILD_TESTS=OFF \
