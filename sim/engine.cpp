@@ -159,6 +159,16 @@ struct Engine::Impl {
   void sample() {
     const auto& vars = plan.variables();
     const std::size_t nblocks = (n + kBlock - 1) / kBlock;
+    // This process's trials [lo, hi): blocks clipped to them.
+    const SampleSharing* share = opt.sharing && opt.sharing->parts > 1 ? opt.sharing.get() : nullptr;
+    const std::size_t parts = share ? static_cast<std::size_t>(share->parts) : 1, part = share ? static_cast<std::size_t>(share->part) : 0;
+    const std::size_t lo = n * part / parts, hi = n * (part + 1) / parts;
+    const auto clip = [&](std::size_t blk, std::size_t& t0, std::size_t& len) {
+      t0 = std::max(blk * kBlock, lo);
+      const std::size_t end = std::min(std::min(n, (blk + 1) * kBlock), hi);
+      len = end > t0 ? end - t0 : 0;
+      return len > 0;
+    };
     std::vector<std::vector<double>> u(vars.size());
     const GaussianCopula* cop = plan.copula();
     const auto& cvars = plan.copula_vars();
@@ -167,7 +177,8 @@ struct Engine::Impl {
       if (vars[v].uncertain() && vars[v].copula_index < 0) u[v].resize(n);
     tbb::parallel_for(std::size_t{0}, nblocks, [&](std::size_t blk) {
       if (cancelled()) return;
-      const std::size_t t0 = blk * kBlock, len = std::min(kBlock, n - t0);
+      std::size_t t0, len;
+      if (!clip(blk, t0, len)) return;
       for (std::size_t v = 0; v < vars.size(); ++v) {
         if (!vars[v].uncertain()) continue;
         double* dst = vars[v].copula_index >= 0 ? &cu[vars[v].copula_index * n + t0] : &u[v][t0];
@@ -198,7 +209,8 @@ struct Engine::Impl {
     tbb::parallel_for(std::size_t{0}, jobs.size() * nblocks, [&](std::size_t i) {
       if (cancelled()) return;
       const Job& j = jobs[i / nblocks];
-      const std::size_t t0 = (i % nblocks) * kBlock, len = std::min(kBlock, n - t0);
+      std::size_t t0, len;
+      if (!clip(i % nblocks, t0, len)) return;
       const Variable& var = vars[j.var];
       const double* src = var.copula_index >= 0 ? &cu[var.copula_index * n + t0] : &u[j.var][t0];
       var.defs[j.def].dist.quantile(src, &values[j.id][t0], len);
@@ -206,16 +218,35 @@ struct Engine::Impl {
     u.clear();
     cu.clear();
     check_cancel();
+    if (share)
+      for (auto& v : values) share->gather(v.data(), n);
+    // Ranks of the inputs (not success draws): with sharing, process k % parts ranks the k-th.
+    const auto ranked = [&](const Job& j) { return vars[j.var].input_index >= 0 && vars[j.var].success_of < 0; };
+    std::vector<std::size_t> ranker(jobs.size(), 0);
+    for (std::size_t i = 0, k = 0; i < jobs.size(); ++i)
+      if (ranked(jobs[i])) ranker[i] = k++ % parts;
+    std::vector<std::array<double, 4>> bands(jobs.size());
     tbb::parallel_for(std::size_t{0}, jobs.size(), [&](std::size_t i) {
       if (cancelled()) return;
       const Job& j = jobs[i];
-      if (vars[j.var].input_index < 0 || vars[j.var].success_of >= 0) return;
+      if (!ranked(j) || ranker[i] != part) return;
       StatsScratch scratch;
       ranks[j.id].resize(n);
       rank_norm[j.id] = std::sqrt(average_ranks(values[j.id].data(), n, scratch, ranks[j.id].data()));
-      double band[4];
-      for (int b = 0; b < 4; ++b) band[b] = quantile_type7(scratch.sorted.data(), n, kBandLevels[b]);
-      band_trials(values[j.id].data(), band, band_low[j.id], band_high[j.id]);
+      for (int b = 0; b < 4; ++b) bands[i][b] = quantile_type7(scratch.sorted.data(), n, kBandLevels[b]);
+    });
+    check_cancel();
+    if (share)
+      for (std::size_t i = 0; i < jobs.size(); ++i) {
+        if (!ranked(jobs[i])) continue;
+        const int from = static_cast<int>(ranker[i]);
+        ranks[jobs[i].id].resize(n);
+        share->broadcast(ranks[jobs[i].id].data(), n, from);
+        share->broadcast(&rank_norm[jobs[i].id], 1, from);
+        share->broadcast(bands[i].data(), 4, from);
+      }
+    tbb::parallel_for(std::size_t{0}, jobs.size(), [&](std::size_t i) {
+      if (ranked(jobs[i])) band_trials(values[jobs[i].id].data(), bands[i].data(), band_low[jobs[i].id], band_high[jobs[i].id]);
     });
     for (int q = 0; q < kNumQuantiles; ++q) intervals[q] = quantile_interval(n, kQuantiles[q]);
     check_cancel();
@@ -719,6 +750,10 @@ BatchResults Engine::summarize_trials(std::uint64_t first, std::uint64_t count, 
 }
 
 std::uint64_t Engine::cashflow_trials() const { return impl_->cashflow_trials(); }
+
+void Engine::sample_inputs() {
+  impl_->within_arena([] {});
+}
 
 std::uint64_t Engine::batch_scenarios() const { return impl_->batch_scenarios(); }
 

@@ -14,6 +14,18 @@
 
 namespace roisim {
 
+// Distributed runs: each process samples only its part of the trials (part p of `parts` holds
+// trials [N p / parts, N (p + 1) / parts)) and the input ranks of every parts-th input, and these
+// functions share the rest (sim/mpi_run.cpp implements them with MPI). Every process must call
+// Engine::sample_inputs() (or run) at the same point, as the calls are collective.
+struct SampleSharing {
+  int part = 0, parts = 1;
+  // In place: afterwards every process holds all of data[0, n), each part coming from its process.
+  std::function<void(double* data, std::size_t n)> gather;
+  // In place: afterwards every process holds process `from`'s data[0, n).
+  std::function<void(double* data, std::size_t n, int from)> broadcast;
+};
+
 struct RunOptions {
   int threads = 0;                      // 0: all cores
   std::uint64_t batch_scenarios = 0;    // 0: automatic (bounded by memory)
@@ -22,6 +34,7 @@ struct RunOptions {
   // the quantiles of every month cost a sort each, and a fan chart needs no more precision.
   std::uint64_t cashflow_trials = 1000;
   std::function<void(std::uint64_t done, std::uint64_t total)> progress;  // after each batch
+  std::shared_ptr<const SampleSharing> sharing;  // null: this process samples everything
 };
 
 // Thrown by Engine::run when RunOptions::cancel became true.
@@ -84,6 +97,9 @@ class Engine {
                                 const double* payback, const double* cash);
   // Trials whose cumulative cash flows feed cashflow_quantile: min(N, RunOptions::cashflow_trials).
   std::uint64_t cashflow_trials() const;
+
+  // Samples every input (done by run() otherwise); a collective call when RunOptions::sharing is set.
+  void sample_inputs();
 
   // Recomputes one trial of one scenario from scratch, with every intermediate value.
   TrialDetail replay(std::uint64_t scenario, std::uint64_t trial) const;

@@ -53,6 +53,7 @@
 #include <cstring>
 #include <filesystem>
 #include <limits>
+#include <memory>
 #include <random>
 #include <stdexcept>
 #include <thread>
@@ -674,6 +675,35 @@ void exchange(const double* src, const std::vector<int>& send_count, const std::
   wait_gently(&req, what);
 }
 
+// The engine's sampling split over the ranks: each samples its part of the trials and ranks every
+// R-th input, then all-gathers / broadcasts them (so sampling divides over ranks too).
+std::shared_ptr<const SampleSharing> sample_sharing(int R, int me) {
+  auto s = std::make_shared<SampleSharing>();
+  s->part = me;
+  s->parts = R;
+  s->gather = [R](double* data, std::size_t n) {
+    std::vector<int> count(R), displ(R);
+    for (int r = 0; r < R; ++r) {
+      const std::uint64_t a = n * static_cast<std::uint64_t>(r) / static_cast<std::uint64_t>(R);
+      const std::uint64_t b = n * static_cast<std::uint64_t>(r + 1) / static_cast<std::uint64_t>(R);
+      count[r] = mpi_count(b - a, "sampled inputs");
+      displ[r] = mpi_count(a, "sampled inputs");
+    }
+    MPI_Request req;
+    mpi_check(MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, data, count.data(), displ.data(), MPI_DOUBLE,
+                              MPI_COMM_WORLD, &req),
+              "all-gather of sampled inputs");
+    wait_gently(&req, "all-gather of sampled inputs");
+  };
+  s->broadcast = [](double* data, std::size_t n, int from) {
+    MPI_Request req;
+    mpi_check(MPI_Ibcast(data, mpi_count(n, "input ranks"), MPI_DOUBLE, from, MPI_COMM_WORLD, &req),
+              "broadcast of input ranks");
+    wait_gently(&req, "broadcast of input ranks");
+  };
+  return s;
+}
+
 // The rows rank r summarises and writes, ascending.
 std::vector<Rows> owned_rows(Split split, const std::vector<std::uint64_t>& bounds, std::uint64_t scenarios,
                              std::uint64_t batch, int r, int ranks) {
@@ -921,8 +951,10 @@ RunReport simulate_to_file(const Plan& given, const RunRequest& request_in) {
     Engine engine(plan, [&] {
       RunOptions o = request.engine;
       o.batch_scenarios = setup.batch;
+      o.sharing = sample_sharing(R, me);
       return o;
     }());
+    engine.sample_inputs();  // collective: every rank samples its share of the trials and ranks
     // The statistics of the scenarios this rank summarises, in row order.
     std::vector<Rows> mine;
     auto keep = [&](const BatchResults& b) {
@@ -1002,6 +1034,13 @@ RunReport simulate_to_file(const Plan& given, const RunRequest& request_in) {
     g_collective = false;
     fapl.reset();
     report.timings = engine.timings();
+    if (const char* env = std::getenv("ROISIM_MPI_TIMINGS"); env && *env && std::string(env) != "0") {
+      // Where each rank's time went (seconds): for choosing ranks x threads.
+      const EngineTimings& t = report.timings;
+      std::fprintf(stderr, "roisim: rank %d: sampling %.3f, evaluation %.3f, portfolio %.3f, statistics %.3f, "
+                   "until the file is closed %.3f\n", me, t.sampling, t.evaluation, t.portfolio, t.statistics,
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
 
     // ---- step 4: the strings on rank 0, then fsync and rename
     const auto commit_start = std::chrono::steady_clock::now();
