@@ -53,6 +53,9 @@ for R in 2 3; do
   if grep -q "$R MPI ranks, split by trial blocks" "$tmp/trials-ranks$R.log"; then ok "trials-ranks$R: split by trial blocks"
   else bad "trials-ranks$R: not split by trial blocks"; sed 's/^/        /' "$tmp/trials-ranks$R.log"; fi
 done
+"$serial" run "$seed" -o "$tmp/serial-sobol.h5" --trials 700 --sampler sobol --quiet
+compare "trials-ranks3-sobol" "$tmp/serial-sobol.h5" -n 3 -x ROISIM_MPI_SPLIT=trials "$par" run "$seed" --trials 700 \
+  --sampler sobol --threads 1 --quiet
 "$serial" run "$seed" -o "$tmp/serial-1300-summary.h5" --trials 1300 --summary-only --quiet
 compare "trials-ranks2-threads2-summary" "$tmp/serial-1300-summary.h5" -n 2 -x ROISIM_MPI_SPLIT=trials "$par" run \
   "$seed" --trials 1300 --threads 2 --summary-only --quiet
