@@ -32,7 +32,7 @@
 #include <fcntl.h>
 #include <hdf5.h>
 #include <unistd.h>
-#include <zlib.h>
+#include <libdeflate.h>
 // H5DSpublic.h needs hdf5.h first.
 #include <H5DSpublic.h>
 #include <tbb/enumerable_thread_specific.h>
@@ -359,16 +359,17 @@ std::uint32_t fletcher32(const unsigned char* data, std::size_t bytes) {
   return (sum2 << 16) | sum1;
 }
 
-// One thread's deflate state, reused across chunks (deflateReset gives the same stream as compress2).
+// One thread's compressor (libdeflate: the zlib stream format HDF5's deflate filter reads, 2-3x
+// faster than zlib at the same level), reused across chunks.
 struct Deflater {
-  z_stream strm{};
-  bool ready = false;
+  libdeflate_compressor* compressor = nullptr;
+  int level = -1;
   std::vector<unsigned char> shuffled;  // one chunk, byte-shuffled
   Deflater() = default;
   Deflater(const Deflater&) = delete;
   Deflater& operator=(const Deflater&) = delete;
   ~Deflater() {
-    if (ready) deflateEnd(&strm);
+    if (compressor) libdeflate_free_compressor(compressor);
   }
 };
 
@@ -419,24 +420,20 @@ void filter_chunk(ChunkJob& job, RowFn&& row, std::uint64_t S, std::uint64_t N, 
       for (int b = 0; b < 8; ++b) sh[b * elems + i] = static_cast<unsigned char>(v >> (8 * b));
     }
   }
-  // HDF5's deflate filter: compress2 into a buffer of ceil(1.001 n) + 12 bytes; when that overflows
+  // HDF5's deflate filter: compress into a buffer of ceil(1.001 n) + 12 bytes; when that overflows
   // the (optional) filter fails and HDF5 stores the chunk without it, marking bit 1 of the mask.
   const std::size_t limit = static_cast<std::size_t>(std::ceil(static_cast<double>(nbytes) * 1.001)) + 12;
-  job.out.resize(std::max<std::size_t>(compressBound(static_cast<uLong>(nbytes)), nbytes) + 4);
-  if (!z.ready) {
-    if (deflateInit(&z.strm, level) != Z_OK) throw IoError("results file: deflateInit failed");
-    z.ready = true;
-  } else if (deflateReset(&z.strm) != Z_OK) {
-    throw IoError("results file: deflateReset failed");
+  job.out.resize(std::max(limit, nbytes) + 4);
+  if (!z.compressor || z.level != level) {
+    if (z.compressor) libdeflate_free_compressor(z.compressor);
+    z.compressor = libdeflate_alloc_compressor(level);
+    if (!z.compressor) throw IoError("results file: libdeflate_alloc_compressor(" + std::to_string(level) + ") failed");
+    z.level = level;
   }
-  z.strm.next_in = sh;
-  z.strm.avail_in = static_cast<uInt>(nbytes);
-  z.strm.next_out = job.out.data();
-  z.strm.avail_out = static_cast<uInt>(job.out.size() - 4);
-  if (deflate(&z.strm, Z_FINISH) != Z_STREAM_END) throw IoError("results file: deflate failed");
-  std::size_t size = z.strm.total_out;
+  // 0: the stream did not fit in `limit` bytes.
+  std::size_t size = libdeflate_zlib_compress(z.compressor, sh, nbytes, job.out.data(), limit);
   job.mask = 0;
-  if (size > limit) {
+  if (size == 0) {
     std::memcpy(job.out.data(), sh, nbytes);
     size = nbytes;
     job.mask = 1u << 1;
@@ -472,7 +469,7 @@ struct ResultsWriter::Impl {
   hsize_t months = 0;
   std::vector<double> scratch;  // gather buffer for one batch
   // Per-trial chunks: shape, the rows of an incomplete chunk row (roi, npv, payback_month; scenarios
-  // [rows_written - pending rows, rows_written)), the filtered chunks of one batch, per-thread zlib.
+  // [rows_written - pending rows, rows_written)), the filtered chunks of one batch, per-thread compressors.
   std::uint64_t chunk_rows = 0, chunk_cols = 0;
   std::array<std::vector<double>, 3> pending;
   std::vector<ChunkJob> jobs;
