@@ -13,7 +13,12 @@
      prob_loss, prob_payback   binomial se sqrt(p(1-p)/N), floored at 1/N
      P50 ROI                   se = sqrt(q(1-q)/N) / f(x_q), f estimated from the peer's
                                order statistics around the median
-   Other quantiles, roi_sd and cvar10 are printed (and flagged) for information only.
+     P50 NPV                   likewise
+     Spearman of every input   se = (1 - rho^2) sqrt(1.06 / (N - 3)) per sample; the inputs
+                               present must be the same
+     cash-flow P50, month H    over each side's first 1000 trials, density from the IQR
+   Other quantiles, roi_sd, cvar10, tornado and downside shift are printed (and flagged) for
+   information only.
 Exit 0 when every check passes, 1 otherwise.
 """
 
@@ -113,8 +118,12 @@ def read_h5(path):
     with h5py.File(path, "r") as f:
         names = [n.decode() if isinstance(n, bytes) else str(n) for n in f["scenario"][()]]
         d = {k: f[k][()] for k in ("roi_mean", "roi_sd", "prob_loss", "npv_mean",
-                                   "prob_payback", "roi_quantile", "cvar10", "payback_p50")
+                                   "prob_payback", "roi_quantile", "cvar10", "payback_p50",
+                                   "npv_quantile", "spearman", "tornado_low", "tornado_high",
+                                   "downside_shift", "cashflow_quantile")
              if k in f}
+        if "input" in f:
+            d["input"] = [n.decode() if isinstance(n, bytes) else str(n) for n in f["input"][()]]
     return names, d
 
 
@@ -199,6 +208,33 @@ def stat_check(roisim, repo, peer, tmp):
             # se of the tail mean: the tail's own spread plus the quantile uncertainty
             cse = math.sqrt(tail.var(ddof=1) / n10 + 0.1 * (s["roi_quantile"][1] - tail.mean()) ** 2 / n10)
             rows.append(("cvar10", s["cvar10"], rd["cvar10"][i], math.sqrt(2) * cse, False))
+        # The rest of roisim's statistics, which the peer computes too (so that the throughput
+        # comparison is like for like). NPV median: se from the peer's sample.
+        if "npv_quantile" in rd:
+            rows.append(("npv_q0.50", s["npv_quantile"][3], rd["npv_quantile"][i][3],
+                         math.sqrt(2) * median_se(npv), True))
+        # Spearman: se(rho) ~ (1 - rho^2) sqrt(1.06 / (N - 3)) (Fieller), both samples.
+        if "spearman" in rd:
+            for k, inp in enumerate(rd["input"]):
+                vr = float(rd["spearman"][i][k])
+                dp = s["drivers"].get(inp)
+                if math.isnan(vr) or dp is None:
+                    check(math.isnan(vr) and dp is None,
+                          f"{name} spearman[{inp}]: present in {'roisim' if dp is None else 'the peer'} only")
+                    continue
+                se = (1 - vr * vr) * math.sqrt(1.06 / (N - 3)) * math.sqrt(2)
+                rows.append((f"rho {inp[:9]}", dp["spearman"], vr, max(se, 1e-4), True))
+        # Tornado and downside shift: printed for information (their se is not simple).
+                if inp == "online_ratio":
+                    for st in ("tornado_low", "tornado_high", "downside_shift"):
+                        rows.append((f"{st[:8]} {inp[:4]}", dp[st], rd[st][i][k], 0.02, False))
+        # Cash-flow median at the last month over the first 1000 trials of each: se of a median
+        # with the density estimated over the interquartile range.
+        if "cashflow_quantile" in rd:
+            cq = s["cashflow_quantile"][-1]
+            n_c = min(1000, N)
+            se = math.sqrt(0.25 / n_c) * (cq[4] - cq[2]) / 0.5
+            rows.append(("cash P50 H", cq[3], rd["cashflow_quantile"][i][-1][3], math.sqrt(2) * max(se, 1e-9), True))
         for st, vp, vr, se, req in rows:
             vr = float(vr)
             diff = vp - vr

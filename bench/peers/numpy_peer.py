@@ -35,6 +35,15 @@ with the C++ engine:
   is always computed per scenario.  --no-cache recomputes every project in every
   scenario (the "naive" peer); the statistics are identical either way.
 
+* Every statistic roisim writes per scenario (SPEC section 6 and roisim's extras), so that the
+  throughput comparison is like for like: mean, sd, se, P(loss) and P(payback) with Wilson
+  intervals, CVaR10, ROI and NPV quantiles, the order-statistic intervals of the ROI quantiles,
+  payback median; per uncertain input Spearman (average ranks, scipy.stats.rankdata),
+  variance contribution, tornado low/high (median ROI with the input in its P5-P15 / P85-P95
+  band) and downside shift; and the quantiles of the cumulative cash flow at every month over
+  the first 1000 trials.  Input ranks and bands are cached with the input arrays (--no-cache
+  recomputes them per scenario too).
+
 Output: a timing line on stdout (seconds, scenario x trial evaluations per second)
 and, with --json, {scenario_name: {stat: value, ..., "roi_quantile": [7 values]}}.
 """
@@ -51,7 +60,7 @@ import zlib
 
 import numpy as np
 import yaml
-from scipy import special
+from scipy import special, stats
 
 QUANTILES = (0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95)
 
@@ -383,7 +392,7 @@ def expand_scenarios(cfg):
 # --------------------------------------------------------------------------- statistics
 
 def portfolio(results):
-    """results: list of per-project (pv_value, pv_cost, C0, cum). -> roi, npv, payback."""
+    """results: list of per-project (pv_value, pv_cost, C0, cum). -> roi, npv, payback, cum [N, H+1]."""
     V = sum(r[0] for r in results)
     C = sum(r[1] for r in results)
     C0 = sum(r[2] for r in results)
@@ -398,17 +407,96 @@ def portfolio(results):
     anyp = pos.any(axis=1)
     pay = np.where(anyp, pos.argmax(axis=1) + 1.0, np.inf)
     pay = np.where(-C0 >= 0.0, 0.0, pay)
-    return roi, npv, pay
+    return roi, npv, pay, cum, C0
 
 
-def summarize(roi, npv, pay):
+CASHFLOW_TRIALS = 1000  # roisim's default --cashflow-trials
+
+
+def cashflow_quantiles(cum, C0):
+    """Quantiles of the portfolio's cumulative discounted net cash flow at months 0..H over the
+    first CASHFLOW_TRIALS trials: [H + 1, 7]."""
+    n = min(CASHFLOW_TRIALS, cum.shape[0])
+    full = np.concatenate([-C0[:n, None], cum[:n]], axis=1)
+    return np.quantile(full, QUANTILES, axis=0).T
+
+
+class InputStats:
+    """Per input array (cached across scenarios): centred average ranks, their norm, and the
+    trials in the input's P5-P15 / P85-P95 bands (tornado)."""
+
+    def __init__(self, x):
+        n = x.size
+        self.centred = stats.rankdata(x) - (n + 1) / 2.0
+        self.norm = float(np.sqrt(self.centred @ self.centred))
+        b = np.quantile(x, [0.05, 0.15, 0.85, 0.95])
+        self.low = np.flatnonzero((x >= b[0]) & (x <= b[1]))
+        self.high = np.flatnonzero((x >= b[2]) & (x <= b[3]))
+
+
+def drivers(roi, inputs):
+    """inputs: {name: (InputStats, sign)}. -> {name: {spearman, variance_contribution,
+    tornado_low, tornado_high, downside_shift}} as roisim defines them."""
+    n = roi.size
+    rc = stats.rankdata(roi) - (n + 1) / 2.0
+    rnorm = float(np.sqrt(rc @ rc))
+    worst = np.argsort(roi, kind="stable")[:max(1, n // 10)]
+    out = {}
+    for name, (st, sign) in inputs.items():
+        if not (st.norm > 0 and rnorm > 0) or sign == 0:
+            continue
+        rho = sign * float(st.centred @ rc) / (st.norm * rnorm)
+        low, high = (st.low, st.high) if sign > 0 else (st.high, st.low)
+        pct = (st.centred[worst] + (n + 1) / 2.0 - 0.5) / n
+        out[name] = {
+            "spearman": rho,
+            "tornado_low": float(np.median(roi[low])) if low.size else math.nan,
+            "tornado_high": float(np.median(roi[high])) if high.size else math.nan,
+            "downside_shift": sign * (float(pct.mean()) - 0.5),
+        }
+    total = sum(v["spearman"] ** 2 for v in out.values())
+    for v in out.values():
+        v["variance_contribution"] = v["spearman"] ** 2 / total if total > 0 else math.nan
+    return out
+
+
+def wilson(k, n, z=1.959963984540054):
+    p = k / n
+    d = 1 + z * z / n
+    c = (p + z * z / (2 * n)) / d
+    h = z / d * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return max(0.0, c - h), min(1.0, c + h)
+
+
+def order_stat_interval(n, q):
+    """0-based order statistics (lo, hi) of the distribution-free 95% interval of the q-quantile."""
+    lo = int(stats.binom.ppf(0.025, n, q)) - 1
+    if stats.binom.cdf(lo + 1, n, q) <= 0.025:
+        lo += 1
+    hi = int(stats.binom.ppf(0.975, n, q))
+    return min(max(lo, 0), n - 1), min(max(hi, 0), n - 1)
+
+
+def summarize(roi, npv, pay, intervals=None):
     N = roi.size
     n10 = max(1, N // 10)
     with np.errstate(invalid="ignore"):
         p50 = float(np.quantile(pay, 0.5))
     if math.isnan(p50):
         p50 = math.inf
+    srt = np.sort(roi)
+    intervals = intervals or [order_stat_interval(N, q) for q in QUANTILES]
+    losses, paid = int(np.count_nonzero(roi < 0.0)), int(np.count_nonzero(np.isfinite(pay)))
+    sd = float(roi.std(ddof=1)) if N > 1 else math.nan
+    nsd = float(npv.std(ddof=1)) if N > 1 else math.nan
     return {
+        "roi_se": sd / math.sqrt(N),
+        "npv_se": nsd / math.sqrt(N),
+        "roi_quantile_lo": [float(srt[lo]) for lo, _ in intervals],
+        "roi_quantile_hi": [float(srt[hi]) for _, hi in intervals],
+        "prob_loss_ci": list(wilson(losses, N)),
+        "prob_payback_ci": list(wilson(paid, N)),
+        "npv_quantile": [float(x) for x in np.quantile(npv, QUANTILES)],
         "roi_mean": float(roi.mean()),
         "roi_sd": float(roi.std(ddof=1)) if N > 1 else math.nan,
         "prob_loss": float(np.mean(roi < 0.0)),
@@ -437,10 +525,13 @@ def run(path, trials=None, seed=None, scenarios=None, cache=True, keep=None):
     if scenarios is not None:
         scen = scen[:scenarios]
     pcache = {}
+    icache = {}  # (stream, distribution) -> InputStats, like the sampled arrays themselves
+    intervals = [order_stat_interval(N, q) for q in QUANTILES]
     out, per_trial = {}, {}
     keep = set(keep or ())
     for s in scen:
         res = []
+        inputs = {}  # the scenario's uncertain inputs, first binding wins (as in roisim)
         for p in s["projects"]:
             if cache:
                 key = model.project_key(p, s["scale"], s["set"])
@@ -450,8 +541,35 @@ def run(path, trials=None, seed=None, scenarios=None, cache=True, keep=None):
             else:
                 r = model.evaluate_project(p, s["scale"], s["set"])
             res.append(r)
-        roi, npv, pay = portfolio(res)
-        out[s["name"]] = summarize(roi, npv, pay)
+            for q in model.params[p]:
+                stream, spec, mult = model.descriptor(p, q, s["scale"], s["set"])
+                name = f"{p}.success" if q == "p_success" else stream
+                if name in inputs:
+                    continue
+                if q == "p_success":
+                    ps = model.value((stream, spec, mult))
+                    if np.all(np.asarray(ps) >= 1.0):
+                        continue
+                    x = (model.u(f"{p}.__success__") < np.clip(ps, 0.0, 1.0)).astype(float)
+                    k = (name, canon(spec) if isinstance(spec, dict) else spec, mult)
+                    sign = 1.0
+                else:
+                    if not isinstance(spec, dict):
+                        continue
+                    x = model.sample(stream, spec)
+                    k = (stream, canon(spec))
+                    sign = float(np.sign(mult))
+                st = icache.get(k) if cache else None
+                if st is None:
+                    st = InputStats(x)
+                    if cache:
+                        icache[k] = st
+                inputs[name] = (st, sign)
+        roi, npv, pay, cum, C0 = portfolio(res)
+        st = summarize(roi, npv, pay, intervals)
+        st["drivers"] = drivers(roi, inputs)
+        st["cashflow_quantile"] = cashflow_quantiles(cum, C0).tolist()
+        out[s["name"]] = st
         if s["name"] in keep:
             per_trial[s["name"]] = (roi, npv, pay)
     secs = time.perf_counter() - t0
@@ -476,8 +594,13 @@ def main(argv=None):
             if isinstance(x, float) and not math.isfinite(x):
                 return "inf" if x > 0 else ("-inf" if x < 0 else "nan")
             return x
-        js = {k: {kk: ([clean(y) for y in vv] if isinstance(vv, list) else clean(vv))
-                  for kk, vv in v.items()} for k, v in stats_.items()}
+        def deep(x):
+            if isinstance(x, dict):
+                return {k: deep(v) for k, v in x.items()}
+            if isinstance(x, list):
+                return [deep(v) for v in x]
+            return clean(x)
+        js = deep(stats_)
         with open(a.json, "w") as fh:
             json.dump(js, fh, indent=1)
     return 0
