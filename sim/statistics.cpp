@@ -361,7 +361,7 @@ void summarize(const double* roi, const double* npv, const double* payback, std:
   out.cvar10 = tail / static_cast<double>(k10);
   s.roi_ranks.resize(n);
   s.roi_rank_norm = std::sqrt(centred_ranks_from_order(n, s, s.roi_ranks.data()));
-  s.roi_sorted = s.sorted;
+  s.roi_sorted.swap(s.sorted);  // s.sorted is scratch from here on
 
   quantiles_type7(npv, n, kQuantiles, kNumQuantiles, s, out.npv_quantile);
 
