@@ -179,7 +179,7 @@ TEST(Engine, TrialBlocksReassembleToTheRunBitForBit) {
         std::copy_n(&rows.roi[s * len], len, &r[s * n + cuts[c]]);
         std::copy_n(&rows.npv[s * len], len, &v[s * n + cuts[c]]);
         std::copy_n(&rows.payback[s * len], len, &p[s * n + cuts[c]]);
-        for (std::size_t m = 0; m < months; ++m)
+        for (std::size_t m = 0; m < months && rows.cash_trials > 0; ++m)
           std::copy_n(&rows.cash[(s * months + m) * rows.cash_trials], rows.cash_trials,
                       &cash[(s * months + m) * 1000 + cuts[c]]);
       }
