@@ -136,7 +136,80 @@ void radix_keys(std::size_t n, StatsScratch& s, bool with_index) {
 }
 }  // namespace
 
+namespace {
+// Sorting with the trial index by buckets of value: the values are spread over about n/2 buckets
+// by a monotone linear map of [min, max] (in trial order, so ties stay in trial order), then each
+// bucket is ordered by key (insertion sort; std::sort on (key, trial) for crowded ones). The
+// result equals the LSD radix sort's: keys ascending, trial order among equal keys. Returns false
+// (nothing done) when a value is not finite or the range overflows.
+bool bucket_sort_with_index(const double* x, std::size_t n, StatsScratch& s) {
+  double lo = x[0], hi = x[0];
+  bool finite = true;
+  for (std::size_t i = 0; i < n; ++i) {
+    lo = x[i] < lo ? x[i] : lo;
+    hi = x[i] > hi ? x[i] : hi;
+    finite &= x[i] - x[i] == 0;
+  }
+  if (!finite || !std::isfinite(hi - lo)) return false;
+  if (lo == hi) return false;  // one value (or -0.0 and +0.0): the radix passes are all skipped
+  s.keys.resize(n);
+  s.index.resize(n);
+  s.index_tmp.resize(n);  // each trial's bucket
+  std::size_t buckets = 16;
+  while (buckets < (std::size_t{1} << 20) && buckets * 2 < n) buckets *= 2;
+  const double scale = static_cast<double>(buckets) / (hi - lo);
+  s.counts.assign(buckets + 1, 0);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto b = static_cast<std::uint32_t>(std::min(buckets - 1, static_cast<std::size_t>((x[i] - lo) * scale)));
+    s.index_tmp[i] = b;
+    ++s.counts[b + 1];
+  }
+  for (std::size_t b = 0; b < buckets; ++b) s.counts[b + 1] += s.counts[b];  // counts[b]: start of bucket b
+  {
+    const std::vector<std::uint32_t>& bucket_of = s.index_tmp;
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint32_t at = s.counts[bucket_of[i]]++;
+      s.keys[at] = order_key(x[i]);
+      s.index[at] = static_cast<std::uint32_t>(i);
+    }
+  }
+  // counts[b] is now the end of bucket b (= the start of b + 1).
+  std::size_t start = 0;
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> crowd;
+  for (std::size_t b = 0; b < buckets; ++b) {
+    const std::size_t end = s.counts[b];
+    const std::size_t len = end - start;
+    if (len > 32) {
+      crowd.resize(len);
+      for (std::size_t k = 0; k < len; ++k) crowd[k] = {s.keys[start + k], s.index[start + k]};
+      std::sort(crowd.begin(), crowd.end());
+      for (std::size_t k = 0; k < len; ++k) s.keys[start + k] = crowd[k].first, s.index[start + k] = crowd[k].second;
+    } else if (len > 1) {
+      for (std::size_t k = start + 1; k < end; ++k) {  // stable: moves only past strictly larger keys
+        const std::uint64_t key = s.keys[k];
+        const std::uint32_t idx = s.index[k];
+        std::size_t j = k;
+        while (j > start && s.keys[j - 1] > key) {
+          s.keys[j] = s.keys[j - 1];
+          s.index[j] = s.index[j - 1];
+          --j;
+        }
+        s.keys[j] = key;
+        s.index[j] = idx;
+      }
+    }
+    start = end;
+  }
+  return true;
+}
+}  // namespace
+
 void radix_sort(const double* x, std::size_t n, StatsScratch& s, bool with_index) {
+  if (with_index && n >= 256 && bucket_sort_with_index(x, n, s)) {
+    s.sorted.resize(n);
+    for (std::size_t i = 0; i < n; ++i) s.sorted[i] = from_key(s.keys[i]);
+    return;
+  }
   s.keys.resize(n);
   s.keys_tmp.resize(n);
   for (std::size_t i = 0; i < n; ++i) s.keys[i] = order_key(x[i]);

@@ -33,7 +33,9 @@ struct StatsScratch {
 // Sorts x[0..n) into scratch.sorted and, when with_index, the trial of each sorted position into
 // scratch.index (ties keep trial order). An LSD radix sort on order-preserving 64-bit keys
 // (11-bit digits, 8-bit below 4096 values; passes whose digit is constant skipped): O(n), deterministic, and for the
-// 10^4-10^6 trials of a scenario several times faster than a comparison sort.
+// 10^4-10^6 trials of a scenario several times faster than a comparison sort. With the index and
+// 256 or more finite values, a bucket sort by value (about n/2 buckets over [min, max], then
+// each bucket ordered by key) gives the same result in fewer passes.
 void radix_sort(const double* x, std::size_t n, StatsScratch& scratch, bool with_index);
 
 // Type-7 quantiles of x[0..n) at levels q[0..m) (any order) into out[0..m), equal bit for bit to

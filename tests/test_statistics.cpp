@@ -163,3 +163,51 @@ TEST(Quantile, SelectionEqualsSortBitForBit) {
   quantiles_type7(nullptr, 0, levels, 1, s, none);
   EXPECT_TRUE(std::isnan(none[0]));
 }
+
+// radix_sort with the index takes a bucket path for 256+ finite values: its order must be the
+// LSD radix sort's (keys ascending, -0.0 before +0.0, trial order among equal values), checked
+// against a comparison sort on the same order-preserving keys, whatever the sample's shape.
+TEST(Sort, WithIndexEqualsAStableSortOnKeys) {
+  const double inf = std::numeric_limits<double>::infinity();
+  auto key = [](double v) {
+    std::uint64_t u;
+    std::memcpy(&u, &v, 8);
+    return (u >> 63) ? ~u : (u | (std::uint64_t{1} << 63));
+  };
+  std::uint64_t state = 777;
+  auto uniform = [&] {
+    state += 0x9e3779b97f4a7c15ULL;
+    std::uint64_t z = state;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return static_cast<double>((z ^ (z >> 31)) >> 11) * 0x1p-53;
+  };
+  StatsScratch s;
+  for (std::size_t n : {255u, 256u, 1000u, 10000u, 100000u}) {
+    for (int shape = 0; shape < 8; ++shape) {
+      std::vector<double> x(n);
+      for (auto& v : x) {
+        const double u = uniform();
+        switch (shape) {
+          case 0: v = u; break;
+          case 1: v = u < 0.2 ? -1.0 : 3 * u; break;                     // ROI atom at -1
+          case 2: v = std::floor(u * 7); break;                          // ties everywhere
+          case 3: v = u < 0.5 ? 0.0 : -0.0; break;                       // only signed zeros
+          case 4: v = u < 0.3 ? -0.0 : (u < 0.6 ? 0.0 : u - 0.8); break; // signed zeros among others
+          case 5: v = std::exp(60 * u) * (u < 0.5 ? -1 : 1); break;      // crowded buckets
+          case 6: v = u < 0.001 ? 1e300 : u; break;                      // one bucket holds nearly all
+          case 7: v = u < 0.01 ? inf : u; break;                         // not finite: radix path
+        }
+      }
+      std::vector<std::uint32_t> want(n);
+      for (std::size_t i = 0; i < n; ++i) want[i] = static_cast<std::uint32_t>(i);
+      std::stable_sort(want.begin(), want.end(), [&](std::uint32_t a, std::uint32_t b) { return key(x[a]) < key(x[b]); });
+      radix_sort(x.data(), n, s, true);
+      ASSERT_EQ(s.index.size(), n);
+      EXPECT_TRUE(std::equal(want.begin(), want.end(), s.index.begin())) << "n " << n << " shape " << shape;
+      bool same = true;
+      for (std::size_t i = 0; i < n; ++i) same &= key(s.sorted[i]) == key(x[want[i]]);
+      EXPECT_TRUE(same) << "n " << n << " shape " << shape;
+    }
+  }
+}
