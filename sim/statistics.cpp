@@ -235,33 +235,53 @@ void quantiles_type7(const double* x, std::size_t n, const double* q, std::size_
     std::fill(out, out + m, std::numeric_limits<double>::quiet_NaN());
     return;
   }
-  double lo = x[0], hi = x[0];
-  bool finite = true;
-  for (std::size_t i = 0; i < n; ++i) {
-    lo = x[i] < lo ? x[i] : lo;
-    hi = x[i] > hi ? x[i] : hi;
-    finite &= x[i] - x[i] == 0;  // false for inf and NaN
+  // The range, with four running minima and maxima so that the comparisons pipeline (NaN is
+  // skipped here and caught below).
+  double lo4[4] = {x[0], x[0], x[0], x[0]}, hi4[4] = {x[0], x[0], x[0], x[0]};
+  std::size_t i0 = 0;
+  for (; i0 + 4 <= n; i0 += 4)
+    for (int k = 0; k < 4; ++k) {
+      lo4[k] = x[i0 + k] < lo4[k] ? x[i0 + k] : lo4[k];
+      hi4[k] = x[i0 + k] > hi4[k] ? x[i0 + k] : hi4[k];
+    }
+  for (; i0 < n; ++i0) {
+    lo4[0] = x[i0] < lo4[0] ? x[i0] : lo4[0];
+    hi4[0] = x[i0] > hi4[0] ? x[i0] : hi4[0];
+  }
+  double lo = lo4[0], hi = hi4[0];
+  for (int k = 1; k < 4; ++k) {
+    lo = lo4[k] < lo ? lo4[k] : lo;
+    hi = hi4[k] > hi ? hi4[k] : hi;
   }
   constexpr std::size_t kMaxLevels = 16;
-  if (!finite || n < 64 || m > kMaxLevels || !std::isfinite(hi - lo)) {
+  const auto by_sorting = [&] {
     radix_sort(x, n, s, false);
     for (std::size_t j = 0; j < m; ++j) out[j] = quantile_type7(s.sorted.data(), n, q[j]);
-    return;
-  }
+  };
+  if (n < 64 || m > kMaxLevels || !std::isfinite(hi - lo)) return by_sorting();  // also +-inf
   if (lo == hi) {
+    for (std::size_t i = 0; i < n; ++i)
+      if (!(x[i] == lo)) return by_sorting();  // NaN
     std::fill(out, out + m, lo);
     return;
   }
-  // About four values per bucket. bucket(v) is non-decreasing in v (subtraction, multiplication
-  // by a positive constant and truncation are monotone), so the buckets are ordered.
+  // About four values per bucket. The bucket of v, min(B - 1, trunc((v - lo) * B / (hi - lo))),
+  // is non-decreasing in v (subtraction, multiplication by a positive constant and truncation
+  // are monotone), so the buckets are ordered.
   std::size_t buckets = 16;
   while (buckets < 4096 && buckets * 4 < n) buckets *= 2;
   const double scale = static_cast<double>(buckets) / (hi - lo);
-  const auto bucket = [&](double v) {
-    return std::min(buckets - 1, static_cast<std::size_t>((v - lo) * scale));
-  };
   s.counts.assign(buckets, 0);
-  for (std::size_t i = 0; i < n; ++i) ++s.counts[bucket(x[i])];
+  s.bucket_of.resize(n);
+  bool nan = false;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double t = (x[i] - lo) * scale;
+    nan |= !(t >= 0);
+    const auto b = static_cast<std::uint16_t>(std::min(buckets - 1, static_cast<std::size_t>(t >= 0 ? t : 0.0)));
+    s.bucket_of[i] = b;
+    ++s.counts[b];
+  }
+  if (nan) return by_sorting();
   // The order statistics each level interpolates, and the buckets that hold them.
   std::size_t rank[2 * kMaxLevels];
   double frac[kMaxLevels];
@@ -292,7 +312,7 @@ void quantiles_type7(const double* x, std::size_t n, const double* q, std::size_
   std::size_t fill[2 * kMaxLevels];
   std::copy(region, region + wanted, fill);
   for (std::size_t i = 0; i < n; ++i) {
-    const std::int32_t w = s.slot[bucket(x[i])];
+    const std::int32_t w = s.slot[s.bucket_of[i]];
     if (w >= 0) s.picked[fill[w]++] = x[i];
   }
   // The value of rank r: place its bucket's values up to r (ranks ascending, so each selection

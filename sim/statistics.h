@@ -28,6 +28,7 @@ struct StatsScratch {
   std::vector<std::uint32_t> counts;
   std::vector<double> picked;     // quantiles_type7: the values of the buckets holding the ranks
   std::vector<std::int32_t> slot; // quantiles_type7: each bucket's place in picked, or -1
+  std::vector<std::uint16_t> bucket_of;  // quantiles_type7: each value's bucket
 };
 
 // Sorts x[0..n) into scratch.sorted and, when with_index, the trial of each sorted position into

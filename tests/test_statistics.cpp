@@ -132,7 +132,7 @@ TEST(Quantile, SelectionEqualsSortBitForBit) {
   StatsScratch s, ref;
   int cases = 0;
   for (std::size_t n : {1u, 2u, 3u, 63u, 64u, 65u, 100u, 1000u, 4097u, 10000u}) {
-    for (int shape = 0; shape < 8; ++shape) {
+    for (int shape = 0; shape < 10; ++shape) {
       std::vector<double> x(n);
       for (std::size_t i = 0; i < n; ++i) {
         const double u = uniform();
@@ -145,6 +145,8 @@ TEST(Quantile, SelectionEqualsSortBitForBit) {
           case 5: x[i] = std::exp(40 * u) * (u < 0.5 ? -1 : 1); break;  // heavy tails, both signs
           case 6: x[i] = u < 0.01 ? inf : u; break;                  // infinities: sorted path
           case 7: x[i] = u < 0.999 ? 0.0 : 1e300; break;             // one huge outlier
+          case 8: x[i] = i == n / 2 ? std::nan("") : u; break;       // a NaN: sorted path
+          case 9: x[i] = i == n / 3 ? std::nan("") : 5.0; break;     // a NaN among equal values
         }
       }
       double got[10];
@@ -158,7 +160,7 @@ TEST(Quantile, SelectionEqualsSortBitForBit) {
       ++cases;
     }
   }
-  EXPECT_EQ(cases, 80);
+  EXPECT_EQ(cases, 100);
   double none[1];
   quantiles_type7(nullptr, 0, levels, 1, s, none);
   EXPECT_TRUE(std::isnan(none[0]));
