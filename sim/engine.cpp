@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 
+#include <tbb/enumerable_thread_specific.h>
 #include <tbb/global_control.h>
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
@@ -124,6 +125,7 @@ struct Engine::Impl {
   bool sampled = false;
   std::vector<double> buf_pv_value, buf_pv_cost, buf_cum;  // project-variant streams of a batch
   std::vector<double> buf_cash;                             // cumulative cash flows of a batch's first trials
+  tbb::enumerable_thread_specific<StatsScratch> stats_scratch;  // per worker, kept across batches
   std::size_t cashflow_trials() const { return cash_trials_for(n, opt); }
   EngineTimings timings;
 
@@ -472,7 +474,7 @@ struct Engine::Impl {
     out.cashflow_quantile.resize(count * stride * kNumQuantiles);
     tbb::parallel_for(std::size_t{0}, count, [&](std::size_t si) {
       if (cancelled()) return;
-      StatsScratch scratch;
+      StatsScratch& scratch = stats_scratch.local();  // reused: no allocation per scenario
       summarize(&roi[si * n], &npv[si * n], &pay[si * n], n, scratch, out.summary[si], intervals);
       scenario_drivers(bw.work[si], bw.variants, scratch, out.drivers, si * K);
       for (std::size_t m = 0; m < stride; ++m)
@@ -617,11 +619,15 @@ struct Engine::Impl {
     const double* rr = scratch.roi_ranks.data();  // centred ROI ranks
     const std::size_t k10 = std::max<std::size_t>(1, n / 10);
     const double mean_rank = (static_cast<double>(n) + 1) / 2;
-    std::vector<std::uint32_t> position(n);  // trial -> its place in the ROI order
+    std::vector<std::uint32_t>& position = scratch.position;  // trial -> its place in the ROI order
+    position.resize(n);
     for (std::size_t i = 0; i < n; ++i) position[scratch.index[i]] = static_cast<std::uint32_t>(i);
-    std::vector<std::uint64_t> bits((n + 63) / 64, 0);
-    std::vector<double> indicator, indicator_ranks;
-    std::vector<std::uint32_t> own_low, own_high;
+    std::vector<std::uint64_t>& bits = scratch.bits;
+    bits.assign((n + 63) / 64, 0);
+    std::vector<double>& indicator = scratch.indicator;
+    std::vector<double>& indicator_ranks = scratch.indicator_ranks;
+    std::vector<std::uint32_t>& own_low = scratch.own_low;
+    std::vector<std::uint32_t>& own_high = scratch.own_high;
     double sum_sq = 0;
     for (std::size_t k = 0; k < K; ++k) {
       const double* rk;
