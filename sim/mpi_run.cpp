@@ -775,10 +775,9 @@ void run_trial_blocks(Engine& engine, const Plan& plan, std::uint64_t batch, con
     if (share.count) keep(engine.summarize_trials(share.first, share.count, roi.data(), npv.data(), pay.data(), cash.data()));
     if (trial_ds) {
       const double* src[3] = {roi.data(), npv.data(), pay.data()};
-      const char* names[3] = {"roi", "npv", "payback_month"};
       for (int d = 0; d < 3; ++d)
         write_rows_collective(trial_ds[d].get(), dxpl, share.first, share.count, 2, N, share.count ? src[d] : nullptr,
-                              names[d], temp);
+                              kTrialNames[d], temp);
     }
     if (progress) progress(s0 + count, S);
     if (fail_here) throw Error("test hook ROISIM_MPI_FAIL_RANK=" + std::to_string(me));

@@ -175,7 +175,7 @@ bool bucket_sort_with_index(const double* x, std::size_t n, StatsScratch& s) {
   }
   // counts[b] is now the end of bucket b (= the start of b + 1).
   std::size_t start = 0;
-  std::vector<std::pair<std::uint64_t, std::uint32_t>> crowd;
+  auto& crowd = s.crowd;  // kept in the scratch: an atom (e.g. ROI -1) fills one bucket every call
   for (std::size_t b = 0; b < buckets; ++b) {
     const std::size_t end = s.counts[b];
     const std::size_t len = end - start;

@@ -114,21 +114,29 @@ TEST(Intervals, AverageRanks) {
   EXPECT_DOUBLE_EQ(ss, 0.25 + 1 + 1 + 2.25);
 }
 
+// Uniforms in [0, 1) for test samples (splitmix64), reproducible from the seed.
+class TestUniforms {
+ public:
+  explicit TestUniforms(std::uint64_t seed) : state_(seed) {}
+  double operator()() {
+    state_ += 0x9e3779b97f4a7c15ULL;
+    std::uint64_t z = state_;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return static_cast<double>((z ^ (z >> 31)) >> 11) * 0x1p-53;
+  }
+
+ private:
+  std::uint64_t state_;
+};
+
 // quantiles_type7 selects instead of sorting: it must give quantile_type7 of the sorted sample
 // bit for bit, whatever the shape of the sample (atoms, ties, one value, tiny or huge ranges,
 // skew, infinities) and the levels.
 TEST(Quantile, SelectionEqualsSortBitForBit) {
   const double inf = std::numeric_limits<double>::infinity();
   const double levels[] = {0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.0, 1.0, 0.333};
-  std::uint64_t state = 12345;
-  auto next = [&] {  // splitmix64
-    state += 0x9e3779b97f4a7c15ULL;
-    std::uint64_t z = state;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  };
-  auto uniform = [&] { return static_cast<double>(next() >> 11) * 0x1p-53; };
+  TestUniforms uniform(12345);
   StatsScratch s, ref;
   int cases = 0;
   for (std::size_t n : {1u, 2u, 3u, 63u, 64u, 65u, 100u, 1000u, 4097u, 10000u}) {
@@ -167,7 +175,8 @@ TEST(Quantile, SelectionEqualsSortBitForBit) {
 }
 
 // radix_sort with the index takes a bucket path for 256+ finite values: its order must be the
-// LSD radix sort's (keys ascending, -0.0 before +0.0, trial order among equal values), checked
+// LSD radix sort's (keys ascending, -0.0 before +0.0, trial order among equal values, NaN where
+// its key puts it), checked
 // against a comparison sort on the same order-preserving keys, whatever the sample's shape.
 TEST(Sort, WithIndexEqualsAStableSortOnKeys) {
   const double inf = std::numeric_limits<double>::infinity();
@@ -176,17 +185,10 @@ TEST(Sort, WithIndexEqualsAStableSortOnKeys) {
     std::memcpy(&u, &v, 8);
     return (u >> 63) ? ~u : (u | (std::uint64_t{1} << 63));
   };
-  std::uint64_t state = 777;
-  auto uniform = [&] {
-    state += 0x9e3779b97f4a7c15ULL;
-    std::uint64_t z = state;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return static_cast<double>((z ^ (z >> 31)) >> 11) * 0x1p-53;
-  };
+  TestUniforms uniform(777);
   StatsScratch s;
   for (std::size_t n : {255u, 256u, 1000u, 10000u, 100000u}) {
-    for (int shape = 0; shape < 8; ++shape) {
+    for (int shape = 0; shape < 9; ++shape) {
       std::vector<double> x(n);
       for (auto& v : x) {
         const double u = uniform();
@@ -199,6 +201,7 @@ TEST(Sort, WithIndexEqualsAStableSortOnKeys) {
           case 5: v = std::exp(60 * u) * (u < 0.5 ? -1 : 1); break;      // crowded buckets
           case 6: v = u < 0.001 ? 1e300 : u; break;                      // one bucket holds nearly all
           case 7: v = u < 0.01 ? inf : u; break;                         // not finite: radix path
+          case 8: v = u < 0.01 ? std::nan("") : u; break;                // NaN: radix path
         }
       }
       std::vector<std::uint32_t> want(n);
