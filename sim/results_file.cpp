@@ -23,6 +23,10 @@
 // largest row count that fits, so that every batch covers whole chunk rows; rows never exceeds S.
 // Rows of a chunk row that a batch leaves incomplete are kept in memory until a later batch
 // completes them (batches need not match the hint).
+// The per-scenario float64 statistics take the same path (shuffle + deflate at max(1, level), no
+// checksum; chunks along the scenario axis only), so that closing the file flushes nothing through
+// HDF5's serial pipeline: on the seed portfolio that pipeline cost ~55 ms a run, serial, which capped
+// the speed-up on many cores.
 //
 // The file is created exclusively under "<target>.tmp-<pid>-<6 hex>" in the target's folder and renamed
 // onto the target by commit() after it is closed and fsync'ed; an uncommitted writer removes it.
@@ -400,11 +404,11 @@ struct ChunkJob {
 
 // Gathers rows [row0, row0 + rows) x columns [col0, col0 + cols) of a [S, N] dataset into one full
 // chunk (zeros beyond the dataset's edge), byte-shuffled (the shuffle filter for 8-byte elements:
-// byte b of element i goes to b * elements + i), then deflates and checksums it into job.out.
-// row(s) returns scenario s's N values.
+// byte b of element i goes to b * elements + i), then deflates and (with fletcher) checksums it
+// into job.out. row(s) returns scenario s's N values.
 template <class RowFn>
 void filter_chunk(ChunkJob& job, RowFn&& row, std::uint64_t S, std::uint64_t N, std::uint64_t rows,
-                  std::uint64_t cols, int level, Deflater& z) {
+                  std::uint64_t cols, int level, bool fletcher, Deflater& z) {
   const std::size_t elems = static_cast<std::size_t>(rows * cols), nbytes = elems * 8;
   z.shuffled.resize(nbytes);
   unsigned char* sh = z.shuffled.data();
@@ -438,6 +442,8 @@ void filter_chunk(ChunkJob& job, RowFn&& row, std::uint64_t S, std::uint64_t N, 
     size = nbytes;
     job.mask = 1u << 1;
   }
+  job.size = size;
+  if (!fletcher) return;
   const std::uint32_t sum = fletcher32(job.out.data(), size);
   for (int b = 0; b < 4; ++b) job.out[size + b] = static_cast<unsigned char>(sum >> (8 * b));  // UINT32ENCODE
   job.size = size + 4;
@@ -467,13 +473,28 @@ struct ResultsWriter::Impl {
   std::array<Hid, kNumInputFields> input_field_ds;
   Hid cashflow_ds;
   hsize_t months = 0;
-  std::vector<double> scratch;  // gather buffer for one batch
   // Per-trial chunks: shape, the rows of an incomplete chunk row (roi, npv, payback_month; scenarios
   // [rows_written - pending rows, rows_written)), the filtered chunks of one batch, per-thread compressors.
   std::uint64_t chunk_rows = 0, chunk_cols = 0;
   std::array<std::vector<double>, 3> pending;
   std::vector<ChunkJob> jobs;
   tbb::enumerable_thread_specific<Deflater> deflaters;
+  // Per-scenario float64 statistics, chunked along the scenario axis only (a chunk holds `rows`
+  // scenarios' whole rows of row_elems values): filtered by roisim too (shuffle + deflate, no
+  // checksum), so that no chunk goes through HDF5's serial pipeline. Rows wait in buf until their
+  // chunk is complete (or the last scenario has arrived); ds < 0: not chunked (empty), not written.
+  struct RowChunks {
+    hid_t ds = -1;
+    const char* name = "";
+    std::uint64_t row_elems = 1, rows = 1;
+    std::uint64_t first = 0;  // scenario of buf's first row
+    std::vector<double> buf;
+  };
+  std::array<RowChunks, kNumScalarFields> scalar_rows;
+  std::array<RowChunks, kNumQuantileFields> quantile_rows;
+  std::array<RowChunks, kNumInputFields> input_rows;
+  RowChunks cashflow_rows;
+  std::vector<ChunkJob> stat_jobs;
 
   Impl(std::string target_path, ResultsLayout l) : target(std::move(target_path)), layout(std::move(l)) {
     silence_hdf5();
@@ -527,6 +548,19 @@ struct ResultsWriter::Impl {
     for (auto& d : scalar_ds) d.reset();
     vlen_str.reset();
     file.reset();
+  }
+
+  // The RowChunks of a dataset of shape dims created with chunk shape `chunk` (HDF5 stores an empty
+  // dataset contiguously: nothing to write then).
+  static RowChunks row_chunks(hid_t ds, const char* name, const std::vector<hsize_t>& chunk,
+                              const std::vector<hsize_t>& dims) {
+    RowChunks rc;
+    if (std::any_of(dims.begin(), dims.end(), [](hsize_t d) { return d == 0; })) return rc;
+    rc.ds = ds;
+    rc.name = name;
+    rc.rows = chunk[0];
+    for (std::size_t i = 1; i < dims.size(); ++i) rc.row_elems *= dims[i];
+    return rc;
   }
 
   void create_layout() {
@@ -647,6 +681,7 @@ struct ResultsWriter::Impl {
       o.units = kScalarFields[i].units;
       scalar_ds[i] = create_dataset(f, fn, kScalarFields[i].name, H5T_IEEE_F64LE, {S}, o);
       attach(scalar_ds[i].get(), {scenario_ds.get()}, kScalarFields[i].name, fn);
+      scalar_rows[i] = row_chunks(scalar_ds[i].get(), kScalarFields[i].name, o.chunk, {S});
     }
     o.chunk = {scen_chunk, hsize_t(kNumQuantiles)};
     for (int i = 0; i < kNumQuantileFields; ++i) {
@@ -654,6 +689,7 @@ struct ResultsWriter::Impl {
       o.units = kQuantileFields[i].units;
       quantile_field_ds[i] = create_dataset(f, fn, kQuantileFields[i].name, H5T_IEEE_F64LE, {S, hsize_t(kNumQuantiles)}, o);
       attach(quantile_field_ds[i].get(), {scenario_ds.get(), quantile_ds.get()}, kQuantileFields[i].name, fn);
+      quantile_rows[i] = row_chunks(quantile_field_ds[i].get(), kQuantileFields[i].name, o.chunk, {S, hsize_t(kNumQuantiles)});
     }
 
     const hsize_t sp_rows =
@@ -664,6 +700,7 @@ struct ResultsWriter::Impl {
       o.units = "1";
       input_field_ds[i] = create_dataset(f, fn, kInputFields[i].name, H5T_IEEE_F64LE, {S, K}, o);
       attach(input_field_ds[i].get(), {scenario_ds.get(), input_ds.get()}, kInputFields[i].name, fn);
+      input_rows[i] = row_chunks(input_field_ds[i].get(), kInputFields[i].name, o.chunk, {S, K});
     }
 
     o.chunk = {std::max<hsize_t>(1, std::min<hsize_t>(scen_chunk, 8192 / (M * kNumQuantiles) + 1)), M, hsize_t(kNumQuantiles)};
@@ -671,6 +708,7 @@ struct ResultsWriter::Impl {
     o.units = "";
     cashflow_ds = create_dataset(f, fn, "cashflow_quantile", H5T_IEEE_F64LE, {S, M, hsize_t(kNumQuantiles)}, o);
     attach(cashflow_ds.get(), {scenario_ds.get(), month_ds.get(), quantile_ds.get()}, "cashflow_quantile", fn);
+    cashflow_rows = row_chunks(cashflow_ds.get(), "cashflow_quantile", o.chunk, {S, M, hsize_t(kNumQuantiles)});
 
     // --- correlation matrices
     if (has_corr) {
@@ -740,31 +778,71 @@ struct ResultsWriter::Impl {
       write_rows(funded_ds.get(), vlen_str.get(), first, count, 1, 0, funded.data(), "funded", fn);
     }
     if (!layout.summary_only && N > 0) write_trial_chunks(b);
-    scratch.resize(count * kNumQuantiles);
-    for (int i = 0; i < kNumScalarFields; ++i) {
-      for (std::uint64_t r = 0; r < count; ++r) scratch[r] = b.summary[r].*(kScalarFields[i].member);
-      write_rows(scalar_ds[i].get(), H5T_NATIVE_DOUBLE, first, count, 1, 0, scratch.data(),
-                 kScalarFields[i].name, fn);
-    }
-    for (int i = 0; i < kNumQuantileFields; ++i) {
-      for (std::uint64_t r = 0; r < count; ++r)
-        std::copy_n(b.summary[r].*(kQuantileFields[i].member), kNumQuantiles, scratch.begin() + r * kNumQuantiles);
-      write_rows(quantile_field_ds[i].get(), H5T_NATIVE_DOUBLE, first, count, 2, kNumQuantiles, scratch.data(),
-                 kQuantileFields[i].name, fn);
-    }
-    for (int i = 0; i < kNumInputFields; ++i)
-      write_rows(input_field_ds[i].get(), H5T_NATIVE_DOUBLE, first, count, 2, K,
-                 (b.drivers.*(kInputFields[i].member)).data(), kInputFields[i].name, fn);
-    if (b.cashflow_quantile.empty()) {
-      scratch.assign(count * months * kNumQuantiles, std::numeric_limits<double>::quiet_NaN());
-      write_rows(cashflow_ds.get(), H5T_NATIVE_DOUBLE, first, count, 3, months * kNumQuantiles, scratch.data(),
-                 "cashflow_quantile", fn);
-    } else {
-      write_rows(cashflow_ds.get(), H5T_NATIVE_DOUBLE, first, count, 3, months * kNumQuantiles,
-                 b.cashflow_quantile.data(), "cashflow_quantile", fn);
-    }
+    for (int i = 0; i < kNumScalarFields; ++i)
+      for (std::uint64_t r = 0; r < count; ++r) scalar_rows[i].buf.push_back(b.summary[r].*(kScalarFields[i].member));
+    for (int i = 0; i < kNumQuantileFields; ++i)
+      for (std::uint64_t r = 0; r < count; ++r) {
+        const double* q = b.summary[r].*(kQuantileFields[i].member);
+        quantile_rows[i].buf.insert(quantile_rows[i].buf.end(), q, q + kNumQuantiles);
+      }
+    if (K)
+      for (int i = 0; i < kNumInputFields; ++i) {
+        const auto& v = b.drivers.*(kInputFields[i].member);
+        input_rows[i].buf.insert(input_rows[i].buf.end(), v.begin(), v.end());
+      }
+    auto& cash = cashflow_rows.buf;
+    if (b.cashflow_quantile.empty())
+      cash.insert(cash.end(), count * months * kNumQuantiles, std::numeric_limits<double>::quiet_NaN());
+    else
+      cash.insert(cash.end(), b.cashflow_quantile.begin(), b.cashflow_quantile.end());
+    write_stat_chunks(first + count == S);
     rows_written += count;
     failed = false;
+  }
+
+  // Filters (in parallel) and writes every statistics chunk whose rows are all in (or, at the end,
+  // every chunk that has rows), then drops those rows.
+  void write_stat_chunks(bool at_end) {
+    const std::string& fn = temp;
+    RowChunks* sets[kNumScalarFields + kNumQuantileFields + kNumInputFields + 1];
+    std::size_t ns = 0;
+    for (auto& rc : scalar_rows) sets[ns++] = &rc;
+    for (auto& rc : quantile_rows) sets[ns++] = &rc;
+    for (auto& rc : input_rows) sets[ns++] = &rc;
+    sets[ns++] = &cashflow_rows;
+    struct Todo { RowChunks* rc; std::uint64_t row0; };
+    std::vector<Todo> todo;
+    for (std::size_t i = 0; i < ns; ++i) {
+      RowChunks& rc = *sets[i];
+      if (rc.ds < 0) continue;
+      const std::uint64_t have = rc.buf.size() / rc.row_elems, end = rc.first + have;
+      for (std::uint64_t r0 = rc.first; r0 + rc.rows <= end || (at_end && r0 < end); r0 += rc.rows) todo.push_back({&rc, r0});
+    }
+    if (stat_jobs.size() < todo.size()) stat_jobs.resize(todo.size());
+    const int level = std::max(1, layout.compression);
+    const std::uint64_t SS = S;
+    tbb::parallel_for(std::size_t{0}, todo.size(), [&](std::size_t j) {
+      const RowChunks& rc = *todo[j].rc;
+      ChunkJob& job = stat_jobs[j];
+      job.row0 = todo[j].row0;
+      job.col0 = 0;
+      auto row = [&](std::uint64_t s) -> const double* { return rc.buf.data() + (s - rc.first) * rc.row_elems; };
+      filter_chunk(job, row, SS, rc.row_elems, rc.rows, rc.row_elems, level, false, deflaters.local());
+    });
+    for (std::size_t j = 0; j < todo.size(); ++j) {
+      const ChunkJob& job = stat_jobs[j];
+      const hsize_t offset[3] = {job.row0, 0, 0};
+      check(H5Dwrite_chunk(todo[j].rc->ds, H5P_DEFAULT, job.mask, offset, job.size, job.out.data()), fn,
+            std::string("writing a chunk of '") + todo[j].rc->name + "'");
+    }
+    for (std::size_t i = 0; i < ns; ++i) {
+      RowChunks& rc = *sets[i];
+      if (rc.ds < 0) continue;
+      const std::uint64_t have = rc.buf.size() / rc.row_elems;
+      const std::uint64_t done = at_end ? have : have / rc.rows * rc.rows;
+      rc.buf.erase(rc.buf.begin(), rc.buf.begin() + static_cast<std::ptrdiff_t>(done * rc.row_elems));
+      rc.first += done;
+    }
   }
 
   // Filters and writes every per-trial chunk that rows [.., first + count) complete (see the file
@@ -799,7 +877,7 @@ struct ResultsWriter::Impl {
         auto row = [&](std::uint64_t s) -> const double* {
           return s < first ? pending[d].data() + (s - base) * NN : src[d] + (s - first) * NN;
         };
-        filter_chunk(job, row, SS, NN, R, C, level, deflaters.local());
+        filter_chunk(job, row, SS, NN, R, C, level, true, deflaters.local());
       });
       for (std::size_t j = 0; j < wn; ++j) {
         const ChunkJob& job = jobs[j];

@@ -21,6 +21,7 @@
 
 #include "sim/errors.h"
 #include "sim/results_file.h"
+#include "sim/results_fields.h"
 
 namespace fs = std::filesystem;
 using namespace roisim;
@@ -463,11 +464,14 @@ std::vector<double> read_all(hid_t file, const char* name, std::size_t n) {
   return out;
 }
 
-// A stored chunk (payload + the 4-byte fletcher32, which HDF5 verifies when expect_trials_read_back
-// reads the values) back to its shuffled bytes: inflated unless the mask says deflate was skipped.
-std::vector<unsigned char> unfilter_chunk(const std::vector<unsigned char>& stored, unsigned mask, std::size_t nbytes) {
-  EXPECT_GE(stored.size(), 4u);
-  const std::size_t len = stored.size() - 4;
+// A stored chunk (payload, then the 4-byte fletcher32 when `checksum`: HDF5 verifies it when
+// expect_trials_read_back reads the values) back to its shuffled bytes: inflated unless the mask
+// says deflate was skipped.
+std::vector<unsigned char> unfilter_chunk(const std::vector<unsigned char>& stored, unsigned mask, std::size_t nbytes,
+                                          bool checksum = true) {
+  const std::size_t tail = checksum ? 4 : 0;
+  EXPECT_GE(stored.size(), tail);
+  const std::size_t len = stored.size() - tail;
   if (mask & (1u << 1)) return std::vector<unsigned char>(stored.begin(), stored.begin() + static_cast<std::ptrdiff_t>(len));
   std::vector<unsigned char> out(nbytes);
   libdeflate_decompressor* d = libdeflate_alloc_decompressor();
@@ -478,26 +482,41 @@ std::vector<unsigned char> unfilter_chunk(const std::vector<unsigned char>& stor
   return out;
 }
 
-// Writes the fixture's per-trial data through HDF5's own filter pipeline (H5Dwrite, with the
-// creation properties of roisim's dataset) into `ref_path`, then compares every stored chunk of
-// roisim's file with HDF5's: same offsets and the same bytes once unfiltered. (The compressed bytes
-// differ: HDF5 deflates with zlib, roisim with libdeflate; both are zlib streams.)
+// Writes the values of every filtered float64 dataset of roisim's file - the fixture's per-trial
+// data (when written) and every per-scenario statistic (read back from the file) - through HDF5's
+// own filter pipeline (H5Dwrite, with the creation properties of roisim's dataset) into `ref_path`,
+// then compares every stored chunk of roisim's file with HDF5's: same offsets and the same bytes once
+// unfiltered. (The compressed bytes differ: HDF5 deflates with zlib, roisim with libdeflate; both are
+// zlib streams.)
 void expect_chunks_match_hdf5(const Fixture& fx, const std::string& path, const std::string& ref_path) {
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
   H5Handle ours{H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose};
   ASSERT_GE(ours.id, 0);
   H5Handle ref{H5Fcreate(ref_path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose};
   ASSERT_GE(ref.id, 0);
-  const std::pair<const char*, const std::vector<double>*> sets[] = {
-      {"roi", &fx.roi}, {"npv", &fx.npv}, {"payback_month", &fx.payback}};
-  for (const auto& [name, values] : sets) {
+  std::vector<std::string> names;
+  if (!fx.layout.summary_only) names = {"roi", "npv", "payback_month"};
+  using namespace results_fields;
+  for (const auto& f : kScalarFields) names.emplace_back(f.name);
+  for (const auto& f : kQuantileFields) names.emplace_back(f.name);
+  if (!fx.layout.inputs.empty())
+    for (const auto& f : kInputFields) names.emplace_back(f.name);
+  names.emplace_back("cashflow_quantile");
+  for (const std::string& name_s : names) {
+    const char* name = name_s.c_str();
     H5Handle d{H5Dopen2(ours.id, name, H5P_DEFAULT), H5Dclose};
     ASSERT_GE(d.id, 0) << name;
     H5Handle dcpl{H5Dget_create_plist(d.id), H5Pclose};
     H5Handle space{H5Dget_space(d.id), H5Sclose};
+    const int rank = H5Sget_simple_extent_ndims(space.id);
+    ASSERT_TRUE(rank >= 1 && rank <= 3) << name;
+    ASSERT_GE(H5Pget_nfilters(dcpl.id), 2) << name << ": shuffle and deflate expected";
+    const bool checksum = H5Pget_nfilters(dcpl.id) == 3;
+    std::vector<double> values(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space.id)));
+    ASSERT_GE(H5Dread(d.id, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), 0) << name;
     H5Handle r{H5Dcreate2(ref.id, name, H5T_IEEE_F64LE, space.id, H5P_DEFAULT, dcpl.id, H5P_DEFAULT), H5Dclose};
     ASSERT_GE(r.id, 0) << name;
-    ASSERT_GE(H5Dwrite(r.id, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values->data()), 0) << name;
+    ASSERT_GE(H5Dwrite(r.id, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), 0) << name;
     ASSERT_GE(H5Dflush(r.id), 0);
 
     H5Handle rspace{H5Dget_space(r.id), H5Sclose};
@@ -506,23 +525,22 @@ void expect_chunks_match_hdf5(const Fixture& fx, const std::string& path, const 
     ASSERT_GE(H5Dget_num_chunks(r.id, rspace.id, &n_ref), 0);
     ASSERT_EQ(n_ours, n_ref) << name;
     for (hsize_t i = 0; i < n_ours; ++i) {
-      hsize_t off[2], off_ref[2];
+      hsize_t off[3] = {}, off_ref[3] = {};
       unsigned mask = 0, mask_ref = 0;
       haddr_t addr;
       hsize_t size = 0, size_ref = 0;
       ASSERT_GE(H5Dget_chunk_info(d.id, space.id, i, off, &mask, &addr, &size), 0);
       ASSERT_GE(H5Dget_chunk_info(r.id, rspace.id, i, off_ref, &mask_ref, &addr, &size_ref), 0);
-      ASSERT_EQ(off[0], off_ref[0]) << name << " chunk " << i;
-      ASSERT_EQ(off[1], off_ref[1]) << name << " chunk " << i;
+      for (int a = 0; a < rank; ++a) ASSERT_EQ(off[a], off_ref[a]) << name << " chunk " << i << " axis " << a;
       std::vector<unsigned char> a(size), b(size_ref);
       uint32_t fa = 0, fb = 0;
       ASSERT_GE(H5Dread_chunk(d.id, H5P_DEFAULT, off, &fa, a.data()), 0);
       ASSERT_GE(H5Dread_chunk(r.id, H5P_DEFAULT, off_ref, &fb, b.data()), 0);
       EXPECT_EQ(fa, mask);
-      hsize_t chunk[2];
-      ASSERT_EQ(H5Pget_chunk(dcpl.id, 2, chunk), 2);
-      const std::size_t nbytes = static_cast<std::size_t>(chunk[0] * chunk[1] * 8);
-      EXPECT_TRUE(unfilter_chunk(a, fa, nbytes) == unfilter_chunk(b, fb, nbytes))
+      hsize_t chunk[3] = {1, 1, 1};
+      ASSERT_EQ(H5Pget_chunk(dcpl.id, 3, chunk), rank);
+      const std::size_t nbytes = static_cast<std::size_t>(chunk[0] * chunk[1] * chunk[2] * 8);
+      EXPECT_TRUE(unfilter_chunk(a, fa, nbytes, checksum) == unfilter_chunk(b, fb, nbytes, checksum))
           << name << " chunk at " << off[0] << "," << off[1] << " differs from HDF5's once unfiltered";
     }
   }
@@ -646,6 +664,28 @@ TEST(ResultsFile, DirectChunksMatchHdf5PipelineAndReadBack) {
     expect_trials_read_back(fx, path);
     expect_chunks_match_hdf5(fx, path, ref);
     expect_h5py_reads(fx, path);
+  }
+}
+
+// The per-scenario statistics take the same direct-chunk path: chunks that span several batches
+// (rows buffered), a partial last chunk, several scalar chunks (4096 scenarios each), no inputs.
+TEST(ResultsFile, StatisticsChunksMatchHdf5PipelineAcrossBatches) {
+  TempDir dir;
+  const struct { std::uint64_t S, N, per_batch; bool summary_only; std::vector<std::string> inputs; int level; } cases[] = {
+      {70, 10, 9, false, kInputs, 1},      // cash-flow chunks of 32 rows across batches of 9
+      {9000, 2, 1000, true, kInputs, 0},   // three scalar chunks, the last one partial
+      {5, 3, 2, true, {}, 9},              // no inputs: the per-input datasets stay empty
+  };
+  int i = 0;
+  for (const auto& c : cases) {
+    SCOPED_TRACE("S=" + std::to_string(c.S) + " per_batch=" + std::to_string(c.per_batch));
+    const std::string path = (dir.path() / ("stats" + std::to_string(i) + ".h5")).string();
+    const std::string ref = (dir.path() / ("stats_ref" + std::to_string(i) + ".h5")).string();
+    ++i;
+    Fixture fx(c.S, c.N, c.inputs, c.summary_only, c.level);
+    fx.write(path, c.per_batch);
+    expect_round_trip(fx, path);
+    expect_chunks_match_hdf5(fx, path, ref);
   }
 }
 
