@@ -12,6 +12,7 @@
 #include <tbb/global_control.h>
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
+#include <tbb/task_group.h>
 
 #include "models/cash_flow.h"
 #include "models/value_models.h"
@@ -24,6 +25,7 @@ namespace roisim {
 namespace {
 
 constexpr std::size_t kBlock = 1024;                   // trials per parallel task
+constexpr std::size_t kSampleBlock = 256;              // trials per task when sampling uniforms
 constexpr std::size_t kCombineBlock = 512;              // trials per task when summing project streams
 constexpr std::size_t kCombineScenarios = 8;           // scenarios per task (over the same trials)
 constexpr double kBandLevels[4] = {0.05, 0.15, 0.85, 0.95};  // tornado: the input near its P10 / P90
@@ -88,6 +90,23 @@ ProjectDraw make_draw(const Project& p, const double* in, double u_success) {
   return d;
 }
 
+// std::vector's allocator, but resize() leaves new doubles uninitialised: the engine's buffers
+// are written before they are read, and zero-filling them (serially, on the calling thread) is
+// time a many-core run cannot spread.
+template <class T>
+struct NoInit : std::allocator<T> {
+  template <class U>
+  struct rebind { using other = NoInit<U>; };
+  NoInit() = default;
+  template <class U>
+  NoInit(const NoInit<U>&) noexcept {}
+  template <class U>
+  void construct(U* p) noexcept { ::new (static_cast<void*>(p)) U; }
+  template <class U, class... A>
+  void construct(U* p, A&&... a) { ::new (static_cast<void*>(p)) U(std::forward<A>(a)...); }
+};
+using Buffer = std::vector<double, NoInit<double>>;
+
 std::string funded_string(const Plan& plan, const std::vector<int>& funded) {
   std::string s;
   for (int p : funded) s += (s.empty() ? "" : "+") + plan.projects()[p].name;
@@ -123,8 +142,11 @@ struct Engine::Impl {
   std::vector<std::vector<std::uint32_t>> band_low, band_high;  // [id] trials with the input in [P5, P15] / [P85, P95]
   OrderStatInterval intervals[kNumQuantiles] = {};  // order statistics of the quantile intervals
   bool sampled = false;
-  std::vector<double> buf_pv_value, buf_pv_cost, buf_cum;  // project-variant streams of a batch
-  std::vector<double> buf_cash;                             // cumulative cash flows of a batch's first trials
+  Buffer buf_pv_value, buf_pv_cost, buf_cum;  // project-variant streams of a trial chunk
+  // One batch's per-trial outcomes and its cash-flow trials' cumulative cash flows; run() keeps
+  // two, as a batch's statistics run beside the next batch's simulation.
+  struct BatchBuffers { Buffer roi, npv, pay, cash; };
+  BatchBuffers batch_buf[2];
   tbb::enumerable_thread_specific<StatsScratch> stats_scratch;  // per worker, kept across batches
   std::size_t cashflow_trials() const { return cash_trials_for(n, opt); }
   EngineTimings timings;
@@ -161,14 +183,15 @@ struct Engine::Impl {
   // definition; normalised ranks of the inputs for sensitivity.
   void sample() {
     const auto& vars = plan.variables();
-    const std::size_t nblocks = (n + kBlock - 1) / kBlock;
+    // Small blocks: 10,000 trials must still keep 16 cores busy (the bits do not depend on them).
+    const std::size_t nblocks = (n + kSampleBlock - 1) / kSampleBlock;
     // This process's trials [lo, hi): blocks clipped to them.
     const SampleSharing* share = opt.sharing && opt.sharing->parts > 1 ? opt.sharing.get() : nullptr;
     const std::size_t parts = share ? static_cast<std::size_t>(share->parts) : 1, part = share ? static_cast<std::size_t>(share->part) : 0;
     const std::size_t lo = n * part / parts, hi = n * (part + 1) / parts;
     const auto clip = [&](std::size_t blk, std::size_t& t0, std::size_t& len) {
-      t0 = std::max(blk * kBlock, lo);
-      const std::size_t end = std::min(std::min(n, (blk + 1) * kBlock), hi);
+      t0 = std::max(blk * kSampleBlock, lo);
+      const std::size_t end = std::min(std::min(n, (blk + 1) * kSampleBlock), hi);
       len = end > t0 ? end - t0 : 0;
       return len > 0;
     };
@@ -289,17 +312,76 @@ struct Engine::Impl {
     std::vector<int> success_variant;             // per input: variant whose success draw it is, or -1
   };
 
+  // A two-stage pipeline: batch i is simulated (main thread, parallel loops) while batch i-1's
+  // statistics - and, with RunOptions::overlap_sink, its sink - run as a task beside it, so that
+  // the threads left idle by one stage's last tasks (and by the serial parts: preparing a batch,
+  // writing one) find work in the other. Sinks are called in batch order, one at a time; without
+  // overlap_sink on the calling thread. Results do not depend on any of this (each statistic reads
+  // only its own scenario's complete trials).
   void run(const std::function<void(const BatchResults&)>& sink, std::uint64_t first, std::uint64_t last) {
     // Allow more workers than cores when asked for (the default limit is the core count).
     within_arena([&] {
       const std::uint64_t total = plan.scenario_count();
       last = std::min(last, total);
       const std::uint64_t bs = batch_scenarios();
-      std::vector<double> roi, npv, pay;
-      for (std::uint64_t s0 = first; s0 < last; s0 += bs) {
+      const std::size_t stride = static_cast<std::size_t>(h) + 1, cash_n = cashflow_trials();
+      BatchWork works[2];
+      BatchResults results[2];
+      tbb::task_group tail;
+      // Batch k's results: to the sink here unless the task did it, then the progress report.
+      const auto deliver = [&](std::size_t k) {
+        if (!opt.overlap_sink) {
+          auto clock = std::chrono::steady_clock::now();
+          sink(results[k]);
+          lap(timings.output, clock);
+        }
+        if (opt.progress) opt.progress(results[k].first + results[k].count - first, last - first);
+      };
+      try {
+        std::uint64_t i = 0;
+        for (std::uint64_t s0 = first; s0 < last; s0 += bs, ++i) {
+          check_cancel();
+          const std::size_t k = i % 2;
+          const std::uint64_t count = std::min(bs, last - s0);
+          works[k] = prepare(s0, count);
+          BatchBuffers& buf = batch_buf[k];
+          buf.roi.resize(count * n);
+          buf.npv.resize(count * n);
+          buf.pay.resize(count * n);
+          buf.cash.resize(count * stride * cash_n);
+          simulate(works[k], 0, n, buf.roi.data(), buf.npv.data(), buf.pay.data(), buf.cash.data(), cash_n);
+          tail.wait();  // batch i-1's statistics (and sink): its buffers are free again after deliver
+          check_cancel();
+          BatchResults& out = results[k];
+          out = BatchResults{};
+          out.first = s0;
+          out.count = count;
+          out.names = works[k].names;
+          out.funded = works[k].funded;
+          out.roi = buf.roi.data();
+          out.npv = buf.npv.data();
+          out.payback = buf.pay.data();
+          tail.run([this, k, &works, &results, &sink] {
+            check_cancel();
+            const BatchBuffers& b = batch_buf[k];
+            statistics(works[k], b.roi.data(), b.npv.data(), b.pay.data(), b.cash.data(), results[k]);
+            if (opt.overlap_sink) {
+              auto clock = std::chrono::steady_clock::now();
+              sink(results[k]);
+              lap(timings.output, clock);
+            }
+          });
+          if (i > 0) deliver(1 - k);
+        }
+        tail.wait();
         check_cancel();
-        run_batch(s0, std::min(bs, last - s0), roi, npv, pay, sink);
-        if (opt.progress) opt.progress(std::min(s0 + bs, last) - first, last - first);
+        if (i > 0) deliver((i - 1) % 2);
+      } catch (...) {
+        try {
+          tail.wait();
+        } catch (...) {  // the first error wins
+        }
+        throw;
       }
     });
   }
@@ -412,9 +494,9 @@ struct Engine::Impl {
     const std::size_t per_trial = (stride + 2) * 8 * std::max<std::size_t>(1, variants.size());
     const std::size_t chunk = std::clamp<std::size_t>(kVariantBytes / per_trial / kBlock * kBlock, kBlock, std::max(len, kBlock));
     // Reused from batch to batch (no page faults after the first).
-    std::vector<double>& pv_value = buf_pv_value;
-    std::vector<double>& pv_cost = buf_pv_cost;
-    std::vector<double>& cum = buf_cum;
+    Buffer& pv_value = buf_pv_value;
+    Buffer& pv_cost = buf_pv_cost;
+    Buffer& cum = buf_cum;
     pv_value.resize(variants.size() * chunk);
     pv_cost.resize(variants.size() * chunk);
     cum.resize(variants.size() * chunk * stride);
@@ -483,29 +565,6 @@ struct Engine::Impl {
     });
     check_cancel();
     lap(timings.statistics, clock);
-  }
-
-  void run_batch(std::uint64_t s0, std::uint64_t count, std::vector<double>& roi, std::vector<double>& npv,
-                 std::vector<double>& pay, const std::function<void(const BatchResults&)>& sink) {
-    const BatchWork bw = prepare(s0, count);
-    roi.resize(count * n);
-    npv.resize(count * n);
-    pay.resize(count * n);
-    const std::size_t cash_n = cashflow_trials();
-    buf_cash.resize(count * (static_cast<std::size_t>(h) + 1) * cash_n);
-    simulate(bw, 0, n, roi.data(), npv.data(), pay.data(), buf_cash.data(), cash_n);
-    BatchResults out;
-    out.first = s0;
-    out.count = count;
-    out.names = bw.names;
-    out.funded = bw.funded;
-    statistics(bw, roi.data(), npv.data(), pay.data(), buf_cash.data(), out);
-    out.roi = roi.data();
-    out.npv = npv.data();
-    out.payback = pay.data();
-    auto clock = std::chrono::steady_clock::now();
-    sink(out);
-    lap(timings.output, clock);
   }
 
   void simulate_trials(std::uint64_t s0, std::uint64_t count, std::uint64_t t0, std::uint64_t t1, TrialRows& out) {
@@ -787,11 +846,12 @@ std::uint64_t Engine::memory_estimate(const Plan& plan, const RunOptions& opt) {
   const std::uint64_t b = batch_for(n, opt);
   const std::uint64_t stride = static_cast<std::uint64_t>(plan.settings().horizon_months) + 3;
   const std::uint64_t per_variant = std::min<std::uint64_t>(n, std::max<std::uint64_t>(kBlock, kVariantBytes / (stride * 8))) * stride * 8;
-  const std::uint64_t cash = b * stride * cash_trials_for(n, opt) * 8;  // cash-flow quantiles' trials
+  // run() keeps two batches (one simulated, one summarised): per-trial outcomes and cash-flow trials.
+  const std::uint64_t cash = 2 * b * stride * cash_trials_for(n, opt) * 8;
   // lhs keeps a 4-byte permutation per input, sobol an 8-byte point per input (sim/sampler.h).
   const Sampler s = plan.settings().sampler;
   const std::uint64_t sampler = s == Sampler::LatinHypercube ? 4 * n * uncertain : s == Sampler::Sobol ? 8 * n * uncertain : 0;
-  return cash + sampler + 8 * n * (arrays + 2 * ranked + plan.copula_vars().size()) + 3 * 8 * b * n  // inputs, ranks, bands; batch results
+  return cash + sampler + 8 * n * (arrays + 2 * ranked + plan.copula_vars().size()) + 2 * 3 * 8 * b * n  // inputs, ranks, bands; batch results
          + std::min<std::uint64_t>(kVariantBytes * 2, variants * per_variant)      // project streams
          + 64 * n * static_cast<std::uint64_t>(std::max(1, opt.threads > 0 ? opt.threads : 2));  // statistics scratch
 }

@@ -35,6 +35,10 @@ struct RunOptions {
   std::uint64_t cashflow_trials = 1000;
   std::function<void(std::uint64_t done, std::uint64_t total)> progress;  // after each batch
   std::shared_ptr<const SampleSharing> sharing;  // null: this process samples everything
+  // Engine::run calls the sink of batch i as a task on the engine's threads, beside the simulation
+  // of batch i+1 (still in order, one at a time), instead of on the calling thread. For sinks that
+  // may run on any thread (the HDF5 writer: yes; MPI collectives: no).
+  bool overlap_sink = false;
 };
 
 // Thrown by Engine::run when RunOptions::cancel became true.
@@ -56,7 +60,8 @@ struct TrialDetail {
   double roi = 0, npv = 0, payback_month = 0;
 };
 
-// Wall-clock seconds spent in each phase of Engine::run (phases run one after another).
+// Wall-clock seconds spent in each phase of Engine::run. A batch's statistics and sink run beside
+// the next batch's simulation, so on several threads the phases overlap and do not add up.
 struct EngineTimings {
   double sampling = 0;    // uniforms, copula, quantile functions, input ranks
   double evaluation = 0;  // project variants: value models and cash flows
@@ -73,7 +78,8 @@ class Engine {
   Engine& operator=(const Engine&) = delete;
 
   // Simulates scenarios [first, last) (default: all) in batches, calling sink for each batch in
-  // order. The BatchResults' per-trial pointers are valid only during the call.
+  // order (see RunOptions::overlap_sink for the thread). The BatchResults' per-trial pointers are
+  // valid only during the call.
   void run(const std::function<void(const BatchResults&)>& sink, std::uint64_t first = 0,
            std::uint64_t last = UINT64_MAX);
 
