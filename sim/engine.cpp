@@ -10,6 +10,7 @@
 
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/global_control.h>
+#include <tbb/info.h>
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 #include <tbb/task_group.h>
@@ -26,11 +27,10 @@ namespace {
 
 constexpr std::size_t kBlock = 1024;                   // trials per parallel task
 constexpr std::size_t kSampleBlock = 256;              // trials per task when sampling uniforms
-constexpr std::size_t kCombineBlock = 512;              // trials per task when summing project streams
-constexpr std::size_t kCombineScenarios = 8;           // scenarios per task (over the same trials)
+constexpr std::size_t kTrialBlock = 256;               // trials per task when simulating (at most)
+constexpr std::size_t kBlockBytes = 1u << 20;          // a task's project streams and partial sums
 constexpr double kBandLevels[4] = {0.05, 0.15, 0.85, 0.95};  // tornado: the input near its P10 / P90
 constexpr std::size_t kBatchBytes = 192u << 20;        // per-trial result buffers of one batch
-constexpr std::size_t kVariantBytes = 64u << 20;       // project-variant buffers of one trial chunk
 
 // Sums one trial's project streams into the portfolio's ROI, NPV and payback month. Used by
 // both the engine and replay so that the two agree bit for bit.
@@ -107,6 +107,82 @@ struct NoInit : std::allocator<T> {
 };
 using Buffer = std::vector<double, NoInit<double>>;
 
+// A node of a batch's prefix tree of variant sequences (see Engine::Impl::BatchWork).
+struct TreeNode {
+  int variant, depth;
+  std::vector<int> scenarios;  // those whose sequence ends here
+};
+
+// One block of trials [at, at + blen) of the simulated range, for sum_block.
+struct BlockSums {
+  const std::vector<TreeNode>* nodes;
+  std::size_t B, blen, stride, len, at, kept, cash_ld;
+  const double *pv_value, *pv_cost, *cum;  // [variant][B], [variant][B], [variant][month][B]
+  double *value_sum, *cost_sum, *total;    // [depth][B], [depth][B], [depth][month][B]
+  const double** totals;                   // [depth]
+  double *roi, *npv, *pay, *cash;          // the range's outputs (see simulate)
+};
+
+// Walks the prefix tree: each node's sums are its parent's plus its variant's streams; each
+// scenario's ROI, NPV, payback month (and kept cash flows) follow from its node's sums. A free
+// function so that it is also compiled for AVX2 and picked at load time by the CPU: the same bits
+// either way (additions, a division, comparisons; no fused multiply-add).
+__attribute__((target_clones("avx2", "default")))
+void sum_block(const BlockSums& a) {
+  const std::size_t B = a.B, blen = a.blen, stride = a.stride;
+  const double inf = std::numeric_limits<double>::infinity();
+  double payback[kTrialBlock];
+  for (const TreeNode& node : *a.nodes) {
+    const std::size_t d = static_cast<std::size_t>(node.depth), vi = static_cast<std::size_t>(node.variant);
+    const double* __restrict pv = &a.pv_value[vi * B];
+    const double* __restrict pc = &a.pv_cost[vi * B];
+    const double* __restrict row = &a.cum[vi * stride * B];
+    double* __restrict vs = &a.value_sum[d * B];
+    double* __restrict cs = &a.cost_sum[d * B];
+    if (d == 0) {
+      for (std::size_t k = 0; k < blen; ++k) {
+        vs[k] = 0.0 + pv[k];
+        cs[k] = 0.0 + pc[k];
+      }
+      a.totals[0] = row;
+    } else {
+      const double* __restrict uv = &a.value_sum[(d - 1) * B];
+      const double* __restrict uc = &a.cost_sum[(d - 1) * B];
+      for (std::size_t k = 0; k < blen; ++k) {
+        vs[k] = uv[k] + pv[k];
+        cs[k] = uc[k] + pc[k];
+      }
+      double* __restrict tot = &a.total[d * stride * B];
+      const double* __restrict up = a.totals[d - 1];
+      for (std::size_t m = 0; m < stride; ++m)
+        for (std::size_t k = 0; k < blen; ++k) tot[m * B + k] = up[m * B + k] + row[m * B + k];
+      a.totals[d] = tot;
+    }
+    const double* sum = a.totals[d];
+    for (int si : node.scenarios) {
+      const std::size_t o = static_cast<std::size_t>(si) * a.len + a.at;
+      for (std::size_t k = 0; k < blen; ++k) {
+        a.roi[o + k] = vs[k] / cs[k] - 1.0;
+        a.npv[o + k] = vs[k] - cs[k];
+      }
+      // Months only grow, so the first month with a non-negative total is the smallest
+      // candidate (branch-free, vectorised); stop early once every trial has paid back.
+      std::fill(payback, payback + blen, inf);
+      for (std::size_t m = 0; m < stride; ++m) {
+        const double month = static_cast<double>(m);
+        const double* __restrict r = &sum[m * B];
+        for (std::size_t k = 0; k < blen; ++k) {
+          const double candidate = r[k] >= 0 ? month : inf;
+          payback[k] = candidate < payback[k] ? candidate : payback[k];
+        }
+        if (a.kept) std::copy(r, r + a.kept, &a.cash[(static_cast<std::size_t>(si) * stride + m) * a.cash_ld + a.at]);
+        else if (m % 4 == 3 && std::find(payback, payback + blen, inf) == payback + blen) break;
+      }
+      std::copy(payback, payback + blen, &a.pay[o]);
+    }
+  }
+}
+
 std::string funded_string(const Plan& plan, const std::vector<int>& funded) {
   std::string s;
   for (int p : funded) s += (s.empty() ? "" : "+") + plan.projects()[p].name;
@@ -142,7 +218,15 @@ struct Engine::Impl {
   std::vector<std::vector<std::uint32_t>> band_low, band_high;  // [id] trials with the input in [P5, P15] / [P85, P95]
   OrderStatInterval intervals[kNumQuantiles] = {};  // order statistics of the quantile intervals
   bool sampled = false;
-  Buffer buf_pv_value, buf_pv_cost, buf_cum;  // project-variant streams of a trial chunk
+  // One worker's project streams and prefix-tree sums of a block of trials (see simulate()).
+  struct BlockScratch {
+    Buffer pv_value, pv_cost, cum;  // [variant][trial], [variant][trial], [variant][month][trial]
+    Buffer value_sum, cost_sum, total;  // [depth][trial], [depth][trial], [depth][month][trial]
+    std::vector<double> in;
+    std::vector<const double*> totals;  // the current path's monthly sums, by depth
+    double evaluation = 0, portfolio = 0;  // seconds spent in each part
+  };
+  tbb::enumerable_thread_specific<BlockScratch> block_scratch;
   // One batch's per-trial outcomes and its cash-flow trials' cumulative cash flows; run() keeps
   // two, as a batch's statistics run beside the next batch's simulation.
   struct BatchBuffers { Buffer roi, npv, pay, cash; };
@@ -388,64 +472,17 @@ struct Engine::Impl {
 
   std::uint64_t batch_scenarios() const { return batch_for(n, opt); }
 
-  // The portfolio outcomes of len trials of one scenario (its funded variants vs), whose project
-  // streams sit at [b0, b0 + len) of the batch's chunk buffers, into roi/npv/pay[0, len): the same
-  // additions in the same order as combine() (replay), laid out so that they vectorise across
-  // trials. t0 is the first trial's place in the simulated range; those below cash_n (the range's
-  // trials kept for cash-flow quantiles) also leave every month's portfolio cumulative cash flow
-  // in cash[month * cash_n + t0 + k].
-  void combine_block(const std::vector<int>& vs, std::size_t chunk, std::size_t b0, std::size_t len,
-                     std::size_t t0, double* roi, double* npv, double* pay, std::size_t cash_n, double* cash) const {
-    if (!cash) cash_n = 0;
-    const std::size_t k = vs.size(), stride = static_cast<std::size_t>(h) + 1;
-    double v[kCombineBlock], c[kCombineBlock], total[kCombineBlock];
-    std::fill(v, v + len, 0.0);
-    std::fill(c, c + len, 0.0);
-    for (std::size_t j = 0; j < k; ++j) {
-      const double* a = &buf_pv_value[vs[j] * chunk + b0];
-      const double* b = &buf_pv_cost[vs[j] * chunk + b0];
-      for (std::size_t t = 0; t < len; ++t) {
-        v[t] += a[t];
-        c[t] += b[t];
-      }
-    }
-    for (std::size_t t = 0; t < len; ++t) {
-      roi[t] = v[t] / c[t] - 1.0;
-      npv[t] = v[t] - c[t];
-    }
-    const double inf = std::numeric_limits<double>::infinity();
-    std::fill(pay, pay + len, inf);
-    const std::size_t kept = t0 < cash_n ? std::min(len, cash_n - t0) : 0;
-    const auto row = [&](std::size_t j, std::size_t m) { return &buf_cum[(vs[j] * stride + m) * chunk + b0]; };
-    for (std::size_t m = 0; m < stride; ++m) {
-      const double* sum = row(0, m);
-      if (k > 1) {
-        const double* r1 = row(1, m);
-        for (std::size_t t = 0; t < len; ++t) total[t] = sum[t] + r1[t];
-        for (std::size_t j = 2; j < k; ++j) {
-          const double* r = row(j, m);
-          for (std::size_t t = 0; t < len; ++t) total[t] += r[t];
-        }
-        sum = total;
-      }
-      // Months only grow, so the first month with a non-negative total is the smallest
-      // candidate (branch-free, vectorised).
-      const double month = static_cast<double>(m);
-      for (std::size_t t = 0; t < len; ++t) {
-        const double candidate = sum[t] >= 0 ? month : inf;
-        pay[t] = candidate < pay[t] ? candidate : pay[t];
-      }
-      if (kept) std::copy(sum, sum + kept, &cash[m * cash_n + t0]);
-      // Every few months: stop once every trial has paid back (and no month is kept).
-      if (kept == 0 && m % 4 == 3 && std::find(pay, pay + len, inf) == pay + len) break;
-    }
-  }
-
   // The project variants a batch of scenarios needs and how each scenario uses them.
   struct BatchWork {
     std::vector<Variant> variants;
     std::vector<ScenarioWork> work;  // [count]
     std::vector<std::string> names, funded;
+    // The scenarios' variant sequences as a prefix tree, nodes in depth-first order: a node's
+    // sums are its parent's plus its variant's streams, so a scenario funding A, B, C adds C to
+    // the sums of A + B that its sibling funding A, B, D shares - the same additions in the same
+    // order as combine() (replay) makes for each scenario alone, hence the same bits.
+    std::vector<TreeNode> nodes;
+    int depth = 0;  // deepest node + 1
   };
 
   BatchWork prepare(std::uint64_t s0, std::uint64_t count) const {
@@ -479,66 +516,104 @@ struct Engine::Impl {
         if (sk >= 0) w.success_variant[sk] = it->second;
       }
     }
+    build_tree(b);
     return b;
+  }
+
+  static void build_tree(BatchWork& b) {
+    struct Tmp {
+      int variant, depth;
+      std::vector<int> kids, scenarios;
+    };
+    std::vector<Tmp> tmp;
+    std::vector<int> roots;
+    std::map<std::pair<int, int>, int> child;  // (parent node or -1, variant) -> node
+    for (std::size_t i = 0; i < b.work.size(); ++i) {
+      int node = -1;
+      for (std::size_t j = 0; j < b.work[i].variants.size(); ++j) {
+        const int v = b.work[i].variants[j];
+        auto [it, added] = child.try_emplace({node, v}, static_cast<int>(tmp.size()));
+        if (added) {
+          tmp.push_back({v, static_cast<int>(j), {}, {}});
+          (node < 0 ? roots : tmp[node].kids).push_back(it->second);
+        }
+        node = it->second;
+      }
+      tmp[node].scenarios.push_back(static_cast<int>(i));  // every scenario funds a project
+    }
+    b.nodes.clear();
+    b.depth = 0;
+    std::vector<int> stack(roots.rbegin(), roots.rend());
+    while (!stack.empty()) {
+      Tmp& t = tmp[stack.back()];
+      stack.pop_back();
+      b.nodes.push_back({t.variant, t.depth, std::move(t.scenarios)});
+      b.depth = std::max(b.depth, t.depth + 1);
+      stack.insert(stack.end(), t.kids.rbegin(), t.kids.rend());
+    }
   }
 
   // The outcomes of trials [t0, t1) of every scenario of the batch: roi/npv/pay[scenario][t - t0],
   // and for the trials below cashflow_trials() in the range, [t0, t0 + cash_ld), every month's
   // portfolio cumulative cash flow in cash[(scenario * (H + 1) + month) * cash_ld + t - t0].
   // Every trial is computed alone, so the bits do not depend on the range.
+  //
+  // A task takes a block of trials: it evaluates every project variant of the batch on them (value
+  // model, cash flows) into its own scratch, then walks the batch's prefix tree adding those
+  // streams into each scenario's portfolio sums while they are still in cache (the block is sized
+  // so that the streams and the partial sums stay within about kBlockBytes).
   void simulate(const BatchWork& bw, std::size_t t0, std::size_t t1, double* roi, double* npv, double* pay,
                 double* cash, std::size_t cash_ld) {
     const auto& variants = bw.variants;
-    const std::size_t count = bw.work.size(), len = t1 - t0;
+    const std::size_t len = t1 - t0, V = variants.size(), D = static_cast<std::size_t>(bw.depth);
     const std::size_t stride = static_cast<std::size_t>(h) + 1;
-    const std::size_t per_trial = (stride + 2) * 8 * std::max<std::size_t>(1, variants.size());
-    const std::size_t chunk = std::clamp<std::size_t>(kVariantBytes / per_trial / kBlock * kBlock, kBlock, std::max(len, kBlock));
-    // Reused from batch to batch (no page faults after the first).
-    Buffer& pv_value = buf_pv_value;
-    Buffer& pv_cost = buf_pv_cost;
-    Buffer& cum = buf_cum;
-    pv_value.resize(variants.size() * chunk);
-    pv_cost.resize(variants.size() * chunk);
-    cum.resize(variants.size() * chunk * stride);
-    for (std::size_t c0 = t0; c0 < t1; c0 += chunk) {
-      check_cancel();
-      const std::size_t clen = std::min(chunk, t1 - c0);
-      const std::size_t nb = (clen + kBlock - 1) / kBlock;
-      auto clock = std::chrono::steady_clock::now();
-      tbb::parallel_for(std::size_t{0}, variants.size() * nb, [&](std::size_t i) {
-        if (cancelled()) return;
-        const std::size_t vi = i / nb, b0 = (i % nb) * kBlock, blen = std::min(kBlock, clen - b0);
+    if (!cash) cash_ld = 0;
+    std::size_t B = kTrialBlock;
+    while (B > 8 && (V + D) * (stride + 2) * B * 8 > kBlockBytes) B /= 2;
+    const std::size_t nblocks = (len + B - 1) / B;
+    for (auto& sc : block_scratch) sc.evaluation = sc.portfolio = 0;
+    auto clock = std::chrono::steady_clock::now();
+    tbb::parallel_for(std::size_t{0}, nblocks, [&](std::size_t blk) {
+      if (cancelled()) return;
+      BlockScratch& sc = block_scratch.local();
+      sc.pv_value.resize(V * B);
+      sc.pv_cost.resize(V * B);
+      sc.cum.resize(V * stride * B);
+      sc.value_sum.resize(D * B);
+      sc.cost_sum.resize(D * B);
+      sc.total.resize(D * stride * B);
+      const std::size_t c0 = t0 + blk * B, blen = std::min(B, t1 - c0), at = c0 - t0;
+      const auto e0 = std::chrono::steady_clock::now();
+      for (std::size_t vi = 0; vi < V; ++vi) {
         const Variant& v = variants[vi];
         const Project& p = plan.projects()[v.project];
-        std::vector<double> in(v.src.size());
+        sc.in.resize(v.src.size());
         for (std::size_t k = 0; k < blen; ++k) {
-          const std::size_t t = c0 + b0 + k, slot = vi * chunk + b0 + k;
-          slot_values(v, t, in.data());
-          const ProjectDraw d = make_draw(p, in.data(), v.u_success[t]);
-          const ProjectFlows f = project_flows(timeline, d, &cum[vi * stride * chunk + b0 + k], chunk);
-          pv_value[slot] = f.pv_value;
-          pv_cost[slot] = f.pv_cost;
+          const std::size_t t = c0 + k;
+          slot_values(v, t, sc.in.data());
+          const ProjectDraw d = make_draw(p, sc.in.data(), v.u_success[t]);
+          const ProjectFlows f = project_flows(timeline, d, &sc.cum[vi * stride * B + k], B);
+          sc.pv_value[vi * B + k] = f.pv_value;
+          sc.pv_cost[vi * B + k] = f.pv_cost;
         }
-      });
-      lap(timings.evaluation, clock);
-      // A task sums a block of 512 trials for a group of 8 scenarios, so that they read the
-      // block's project rows while those are still in cache (blocks outermost, as tasks are
-      // handed out in order); the groups keep enough tasks for many cores.
-      const std::size_t nc = (clen + kCombineBlock - 1) / kCombineBlock;
-      const std::size_t groups = (count + kCombineScenarios - 1) / kCombineScenarios;
-      tbb::parallel_for(std::size_t{0}, nc * groups, [&](std::size_t i) {
-        if (cancelled()) return;
-        const std::size_t b0 = (i / groups) * kCombineBlock, blen = std::min(kCombineBlock, clen - b0);
-        const std::size_t g0 = (i % groups) * kCombineScenarios;
-        for (std::size_t si = g0; si < std::min(count, g0 + kCombineScenarios); ++si) {
-          const std::size_t at = si * len + c0 + b0 - t0;
-          combine_block(bw.work[si].variants, chunk, b0, blen, c0 + b0 - t0, &roi[at], &npv[at], &pay[at], cash_ld,
-                        cash ? &cash[si * stride * cash_ld] : nullptr);
-        }
-      });
-      lap(timings.portfolio, clock);
-    }
+      }
+      const auto e1 = std::chrono::steady_clock::now();
+      sc.totals.resize(D);
+      const std::size_t kept = at < cash_ld ? std::min(blen, cash_ld - at) : 0;
+      sum_block({&bw.nodes, B, blen, stride, len, at, kept, cash_ld, sc.pv_value.data(), sc.pv_cost.data(), sc.cum.data(),
+                 sc.value_sum.data(), sc.cost_sum.data(), sc.total.data(), sc.totals.data(), roi, npv, pay, cash});
+      const auto e2 = std::chrono::steady_clock::now();
+      sc.evaluation += std::chrono::duration<double>(e1 - e0).count();
+      sc.portfolio += std::chrono::duration<double>(e2 - e1).count();
+    });
     check_cancel();
+    // One parallel loop does both parts: its wall time is split in proportion to their CPU time.
+    double ev = 0, pf = 0;
+    for (auto& sc : block_scratch) ev += sc.evaluation, pf += sc.portfolio;
+    double wall = 0;
+    lap(wall, clock);
+    timings.evaluation += ev + pf > 0 ? wall * ev / (ev + pf) : 0;
+    timings.portfolio += ev + pf > 0 ? wall * pf / (ev + pf) : 0;
   }
 
   // The statistics of every scenario of the batch from all their trials (roi/npv/pay[scenario][n],
@@ -843,17 +918,17 @@ std::uint64_t Engine::memory_estimate(const Plan& plan, const RunOptions& opt) {
       }
   }
   for (const auto& p : plan.projects()) variants += p.slots();  // a generous bound per batch
+  const std::uint64_t threads = static_cast<std::uint64_t>(opt.threads > 0 ? opt.threads : std::max(1, tbb::info::default_concurrency()));
   const std::uint64_t b = batch_for(n, opt);
   const std::uint64_t stride = static_cast<std::uint64_t>(plan.settings().horizon_months) + 3;
-  const std::uint64_t per_variant = std::min<std::uint64_t>(n, std::max<std::uint64_t>(kBlock, kVariantBytes / (stride * 8))) * stride * 8;
   // run() keeps two batches (one simulated, one summarised): per-trial outcomes and cash-flow trials.
   const std::uint64_t cash = 2 * b * stride * cash_trials_for(n, opt) * 8;
   // lhs keeps a 4-byte permutation per input, sobol an 8-byte point per input (sim/sampler.h).
   const Sampler s = plan.settings().sampler;
   const std::uint64_t sampler = s == Sampler::LatinHypercube ? 4 * n * uncertain : s == Sampler::Sobol ? 8 * n * uncertain : 0;
   return cash + sampler + 8 * n * (arrays + 2 * ranked + plan.copula_vars().size()) + 2 * 3 * 8 * b * n  // inputs, ranks, bands; batch results
-         + std::min<std::uint64_t>(kVariantBytes * 2, variants * per_variant)      // project streams
-         + 64 * n * static_cast<std::uint64_t>(std::max(1, opt.threads > 0 ? opt.threads : 2));  // statistics scratch
+         + threads * std::max<std::uint64_t>(kBlockBytes, (variants + 40) * stride * 8 * 8)  // project streams
+         + 64 * n * threads;  // statistics scratch
 }
 
 }  // namespace roisim
