@@ -19,6 +19,7 @@
 #include "models/value_models.h"
 #include "sim/rng.h"
 #include "sim/sampler.h"
+#include "sim/simd.h"
 #include "sim/statistics.h"
 
 namespace roisim {
@@ -107,6 +108,20 @@ struct NoInit : std::allocator<T> {
 };
 using Buffer = std::vector<double, NoInit<double>>;
 
+// Sum over trials of (rank[t] - mean_rank) * centred[t]. Centred average ranks are whole or
+// half numbers, so every product is a multiple of 1/4 and the sum is exact (any order gives
+// the same bits) while it stays below 2^51, which n^3/4 does up to n = 2 x 10^5 trials;
+// beyond, the fixed order below keeps it deterministic. Four running sums: it vectorises.
+ROISIM_CLONES
+double rank_dot(const double* rank, double mean_rank, const double* centred, std::size_t n) {
+  double acc[4] = {0, 0, 0, 0};
+  std::size_t t = 0;
+  for (; t + 4 <= n; t += 4)
+    for (std::size_t j = 0; j < 4; ++j) acc[j] += (rank[t + j] - mean_rank) * centred[t + j];
+  for (; t < n; ++t) acc[0] += (rank[t] - mean_rank) * centred[t];
+  return (acc[0] + acc[1]) + (acc[2] + acc[3]);
+}
+
 // A node of a batch's prefix tree of variant sequences (see Engine::Impl::BatchWork).
 struct TreeNode {
   int variant, depth;
@@ -127,7 +142,7 @@ struct BlockSums {
 // scenario's ROI, NPV, payback month (and kept cash flows) follow from its node's sums. A free
 // function so that it is also compiled for AVX2 and picked at load time by the CPU: the same bits
 // either way (additions, a division, comparisons; no fused multiply-add).
-__attribute__((target_clones("avx2", "default")))
+ROISIM_CLONES
 void sum_block(const BlockSums& a) {
   const std::size_t B = a.B, blen = a.blen, stride = a.stride;
   const double inf = std::numeric_limits<double>::infinity();
@@ -699,19 +714,6 @@ struct Engine::Impl {
       if (x[t] >= band[0] && x[t] <= band[1]) low.push_back(static_cast<std::uint32_t>(t));
       if (x[t] >= band[2] && x[t] <= band[3]) high.push_back(static_cast<std::uint32_t>(t));
     }
-  }
-
-  // Sum over trials of (rank[t] - mean_rank) * centred[t]. Centred average ranks are whole or
-  // half numbers, so every product is a multiple of 1/4 and the sum is exact (any order gives
-  // the same bits) while it stays below 2^51, which n^3/4 does up to n = 2 x 10^5 trials;
-  // beyond, the fixed order below keeps it deterministic. Four running sums: it vectorises.
-  static double rank_dot(const double* rank, double mean_rank, const double* centred, std::size_t n) {
-    double acc[4] = {0, 0, 0, 0};
-    std::size_t t = 0;
-    for (; t + 4 <= n; t += 4)
-      for (std::size_t j = 0; j < 4; ++j) acc[j] += (rank[t + j] - mean_rank) * centred[t + j];
-    for (; t < n; ++t) acc[0] += (rank[t] - mean_rank) * centred[t];
-    return (acc[0] + acc[1]) + (acc[2] + acc[3]);
   }
 
   // Type-7 median ROI of a set of trials: their positions in the ROI order are marked in a bitset

@@ -1,4 +1,5 @@
 #include "sim/statistics.h"
+#include "sim/simd.h"
 
 #include <algorithm>
 #include <cstring>
@@ -8,6 +9,17 @@
 #include <limits>
 
 namespace roisim {
+
+namespace {
+// GCC vector extensions: four lanes, lowered to AVX2 or to pairs of SSE2 registers; each lane
+// computes exactly what the scalar code would.
+using V4d = double __attribute__((vector_size(32)));
+using V4l = long long __attribute__((vector_size(32)));  // comparison masks of V4d
+using V4i = int __attribute__((vector_size(16)));
+using V4us = unsigned short __attribute__((vector_size(8)));
+// (By reference: a vector returned by value would change the ABI between the clones.)
+inline void load4(V4d& v, const double* p) { std::memcpy(&v, p, sizeof v); }
+}  // namespace
 
 double interpolate_type7(double a, double b, double g) noexcept {
   if (std::isinf(a) || std::isinf(b)) return (std::isinf(b) && b > 0) ? b : a;
@@ -68,6 +80,7 @@ bool ranks_from_order(std::size_t n, StatsScratch& s, double* out) {
 
 // The k-th smallest of values that are whole numbers in [0, 65535] or +inf (payback months),
 // by counting; returns false when some value is not of that form.
+ROISIM_CLONES
 bool counting_order_stats(const double* x, std::size_t n, StatsScratch& s, std::size_t k0, std::size_t k1,
                           double& v0, double& v1) {
   constexpr std::size_t kMax = 65536;
@@ -142,6 +155,7 @@ namespace {
 // bucket is ordered by key (insertion sort; std::sort on (key, trial) for crowded ones). The
 // result equals the LSD radix sort's: keys ascending, trial order among equal keys. Returns false
 // (nothing done) when a value is not finite or the range overflows.
+ROISIM_CLONES
 bool bucket_sort_with_index(const double* x, std::size_t n, StatsScratch& s) {
   double lo = x[0], hi = x[0];
   bool finite = true;
@@ -229,21 +243,23 @@ void radix_sort(const double* x, std::size_t n, StatsScratch& s, bool with_index
   for (std::size_t i = 0; i < n; ++i) s.sorted[i] = from_key(s.keys[i]);
 }
 
+ROISIM_CLONES
 void quantiles_type7(const double* x, std::size_t n, const double* q, std::size_t m, StatsScratch& s,
                      double* out) {
   if (n == 0) {
     std::fill(out, out + m, std::numeric_limits<double>::quiet_NaN());
     return;
   }
-  // The range, with four running minima and maxima so that the comparisons pipeline (NaN is
-  // skipped here and caught below).
-  double lo4[4] = {x[0], x[0], x[0], x[0]}, hi4[4] = {x[0], x[0], x[0], x[0]};
+  // The range, with four running minima and maxima (lane k takes the values i = k mod 4) in
+  // one vector (NaN is skipped here and caught below).
+  V4d lo4 = {x[0], x[0], x[0], x[0]}, hi4 = lo4;
   std::size_t i0 = 0;
-  for (; i0 + 4 <= n; i0 += 4)
-    for (int k = 0; k < 4; ++k) {
-      lo4[k] = x[i0 + k] < lo4[k] ? x[i0 + k] : lo4[k];
-      hi4[k] = x[i0 + k] > hi4[k] ? x[i0 + k] : hi4[k];
-    }
+  for (; i0 + 4 <= n; i0 += 4) {
+    V4d v;
+    load4(v, x + i0);
+    lo4 = v < lo4 ? v : lo4;
+    hi4 = v > hi4 ? v : hi4;
+  }
   for (; i0 < n; ++i0) {
     lo4[0] = x[i0] < lo4[0] ? x[i0] : lo4[0];
     hi4[0] = x[i0] > hi4[0] ? x[i0] : hi4[0];
@@ -273,15 +289,31 @@ void quantiles_type7(const double* x, std::size_t n, const double* q, std::size_
   const double scale = static_cast<double>(buckets) / (hi - lo);
   s.counts.assign(buckets, 0);
   s.bucket_of.resize(n);
-  bool nan = false;
-  for (std::size_t i = 0; i < n; ++i) {
+  // Buckets four at a time (trunc(min(t, B - 1)) = min(B - 1, trunc(t)) for t >= 0), then the
+  // histogram.
+  const double top = static_cast<double>(buckets - 1);
+  const V4d vlo = {lo, lo, lo, lo}, vscale = {scale, scale, scale, scale}, vtop = {top, top, top, top}, zero = {};
+  V4l bad = {};
+  std::size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    V4d v;
+    load4(v, x + i);
+    const V4d t = (v - vlo) * vscale;
+    const V4l ok = t >= zero;
+    bad |= ~ok;
+    V4d c = ok ? t : zero;
+    c = c < vtop ? c : vtop;
+    const V4us b = __builtin_convertvector(__builtin_convertvector(c, V4i), V4us);
+    std::memcpy(&s.bucket_of[i], &b, sizeof b);
+  }
+  bool nan = (bad[0] | bad[1] | bad[2] | bad[3]) != 0;
+  for (; i < n; ++i) {
     const double t = (x[i] - lo) * scale;
     nan |= !(t >= 0);
-    const auto b = static_cast<std::uint16_t>(std::min(buckets - 1, static_cast<std::size_t>(t >= 0 ? t : 0.0)));
-    s.bucket_of[i] = b;
-    ++s.counts[b];
+    s.bucket_of[i] = static_cast<std::uint16_t>(std::min(buckets - 1, static_cast<std::size_t>(t >= 0 ? t : 0.0)));
   }
   if (nan) return by_sorting();
+  for (std::size_t k = 0; k < n; ++k) ++s.counts[s.bucket_of[k]];
   // The order statistics each level interpolates, and the buckets that hold them.
   std::size_t rank[2 * kMaxLevels];
   double frac[kMaxLevels];
@@ -413,6 +445,7 @@ double median_type7(std::vector<double>& v) {
   return interpolate_type7(a, b, h - static_cast<double>(lo));
 }
 
+ROISIM_CLONES
 void summarize(const double* roi, const double* npv, const double* payback, std::size_t n,
                StatsScratch& s, ScenarioSummary& out, const OrderStatInterval* intervals) {
   const double dn = static_cast<double>(n);
