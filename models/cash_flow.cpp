@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
+
+#include "sim/simd.h"
 
 namespace roisim {
 
@@ -59,6 +62,63 @@ double payback_month(const double* portfolio_cum, int horizon) noexcept {
   for (int m = 0; m <= horizon; ++m)
     if (portfolio_cum[m] >= 0) return m;
   return std::numeric_limits<double>::infinity();
+}
+
+namespace {
+using V4d = double __attribute__((vector_size(32)));
+using V4l = long long __attribute__((vector_size(32)));
+}  // namespace
+
+ROISIM_CLONES
+void project_flows_block(const Timeline& t, const ProjectDraw* draws, std::size_t count, double* cum, std::size_t ld,
+                         double* pv_value, double* pv_cost) noexcept {
+  const int h = t.horizon();
+  std::size_t i = 0;
+  for (; i + 4 <= count; i += 4) {
+    // Lane j: draw i + j. A failed draw never goes live (launch past the horizon).
+    V4d cost, acc, mv, run, mk, ramp_m, launch, keep = {1, 1, 1, 1}, pvv = {}, pvr = {};
+    V4l ok;
+    for (int j = 0; j < 4; ++j) {
+      const ProjectDraw& p = draws[i + static_cast<std::size_t>(j)];
+      cost[j] = p.initial_cost;
+      acc[j] = -p.initial_cost;
+      ok[j] = p.success ? -1 : 0;
+      if (!p.success) {
+        launch[j] = static_cast<double>(h) + 1;
+        mv[j] = run[j] = mk[j] = ramp_m[j] = 0;
+        continue;
+      }
+      launch[j] = effective_launch_month(p.launch_month, h);
+      const double decay = std::clamp(p.decay, 0.0, 1.0);
+      mv[j] = p.annual_value / 12.0;
+      run[j] = (p.maintenance_share * p.initial_cost + p.infra_annual) / 12.0;
+      mk[j] = decay > 0 ? std::pow(1.0 - decay, 1.0 / 12.0) : 1.0;
+      ramp_m[j] = p.ramp_months;
+    }
+    const V4d zero = {}, one = {1, 1, 1, 1};
+    for (int m = 0; m <= h; ++m) {
+      const double md = static_cast<double>(m), dfm = t.df(m);
+      const V4d vm = {md, md, md, md}, df = {dfm, dfm, dfm, dfm};
+      const V4l live = vm > launch;
+      const V4d k = vm - launch;  // whole numbers: exact, as project_flows' int k
+      const V4d ramp = (ramp_m > zero) & (k < ramp_m) ? k / ramp_m : one;
+      const V4d v = mv * ramp * keep * df;
+      const V4d c = run * df;
+      pvv = live ? pvv + v : pvv;
+      pvr = live ? pvr + c : pvr;
+      acc = live ? acc + (v - c) : acc;
+      keep = live ? keep * mk : keep;
+      std::memcpy(&cum[static_cast<std::size_t>(m) * ld + i], &acc, sizeof acc);
+    }
+    const V4d pc = ok ? cost + pvr : cost;
+    std::memcpy(&pv_value[i], &pvv, sizeof pvv);
+    std::memcpy(&pv_cost[i], &pc, sizeof pc);
+  }
+  for (; i < count; ++i) {
+    const ProjectFlows f = project_flows(t, draws[i], &cum[i], ld);
+    pv_value[i] = f.pv_value;
+    pv_cost[i] = f.pv_cost;
+  }
 }
 
 }  // namespace roisim

@@ -49,6 +49,12 @@ int effective_launch_month(double launch_month, int horizon) noexcept;
 // trials side by side, trial-contiguous, so that portfolio sums vectorise across trials).
 ProjectFlows project_flows(const Timeline& t, const ProjectDraw& p, double* cum, std::size_t cum_stride = 1) noexcept;
 
+// project_flows for count draws at once: pv_value[i], pv_cost[i] and cum[m * ld + i]. Four draws
+// side by side in vector lanes, each lane doing project_flows' operations in the same order (the
+// months before launch and after failure are masked, not added), so the bits are the same.
+void project_flows_block(const Timeline& t, const ProjectDraw* draws, std::size_t count, double* cum, std::size_t ld,
+                         double* pv_value, double* pv_cost) noexcept;
+
 // First month M in 0..H with portfolio_cum[M] >= 0, or +inf.
 double payback_month(const double* portfolio_cum, int horizon) noexcept;
 

@@ -238,6 +238,7 @@ struct Engine::Impl {
     Buffer pv_value, pv_cost, cum;  // [variant][trial], [variant][trial], [variant][month][trial]
     Buffer value_sum, cost_sum, total;  // [depth][trial], [depth][trial], [depth][month][trial]
     std::vector<double> in;
+    std::vector<ProjectDraw> draws;
     std::vector<const double*> totals;  // the current path's monthly sums, by depth
     double evaluation = 0, portfolio = 0;  // seconds spent in each part
   };
@@ -603,14 +604,14 @@ struct Engine::Impl {
         const Variant& v = variants[vi];
         const Project& p = plan.projects()[v.project];
         sc.in.resize(v.src.size());
+        sc.draws.resize(blen);
         for (std::size_t k = 0; k < blen; ++k) {
           const std::size_t t = c0 + k;
           slot_values(v, t, sc.in.data());
-          const ProjectDraw d = make_draw(p, sc.in.data(), v.u_success[t]);
-          const ProjectFlows f = project_flows(timeline, d, &sc.cum[vi * stride * B + k], B);
-          sc.pv_value[vi * B + k] = f.pv_value;
-          sc.pv_cost[vi * B + k] = f.pv_cost;
+          sc.draws[k] = make_draw(p, sc.in.data(), v.u_success[t]);
         }
+        project_flows_block(timeline, sc.draws.data(), blen, &sc.cum[vi * stride * B], B, &sc.pv_value[vi * B],
+                            &sc.pv_cost[vi * B]);
       }
       const auto e1 = std::chrono::steady_clock::now();
       sc.totals.resize(D);

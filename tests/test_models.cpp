@@ -1,7 +1,9 @@
 // Value and cost models (SPEC §1-§2) against the worked examples and hand computations.
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <vector>
 
 #include "models/cash_flow.h"
@@ -146,4 +148,55 @@ TEST(CashFlow, FailedProjectCostsOnlyItsBuild) {
   Timeline t0(36, 0.0);
   auto p = evaluate(t0, {{1e9, 300000, 0.4, 50000, 0, 0, 0, false}, {1.2e6, 100000, 0, 0, 0, 0, 0, true}});
   EXPECT_EQ(p.payback, 4);
+}
+
+// The engine evaluates draws four at a time (project_flows_block); every value must have the bits
+// project_flows gives for that draw alone, on awkward draws too: failed, launch at 0, at or past the
+// horizon, half months, ramp 0 / negative / NaN / longer than the horizon, decay 0 / 1 / < 0 / > 1,
+// negative value, and a count that leaves a scalar tail.
+TEST(CashFlow, BlockOfDrawsHasTheSameBitsAsOneByOne) {
+  const roisim::Timeline timelines[] = {roisim::Timeline(36, 0.0), roisim::Timeline(60, 0.0725), roisim::Timeline(1, 0.1)};
+  const double launches[] = {0, 0.4, 0.5, 2.5, 3, 11.7, 36, 80, -1, std::nan("")};
+  const double ramps[] = {0, -3, 1, 6, 7.5, 200, std::nan("")};
+  const double decays[] = {0, 0.1, 1, -0.5, 1.5, 0.33};
+  std::vector<roisim::ProjectDraw> draws;
+  std::uint64_t x = 12345;
+  auto next = [&] {  // splitmix64 in [0, 1)
+    x += 0x9e3779b97f4a7c15ULL;
+    std::uint64_t z = x;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return static_cast<double>((z ^ (z >> 31)) >> 11) * 0x1.0p-53;
+  };
+  for (int i = 0; i < 403; ++i) {
+    roisim::ProjectDraw d;
+    d.annual_value = (next() - 0.1) * 5e6;
+    d.initial_cost = 1e5 + next() * 1e6;
+    d.maintenance_share = next() * 0.5;
+    d.infra_annual = next() * 1e5;
+    d.launch_month = launches[i % 10];
+    d.ramp_months = ramps[(i / 10) % 7];
+    d.decay = decays[(i / 3) % 6];
+    d.success = i % 5 != 2;
+    draws.push_back(d);
+  }
+  for (const auto& t : timelines) {
+    const std::size_t months = static_cast<std::size_t>(t.horizon()) + 1;
+    for (std::size_t count : {draws.size(), std::size_t{4}, std::size_t{3}, std::size_t{0}}) {
+      const std::size_t ld = count + 5;
+      std::vector<double> cum(months * ld, -7.0), pv(count), pc(count);
+      roisim::project_flows_block(t, draws.data(), count, cum.data(), ld, pv.data(), pc.data());
+      for (std::size_t i = 0; i < count; ++i) {
+        std::vector<double> one(months);
+        const auto f = roisim::project_flows(t, draws[i], one.data());
+        ASSERT_EQ(std::bit_cast<std::uint64_t>(pv[i]), std::bit_cast<std::uint64_t>(f.pv_value)) << "draw " << i;
+        ASSERT_EQ(std::bit_cast<std::uint64_t>(pc[i]), std::bit_cast<std::uint64_t>(f.pv_cost)) << "draw " << i;
+        for (std::size_t m = 0; m < months; ++m)
+          ASSERT_EQ(std::bit_cast<std::uint64_t>(cum[m * ld + i]), std::bit_cast<std::uint64_t>(one[m]))
+              << "draw " << i << " month " << m;
+      }
+      for (std::size_t m = 0; m < months; ++m)  // nothing written beyond the count
+        for (std::size_t i = count; i < ld; ++i) ASSERT_EQ(cum[m * ld + i], -7.0);
+    }
+  }
 }
