@@ -64,10 +64,8 @@ double payback_month(const double* portfolio_cum, int horizon) noexcept {
   return std::numeric_limits<double>::infinity();
 }
 
-namespace {
-using V4d = double __attribute__((vector_size(32)));
-using V4l = long long __attribute__((vector_size(32)));
-}  // namespace
+using simd::V4d;
+using simd::V4l;
 
 ROISIM_CLONES
 void project_flows_block(const Timeline& t, const ProjectDraw* draws, std::size_t count, double* cum, std::size_t ld,

@@ -126,6 +126,7 @@ double rank_dot(const double* rank, double mean_rank, const double* centred, std
 struct TreeNode {
   int variant, depth;
   std::vector<int> scenarios;  // those whose sequence ends here
+  bool leaf = false;           // no sequence goes on from here
 };
 
 // One block of trials [at, at + blen) of the simulated range, for sum_block.
@@ -138,6 +139,54 @@ struct BlockSums {
   double *roi, *npv, *pay, *cash;          // the range's outputs (see simulate)
 };
 
+// The first month with a non-negative portfolio total, or +inf, for trials [0, blen) of monthly
+// totals sum[m * B + k]. Eight trials at a time in registers, months inner; a group stops early
+// once all eight have paid back. (Months only grow, so the first non-negative month is the smallest
+// candidate: any order of evaluation gives the same value.)
+// With `up`, the totals are up + sum, added here (the same additions a stored total would make).
+inline void payback_months(const double* up, const double* sum, std::size_t B, std::size_t blen, std::size_t stride,
+                           double* pay) {
+  using simd::V4d;
+  const double inf = std::numeric_limits<double>::infinity();
+  const V4d vinf = {inf, inf, inf, inf}, zero = {};
+  std::size_t k = 0;
+  for (; k + 8 <= blen; k += 8) {
+    V4d p0 = vinf, p1 = vinf;
+    for (std::size_t m = 0; m < stride; ++m) {
+      const double md = static_cast<double>(m);
+      const V4d vm = {md, md, md, md};
+      V4d r0, r1;
+      simd::load(r0, &sum[m * B + k]);
+      simd::load(r1, &sum[m * B + k + 4]);
+      if (up) {
+        V4d u0, u1;
+        simd::load(u0, &up[m * B + k]);
+        simd::load(u1, &up[m * B + k + 4]);
+        r0 = u0 + r0;
+        r1 = u1 + r1;
+      }
+      const V4d c0 = r0 >= zero ? vm : vinf, c1 = r1 >= zero ? vm : vinf;
+      p0 = c0 < p0 ? c0 : p0;
+      p1 = c1 < p1 ? c1 : p1;
+      if (m % 4 == 3) {
+        const auto open = (p0 == vinf) | (p1 == vinf);
+        if (!(open[0] | open[1] | open[2] | open[3])) break;
+      }
+    }
+    simd::store(&pay[k], p0);
+    simd::store(&pay[k + 4], p1);
+  }
+  for (; k < blen; ++k) {
+    double p = inf;
+    for (std::size_t m = 0; m < stride; ++m)
+      if ((up ? up[m * B + k] + sum[m * B + k] : sum[m * B + k]) >= 0) {
+        p = static_cast<double>(m);
+        break;
+      }
+    pay[k] = p;
+  }
+}
+
 // Walks the prefix tree: each node's sums are its parent's plus its variant's streams; each
 // scenario's ROI, NPV, payback month (and kept cash flows) follow from its node's sums. A free
 // function so that it is also compiled for AVX2 and picked at load time by the CPU: the same bits
@@ -145,8 +194,6 @@ struct BlockSums {
 ROISIM_CLONES
 void sum_block(const BlockSums& a) {
   const std::size_t B = a.B, blen = a.blen, stride = a.stride;
-  const double inf = std::numeric_limits<double>::infinity();
-  double payback[kTrialBlock];
   for (const TreeNode& node : *a.nodes) {
     const std::size_t d = static_cast<std::size_t>(node.depth), vi = static_cast<std::size_t>(node.variant);
     const double* __restrict pv = &a.pv_value[vi * B];
@@ -167,33 +214,34 @@ void sum_block(const BlockSums& a) {
         vs[k] = uv[k] + pv[k];
         cs[k] = uc[k] + pc[k];
       }
-      double* __restrict tot = &a.total[d * stride * B];
       const double* __restrict up = a.totals[d - 1];
+      if (node.leaf && node.scenarios.size() == 1 && !a.kept) {
+        // Nobody else needs this total: the payback scan adds it as it goes (and may stop early).
+        const int si = node.scenarios[0];
+        const std::size_t o = static_cast<std::size_t>(si) * a.len + a.at;
+        for (std::size_t k = 0; k < blen; ++k) {
+          a.roi[o + k] = vs[k] / cs[k] - 1.0;
+          a.npv[o + k] = vs[k] - cs[k];
+        }
+        payback_months(up, row, B, blen, stride, &a.pay[o]);
+        continue;
+      }
+      double* __restrict tot = &a.total[d * stride * B];
       for (std::size_t m = 0; m < stride; ++m)
         for (std::size_t k = 0; k < blen; ++k) tot[m * B + k] = up[m * B + k] + row[m * B + k];
       a.totals[d] = tot;
     }
-    const double* sum = a.totals[d];
     for (int si : node.scenarios) {
       const std::size_t o = static_cast<std::size_t>(si) * a.len + a.at;
       for (std::size_t k = 0; k < blen; ++k) {
         a.roi[o + k] = vs[k] / cs[k] - 1.0;
         a.npv[o + k] = vs[k] - cs[k];
       }
-      // Months only grow, so the first month with a non-negative total is the smallest
-      // candidate (branch-free, vectorised); stop early once every trial has paid back.
-      std::fill(payback, payback + blen, inf);
-      for (std::size_t m = 0; m < stride; ++m) {
-        const double month = static_cast<double>(m);
-        const double* __restrict r = &sum[m * B];
-        for (std::size_t k = 0; k < blen; ++k) {
-          const double candidate = r[k] >= 0 ? month : inf;
-          payback[k] = candidate < payback[k] ? candidate : payback[k];
-        }
-        if (a.kept) std::copy(r, r + a.kept, &a.cash[(static_cast<std::size_t>(si) * stride + m) * a.cash_ld + a.at]);
-        else if (m % 4 == 3 && std::find(payback, payback + blen, inf) == payback + blen) break;
-      }
-      std::copy(payback, payback + blen, &a.pay[o]);
+      const double* sum = a.totals[d];
+      if (a.kept)
+        for (std::size_t m = 0; m < stride; ++m)
+          std::copy(&sum[m * B], &sum[m * B] + a.kept, &a.cash[(static_cast<std::size_t>(si) * stride + m) * a.cash_ld + a.at]);
+      payback_months(nullptr, sum, B, blen, stride, &a.pay[o]);
     }
   }
 }
@@ -563,7 +611,7 @@ struct Engine::Impl {
     while (!stack.empty()) {
       Tmp& t = tmp[stack.back()];
       stack.pop_back();
-      b.nodes.push_back({t.variant, t.depth, std::move(t.scenarios)});
+      b.nodes.push_back({t.variant, t.depth, std::move(t.scenarios), t.kids.empty()});
       b.depth = std::max(b.depth, t.depth + 1);
       stack.insert(stack.end(), t.kids.rbegin(), t.kids.rend());
     }

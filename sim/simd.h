@@ -9,3 +9,15 @@
 #else
 #define ROISIM_CLONES
 #endif
+
+// GCC vector extensions: four double lanes, lowered to one AVX2 register or two SSE2 ones; each
+// lane computes exactly what the scalar code would. Passed by reference (a vector returned by
+// value would change the ABI between the clones).
+namespace roisim::simd {
+using V4d = double __attribute__((vector_size(32)));
+using V4l = long long __attribute__((vector_size(32)));  // comparison masks of V4d
+using V4i = int __attribute__((vector_size(16)));
+using V4us = unsigned short __attribute__((vector_size(8)));
+inline void load(V4d& v, const double* p) { __builtin_memcpy(&v, p, sizeof v); }
+inline void store(double* p, const V4d& v) { __builtin_memcpy(p, &v, sizeof v); }
+}  // namespace roisim::simd

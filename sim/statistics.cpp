@@ -11,14 +11,11 @@
 namespace roisim {
 
 namespace {
-// GCC vector extensions: four lanes, lowered to AVX2 or to pairs of SSE2 registers; each lane
-// computes exactly what the scalar code would.
-using V4d = double __attribute__((vector_size(32)));
-using V4l = long long __attribute__((vector_size(32)));  // comparison masks of V4d
-using V4i = int __attribute__((vector_size(16)));
-using V4us = unsigned short __attribute__((vector_size(8)));
-// (By reference: a vector returned by value would change the ABI between the clones.)
-inline void load4(V4d& v, const double* p) { std::memcpy(&v, p, sizeof v); }
+using simd::V4d;
+using simd::V4l;
+using simd::V4i;
+using simd::V4us;
+inline void load4(V4d& v, const double* p) { simd::load(v, p); }
 }  // namespace
 
 double interpolate_type7(double a, double b, double g) noexcept {
