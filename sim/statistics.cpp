@@ -247,24 +247,32 @@ void quantiles_type7(const double* x, std::size_t n, const double* q, std::size_
     std::fill(out, out + m, std::numeric_limits<double>::quiet_NaN());
     return;
   }
-  // The range, with four running minima and maxima (lane k takes the values i = k mod 4) in
-  // one vector (NaN is skipped here and caught below).
-  V4d lo4 = {x[0], x[0], x[0], x[0]}, hi4 = lo4;
+  // The range: sixteen running minima and maxima in four vectors, so that the comparisons
+  // pipeline (NaN is skipped here and caught below). Which of -0.0 and +0.0 comes out as the
+  // minimum depends on this grouping; it does not matter below (both give the same buckets) except
+  // when every value is a zero, which goes to sorting.
+  V4d lo4[4], hi4[4];
+  for (int a = 0; a < 4; ++a) lo4[a] = hi4[a] = V4d{x[0], x[0], x[0], x[0]};
   std::size_t i0 = 0;
-  for (; i0 + 4 <= n; i0 += 4) {
-    V4d v;
-    load4(v, x + i0);
-    lo4 = v < lo4 ? v : lo4;
-    hi4 = v > hi4 ? v : hi4;
-  }
+  for (; i0 + 16 <= n; i0 += 16)
+    for (int a = 0; a < 4; ++a) {
+      V4d v;
+      load4(v, x + i0 + 4 * a);
+      lo4[a] = v < lo4[a] ? v : lo4[a];
+      hi4[a] = v > hi4[a] ? v : hi4[a];
+    }
   for (; i0 < n; ++i0) {
-    lo4[0] = x[i0] < lo4[0] ? x[i0] : lo4[0];
-    hi4[0] = x[i0] > hi4[0] ? x[i0] : hi4[0];
+    lo4[0][0] = x[i0] < lo4[0][0] ? x[i0] : lo4[0][0];
+    hi4[0][0] = x[i0] > hi4[0][0] ? x[i0] : hi4[0][0];
   }
-  double lo = lo4[0], hi = hi4[0];
+  for (int a = 1; a < 4; ++a) {
+    lo4[0] = lo4[a] < lo4[0] ? lo4[a] : lo4[0];
+    hi4[0] = hi4[a] > hi4[0] ? hi4[a] : hi4[0];
+  }
+  double lo = lo4[0][0], hi = hi4[0][0];
   for (int k = 1; k < 4; ++k) {
-    lo = lo4[k] < lo ? lo4[k] : lo;
-    hi = hi4[k] > hi ? hi4[k] : hi;
+    lo = lo4[0][k] < lo ? lo4[0][k] : lo;
+    hi = hi4[0][k] > hi ? hi4[0][k] : hi;
   }
   constexpr std::size_t kMaxLevels = 16;
   const auto by_sorting = [&] {
@@ -273,6 +281,7 @@ void quantiles_type7(const double* x, std::size_t n, const double* q, std::size_
   };
   if (n < 64 || m > kMaxLevels || !std::isfinite(hi - lo)) return by_sorting();  // also +-inf
   if (lo == hi) {
+    if (lo == 0) return by_sorting();  // zeros, perhaps of both signs: sorting orders them
     for (std::size_t i = 0; i < n; ++i)
       if (!(x[i] == lo)) return by_sorting();  // NaN
     std::fill(out, out + m, lo);
