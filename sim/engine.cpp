@@ -20,6 +20,7 @@
 #include "sim/rng.h"
 #include "sim/sampler.h"
 #include "sim/simd.h"
+#include "sim/trace.h"
 #include "sim/statistics.h"
 
 namespace roisim {
@@ -460,12 +461,15 @@ struct Engine::Impl {
     std::vector<int> success_variant;             // per input: variant whose success draw it is, or -1
   };
 
-  // A two-stage pipeline: batch i is simulated (main thread, parallel loops) while batch i-1's
-  // statistics - and, with RunOptions::overlap_sink, its sink - run as a task beside it, so that
-  // the threads left idle by one stage's last tasks (and by the serial parts: preparing a batch,
-  // writing one) find work in the other. Sinks are called in batch order, one at a time; without
-  // overlap_sink on the calling thread. Results do not depend on any of this (each statistic reads
-  // only its own scenario's complete trials).
+  // A pipeline: batch i is simulated (main thread, parallel loops) while batch i-1's statistics
+  // run as a task beside it, so that the threads left idle by one stage's last tasks (and by the
+  // serial parts) find work in the other. The sink of a batch runs
+  //  - without overlap_sink: on the calling thread, beside the next batch's statistics;
+  //  - with overlap_sink: as a task after the batch's statistics, beside the next simulation;
+  //  - with overlap_sink and !sink_needs_trials: as a third stage of its own (one sink at a time),
+  //    so that a serial sink does not hold up the next batch's statistics either.
+  // Sinks are called in batch order, one at a time. Results do not depend on any of this (each
+  // statistic reads only its own scenario's complete trials).
   void run(const std::function<void(const BatchResults&)>& sink, std::uint64_t first, std::uint64_t last) {
     // Allow more workers than cores when asked for (the default limit is the core count).
     within_arena([&] {
@@ -473,19 +477,40 @@ struct Engine::Impl {
       last = std::min(last, total);
       const std::uint64_t bs = batch_scenarios();
       const std::size_t stride = static_cast<std::size_t>(h) + 1, cash_n = cashflow_trials();
-      BatchWork works[2];
-      BatchResults results[2];
-      tbb::task_group tail;
-      // Batch k's results: to the sink here unless the task did it, then the progress report.
-      const auto deliver = [&](std::size_t k) {
-        if (!opt.overlap_sink) {
-          auto clock = std::chrono::steady_clock::now();
-          sink(results[k]);
-          lap(timings.output, clock);
+      const bool chained = opt.overlap_sink && !opt.sink_needs_trials;
+      BatchWork works[2];         // batch i: works[i % 2], batch_buf[i % 2]
+      BatchResults results[3];    // batch i: results[i % 3] (the third for the sink stage)
+      tbb::task_group tail, writing;
+      // The prologue runs beside the sampling and the first batch; the first tail.wait() below
+      // (before any sink) waits for it too.
+      if (opt.prologue)
+        tail.run([this] {
+          trace("prologue start");
+          opt.prologue();
+          trace("prologue done");
+        });
+      const auto to_sink = [&](std::uint64_t b) {
+        auto clock = std::chrono::steady_clock::now();
+        sink(results[b % 3]);
+        lap(timings.output, clock);
+        trace("batch written", static_cast<long>(b));
+      };
+      const auto progress = [&](std::uint64_t b) {
+        if (opt.progress) opt.progress(results[b % 3].first + results[b % 3].count - first, last - first);
+      };
+      // Batch b, summarised: to the sink (unless a task did it) and reported.
+      const auto deliver = [&](std::uint64_t b) {
+        if (chained) {
+          writing.wait();  // batch b - 1 (the stage takes one at a time, in order)
+          if (b > 0) progress(b - 1);
+          writing.run([&to_sink, b] { to_sink(b); });
+          return;
         }
-        if (opt.progress) opt.progress(results[k].first + results[k].count - first, last - first);
+        if (!opt.overlap_sink) to_sink(b);
+        progress(b);
       };
       try {
+        ensure_sampled();
         std::uint64_t i = 0;
         for (std::uint64_t s0 = first; s0 < last; s0 += bs, ++i) {
           check_cancel();
@@ -498,40 +523,46 @@ struct Engine::Impl {
           buf.pay.resize(count * n);
           buf.cash.resize(count * stride * cash_n);
           simulate(works[k], 0, n, buf.roi.data(), buf.npv.data(), buf.pay.data(), buf.cash.data(), cash_n);
+          trace("batch simulated", static_cast<long>(i));
           tail.wait();  // batch i-1's statistics (and sink): its buffers are free again after deliver
           check_cancel();
-          BatchResults& out = results[k];
+          // Chained: batch i-1 to the sink stage, once it is done with batch i-2; results[i % 3]
+          // last held batch i-3, whose sink finished before batch i-2's began.
+          if (i > 0 && chained) deliver(i - 1);
+          BatchResults& out = results[i % 3];
           out = BatchResults{};
           out.first = s0;
           out.count = count;
           out.names = works[k].names;
           out.funded = works[k].funded;
-          out.roi = buf.roi.data();
-          out.npv = buf.npv.data();
-          out.payback = buf.pay.data();
-          tail.run([this, k, &works, &results, &sink] {
+          if (opt.sink_needs_trials) {
+            out.roi = buf.roi.data();
+            out.npv = buf.npv.data();
+            out.payback = buf.pay.data();
+          }
+          tail.run([this, k, i, chained, &works, &results, &to_sink] {
             check_cancel();
             const BatchBuffers& b = batch_buf[k];
-            statistics(works[k], b.roi.data(), b.npv.data(), b.pay.data(), b.cash.data(), results[k]);
-            if (opt.overlap_sink) {
-              auto clock = std::chrono::steady_clock::now();
-              sink(results[k]);
-              lap(timings.output, clock);
-            }
+            statistics(works[k], b.roi.data(), b.npv.data(), b.pay.data(), b.cash.data(), results[i % 3]);
+            trace("batch summarised", static_cast<long>(i));
+            if (opt.overlap_sink && !chained) to_sink(i);
           });
-          if (i > 0) deliver(1 - k);
+          if (i > 0 && !chained) deliver(i - 1);
         }
         tail.wait();
         check_cancel();
-        if (i > 0) deliver((i - 1) % 2);
+        if (i > 0) deliver(i - 1);
+        writing.wait();
+        check_cancel();
+        if (chained && i > 0) progress(i - 1);
       } catch (...) {
-        try {
-          tail.wait();
-        } catch (...) {  // the first error wins
-        }
+        for (auto* g : {&tail, &writing}) try {
+            g->wait();
+          } catch (...) {  // the first error wins
+          }
         throw;
       }
-    });
+    }, /*sample_first=*/false);
   }
 
   std::uint64_t batch_scenarios() const { return batch_for(n, opt); }
@@ -739,19 +770,24 @@ struct Engine::Impl {
     return out;
   }
 
-  // Runs f in the engine's arena (thread count), sampling the inputs first if not done yet.
+  // Runs f in the engine's arena (thread count), sampling the inputs first if not done yet
+  // (unless sample_first is false: f then calls ensure_sampled() itself).
   template <class F>
-  void within_arena(F&& f) {
+  void within_arena(F&& f, bool sample_first = true) {
     std::optional<tbb::global_control> limit;
     if (opt.threads > 0) limit.emplace(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(opt.threads));
     arena.execute([&] {
-      if (!sampled) {
-        auto t0 = std::chrono::steady_clock::now();
-        sample();
-        lap(timings.sampling, t0);
-      }
+      if (sample_first) ensure_sampled();
       f();
     });
+  }
+  void ensure_sampled() {
+    if (sampled) return;
+    trace("sampling start");
+    auto t0 = std::chrono::steady_clock::now();
+    sample();
+    lap(timings.sampling, t0);
+    trace("sampling done");
   }
 
   // The trials whose value lies in [band[0], band[1]] and in [band[2], band[3]] (tornado bands).

@@ -39,6 +39,13 @@ struct RunOptions {
   // of batch i+1 (still in order, one at a time), instead of on the calling thread. For sinks that
   // may run on any thread (the HDF5 writer: yes; MPI collectives: no).
   bool overlap_sink = false;
+  // False: the sink never reads the BatchResults' per-trial pointers (they are null), so that with
+  // overlap_sink it can lag a batch behind in a stage of its own (summary-only output).
+  bool sink_needs_trials = true;
+  // Engine::run starts this as a task on the engine's threads before sampling, and waits for it
+  // before the first sink call: work the sink needs that can overlap the simulation's start
+  // (simulate_to_file lays out the results file here). An exception it throws ends the run.
+  std::function<void()> prologue;
 };
 
 // Thrown by Engine::run when RunOptions::cancel became true.

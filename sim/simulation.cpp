@@ -1,4 +1,5 @@
 #include "sim/simulation.h"
+#include "sim/trace.h"
 
 #include <chrono>
 #include <ctime>
@@ -198,30 +199,34 @@ RunReport simulate_to_file(const Plan& given, const RunRequest& request) {
   check_resources(plan, request);
   RunOptions options = request.engine;
   options.overlap_sink = true;  // the writer works beside the simulation
+  options.sink_needs_trials = !request.summary_only;
+  // The file is created beside the sampling and the first batch (the engine's prologue), so that
+  // laying it out (~100 datasets with their dimension scales: several ms, serial) is not on the
+  // path; `layout` is complete before run() starts the prologue.
+  ResultsLayout layout;
+  std::optional<ResultsWriter> writer;
+  options.prologue = [&] { writer.emplace(request.output, layout); };
   Engine engine(plan, options);
-  ResultsLayout layout = make_layout(plan, request, engine.batch_scenarios());
+  layout = make_layout(plan, request, engine.batch_scenarios());
   if (stop) {
     layout.attributes["target_ci"] = request.target_ci;
     layout.attributes["target_ci_met"] = static_cast<std::int64_t>(stop->met);
     layout.attributes["target_ci_widest"] = stop->widest;
   }
-  // Created by the first batch's sink, so that laying out the file (~100 datasets with their
-  // dimension scales: several ms, serial) overlaps the second batch's simulation.
-  std::optional<ResultsWriter> writer;
   RunReport report;
   report.scenarios = plan.scenario_count();
   report.trials = plan.settings().trials;
   engine.run([&](const BatchResults& b) {
-    if (!writer) writer.emplace(request.output, layout);
     writer->write_batch(b);
     for (std::uint64_t i = 0; i < b.count && report.names.size() < request.keep_first; ++i) {
       report.names.push_back(b.names[i]);
       report.summaries.push_back(b.summary[i]);
     }
   });
-  if (!writer) writer.emplace(request.output, layout);  // no scenarios
   const auto commit_start = std::chrono::steady_clock::now();
+  trace("commit start");
   writer->commit();
+  trace("commit done");
   report.commit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - commit_start).count();
   report.timings = engine.timings();
   report.auto_stop = stop;

@@ -2,10 +2,13 @@
 // scenario subsets), replay, and statistical checks with tolerances from standard errors.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "sim/engine.h"
@@ -134,6 +137,62 @@ TEST(Engine, BitwiseIdenticalForAnyBatchSize) {
   a.batch_scenarios = 1;
   b.batch_scenarios = 97;
   expect_identical(run(plan, a), run(plan, b));
+}
+
+// The sink's three modes (calling thread; a task after each batch's statistics; a stage of its own
+// when it needs no per-trial data) and the prologue: every batch arrives once, in order, never two
+// sinks at once, after the prologue, with the same summaries; errors from either end the run.
+TEST(Engine, SinkModesAndPrologue) {
+  Plan plan = seed(300);
+  RunOptions base;
+  base.batch_scenarios = 7;  // many batches
+  const Results want = run(plan, base);
+  for (int mode = 0; mode < 3; ++mode) {
+    for (int threads : {1, 4}) {
+      SCOPED_TRACE("mode " + std::to_string(mode) + ", " + std::to_string(threads) + " threads");
+      RunOptions o = base;
+      o.threads = threads;
+      o.overlap_sink = mode > 0;
+      o.sink_needs_trials = mode < 2;
+      std::atomic<bool> prologue_done{false};
+      std::atomic<int> inside{0};
+      o.prologue = [&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        prologue_done = true;
+      };
+      std::uint64_t next = 0;
+      bool in_order = true, overlapped = false, early = false;
+      Results got;
+      Engine e(plan, o);
+      e.run([&](const BatchResults& b) {
+        overlapped |= inside.fetch_add(1) != 0;
+        early |= !prologue_done;
+        in_order &= b.first == next;
+        next = b.first + b.count;
+        EXPECT_EQ(b.roi == nullptr, mode == 2);
+        for (std::uint64_t i = 0; i < b.count; ++i) got[b.names[i]].s = b.summary[i];
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        inside.fetch_sub(1);
+      });
+      EXPECT_TRUE(in_order);
+      EXPECT_FALSE(overlapped);
+      EXPECT_FALSE(early);
+      EXPECT_EQ(next, plan.scenario_count());
+      ASSERT_EQ(got.size(), want.size());
+      for (const auto& [name, c] : want) EXPECT_TRUE(same_bits(got.at(name).s, c.s)) << name;
+
+      RunOptions bad = o;
+      bad.prologue = [] { throw IoError("prologue failed"); };
+      Engine e2(plan, bad);
+      EXPECT_THROW(e2.run([](const BatchResults&) {}), IoError);
+      Engine e3(plan, o);
+      int calls = 0;
+      EXPECT_THROW(e3.run([&](const BatchResults&) {
+        if (++calls == 3) throw IoError("sink failed");
+      }), IoError);
+      EXPECT_EQ(calls, 3);  // no sink after the failing one
+    }
+  }
 }
 
 // Distributed runs split a scenario's trials across processes (sim/mpi_run.cpp): the trial blocks,

@@ -24,6 +24,7 @@
 #include "sim/engine.h"
 #include "sim/scenario.h"
 #include "sim/simulation.h"
+#include "sim/trace.h"
 #ifdef ROISIM_WITH_MPI  // issue 8: distributed runs (README "Running on a cluster (MPI)")
 #include "sim/mpi_run.h"
 #endif
@@ -278,7 +279,9 @@ int cmd_bench(const BenchArgs& a) {
       std::vector<Row> runs;
       for (int r = 0; r < std::max(1, a.repeat); ++r) {
         const auto t0 = std::chrono::steady_clock::now();
+        trace("load start", t);
         Plan plan = Plan::load_file(a.file);
+        trace("load done");
         if (a.trials) plan.settings().trials = a.trials;
         const double load = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         RunRequest req;
