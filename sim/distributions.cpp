@@ -1,12 +1,13 @@
 // The marginal distributions of SPEC §3: validation, inverse CDFs, CDFs and descriptions.
 //
-// Storage (Distribution has p_[8], values_ and cum_; nothing else):
+// Storage (Distribution has p_[8], values_, cum_ and beta_; nothing else):
 //   Constant    p_ = {value}
 //   Uniform     p_ = {min, max, max - min}
 //   Triangular  p_ = {min, mode, max, (mode-min)/(max-min), (max-min)(mode-min), (max-min)(max-mode)}
-//   Pert, Beta  p_ = {min, max, a, b, t0, 1/h, mode|alpha, lambda|beta};
-//               values_ = quintic coefficients of y(t) per interval (6 per interval),
-//               cum_ = the node values y_0..y_N (see "Beta inverse" below)
+//   Pert, Beta  p_ = {min, max, a, b, -, -, mode|alpha, lambda|beta}; beta_ = the table: t0,
+//               1/h, the quintic coefficients of y(t) per interval (6 per interval) and the
+//               node values y_0..y_N (see "Beta inverse" below), built on first use (once,
+//               thread-safe, shared by copies) or by prepare()
 //   Normal      p_ = {mean, sd, lo, hi, side, Pa, Pb, Z} (side 0: untruncated; 1: lower
 //               probabilities Pa = Phi(alpha), Pb = Phi(beta); 2: upper probabilities
 //               Pa = Phi(-alpha), Pb = Phi(-beta); Z the interval's probability)
@@ -33,6 +34,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <mutex>
 #include <numeric>
 #include <string>
 #include <utility>
@@ -260,21 +262,21 @@ class BetaTableBuilder {
   double a_, b_, log_beta_;
 };
 
-inline double beta_table_quantile(const double* p, const std::vector<double>& coef,
+inline double beta_table_quantile(const double* p, double t0, double inv_h, const std::vector<double>& coef,
                                   const std::vector<double>& nodes, double u) noexcept {
   const double min = p[0], max = p[1];
   if (!(u > 0.0)) return min;
   if (!(u < 1.0)) return max;
   const double t = std::log(u / (1.0 - u));
-  const double s = (t - p[4]) * p[5];
+  const double s = (t - t0) * inv_h;
   const std::size_t n = nodes.size() - 1;
   double y;
   if (s < 0.0) {
     // Below the table: log x = (log u + log(a B(a, b))) / a + O(x), and x < 1e-300 or u < 3e-17.
-    y = nodes[0] + (log_sigmoid(t) - log_sigmoid(p[4])) / p[2];
+    y = nodes[0] + (log_sigmoid(t) - log_sigmoid(t0)) / p[2];
   } else if (s >= static_cast<double>(n)) {
     // Above it: log(1 - x) = (log(1 - u) + log(b B(a, b))) / b + O(1 - x).
-    const double t_hi = p[4] + static_cast<double>(n) / p[5];
+    const double t_hi = t0 + static_cast<double>(n) / inv_h;
     y = nodes[n] + (log_sigmoid(-t_hi) - log_sigmoid(-t)) / p[3];
   } else {
     const std::size_t i = static_cast<std::size_t>(s);
@@ -400,7 +402,7 @@ Distribution Distribution::pert(double min, double mode, double max, double lamb
   d.p_[3] = b;
   d.p_[6] = mode;
   d.p_[7] = lambda;
-  BetaTableBuilder(a, b).build(d.p_[4], d.p_[5], d.values_, d.cum_);
+  d.beta_ = std::make_shared<BetaTable>();
   return d;
 }
 
@@ -464,7 +466,7 @@ Distribution Distribution::beta(double alpha, double beta, double min, double ma
   d.p_[3] = beta;
   d.p_[6] = alpha;
   d.p_[7] = beta;
-  BetaTableBuilder(alpha, beta).build(d.p_[4], d.p_[5], d.values_, d.cum_);
+  d.beta_ = std::make_shared<BetaTable>();
   return d;
 }
 
@@ -527,6 +529,21 @@ Distribution Distribution::bernoulli(double p) {
 // ------------------------------------------------------------------------------------------
 // Quantiles.
 
+struct Distribution::BetaTable {
+  std::once_flag once;
+  double t0 = 0, inv_h = 0;
+  std::vector<double> coef, nodes;
+};
+
+const Distribution::BetaTable& Distribution::beta_table() const {
+  std::call_once(beta_->once, [this] { BetaTableBuilder(p_[2], p_[3]).build(beta_->t0, beta_->inv_h, beta_->coef, beta_->nodes); });
+  return *beta_;
+}
+
+void Distribution::prepare() const {
+  if (beta_) beta_table();
+}
+
 double Distribution::quantile(double u) const noexcept {
   switch (kind_) {
     case DistKind::Constant:
@@ -536,8 +553,10 @@ double Distribution::quantile(double u) const noexcept {
     case DistKind::Triangular:
       return triangular_quantile(p_, u);
     case DistKind::Pert:
-    case DistKind::Beta:
-      return beta_table_quantile(p_, values_, cum_, u);
+    case DistKind::Beta: {
+      const BetaTable& b = beta_table();
+      return beta_table_quantile(p_, b.t0, b.inv_h, b.coef, b.nodes, u);
+    }
     case DistKind::Normal:
       return normal_trunc_quantile(p_, u);
     case DistKind::Lognormal:
@@ -562,9 +581,11 @@ void Distribution::quantile(const double* u, double* out, std::size_t n) const n
       for (std::size_t i = 0; i < n; ++i) out[i] = triangular_quantile(p_, u[i]);
       return;
     case DistKind::Pert:
-    case DistKind::Beta:
-      for (std::size_t i = 0; i < n; ++i) out[i] = beta_table_quantile(p_, values_, cum_, u[i]);
+    case DistKind::Beta: {
+      const BetaTable& b = beta_table();
+      for (std::size_t i = 0; i < n; ++i) out[i] = beta_table_quantile(p_, b.t0, b.inv_h, b.coef, b.nodes, u[i]);
       return;
+    }
     case DistKind::Normal:
       for (std::size_t i = 0; i < n; ++i) out[i] = normal_trunc_quantile(p_, u[i]);
       return;

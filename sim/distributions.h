@@ -1,6 +1,7 @@
 #pragma once
 // The marginal distributions of SPEC §3, each sampled by inverse transform of one uniform.
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -42,11 +43,18 @@ class Distribution {
   bool is_constant() const noexcept { return kind_ == DistKind::Constant; }
   // Human-readable description, e.g. "pert(min=0.3, mode=0.5, max=0.8, lambda=4)".
   std::string describe() const;
+  // pert and beta invert their CDF through a table (~0.5 ms to build) made once, when first
+  // needed; this makes it now (Plan::load_* makes all of a plan's tables in parallel). Copies of
+  // a distribution share its table. Thread-safe; nothing to do for the other kinds.
+  void prepare() const;
 
  private:
+  struct BetaTable;
+  const BetaTable& beta_table() const;
   DistKind kind_ = DistKind::Constant;
   double p_[8] = {};                  // kind-specific parameters and precomputed constants
   std::vector<double> values_, cum_;  // discrete: sorted values and cumulative probabilities
+  std::shared_ptr<BetaTable> beta_;   // pert, beta: the quantile table (built once, shared)
 };
 
 }  // namespace roisim

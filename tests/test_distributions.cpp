@@ -11,6 +11,7 @@
 #include <numbers>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <boost/math/distributions/beta.hpp>
@@ -613,3 +614,31 @@ TEST(Validation, EveryInvalidParameterThrows) {
 }
 
 }  // namespace
+
+// pert/beta tables are built once, on first use or by prepare(), and shared by copies: many threads
+// asking a fresh distribution (and its copies) at once all get the bits of one prepared beforehand.
+TEST(Distributions, TablesBuiltOnceOnFirstUseFromManyThreads) {
+  for (int kind = 0; kind < 2; ++kind) {
+    auto make = [&] {
+      return kind == 0 ? roisim::Distribution::pert(0.2, 0.3, 0.5, 4.0) : roisim::Distribution::beta(0.7, 3.5, 10, 20);
+    };
+    const roisim::Distribution ref = make();
+    ref.prepare();
+    std::vector<double> u(4096);
+    for (std::size_t i = 0; i < u.size(); ++i) u[i] = (static_cast<double>(i) + 0.5) / static_cast<double>(u.size());
+    std::vector<double> want(u.size());
+    ref.quantile(u.data(), want.data(), u.size());
+    const roisim::Distribution fresh = make();
+    std::vector<roisim::Distribution> copies(8, fresh);
+    std::vector<std::vector<double>> got(8, std::vector<double>(u.size()));
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 8; ++t)
+      threads.emplace_back([&, t] {
+        if (t % 2) copies[t].quantile(u.data(), got[t].data(), u.size());
+        else for (std::size_t i = 0; i < u.size(); ++i) got[t][i] = copies[t].quantile(u[i]);
+      });
+    for (auto& th : threads) th.join();
+    for (int t = 0; t < 8; ++t)
+      EXPECT_EQ(std::memcmp(got[t].data(), want.data(), want.size() * sizeof(double)), 0) << "kind " << kind << " thread " << t;
+  }
+}

@@ -18,7 +18,9 @@
 #include <optional>
 #include <thread>
 
+#include <tbb/global_control.h>
 #include <tbb/info.h>
+#include <tbb/task_arena.h>
 
 #include "roisim/version.h"
 #include "sim/engine.h"
@@ -112,8 +114,18 @@ int cmd_replay(const Plan& plan, const std::string& spec) {
   return 0;
 }
 
+// f() on at most `threads` worker threads (0: all cores), as the run itself will be: loading a plan
+// builds its distributions' tables in parallel.
+template <class F>
+auto with_threads(int threads, F&& f) {
+  if (threads <= 0) return f();
+  tbb::global_control limit(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(threads));
+  tbb::task_arena arena(threads);
+  return arena.execute(std::forward<F>(f));
+}
+
 Plan load(const std::string& file, const RunArgs* a) {
-  Plan plan = Plan::load_file(file);
+  Plan plan = with_threads(a ? a->threads : 0, [&] { return Plan::load_file(file); });
   if (a) {
     if (a->trials) plan.settings().trials = *a->trials;
     if (a->seed) plan.settings().seed = *a->seed;
@@ -280,7 +292,7 @@ int cmd_bench(const BenchArgs& a) {
       for (int r = 0; r < std::max(1, a.repeat); ++r) {
         const auto t0 = std::chrono::steady_clock::now();
         trace("load start", t);
-        Plan plan = Plan::load_file(a.file);
+        Plan plan = with_threads(t, [&] { return Plan::load_file(a.file); });
         trace("load done");
         if (a.trials) plan.settings().trials = a.trials;
         const double load = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
