@@ -481,10 +481,10 @@ struct Engine::Impl {
       BatchWork works[2];         // batch i: works[i % 2], batch_buf[i % 2]
       BatchResults results[3];    // batch i: results[i % 3] (the third for the sink stage)
       tbb::task_group tail, writing;
-      // The prologue runs beside the sampling and the first batch; the first tail.wait() below
-      // (before any sink) waits for it too.
+      // The prologue runs beside the sampling and the first batches, in the sink stage's group:
+      // every sink call comes after a writing.wait().
       if (opt.prologue)
-        tail.run([this] {
+        writing.run([this] {
           trace("prologue start");
           opt.prologue();
           trace("prologue done");
@@ -500,8 +500,8 @@ struct Engine::Impl {
       };
       // Batch b, summarised: to the sink (unless a task did it) and reported.
       const auto deliver = [&](std::uint64_t b) {
+        writing.wait();  // the prologue; chained: batch b - 1 (one at a time, in order)
         if (chained) {
-          writing.wait();  // batch b - 1 (the stage takes one at a time, in order)
           if (b > 0) progress(b - 1);
           writing.run([&to_sink, b] { to_sink(b); });
           return;
@@ -540,6 +540,7 @@ struct Engine::Impl {
             out.npv = buf.npv.data();
             out.payback = buf.pay.data();
           }
+          if (i == 0 && opt.overlap_sink && !chained) writing.wait();  // the prologue, before this task's sink
           tail.run([this, k, i, chained, &works, &results, &to_sink] {
             check_cancel();
             const BatchBuffers& b = batch_buf[k];
