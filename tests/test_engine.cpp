@@ -45,6 +45,15 @@ Results run(const Plan& plan, RunOptions o = {}, std::uint64_t first = 0, std::u
   return out;
 }
 
+// Every field of each summary (all doubles), appended for a bitwise comparison.
+void append_fields(std::vector<double>& out, const std::vector<ScenarioSummary>& summaries) {
+  static_assert(sizeof(ScenarioSummary) % sizeof(double) == 0);
+  for (const auto& s : summaries) {
+    const auto* p = reinterpret_cast<const double*>(&s);
+    out.insert(out.end(), p, p + sizeof s / sizeof(double));
+  }
+}
+
 bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
 }
@@ -214,10 +223,7 @@ TEST(Engine, TrialBlocksReassembleToTheRunBitForBit) {
     cashq.insert(cashq.end(), b.cashflow_quantile.begin(), b.cashflow_quantile.end());
     drivers.spearman.insert(drivers.spearman.end(), b.drivers.spearman.begin(), b.drivers.spearman.end());
     drivers.tornado_low.insert(drivers.tornado_low.end(), b.drivers.tornado_low.begin(), b.drivers.tornado_low.end());
-    for (const auto& s : b.summary) {
-      const auto* p = reinterpret_cast<const double*>(&s);
-      summary_bits.insert(summary_bits.end(), p, p + sizeof s / sizeof(double));
-    }
+    append_fields(summary_bits, b.summary);
   }, first, first + count);
   ASSERT_EQ(whole.cashflow_trials(), 1000u);
 
@@ -257,10 +263,7 @@ TEST(Engine, TrialBlocksReassembleToTheRunBitForBit) {
       got_cashq.insert(got_cashq.end(), b.cashflow_quantile.begin(), b.cashflow_quantile.end());
       got.spearman.insert(got.spearman.end(), b.drivers.spearman.begin(), b.drivers.spearman.end());
       got.tornado_low.insert(got.tornado_low.end(), b.drivers.tornado_low.begin(), b.drivers.tornado_low.end());
-      for (const auto& s : b.summary) {
-        const auto* q = reinterpret_cast<const double*>(&s);
-        got_summary.insert(got_summary.end(), q, q + sizeof s / sizeof(double));
-      }
+      append_fields(got_summary, b.summary);
     }
     EXPECT_TRUE(same_bits(got_summary, summary_bits)) << cuts.size();
     EXPECT_TRUE(same_bits(got.spearman, drivers.spearman));
