@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <limits>
 
 #include "sim/simd.h"
@@ -64,12 +63,11 @@ double payback_month(const double* portfolio_cum, int horizon) noexcept {
   return std::numeric_limits<double>::infinity();
 }
 
-using simd::V4d;
-using simd::V4l;
-
 ROISIM_CLONES
 void project_flows_block(const Timeline& t, const ProjectDraw* draws, std::size_t count, double* cum, std::size_t ld,
                          double* pv_value, double* pv_cost) noexcept {
+  using simd::V4d;
+  using simd::V4l;
   const int h = t.horizon();
   std::size_t i = 0;
   for (; i + 4 <= count; i += 4) {
@@ -106,11 +104,11 @@ void project_flows_block(const Timeline& t, const ProjectDraw* draws, std::size_
       pvr = live ? pvr + c : pvr;
       acc = live ? acc + (v - c) : acc;
       keep = live ? keep * mk : keep;
-      std::memcpy(&cum[static_cast<std::size_t>(m) * ld + i], &acc, sizeof acc);
+      simd::store(&cum[static_cast<std::size_t>(m) * ld + i], acc);
     }
     const V4d pc = ok ? cost + pvr : cost;
-    std::memcpy(&pv_value[i], &pvv, sizeof pvv);
-    std::memcpy(&pv_cost[i], &pc, sizeof pc);
+    simd::store(&pv_value[i], pvv);
+    simd::store(&pv_cost[i], pc);
   }
   for (; i < count; ++i) {
     const ProjectFlows f = project_flows(t, draws[i], &cum[i], ld);

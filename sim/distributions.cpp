@@ -20,7 +20,8 @@
 // and y = log(x/(1-x)) for x = (value - min)/(max - min). The map t -> y is smooth,
 // strictly increasing and asymptotically linear at both ends (slopes 1/a and 1/b), so a
 // uniform grid in t with quintic Hermite interpolation (y, dy/dt, d2y/dt2 at each node)
-// represents it very accurately over the whole range, tails included. The factory solves
+// represents it very accurately over the whole range, tails included. The table (built on first
+// use or by prepare()) solves
 // for the nodes with safeguarded Newton steps on boost::math::ibeta/ibetac (computing the
 // smaller of F and 1 - F directly, so both tails keep their relative precision), then
 // checks the interpolant at every interval midpoint and halves the spacing until the error
@@ -179,7 +180,7 @@ class BetaTableBuilder {
     return y;
   }
 
-  // Fills p_[4], p_[5] (t0, 1/h), coefficients and nodes.
+  // Fills the table: t0, 1/h, coefficients and nodes.
   void build(double& t0_out, double& inv_h_out, std::vector<double>& coef,
              std::vector<double>& nodes) const {
     // Table range in t: down to u = 3e-17 and up to 1 - u = 8.5e-17 (past 1 - 2^-53, the

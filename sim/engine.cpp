@@ -27,15 +27,15 @@ namespace roisim {
 
 namespace {
 
-constexpr std::size_t kBlock = 1024;                   // trials per parallel task
 constexpr std::size_t kSampleBlock = 256;              // trials per task when sampling uniforms
 constexpr std::size_t kTrialBlock = 256;               // trials per task when simulating (at most)
 constexpr std::size_t kBlockBytes = 1u << 20;          // a task's project streams and partial sums
 constexpr double kBandLevels[4] = {0.05, 0.15, 0.85, 0.95};  // tornado: the input near its P10 / P90
 constexpr std::size_t kBatchBytes = 192u << 20;        // per-trial result buffers of one batch
 
-// Sums one trial's project streams into the portfolio's ROI, NPV and payback month. Used by
-// both the engine and replay so that the two agree bit for bit.
+// Sums one trial's project streams into the portfolio's ROI, NPV and payback month, and every
+// month's portfolio total into total[0..H]: replay's reference, which the engine's block sums
+// (sum_block) reproduce bit for bit - the same additions in the same order.
 struct TrialOutcome { double roi, npv, payback; };
 TrialOutcome combine(std::size_t k, const double* const* pv_value, const double* const* pv_cost,
                      const double* const* cum, int horizon, double* total) {
@@ -46,33 +46,20 @@ TrialOutcome combine(std::size_t k, const double* const* pv_value, const double*
   }
   const std::size_t months = static_cast<std::size_t>(horizon) + 1;
   double payback = std::numeric_limits<double>::infinity();
-  if (total) {
-    // Every month's portfolio cumulative cash flow is wanted (cash-flow quantiles): a contiguous,
-    // vectorisable sum, then the scan.
-    const double* t = cum[0];
-    if (k > 1) {
-      for (std::size_t m = 0; m < months; ++m) total[m] = cum[0][m] + cum[1][m];
-      for (std::size_t i = 2; i < k; ++i)
-        for (std::size_t m = 0; m < months; ++m) total[m] += cum[i][m];
-      t = total;
-    }
-    for (std::size_t m = 0; m < months; ++m)
-      if (t[m] >= 0) {
-        payback = static_cast<double>(m);
-        break;
-      }
+  const double* t = cum[0];
+  if (k > 1) {
+    for (std::size_t m = 0; m < months; ++m) total[m] = cum[0][m] + cum[1][m];
+    for (std::size_t i = 2; i < k; ++i)
+      for (std::size_t m = 0; m < months; ++m) total[m] += cum[i][m];
+    t = total;
   } else {
-    // Only the payback month: sum month by month and stop at the first non-negative one (the
-    // same additions in the same order as above, so the same bits).
-    for (std::size_t m = 0; m < months; ++m) {
-      double s = cum[0][m];
-      for (std::size_t i = 1; i < k; ++i) s += cum[i][m];
-      if (s >= 0) {
-        payback = static_cast<double>(m);
-        break;
-      }
-    }
+    std::copy(t, t + months, total);
   }
+  for (std::size_t m = 0; m < months; ++m)
+    if (t[m] >= 0) {
+      payback = static_cast<double>(m);
+      break;
+    }
   return {v / c - 1.0, v - c, payback};
 }
 
@@ -428,7 +415,7 @@ struct Engine::Impl {
     sampled = true;
   }
 
-  // A distinct (project, slot bindings) evaluated once per trial chunk of a batch.
+  // A distinct (project, slot bindings), evaluated once per block of trials of a batch.
   struct Variant {
     int project;
     std::vector<SlotBinding> bind;
@@ -533,8 +520,8 @@ struct Engine::Impl {
           out = BatchResults{};
           out.first = s0;
           out.count = count;
-          out.names = works[k].names;
-          out.funded = works[k].funded;
+          out.names = std::move(works[k].names);  // the statistics need only the work lists
+          out.funded = std::move(works[k].funded);
           if (opt.sink_needs_trials) {
             out.roi = buf.roi.data();
             out.npv = buf.npv.data();
@@ -678,13 +665,13 @@ struct Engine::Impl {
       sc.value_sum.resize(D * B);
       sc.cost_sum.resize(D * B);
       sc.total.resize(D * stride * B);
+      sc.draws.resize(B);
       const std::size_t c0 = t0 + blk * B, blen = std::min(B, t1 - c0), at = c0 - t0;
       const auto e0 = std::chrono::steady_clock::now();
       for (std::size_t vi = 0; vi < V; ++vi) {
         const Variant& v = variants[vi];
         const Project& p = plan.projects()[v.project];
         sc.in.resize(v.src.size());
-        sc.draws.resize(blen);
         for (std::size_t k = 0; k < blen; ++k) {
           const std::size_t t = c0 + k;
           slot_values(v, t, sc.in.data());

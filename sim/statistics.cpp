@@ -15,7 +15,6 @@ using simd::V4d;
 using simd::V4l;
 using simd::V4i;
 using simd::V4us;
-inline void load4(V4d& v, const double* p) { simd::load(v, p); }
 }  // namespace
 
 double interpolate_type7(double a, double b, double g) noexcept {
@@ -169,6 +168,7 @@ bool bucket_sort_with_index(const double* x, std::size_t n, StatsScratch& s) {
   std::size_t buckets = 16;
   while (buckets < (std::size_t{1} << 20) && buckets * 2 < n) buckets *= 2;
   const double scale = static_cast<double>(buckets) / (hi - lo);
+  if (!std::isfinite(scale)) return false;  // a range below ~1e-303: the map would overflow
   s.counts.assign(buckets + 1, 0);
   for (std::size_t i = 0; i < n; ++i) {
     const auto b = static_cast<std::uint32_t>(std::min(buckets - 1, static_cast<std::size_t>((x[i] - lo) * scale)));
@@ -257,7 +257,7 @@ void quantiles_type7(const double* x, std::size_t n, const double* q, std::size_
   for (; i0 + 16 <= n; i0 += 16)
     for (int a = 0; a < 4; ++a) {
       V4d v;
-      load4(v, x + i0 + 4 * a);
+      simd::load(v, x + i0 + 4 * a);
       lo4[a] = v < lo4[a] ? v : lo4[a];
       hi4[a] = v > hi4[a] ? v : hi4[a];
     }
@@ -293,6 +293,7 @@ void quantiles_type7(const double* x, std::size_t n, const double* q, std::size_
   std::size_t buckets = 16;
   while (buckets < 4096 && buckets * 4 < n) buckets *= 2;
   const double scale = static_cast<double>(buckets) / (hi - lo);
+  if (!std::isfinite(scale)) return by_sorting();  // a range below ~1e-303: the map would overflow
   s.counts.assign(buckets, 0);
   s.bucket_of.resize(n);
   // Buckets four at a time (trunc(min(t, B - 1)) = min(B - 1, trunc(t)) for t >= 0), then the
@@ -303,7 +304,7 @@ void quantiles_type7(const double* x, std::size_t n, const double* q, std::size_
   std::size_t i = 0;
   for (; i + 4 <= n; i += 4) {
     V4d v;
-    load4(v, x + i);
+    simd::load(v, x + i);
     const V4d t = (v - vlo) * vscale;
     const V4l ok = t >= zero;
     bad |= ~ok;

@@ -45,7 +45,8 @@ struct StatsScratch {
 void radix_sort(const double* x, std::size_t n, StatsScratch& scratch, bool with_index);
 
 // Type-7 quantiles of x[0..n) at levels q[0..m) (any order) into out[0..m), equal bit for bit to
-// quantile_type7 of the sorted sample, without sorting: the values are spread over buckets by a
+// quantile_type7 of the sorted sample (except that where -0.0 and +0.0 both occur among other
+// values, either zero may stand for the other: they compare equal here), without sorting: the values are spread over buckets by a
 // monotone linear map of [min, max], the buckets holding the wanted order statistics are found
 // from their counts, and only their values are sorted (O(n), about three passes). Falls back to
 // radix_sort when a value is not finite. x is not modified.

@@ -14,8 +14,6 @@ const bool g_enabled = [] {
 }();
 }  // namespace
 
-bool trace_enabled() noexcept { return g_enabled; }
-
 void trace(const char* what, long index) noexcept {
   if (!g_enabled) return;
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - g_start).count();

@@ -3,7 +3,6 @@
 // ("[roisim +12.345 ms] batch 3 simulated"), to stderr, from whichever thread reaches it. For
 // finding serial time on many cores (README "Performance"); silent and nearly free otherwise.
 namespace roisim {
-bool trace_enabled() noexcept;
 // `what`, then `index` unless it is negative.
 void trace(const char* what, long index = -1) noexcept;
 }  // namespace roisim

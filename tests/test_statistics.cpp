@@ -140,7 +140,7 @@ TEST(Quantile, SelectionEqualsSortBitForBit) {
   StatsScratch s, ref;
   int cases = 0;
   for (std::size_t n : {1u, 2u, 3u, 63u, 64u, 65u, 100u, 1000u, 4097u, 10000u}) {
-    for (int shape = 0; shape < 10; ++shape) {
+    for (int shape = 0; shape < 11; ++shape) {
       std::vector<double> x(n);
       for (std::size_t i = 0; i < n; ++i) {
         const double u = uniform();
@@ -155,6 +155,7 @@ TEST(Quantile, SelectionEqualsSortBitForBit) {
           case 7: x[i] = u < 0.999 ? 0.0 : 1e300; break;             // one huge outlier
           case 8: x[i] = i == n / 2 ? std::nan("") : u; break;       // a NaN: sorted path
           case 9: x[i] = i == n / 3 ? std::nan("") : 5.0; break;     // a NaN among equal values
+          case 10: x[i] = std::floor(u * 1000) * 1e-310; break;     // subnormal range: buckets/range overflows
         }
       }
       double got[10];
@@ -168,7 +169,7 @@ TEST(Quantile, SelectionEqualsSortBitForBit) {
       ++cases;
     }
   }
-  EXPECT_EQ(cases, 100);
+  EXPECT_EQ(cases, 110);
   double none[1];
   quantiles_type7(nullptr, 0, levels, 1, s, none);
   EXPECT_TRUE(std::isnan(none[0]));
@@ -188,7 +189,7 @@ TEST(Sort, WithIndexEqualsAStableSortOnKeys) {
   TestUniforms uniform(777);
   StatsScratch s;
   for (std::size_t n : {255u, 256u, 1000u, 10000u, 100000u}) {
-    for (int shape = 0; shape < 9; ++shape) {
+    for (int shape = 0; shape < 10; ++shape) {
       std::vector<double> x(n);
       for (auto& v : x) {
         const double u = uniform();
@@ -202,6 +203,7 @@ TEST(Sort, WithIndexEqualsAStableSortOnKeys) {
           case 6: v = u < 0.001 ? 1e300 : u; break;                      // one bucket holds nearly all
           case 7: v = u < 0.01 ? inf : u; break;                         // not finite: radix path
           case 8: v = u < 0.01 ? std::nan("") : u; break;                // NaN: radix path
+          case 9: v = std::floor(u * 1000) * 1e-310; break;              // subnormal range: radix path
         }
       }
       std::vector<std::uint32_t> want(n);
