@@ -12,8 +12,9 @@
 //
 // Per-trial chunks (the bulk of the file) bypass HDF5's filter pipeline: write_batch forms every
 // complete chunk of the batch (row-major, edge chunks padded with zeros to the full chunk shape, as
-// HDF5 stores them), applies shuffle -> deflate -> fletcher32 exactly as HDF5's own filters do on
-// write (byte for byte; a test compares with chunks written through H5Dwrite), in parallel with oneTBB
+// HDF5 stores them), applies shuffle -> deflate -> fletcher32 as HDF5's own filters do on write (the
+// same bytes once inflated; a test compares with chunks written through H5Dwrite; deflate is
+// libdeflate's, and byte planes that are random go into stored blocks: zlib_planes), in parallel with oneTBB
 // (the caller's arena and thread limit apply), then hands them to H5Dwrite_chunk serially in chunk
 // order. As HDF5 does, deflate is skipped for a chunk (filter-mask bit 1) when its output would
 // exceed ceil(1.001 n) + 12 bytes; at level 0 deflate emits stored blocks, so level 0 keeps the
@@ -377,6 +378,75 @@ struct Deflater {
   }
 };
 
+// Shannon entropy, in bits per byte, of the byte histogram of p[0, n).
+double byte_entropy(const unsigned char* p, std::size_t n) {
+  std::uint32_t h[4][256] = {};  // four histograms: consecutive equal bytes do not wait on each other
+  std::size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    ++h[0][p[i]];
+    ++h[1][p[i + 1]];
+    ++h[2][p[i + 2]];
+    ++h[3][p[i + 3]];
+  }
+  for (; i < n; ++i) ++h[0][p[i]];
+  double e = 0;
+  for (int b = 0; b < 256; ++b)
+    if (const std::uint32_t c = h[0][b] + h[1][b] + h[2][b] + h[3][b]) {
+      const double q = static_cast<double>(c) / static_cast<double>(n);
+      e -= q * std::log2(q);
+    }
+  return e;
+}
+
+// A zlib stream (RFC 1950/1951, what HDF5's deflate filter inflates) of `planes` byte planes of
+// `plane` bytes each (a shuffled chunk), written into out[0, limit); returns its size, or 0 when it
+// does not fit. The leading planes whose byte histogram is close to uniform (>= kStoredEntropy bits
+// per byte: the low mantissa bytes of float64 results, which are random) go into stored blocks -
+// deflate cannot shrink them by more than about 1%, and its match finder is the bulk of the cost of
+// compressing them; the rest is deflated by libdeflate at `level` as one raw stream that ends the
+// zlib stream. Any zlib inflater reads the result (stored blocks followed by compressed ones are
+// ordinary deflate).
+constexpr double kStoredEntropy = 7.5;
+std::size_t zlib_planes(libdeflate_compressor* c, int level, const unsigned char* data, std::size_t plane,
+                        std::size_t planes, unsigned char* out, std::size_t limit) {
+  const std::size_t total = plane * planes;
+  std::size_t stored = 0;  // leading planes stored as they are
+  while (stored < planes && byte_entropy(data + stored * plane, plane) >= kStoredEntropy) ++stored;
+  const std::size_t raw = stored * plane;
+  constexpr std::size_t kBlock = 65535;                                     // a stored block's largest LEN
+  const std::size_t blocks = raw == total ? std::max<std::size_t>(1, (raw + kBlock - 1) / kBlock)
+                                          : (raw + kBlock - 1) / kBlock;  // the last is final when all is stored
+  if (2 + raw + 5 * blocks + 4 > limit) return 0;
+  // zlib header: CM 8 (deflate), CINFO 7 (32 KiB window), FLEVEL as libdeflate sets it, FCHECK.
+  const unsigned flevel = level < 2 ? 0 : level < 6 ? 1 : level == 6 ? 2 : 3;
+  unsigned hdr = (0x78u << 8) | (flevel << 6);
+  hdr += 31 - hdr % 31;
+  std::size_t at = 0;
+  out[at++] = static_cast<unsigned char>(hdr >> 8);
+  out[at++] = static_cast<unsigned char>(hdr);
+  for (std::size_t b = 0, from = 0; b < blocks; ++b) {
+    const std::size_t len = std::min(kBlock, raw - from);
+    const bool final = raw == total && b + 1 == blocks;
+    out[at++] = final ? 1 : 0;  // BFINAL, BTYPE 00 (stored); byte-aligned, so the rest of the byte pads
+    out[at++] = static_cast<unsigned char>(len);
+    out[at++] = static_cast<unsigned char>(len >> 8);
+    out[at++] = static_cast<unsigned char>(~len);
+    out[at++] = static_cast<unsigned char>(~len >> 8);
+    std::memcpy(out + at, data + from, len);
+    at += len;
+    from += len;
+  }
+  if (raw < total) {
+    if (limit < at + 4) return 0;
+    const std::size_t n = libdeflate_deflate_compress(c, data + raw, total - raw, out + at, limit - at - 4);
+    if (n == 0) return 0;
+    at += n;
+  }
+  const std::uint32_t adler = libdeflate_adler32(1, data, total);
+  for (int b = 3; b >= 0; --b) out[at++] = static_cast<unsigned char>(adler >> (8 * b));  // big-endian
+  return at;
+}
+
 // The trial chunk shape: {rows, cols} (see the file comment).
 std::array<std::uint64_t, 2> chunk_shape(std::uint64_t S, std::uint64_t N, std::uint64_t per_batch) {
   constexpr std::uint64_t kElems = 65536;  // 512 KiB of float64
@@ -435,7 +505,8 @@ void filter_chunk(ChunkJob& job, RowFn&& row, std::uint64_t S, std::uint64_t N, 
     z.level = level;
   }
   // 0: the stream did not fit in `limit` bytes.
-  std::size_t size = libdeflate_zlib_compress(z.compressor, sh, nbytes, job.out.data(), limit);
+  std::size_t size = level == 0 ? libdeflate_zlib_compress(z.compressor, sh, nbytes, job.out.data(), limit)
+                                : zlib_planes(z.compressor, level, sh, elems, 8, job.out.data(), limit);
   job.mask = 0;
   if (size == 0) {
     std::memcpy(job.out.data(), sh, nbytes);

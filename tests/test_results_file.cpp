@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <hdf5.h>
 #include <libdeflate.h>
+
+#include <functional>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,6 +14,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <limits>
 #include <random>
@@ -664,6 +667,75 @@ TEST(ResultsFile, DirectChunksMatchHdf5PipelineAndReadBack) {
     expect_trials_read_back(fx, path);
     expect_chunks_match_hdf5(fx, path, ref);
     expect_h5py_reads(fx, path);
+  }
+}
+
+// Byte planes whose histogram is close to uniform (random mantissa bytes) are written as stored
+// deflate blocks and the rest deflated after them (sim/results_file.cpp, zlib_planes). Three shapes
+// of data: every plane random (a stream of stored blocks only, the last one final; 65536-byte planes
+// need two blocks each), the low six planes random (stored, then libdeflate's stream), and none random.
+// HDF5 (zlib) must inflate each back to the same bits; random planes must not grow the chunk, and
+// the first block is stored exactly when the first plane is random. (libdeflate alone also stores
+// random data, only slower: these check the stream, not the time saved; bench/ measures that.)
+TEST(ResultsFile, RandomBytePlanesAreStoredAndReadBack) {
+  TempDir dir;
+  std::mt19937_64 gen(7);
+  const auto random_bits = [&] {  // every byte uniform except the top exponent bits: finite
+    for (;;) {
+      const double x = std::bit_cast<double>(gen());
+      if (std::isfinite(x)) return x;
+    }
+  };
+  struct Case {
+    const char* what;
+    std::function<double(double)> roi;
+    bool stored_first;  // the stream starts with a stored block
+  };
+  const Case cases[] = {
+      {"all planes random", [&](double) { return random_bits(); }, true},
+      {"low planes random", [&](double) { return 1.0 + std::ldexp(static_cast<double>(gen() >> 12), -52); }, true},
+      {"no plane random", [&](double x) { return std::round(x * 8) / 8; }, false},
+  };
+  int i = 0;
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    for (int level : {1, 6}) {
+      Fixture fx(3, 65536, kInputs, false, level);
+      fx.layout.scenarios_per_batch = 1;  // chunks of one row: planes of 65536 bytes
+      for (double& x : fx.roi) x = c.roi(x);
+      const std::string path = (dir.path() / ("planes" + std::to_string(i) + ".h5")).string();
+      const std::string ref = (dir.path() / ("planes_ref" + std::to_string(i) + ".h5")).string();
+      ++i;
+      fx.write(path, 1);
+      expect_trials_read_back(fx, path);
+      expect_chunks_match_hdf5(fx, path, ref);
+      H5Handle f{H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose};
+      H5Handle d{H5Dopen2(f.id, "roi", H5P_DEFAULT), H5Dclose};
+      H5Handle space{H5Dget_space(d.id), H5Sclose};
+      hsize_t chunks = 0;
+      ASSERT_GE(H5Dget_num_chunks(d.id, space.id, &chunks), 0);
+      ASSERT_EQ(chunks, 3u);
+      for (hsize_t k = 0; k < chunks; ++k) {
+        hsize_t off[2];
+        unsigned mask = 0;
+        haddr_t addr;
+        hsize_t size = 0;
+        ASSERT_GE(H5Dget_chunk_info(d.id, space.id, k, off, &mask, &addr, &size), 0);
+        EXPECT_EQ(mask, 0u) << "deflate skipped for chunk " << k;
+        // zlib header and adler32 (6), a 5-byte header per stored block, the fletcher32 (4)
+        EXPECT_LE(size, 65536u * 8 + 6 + 5 * 16 + 4) << "chunk " << k;
+        std::vector<unsigned char> raw(size);
+        std::uint32_t filters = 0;
+        ASSERT_GE(H5Dread_chunk(d.id, H5P_DEFAULT, off, &filters, raw.data()), 0);
+        ASSERT_GE(raw.size(), 7u);
+        // The first deflate block's header: BTYPE 00 is stored (then LEN, NLEN), else compressed.
+        const bool stored = ((raw[2] >> 1) & 3) == 0;
+        EXPECT_EQ(stored, c.stored_first) << "chunk " << k;
+        if (stored) EXPECT_EQ(raw[3] | raw[4] << 8, 65535) << "chunk " << k;
+        if (std::string(c.what) == "all planes random")  // 9 stored blocks: 8 x 65535 + 8 bytes
+          EXPECT_EQ(size, 2 + 65536u * 8 + 5 * 9 + 4 + 4) << "chunk " << k;
+      }
+    }
   }
 }
 
