@@ -4,12 +4,10 @@
 #include <array>
 #include <chrono>
 #include <cmath>
-#include <cstdlib>
 #include <limits>
 #include <map>
 #include <optional>
 
-#include <sys/mman.h>
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/global_control.h>
 #include <tbb/info.h>
@@ -84,10 +82,6 @@ ProjectDraw make_draw(const Project& p, const double* in, double u_success) {
 // std::vector's allocator, but resize() leaves new doubles uninitialised: the engine's buffers
 // are written before they are read, and zero-filling them (serially, on the calling thread) is
 // time a many-core run cannot spread.
-// Buffers of 4 MiB or more are aligned to 2 MiB and offered to the kernel as transparent huge
-// pages (madvise; Linux): a batch's ~70 MB of per-trial buffers then costs a few dozen page faults
-// on first touch instead of ~17,000 (about 3% of a one-thread seed run). Where the kernel declines,
-// they are ordinary pages.
 template <class T>
 struct NoInit : std::allocator<T> {
   template <class U>
@@ -95,23 +89,6 @@ struct NoInit : std::allocator<T> {
   NoInit() = default;
   template <class U>
   NoInit(const NoInit<U>&) noexcept {}
-  static constexpr std::size_t kHugePage = std::size_t{2} << 20, kHugeFrom = std::size_t{4} << 20;
-  T* allocate(std::size_t n) {
-    if (n > std::numeric_limits<std::size_t>::max() / sizeof(T) - kHugePage) throw std::bad_alloc();
-    const std::size_t bytes = n * sizeof(T);
-    if (bytes < kHugeFrom) return std::allocator<T>::allocate(n);
-    const std::size_t rounded = (bytes + kHugePage - 1) / kHugePage * kHugePage;
-    void* p = std::aligned_alloc(kHugePage, rounded);
-    if (!p) throw std::bad_alloc();
-#ifdef MADV_HUGEPAGE
-    (void)::madvise(p, rounded, MADV_HUGEPAGE);
-#endif
-    return static_cast<T*>(p);
-  }
-  void deallocate(T* p, std::size_t n) noexcept {
-    if (n * sizeof(T) < kHugeFrom) return std::allocator<T>::deallocate(p, n);
-    std::free(p);
-  }
   template <class U>
   void construct(U* p) noexcept { ::new (static_cast<void*>(p)) U; }
   template <class U, class... A>
