@@ -294,10 +294,13 @@ void quantiles_type7(const double* x, std::size_t n, const double* q, std::size_
   while (buckets < 4096 && buckets * 4 < n) buckets *= 2;
   const double scale = static_cast<double>(buckets) / (hi - lo);
   if (!std::isfinite(scale)) return by_sorting();  // a range below ~1e-303: the map would overflow
-  s.counts.assign(buckets, 0);
+  // Four histograms (value i counts in counts[(i % 4) * buckets + bucket]): runs of values in one
+  // bucket, common in skewed samples, do not wait on each other's increments.
+  s.counts.assign(4 * buckets, 0);
+  std::uint32_t* const hist = s.counts.data();
   s.bucket_of.resize(n);
-  // Buckets four at a time (trunc(min(t, B - 1)) = min(B - 1, trunc(t)) for t >= 0), then the
-  // histogram.
+  // Buckets four at a time (trunc(min(t, B - 1)) = min(B - 1, trunc(t)) for t >= 0), counted as
+  // they are made.
   const double top = static_cast<double>(buckets - 1);
   const V4d vlo = {lo, lo, lo, lo}, vscale = {scale, scale, scale, scale}, vtop = {top, top, top, top}, zero = {};
   V4l bad = {};
@@ -312,15 +315,20 @@ void quantiles_type7(const double* x, std::size_t n, const double* q, std::size_
     c = c < vtop ? c : vtop;
     const V4us b = __builtin_convertvector(__builtin_convertvector(c, V4i), V4us);
     std::memcpy(&s.bucket_of[i], &b, sizeof b);
+    ++hist[b[0]];
+    ++hist[buckets + b[1]];
+    ++hist[2 * buckets + b[2]];
+    ++hist[3 * buckets + b[3]];
   }
   bool nan = (bad[0] | bad[1] | bad[2] | bad[3]) != 0;
   for (; i < n; ++i) {
     const double t = (x[i] - lo) * scale;
     nan |= !(t >= 0);
     s.bucket_of[i] = static_cast<std::uint16_t>(std::min(buckets - 1, static_cast<std::size_t>(t >= 0 ? t : 0.0)));
+    ++hist[s.bucket_of[i]];
   }
   if (nan) return by_sorting();
-  for (std::size_t k = 0; k < n; ++k) ++s.counts[s.bucket_of[k]];
+  for (std::size_t b = 0; b < buckets; ++b) hist[b] += hist[buckets + b] + hist[2 * buckets + b] + hist[3 * buckets + b];
   // The order statistics each level interpolates, and the buckets that hold them.
   std::size_t rank[2 * kMaxLevels];
   double frac[kMaxLevels];
@@ -350,15 +358,42 @@ void quantiles_type7(const double* x, std::size_t n, const double* q, std::size_
   s.picked.resize(picked);
   std::size_t fill[2 * kMaxLevels];
   std::copy(region, region + wanted, fill);
+  // The values in wanted buckets, in trial order: their positions first, without a branch (few
+  // values are wanted, at places a branch predictor cannot guess), then each to its bucket's region.
+  s.candidates.resize(n);
+  std::uint32_t* const cand = s.candidates.data();
+  std::size_t nc = 0;
   for (std::size_t i = 0; i < n; ++i) {
-    const std::int32_t w = s.slot[s.bucket_of[i]];
-    if (w >= 0) s.picked[fill[w]++] = x[i];
+    cand[nc] = static_cast<std::uint32_t>(i);
+    nc += s.slot[s.bucket_of[i]] >= 0;
+  }
+  for (std::size_t k = 0; k < nc; ++k) {
+    const std::uint32_t i = cand[k];
+    s.picked[fill[s.slot[s.bucket_of[i]]]++] = x[i];
   }
   // The value of rank r: place its bucket's values up to r (ranks ascending, so each selection
-  // only looks right of the previous one in the same bucket).
+  // only looks right of the previous one in the same bucket). A bucket of up to 32 values is
+  // sorted whole instead (insertion sort by key: the order a full sort gives, -0.0 before +0.0),
+  // which costs less than a selection per rank.
   double value_of[2 * kMaxLevels];
   std::size_t done[2 * kMaxLevels];
-  std::copy(region, region + wanted, done);
+  for (std::size_t w = 0; w < wanted; ++w) {
+    done[w] = region[w];
+    const std::size_t len = region[w + 1] - region[w];
+    if (len > 32) continue;
+    double* v = s.picked.data() + region[w];
+    for (std::size_t k = 1; k < len; ++k) {
+      const double y = v[k];
+      const std::uint64_t key = order_key(y);
+      std::size_t j = k;
+      while (j > 0 && order_key(v[j - 1]) > key) {
+        v[j] = v[j - 1];
+        --j;
+      }
+      v[j] = y;
+    }
+    done[w] = region[w + 1];  // every rank of this bucket is in place
+  }
   for (std::size_t r = 0; r < 2 * m; ++r) {
     std::size_t w = 0;
     while (first_of[w] + (region[w + 1] - region[w]) <= sorted_ranks[r]) ++w;
@@ -366,7 +401,9 @@ void quantiles_type7(const double* x, std::size_t n, const double* q, std::size_
     double* at = base + (sorted_ranks[r] - first_of[w]);
     double* from = s.picked.data() + done[w];
     if (at >= from) {
-      std::nth_element(from, at, s.picked.data() + region[w + 1]);
+      // By key, so that -0.0 comes before +0.0 here too.
+      std::nth_element(from, at, s.picked.data() + region[w + 1],
+                       [](double a, double b) { return order_key(a) < order_key(b); });
       done[w] = static_cast<std::size_t>(at - s.picked.data()) + 1;
     }
     value_of[r] = *at;

@@ -29,6 +29,7 @@ struct StatsScratch {
   std::vector<double> picked;     // quantiles_type7: the values of the buckets holding the ranks
   std::vector<std::int32_t> slot; // quantiles_type7: each bucket's place in picked, or -1
   std::vector<std::uint16_t> bucket_of;  // quantiles_type7: each value's bucket
+  std::vector<std::uint32_t> candidates; // quantiles_type7: the values in wanted buckets
   std::vector<std::pair<std::uint64_t, std::uint32_t>> crowd;  // radix_sort: a crowded bucket
   // The engine's per-scenario sensitivity (sim/engine.cpp), kept here to be reused.
   std::vector<std::uint32_t> position, own_low, own_high;

@@ -140,7 +140,7 @@ TEST(Quantile, SelectionEqualsSortBitForBit) {
   StatsScratch s, ref;
   int cases = 0;
   for (std::size_t n : {1u, 2u, 3u, 63u, 64u, 65u, 100u, 1000u, 4097u, 10000u}) {
-    for (int shape = 0; shape < 11; ++shape) {
+    for (int shape = 0; shape < 13; ++shape) {
       std::vector<double> x(n);
       for (std::size_t i = 0; i < n; ++i) {
         const double u = uniform();
@@ -156,6 +156,12 @@ TEST(Quantile, SelectionEqualsSortBitForBit) {
           case 8: x[i] = i == n / 2 ? std::nan("") : u; break;       // a NaN: sorted path
           case 9: x[i] = i == n / 3 ? std::nan("") : 5.0; break;     // a NaN among equal values
           case 10: x[i] = std::floor(u * 1000) * 1e-310; break;     // subnormal range: buckets/range overflows
+          case 11:    // -0.0 and +0.0 alternating at the median's ranks (-0.0 sorts first): a few
+          case 12: {  // (a small bucket, sorted whole), or a fifth of the sample (selected in place)
+            const std::size_t zeros = shape == 11 ? 20 : n / 5, z0 = n / 2 >= zeros / 2 ? n / 2 - zeros / 2 : 0;
+            x[i] = i < z0 ? -u : i < z0 + zeros ? (i % 2 ? 0.0 : -0.0) : u;
+            break;
+          }
         }
       }
       double got[10];
@@ -169,7 +175,7 @@ TEST(Quantile, SelectionEqualsSortBitForBit) {
       ++cases;
     }
   }
-  EXPECT_EQ(cases, 110);
+  EXPECT_EQ(cases, 130);
   double none[1];
   quantiles_type7(nullptr, 0, levels, 1, s, none);
   EXPECT_TRUE(std::isnan(none[0]));
