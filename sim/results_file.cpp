@@ -444,53 +444,127 @@ double byte_entropy(const unsigned char* p, std::size_t n) {
   return e;
 }
 
+// Deflate's bit order (RFC 1951 3.1.1): fields least significant bit first, Huffman codes most
+// significant bit first (put them reversed).
+struct BitWriter {
+  unsigned char* out;
+  std::size_t at = 0;
+  std::uint64_t acc = 0;
+  int n = 0;  // bits in acc, below 8 between calls
+  void put(std::uint32_t v, int bits) {
+    acc |= static_cast<std::uint64_t>(v) << n;
+    n += bits;
+    while (n >= 8) {
+      out[at++] = static_cast<unsigned char>(acc);
+      acc >>= 8;
+      n -= 8;
+    }
+  }
+  void put_code(std::uint32_t code, int bits) {  // a Huffman code, first bit its most significant
+    std::uint32_t r = 0;
+    for (int i = 0; i < bits; ++i) r |= ((code >> i) & 1u) << (bits - 1 - i);
+    put(r, bits);
+  }
+  void align() {
+    if (n > 0) put(0, 8 - n);
+  }
+  // A stored block (BTYPE 00) of len <= 65535 bytes: its 3 header bits, padding to a byte, LEN, NLEN.
+  void stored(bool final, const unsigned char* data, std::size_t len) {
+    put(final ? 1 : 0, 1);
+    put(0, 2);
+    align();
+    put(static_cast<std::uint32_t>(len), 16);
+    put(static_cast<std::uint32_t>(~len & 0xffff), 16);
+    if (len) std::memcpy(out + at, data, len);
+    at += len;
+  }
+  // A plane of len >= 1 copies of byte v as one block of fixed Huffman codes (BTYPE 01): the byte,
+  // then matches at distance 1 of length 258 (code 285), then of length 3 (code 257), then the
+  // last one or two bytes as literals.
+  void run(bool final, unsigned char v, std::size_t len) {
+    const auto literal = [&] { v < 144 ? put_code(0x30u + v, 8) : put_code(0x190u + (v - 144u), 9); };
+    put(final ? 1 : 0, 1);
+    put(1, 2);
+    literal();
+    std::size_t left = len - 1;
+    for (; left >= 258; left -= 258) {
+      put_code(0xC5, 8);  // length 258
+      put(0, 5);          // distance code 0: distance 1
+    }
+    for (; left >= 3; left -= 3) {
+      put_code(1, 7);  // length 3
+      put(0, 5);
+    }
+    for (; left > 0; --left) literal();
+    put(0, 7);  // end of block
+  }
+};
+
 // A zlib stream (RFC 1950/1951, what HDF5's deflate filter inflates) of `planes` byte planes of
 // `plane` bytes each (a shuffled chunk), written into out[0, limit); returns its size, or 0 when it
-// does not fit. The leading planes whose byte histogram is close to uniform (>= kStoredEntropy bits
-// per byte: the low mantissa bytes of float64 results, which are random) go into stored blocks -
-// deflate cannot shrink them by more than about 1%, and its match finder is the bulk of the cost of
-// compressing them; the rest is deflated by libdeflate at `level` as one raw stream that ends the
-// zlib stream. Any zlib inflater reads the result (stored blocks followed by compressed ones are
-// ordinary deflate).
+// does not fit. Leading planes are encoded by kind, until the first that is neither:
+//  - one byte repeated (the high bytes of whole months in payback_month, zero padding): a block of
+//    fixed Huffman codes with matches at distance 1 - a few hundred bytes;
+//  - a byte histogram close to uniform (>= kStoredEntropy bits per byte: the low mantissa bytes of
+//    float64 results, which are random): stored blocks - deflate cannot shrink them by more than
+//    about 1%, and its match finder was the bulk of the cost of compressing them.
+// The rest is deflated by libdeflate at `level` as one raw stream (byte-aligned first by an empty
+// stored block when needed) that ends the zlib stream.
 constexpr double kStoredEntropy = 7.5;
 std::size_t zlib_planes(libdeflate_compressor* c, int level, const unsigned char* data, std::size_t plane,
                         std::size_t planes, unsigned char* out, std::size_t limit) {
   const std::size_t total = plane * planes;
-  std::size_t stored = 0;  // leading planes stored as they are
-  while (stored < planes && byte_entropy(data + stored * plane, plane) >= kStoredEntropy) ++stored;
-  const std::size_t raw = stored * plane;
-  constexpr std::size_t kBlock = 65535;                                     // a stored block's largest LEN
-  const std::size_t blocks = raw == total ? std::max<std::size_t>(1, (raw + kBlock - 1) / kBlock)
-                                          : (raw + kBlock - 1) / kBlock;  // the last is final when all is stored
-  if (2 + raw + 5 * blocks + 4 > limit) return 0;
+  constexpr std::size_t kBlock = 65535;  // a stored block's largest LEN
+  enum Kind { kRun, kStored };
+  Kind kind[64];
+  std::size_t lead = 0, bound = 2 + 5 + 4;  // header, an aligning empty block, adler32
+  for (; lead < planes && lead < 64; ++lead) {
+    const unsigned char* p = data + lead * plane;
+    unsigned char diff = 0;
+    for (std::size_t i = 0; i < plane; ++i) diff |= static_cast<unsigned char>(p[i] ^ p[0]);
+    if (diff == 0) {
+      kind[lead] = kRun;
+      bound += (plane / 258 + 1) * 2 + 160;
+    } else if (byte_entropy(p, plane) >= kStoredEntropy) {
+      kind[lead] = kStored;
+      bound += plane + 5 * ((plane + kBlock - 1) / kBlock) + 1;
+    } else {
+      break;
+    }
+  }
+  if (bound > limit) return 0;
   // zlib header: CM 8 (deflate), CINFO 7 (32 KiB window), FLEVEL as libdeflate sets it, FCHECK.
   const unsigned flevel = level < 2 ? 0 : level < 6 ? 1 : level == 6 ? 2 : 3;
   unsigned hdr = (0x78u << 8) | (flevel << 6);
   hdr += 31 - hdr % 31;
-  std::size_t at = 0;
-  out[at++] = static_cast<unsigned char>(hdr >> 8);
-  out[at++] = static_cast<unsigned char>(hdr);
-  for (std::size_t b = 0, from = 0; b < blocks; ++b) {
-    const std::size_t len = std::min(kBlock, raw - from);
-    const bool final = raw == total && b + 1 == blocks;
-    out[at++] = final ? 1 : 0;  // BFINAL, BTYPE 00 (stored); byte-aligned, so the rest of the byte pads
-    out[at++] = static_cast<unsigned char>(len);
-    out[at++] = static_cast<unsigned char>(len >> 8);
-    out[at++] = static_cast<unsigned char>(~len);
-    out[at++] = static_cast<unsigned char>(~len >> 8);
-    std::memcpy(out + at, data + from, len);
-    at += len;
-    from += len;
+  BitWriter w{out};
+  w.put(hdr >> 8, 8);
+  w.put(hdr & 0xff, 8);
+  for (std::size_t k = 0; k < lead; ++k) {
+    const unsigned char* p = data + k * plane;
+    const bool last = lead == planes && k + 1 == lead;  // this plane ends the stream
+    if (kind[k] == kRun) {
+      w.run(last, p[0], plane);
+      continue;
+    }
+    for (std::size_t from = 0; from < plane; from += kBlock) {
+      const std::size_t len = std::min(kBlock, plane - from);
+      w.stored(last && from + len == plane, p + from, len);
+    }
   }
-  if (raw < total) {
-    if (limit < at + 4) return 0;
-    const std::size_t n = libdeflate_deflate_compress(c, data + raw, total - raw, out + at, limit - at - 4);
+  if (lead < planes) {
+    if (w.n > 0) w.stored(false, nullptr, 0);  // byte-aligns: libdeflate's stream starts on a byte
+    if (limit < w.at + 4) return 0;
+    const std::size_t rest = lead * plane;
+    const std::size_t n = libdeflate_deflate_compress(c, data + rest, total - rest, out + w.at, limit - w.at - 4);
     if (n == 0) return 0;
-    at += n;
+    w.at += n;
+  } else {
+    w.align();
   }
   const std::uint32_t adler = libdeflate_adler32(1, data, total);
-  for (int b = 3; b >= 0; --b) out[at++] = static_cast<unsigned char>(adler >> (8 * b));  // big-endian
-  return at;
+  for (int b = 3; b >= 0; --b) out[w.at++] = static_cast<unsigned char>(adler >> (8 * b));  // big-endian
+  return w.at;
 }
 
 // The trial chunk shape: {rows, cols} (see the file comment).

@@ -670,14 +670,13 @@ TEST(ResultsFile, DirectChunksMatchHdf5PipelineAndReadBack) {
   }
 }
 
-// Byte planes whose histogram is close to uniform (random mantissa bytes) are written as stored
-// deflate blocks and the rest deflated after them (sim/results_file.cpp, zlib_planes). Three shapes
-// of data: every plane random (a stream of stored blocks only, the last one final; 65536-byte planes
-// need two blocks each), the low six planes random (stored, then libdeflate's stream), and none random.
-// HDF5 (zlib) must inflate each back to the same bits; random planes must not grow the chunk, and
-// the first block is stored exactly when the first plane is random. (libdeflate alone also stores
-// random data, only slower: these check the stream, not the time saved; bench/ measures that.)
-TEST(ResultsFile, RandomBytePlanesAreStoredAndReadBack) {
+// The leading byte planes of a chunk are encoded by kind (sim/results_file.cpp, zlib_planes): one
+// byte repeated -> a block of fixed Huffman codes with distance-1 matches; a near-uniform histogram
+// (random mantissa bytes) -> stored blocks; from the first other plane on, libdeflate. Data of each
+// shape below must come back through HDF5 (zlib) with the same bits, with the first deflate block
+// of the kind expected; together they cover a run ending the stream, stored blocks ending it, a run
+// after stored planes, and libdeflate's stream after runs (byte-aligned by an empty stored block).
+TEST(ResultsFile, BytePlanesEncodedByKindReadBack) {
   TempDir dir;
   std::mt19937_64 gen(7);
   const auto random_bits = [&] {  // every byte uniform except the top exponent bits: finite
@@ -686,15 +685,19 @@ TEST(ResultsFile, RandomBytePlanesAreStoredAndReadBack) {
       if (std::isfinite(x)) return x;
     }
   };
+  enum First { kStoredFirst, kRunFirst, kNotStored };
   struct Case {
     const char* what;
     std::function<double(double)> roi;
-    bool stored_first;  // the stream starts with a stored block
+    First first;
   };
   const Case cases[] = {
-      {"all planes random", [&](double) { return random_bits(); }, true},
-      {"low planes random", [&](double) { return 1.0 + std::ldexp(static_cast<double>(gen() >> 12), -52); }, true},
-      {"no plane random", [&](double x) { return std::round(x * 8) / 8; }, false},
+      {"all planes random", [&](double) { return random_bits(); }, kStoredFirst},
+      {"low planes random", [&](double) { return 1.0 + std::ldexp(static_cast<double>(gen() >> 12), -52); }, kStoredFirst},
+      {"first plane neither", [&](double) { return 1.0 + std::ldexp(static_cast<double>(gen() % 16), -52); }, kNotStored},
+      {"whole months", [&](double) { return std::floor(static_cast<double>(gen() % 37)); }, kRunFirst},
+      {"one value", [&](double) { return 42.0; }, kRunFirst},
+      {"random, top byte constant", [&](double) { return std::bit_cast<double>((gen() >> 8) | (0x3Full << 56)); }, kStoredFirst},
   };
   int i = 0;
   for (const Case& c : cases) {
@@ -728,12 +731,20 @@ TEST(ResultsFile, RandomBytePlanesAreStoredAndReadBack) {
         std::uint32_t filters = 0;
         ASSERT_GE(H5Dread_chunk(d.id, H5P_DEFAULT, off, &filters, raw.data()), 0);
         ASSERT_GE(raw.size(), 7u);
-        // The first deflate block's header: BTYPE 00 is stored (then LEN, NLEN), else compressed.
-        const bool stored = ((raw[2] >> 1) & 3) == 0;
-        EXPECT_EQ(stored, c.stored_first) << "chunk " << k;
-        if (stored) EXPECT_EQ(raw[3] | raw[4] << 8, 65535) << "chunk " << k;
-        if (std::string(c.what) == "all planes random")  // 9 stored blocks: 8 x 65535 + 8 bytes
-          EXPECT_EQ(size, 2 + 65536u * 8 + 5 * 9 + 4 + 4) << "chunk " << k;
+        // The first deflate block's header: BFINAL, then BTYPE (00 stored: then LEN, NLEN; 01 fixed codes).
+        const unsigned btype = (raw[2] >> 1) & 3;
+        if (c.first == kStoredFirst) {
+          EXPECT_EQ(btype, 0u) << "chunk " << k;
+          EXPECT_EQ(raw[3] | raw[4] << 8, 65535) << "chunk " << k;
+        } else if (c.first == kRunFirst) {
+          EXPECT_EQ(btype, 1u) << "chunk " << k;
+        } else {
+          EXPECT_NE(btype, 0u) << "chunk " << k;
+        }
+        if (std::string(c.what) == "all planes random")  // 16 stored blocks: each plane 65535 + 1 bytes
+          EXPECT_EQ(size, 2 + 65536u * 8 + 5 * 16 + 4 + 4) << "chunk " << k;
+        if (std::string(c.what) == "one value")  // eight runs of 65536 bytes: ~420 bytes each
+          EXPECT_LT(size, 8u * 512) << "chunk " << k;
       }
     }
   }
