@@ -505,14 +505,20 @@ struct BitWriter {
 // does not fit. Leading planes are encoded by kind, until the first that is neither:
 //  - one byte repeated (the high bytes of whole months in payback_month, zero padding): a block of
 //    fixed Huffman codes with matches at distance 1 - a few hundred bytes;
-//  - a byte histogram close to uniform (>= kStoredEntropy bits per byte: the low mantissa bytes of
-//    float64 results, which are random): stored blocks - deflate cannot shrink them by more than
-//    about 1%, and its match finder was the bulk of the cost of compressing them.
+//  - a byte histogram close to uniform (>= stored_entropy bits per byte: the low mantissa bytes of
+//    float64 results, which are random): stored blocks - deflate can shrink such a plane by at
+//    most (8 - entropy)/8 (Huffman coding; random bytes have no matches), and its match finder
+//    was the bulk of the cost of compressing them.
 // The rest is deflated by libdeflate at `level` as one raw stream (byte-aligned first by an empty
 // stored block when needed) that ends the zlib stream.
-constexpr double kStoredEntropy = 7.5;
+// Per-trial chunks store planes from 7.5 bits (the seed's file came out 0.3 MB smaller than with
+// libdeflate throughout, whose blocks for such planes were larger than the bytes, and its output
+// phase 40% faster); statistics chunks, whose bytes are few unless scenarios are very many, from
+// 7.95 (bench/big_sweep.py's 102,305 scenarios at 300 trials, 2 threads: 243.2 MB of datasets in
+// 7.4 s at 7.5; 228.25 MB in 7.9 s at 7.95; 228.24 MB in 10.5 s with libdeflate throughout).
+constexpr double kStoredEntropyTrials = 7.5, kStoredEntropyStatistics = 7.95;
 std::size_t zlib_planes(libdeflate_compressor* c, int level, const unsigned char* data, std::size_t plane,
-                        std::size_t planes, unsigned char* out, std::size_t limit) {
+                        std::size_t planes, unsigned char* out, std::size_t limit, double stored_entropy) {
   const std::size_t total = plane * planes;
   constexpr std::size_t kBlock = 65535;  // a stored block's largest LEN
   enum Kind { kRun, kStored };
@@ -525,7 +531,7 @@ std::size_t zlib_planes(libdeflate_compressor* c, int level, const unsigned char
     if (diff == 0) {
       kind[lead] = kRun;
       bound += (plane / 258 + 1) * 2 + 160;
-    } else if (byte_entropy(p, plane) >= kStoredEntropy) {
+    } else if (byte_entropy(p, plane) >= stored_entropy) {
       kind[lead] = kStored;
       bound += plane + 5 * ((plane + kBlock - 1) / kBlock) + 1;
     } else {
@@ -595,7 +601,8 @@ struct ChunkJob {
 // Gathers rows [row0, row0 + rows) x columns [col0, col0 + cols) of a [S, N] dataset into one full
 // chunk (zeros beyond the dataset's edge), byte-shuffled (the shuffle filter for 8-byte elements:
 // byte b of element i goes to b * elements + i), then deflates and (with fletcher) checksums it
-// into job.out. row(s) returns scenario s's N values.
+// into job.out. row(s) returns scenario s's N values. `fletcher` is set for per-trial chunks,
+// which also store random planes more readily (zlib_planes).
 template <class RowFn>
 void filter_chunk(ChunkJob& job, RowFn&& row, std::uint64_t S, std::uint64_t N, std::uint64_t rows,
                   std::uint64_t cols, int level, bool fletcher, Deflater& z) {
@@ -618,7 +625,8 @@ void filter_chunk(ChunkJob& job, RowFn&& row, std::uint64_t S, std::uint64_t N, 
   }
   // 0: the stream did not fit in `limit` bytes.
   std::size_t size = level == 0 ? libdeflate_zlib_compress(z.compressor, sh, nbytes, job.out.data(), limit)
-                                : zlib_planes(z.compressor, level, sh, elems, 8, job.out.data(), limit);
+                                : zlib_planes(z.compressor, level, sh, elems, 8, job.out.data(), limit,
+                                              fletcher ? kStoredEntropyTrials : kStoredEntropyStatistics);
   job.mask = 0;
   if (size == 0) {
     std::memcpy(job.out.data(), sh, nbytes);
