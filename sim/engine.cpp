@@ -280,9 +280,10 @@ struct Engine::Impl {
   };
   tbb::enumerable_thread_specific<BlockScratch> block_scratch;
   // One batch's per-trial outcomes and its cash-flow trials' cumulative cash flows; run() keeps
-  // two, as a batch's statistics run beside the next batch's simulation.
+  // two, as a batch's statistics run beside the next batch's simulation, and a third when the sink
+  // stage reads a batch's trials while the next two are simulated and summarised.
   struct BatchBuffers { Buffer roi, npv, pay, cash; };
-  BatchBuffers batch_buf[2];
+  BatchBuffers batch_buf[3];
   tbb::enumerable_thread_specific<StatsScratch> stats_scratch;  // per worker, kept across batches
   std::size_t cashflow_trials() const { return cash_trials_for(n, opt); }
   EngineTimings timings;
@@ -452,9 +453,10 @@ struct Engine::Impl {
   // run as a task beside it, so that the threads left idle by one stage's last tasks (and by the
   // serial parts) find work in the other. The sink of a batch runs
   //  - without overlap_sink: on the calling thread, beside the next batch's statistics;
-  //  - with overlap_sink: as a task after the batch's statistics, beside the next simulation;
-  //  - with overlap_sink and !sink_needs_trials: as a third stage of its own (one sink at a time),
-  //    so that a serial sink does not hold up the next batch's statistics either.
+  //  - with overlap_sink: as a third stage of its own, a batch behind (one sink at a time), so
+  //    that a serial sink holds up neither the next simulation nor the next statistics. When the
+  //    sink reads the batch's trials (sink_needs_trials: full output), batch i-2's buffers are
+  //    still in use by its sink while batch i is simulated and batch i-1 summarised: a third set.
   // Sinks are called in batch order, one at a time. Results do not depend on any of this (each
   // statistic reads only its own scenario's complete trials).
   void run(const std::function<void(const BatchResults&)>& sink, std::uint64_t first, std::uint64_t last) {
@@ -464,8 +466,9 @@ struct Engine::Impl {
       last = std::min(last, total);
       const std::uint64_t bs = batch_scenarios();
       const std::size_t stride = static_cast<std::size_t>(h) + 1, cash_n = cashflow_trials();
-      const bool chained = opt.overlap_sink && !opt.sink_needs_trials;
-      BatchWork works[2];         // batch i: works[i % 2], batch_buf[i % 2]
+      const bool chained = opt.overlap_sink;
+      const std::size_t nbuf = chained && opt.sink_needs_trials ? 3 : 2;
+      BatchWork works[2];         // batch i: works[i % 2], batch_buf[i % nbuf]
       BatchResults results[3];    // batch i: results[i % 3] (the third for the sink stage)
       tbb::task_group tail, writing;
       // The prologue runs beside the sampling and the first batches, in the sink stage's group:
@@ -485,7 +488,7 @@ struct Engine::Impl {
       const auto progress = [&](std::uint64_t b) {
         if (opt.progress) opt.progress(results[b % 3].first + results[b % 3].count - first, last - first);
       };
-      // Batch b, summarised: to the sink (unless a task did it) and reported.
+      // Batch b, summarised: to the sink (chained: queued in the sink stage) and reported.
       const auto deliver = [&](std::uint64_t b) {
         writing.wait();  // the prologue; chained: batch b - 1 (one at a time, in order)
         if (chained) {
@@ -493,7 +496,7 @@ struct Engine::Impl {
           writing.run([&to_sink, b] { to_sink(b); });
           return;
         }
-        if (!opt.overlap_sink) to_sink(b);
+        to_sink(b);
         progress(b);
       };
       try {
@@ -501,20 +504,21 @@ struct Engine::Impl {
         std::uint64_t i = 0;
         for (std::uint64_t s0 = first; s0 < last; s0 += bs, ++i) {
           check_cancel();
-          const std::size_t k = i % 2;
+          const std::size_t k = i % 2, kb = i % nbuf;
           const std::uint64_t count = std::min(bs, last - s0);
           works[k] = prepare(s0, count);
-          BatchBuffers& buf = batch_buf[k];
+          BatchBuffers& buf = batch_buf[kb];
           buf.roi.resize(count * n);
           buf.npv.resize(count * n);
           buf.pay.resize(count * n);
           buf.cash.resize(count * stride * cash_n);
           simulate(works[k], 0, n, buf.roi.data(), buf.npv.data(), buf.pay.data(), buf.cash.data(), cash_n);
           trace("batch simulated", static_cast<long>(i));
-          tail.wait();  // batch i-1's statistics (and sink): its buffers are free again after deliver
+          tail.wait();  // batch i-1's statistics
           check_cancel();
-          // Chained: batch i-1 to the sink stage, once it is done with batch i-2; results[i % 3]
-          // last held batch i-3, whose sink finished before batch i-2's began.
+          // Chained: batch i-1 to the sink stage, once it is done with batch i-2 (so batch i-2's
+          // buffers, which batch i+1 will fill, are free); results[i % 3] last held batch i-3,
+          // whose sink finished before batch i-2's began.
           if (i > 0 && chained) deliver(i - 1);
           BatchResults& out = results[i % 3];
           out = BatchResults{};
@@ -527,13 +531,11 @@ struct Engine::Impl {
             out.npv = buf.npv.data();
             out.payback = buf.pay.data();
           }
-          if (i == 0 && opt.overlap_sink && !chained) writing.wait();  // the prologue, before this task's sink
-          tail.run([this, k, i, chained, &works, &results, &to_sink] {
+          tail.run([this, k, kb, i, &works, &results] {
             check_cancel();
-            const BatchBuffers& b = batch_buf[k];
+            const BatchBuffers& b = batch_buf[kb];
             statistics(works[k], b.roi.data(), b.npv.data(), b.pay.data(), b.cash.data(), results[i % 3]);
             trace("batch summarised", static_cast<long>(i));
-            if (opt.overlap_sink && !chained) to_sink(i);
           });
           if (i > 0 && !chained) deliver(i - 1);
         }

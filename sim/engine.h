@@ -35,12 +35,13 @@ struct RunOptions {
   std::uint64_t cashflow_trials = 1000;
   std::function<void(std::uint64_t done, std::uint64_t total)> progress;  // after each batch
   std::shared_ptr<const SampleSharing> sharing;  // null: this process samples everything
-  // Engine::run calls the sink of batch i as a task on the engine's threads, beside the simulation
-  // of batch i+1 (still in order, one at a time), instead of on the calling thread. For sinks that
-  // may run on any thread (the HDF5 writer: yes; MPI collectives: no).
+  // Engine::run calls the sink of batch i as a task on the engine's threads, in a stage of its own
+  // beside the statistics of batch i+1 and the simulation of batch i+2 (still in order, one at a
+  // time), instead of on the calling thread. For sinks that may run on any thread (the HDF5
+  // writer: yes; MPI collectives: no).
   bool overlap_sink = false;
-  // False: the sink never reads the BatchResults' per-trial pointers (they are null), so that with
-  // overlap_sink it can lag a batch behind in a stage of its own (summary-only output).
+  // False: the sink never reads the BatchResults' per-trial pointers (they are null). True, with
+  // overlap_sink: run() keeps a third batch of per-trial buffers for the sink stage (full output).
   bool sink_needs_trials = true;
   // Engine::run starts this as a task on the engine's threads before sampling, and waits for it
   // before the first sink call: work the sink needs that can overlap the simulation's start

@@ -170,7 +170,8 @@ TEST(Engine, SinkModesAndPrologue) {
         prologue_done = true;
       };
       std::uint64_t next = 0;
-      bool in_order = true, overlapped = false, early = false;
+      bool in_order = true, overlapped = false, early = false, intact = true;
+      const std::uint64_t n = plan.settings().trials;
       Results got;
       Engine e(plan, o);
       e.run([&](const BatchResults& b) {
@@ -181,9 +182,19 @@ TEST(Engine, SinkModesAndPrologue) {
         EXPECT_EQ(b.roi == nullptr, mode == 2);
         for (std::uint64_t i = 0; i < b.count; ++i) got[b.names[i]].s = b.summary[i];
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        // The batch's trials are still its own (not yet overwritten by a later batch's simulation,
+        // which runs beside this sink): their mean, summed as summarize() sums them, is its roi_mean.
+        if (b.roi)
+          for (std::uint64_t i = 0; i < b.count; ++i) {
+            double sum = 0;
+            for (std::uint64_t t = 0; t < n; ++t) sum += b.roi[i * n + t];
+            const double mean = sum / static_cast<double>(n);
+            intact &= std::memcmp(&mean, &b.summary[i].roi_mean, sizeof mean) == 0;
+          }
         inside.fetch_sub(1);
       });
       EXPECT_TRUE(in_order);
+      EXPECT_TRUE(intact);
       EXPECT_FALSE(overlapped);
       EXPECT_FALSE(early);
       EXPECT_EQ(next, plan.scenario_count());
