@@ -31,7 +31,12 @@ std::string join(const std::vector<Diagnostic>& ds) {
 InputError::InputError(std::vector<Diagnostic> diagnostics)
     : Error(join(diagnostics)), diagnostics_(std::move(diagnostics)) {}
 
-InputError::InputError(const std::string& message)
-    : Error("error: " + message), diagnostics_{Diagnostic{{}, message, {}}} {}
+InputError::InputError(const std::string& message) : Error("error: " + message) {
+  // Built in place rather than from an initializer list, which GCC 12 wrongly reports as reading
+  // an uninitialised string (-Wmaybe-uninitialized).
+  Diagnostic d;
+  d.message = message;
+  diagnostics_.push_back(std::move(d));
+}
 
 }  // namespace roisim

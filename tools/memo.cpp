@@ -260,7 +260,7 @@ std::string tornado(const ResultsSummary& r, std::size_t i) {
     hi = std::max({hi, r.drivers.tornado_low[i * K + k], r.drivers.tornado_high[i * K + k]});
   }
   const double pad = 0.1 * (hi - lo + 1e-9);
-  Axis x{lo - pad, hi + pad}, y{0, static_cast<double>(order.size())};
+  Axis x{lo - pad, hi + pad};
   for (double t : ticks(x.lo, x.hi)) {
     const double px = x.map(t, svg.x0(), svg.x1());
     svg.line(px, svg.y0(), px, svg.y1(), "stroke=\"#eee\"");
