@@ -998,12 +998,14 @@ std::uint64_t Engine::memory_estimate(const Plan& plan, const RunOptions& opt) {
   const std::uint64_t threads = static_cast<std::uint64_t>(opt.threads > 0 ? opt.threads : std::max(1, tbb::info::default_concurrency()));
   const std::uint64_t b = batch_for(n, opt);
   const std::uint64_t stride = static_cast<std::uint64_t>(plan.settings().horizon_months) + 3;
-  // run() keeps two batches (one simulated, one summarised): per-trial outcomes and cash-flow trials.
-  const std::uint64_t cash = 2 * b * stride * cash_trials_for(n, opt) * 8;
+  // run() keeps two batches (one simulated, one summarised) of per-trial outcomes and cash-flow
+  // trials, and a third while the sink stage writes a batch's trials (full output).
+  const std::uint64_t sets = opt.overlap_sink && opt.sink_needs_trials ? 3 : 2;
+  const std::uint64_t cash = sets * b * stride * cash_trials_for(n, opt) * 8;
   // lhs keeps a 4-byte permutation per input, sobol an 8-byte point per input (sim/sampler.h).
   const Sampler s = plan.settings().sampler;
   const std::uint64_t sampler = s == Sampler::LatinHypercube ? 4 * n * uncertain : s == Sampler::Sobol ? 8 * n * uncertain : 0;
-  return cash + sampler + 8 * n * (arrays + 2 * ranked + plan.copula_vars().size()) + 2 * 3 * 8 * b * n  // inputs, ranks, bands; batch results
+  return cash + sampler + 8 * n * (arrays + 2 * ranked + plan.copula_vars().size()) + sets * 3 * 8 * b * n  // inputs, ranks, bands; batch results
          + threads * std::max<std::uint64_t>(kBlockBytes, (variants + 40) * stride * 8 * 8)  // project streams
          + 64 * n * threads;  // statistics scratch
 }

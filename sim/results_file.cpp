@@ -615,18 +615,36 @@ void filter_chunk(ChunkJob& job, RowFn&& row, std::uint64_t S, std::uint64_t N, 
     shuffle8(row(job.row0 + r) + job.col0, static_cast<std::size_t>(cols_in), sh + static_cast<std::size_t>(r * cols), elems);
   // HDF5's deflate filter: compress into a buffer of ceil(1.001 n) + 12 bytes; when that overflows
   // the (optional) filter fails and HDF5 stores the chunk without it, marking bit 1 of the mask.
+  // libdeflate wants a little slack at the end of its output buffer (it writes whole words), which
+  // a tight buffer denies it on small chunks: it gets `room`, and the result must still fit `limit`.
   const std::size_t limit = static_cast<std::size_t>(std::ceil(static_cast<double>(nbytes) * 1.001)) + 12;
-  job.out.resize(std::max(limit, nbytes) + 4);
+  const std::size_t room = limit + 64;
+  job.out.resize(std::max(room, nbytes) + 4);
   if (!z.compressor || z.level != level) {
     if (z.compressor) libdeflate_free_compressor(z.compressor);
     z.compressor = libdeflate_alloc_compressor(level);
     if (!z.compressor) throw IoError("results file: libdeflate_alloc_compressor(" + std::to_string(level) + ") failed");
     z.level = level;
   }
-  // 0: the stream did not fit in `limit` bytes.
-  std::size_t size = level == 0 ? libdeflate_zlib_compress(z.compressor, sh, nbytes, job.out.data(), limit)
-                                : zlib_planes(z.compressor, level, sh, elems, 8, job.out.data(), limit,
-                                              fletcher ? kStoredEntropyTrials : kStoredEntropyStatistics);
+  // Random planes are stored (zlib_planes) unless the chunk repeats itself: a per-trial row equal
+  // to an earlier one within deflate's 32 KiB reach in a plane (scenarios with the same results,
+  // e.g. an override of a project they do not fund) gives random-looking planes that deflate
+  // shrinks to the first copy.
+  double stored_entropy = fletcher ? kStoredEntropyTrials : kStoredEntropyStatistics;
+  if (fletcher && rows_in > 1 && cols_in > 0) {
+    const std::uint64_t reach = std::max<std::uint64_t>(1, 32768 / cols);
+    for (std::uint64_t r2 = 1; r2 < rows_in && stored_entropy <= 8; ++r2)
+      for (std::uint64_t r1 = r2 > reach ? r2 - reach : 0; r1 < r2; ++r1)
+        if (std::memcmp(row(job.row0 + r1) + job.col0, row(job.row0 + r2) + job.col0, cols_in * 8) == 0) {
+          stored_entropy = std::numeric_limits<double>::infinity();
+          break;
+        }
+  }
+  // 0: the stream did not fit. zlib_planes also gives up on chunks too small for its bound on run
+  // blocks (a few hundred bytes a plane): libdeflate then compresses the whole.
+  std::size_t size = level == 0 ? 0 : zlib_planes(z.compressor, level, sh, elems, 8, job.out.data(), room, stored_entropy);
+  if (size == 0 || size > limit) size = libdeflate_zlib_compress(z.compressor, sh, nbytes, job.out.data(), room);
+  if (size > limit) size = 0;
   job.mask = 0;
   if (size == 0) {
     std::memcpy(job.out.data(), sh, nbytes);

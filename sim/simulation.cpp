@@ -120,7 +120,10 @@ ResourceEstimate estimate_resources(const Plan& plan, const RunRequest& request)
   ResourceEstimate e;
   const double s = static_cast<double>(plan.scenario_count()), n = static_cast<double>(plan.settings().trials);
   const double k = static_cast<double>(plan.input_vars().size());
-  e.memory = Engine::memory_estimate(plan, request.engine);
+  RunOptions as_run = request.engine;  // as simulate_to_file runs it (the writer as a pipeline stage)
+  as_run.overlap_sink = true;
+  as_run.sink_needs_trials = !request.summary_only;
+  e.memory = Engine::memory_estimate(plan, as_run);
   const double summary = s * (8 + 2 * kNumQuantiles + k + 16) * 8 + s * 64;
   const double trials = request.summary_only ? 0 : s * n * 3 * 8;
   e.file = static_cast<std::uint64_t>(std::min(summary + trials, 1.8e19));

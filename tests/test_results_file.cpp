@@ -540,6 +540,8 @@ void expect_chunks_match_hdf5(const Fixture& fx, const std::string& path, const 
       ASSERT_GE(H5Dread_chunk(d.id, H5P_DEFAULT, off, &fa, a.data()), 0);
       ASSERT_GE(H5Dread_chunk(r.id, H5P_DEFAULT, off_ref, &fb, b.data()), 0);
       EXPECT_EQ(fa, mask);
+      // Deflate is skipped only where it does not fit (as HDF5 does): never where HDF5's fits.
+      EXPECT_FALSE((fa & 2u) && !(fb & 2u)) << name << " chunk " << i << ": stored without deflate";
       hsize_t chunk[3] = {1, 1, 1};
       ASSERT_EQ(H5Pget_chunk(dcpl.id, 3, chunk), rank);
       const std::size_t nbytes = static_cast<std::size_t>(chunk[0] * chunk[1] * chunk[2] * 8);
@@ -748,6 +750,35 @@ TEST(ResultsFile, BytePlanesEncodedByKindReadBack) {
       }
     }
   }
+}
+
+// Scenarios with the same per-trial results (an override of a project they do not fund) make
+// chunks whose planes look random but repeat within deflate's reach: they must be deflated, not
+// stored. Chunks of 8 rows x 4096 trials, rows 4-7 copies of rows 0-3.
+TEST(ResultsFile, RepeatedRowsAreDeflatedNotStored) {
+  TempDir dir;
+  Fixture fx(8, 4096, kInputs, false, 1);
+  fx.layout.scenarios_per_batch = 8;
+  for (std::size_t r = 4; r < 8; ++r)
+    for (std::size_t t = 0; t < 4096; ++t) {
+      fx.roi[r * 4096 + t] = fx.roi[(r - 4) * 4096 + t];
+      fx.npv[r * 4096 + t] = fx.npv[(r - 4) * 4096 + t];
+      fx.payback[r * 4096 + t] = fx.payback[(r - 4) * 4096 + t];
+    }
+  const std::string path = (dir.path() / "repeated.h5").string();
+  fx.write(path, 8);
+  expect_trials_read_back(fx, path);
+  expect_chunks_match_hdf5(fx, path, (dir.path() / "repeated_ref.h5").string());
+  H5Handle f{H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose};
+  H5Handle d{H5Dopen2(f.id, "roi", H5P_DEFAULT), H5Dclose};
+  H5Handle space{H5Dget_space(d.id), H5Sclose};
+  hsize_t off[2];
+  unsigned mask = 0;
+  haddr_t addr;
+  hsize_t size = 0;
+  ASSERT_GE(H5Dget_chunk_info(d.id, space.id, 0, off, &mask, &addr, &size), 0);
+  EXPECT_EQ(mask, 0u);
+  EXPECT_LT(size, 8u * 4096 * 8 * 6 / 10) << "the repeated half should cost next to nothing";
 }
 
 // The per-scenario statistics take the same direct-chunk path: chunks that span several batches
