@@ -118,8 +118,10 @@ class Engine {
   // Recomputes one trial of one scenario from scratch, with every intermediate value.
   TrialDetail replay(std::uint64_t scenario, std::uint64_t trial) const;
 
-  // Scenarios per batch the engine uses for this plan.
+  // Scenarios per batch the engine uses for this plan (fewer on one or two threads).
   std::uint64_t batch_scenarios() const;
+  // Scenarios per batch for laying out a results file: the same for every thread count.
+  std::uint64_t layout_batch() const;
   // Time spent so far in each phase.
   const EngineTimings& timings() const;
   // Upper estimate of the memory a run of this plan needs, in bytes (sampled inputs, ranks, one

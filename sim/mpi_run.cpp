@@ -859,7 +859,7 @@ RunReport simulate_to_file(const Plan& given, const RunRequest& request_in) {
       }
       check_resources(plan, request);
       Engine probe(plan, request.engine);
-      setup.batch = probe.batch_scenarios();
+      setup.batch = probe.layout_batch();  // the layout's batch, as a one-process run lays out its file
       setup.trials = plan.settings().trials;
       ResultsLayout layout = make_layout(plan, request, setup.batch);
       if (stop) {

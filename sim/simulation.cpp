@@ -210,7 +210,7 @@ RunReport simulate_to_file(const Plan& given, const RunRequest& request) {
   std::optional<ResultsWriter> writer;
   options.prologue = [&] { writer.emplace(request.output, layout); };
   Engine engine(plan, options);
-  layout = make_layout(plan, request, engine.batch_scenarios());
+  layout = make_layout(plan, request, engine.layout_batch());
   if (stop) {
     layout.attributes["target_ci"] = request.target_ci;
     layout.attributes["target_ci_met"] = static_cast<std::int64_t>(stop->met);
