@@ -61,6 +61,19 @@ try:
         for k in ["roi", "npv", "payback_month", "roi_mean", "roi_quantile", "spearman", "cvar10", "payback_p50"]:
             check(a[k][:].tobytes() == b[k][:].tobytes(), f"{k}: identical bits for 1 and 2 threads")
 
+    # the same file layout at every thread count: the engine's batch is 32 scenarios on one or two
+    # threads and 64 on more, but chunk rows follow the layout's batch (1,000 trials: 64 rows,
+    # which a batch of 32 would have made 65)
+    outs = [os.path.join(tmp, f"seed-t{t}.h5") for t in (1, 4)]
+    for t, o in zip((1, 4), outs):
+        r = roisim("run", SEED, "--trials", "1000", "--quiet", "-o", o, "--threads", str(t))
+        check(r.returncode == 0, f"--threads {t}: {r.returncode} {r.stderr}")
+    with h5py.File(outs[0], "r") as a, h5py.File(outs[1], "r") as b:
+        check(a["roi"].chunks == (64, 1000), f"roi chunks at 1,000 trials: {a['roi'].chunks}")
+        for k in ["roi", "npv", "payback_month", "roi_mean", "cashflow_quantile"]:
+            check(a[k].chunks == b[k].chunks and a[k][:].tobytes() == b[k][:].tobytes(),
+                  f"{k}: same chunks and bits for 1 and 4 threads")
+
     # replay: one trial's numbers equal the file's bit for bit
     with h5py.File(out, "r") as f:
         names = [x.decode() if isinstance(x, bytes) else x for x in f["scenario"][:]]
