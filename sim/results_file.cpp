@@ -253,11 +253,14 @@ Hid create_dataset(hid_t file_id, const std::string& file, const std::string& na
     if (opt.deflate >= 0) check(H5Pset_deflate(dcpl.get(), static_cast<unsigned>(opt.deflate)), file, op);
     if (opt.fletcher32) check(H5Pset_fletcher32(dcpl.get()), file, op);
     // A chunk cache that holds a few chunks, so that a chunk only partly covered by one batch stays
-    // in memory until the next batch completes it (no re-read / re-compress per batch).
+    // in memory until the next batch completes it (no re-read / re-compress per batch). Only the
+    // rows written through H5Dwrite (scenario names) use it: the writer hands every numeric chunk
+    // over whole (H5Dwrite_chunk). 521 hash slots (HDF5's default): its table is allocated and
+    // zeroed per dataset, and 10,007 slots had cost ~500 fresh pages a run.
     std::size_t chunk_bytes = H5Tget_size(type);
     for (hsize_t c : opt.chunk) chunk_bytes *= static_cast<std::size_t>(c);
     const std::size_t cache = std::max<std::size_t>(4 * chunk_bytes, kMiB);
-    check(H5Pset_chunk_cache(dapl.get(), 10007, cache, 0.75), file, op);
+    check(H5Pset_chunk_cache(dapl.get(), 521, cache, 0.75), file, op);
   }
   Hid dset = make(H5Dcreate2(file_id, name.c_str(), type, space.get(), H5P_DEFAULT, dcpl.get(), dapl.get()),
                   H5Dclose, file, op);
@@ -275,6 +278,21 @@ void attach(hid_t dset, const std::vector<hid_t>& scales, const std::string& nam
   for (unsigned axis = 0; axis < scales.size(); ++axis)
     check(H5DSattach_scale(dset, scales[axis], axis), file,
           "attaching dimension scale " + std::to_string(axis) + " of '" + name + "'");
+}
+
+// A transfer property list whose conversion buffers hold `elements` elements (at least `least`, at
+// most 1 MiB). HDF5 allocates its type-conversion and background buffers at the list's size (1 MiB
+// each by default) and zeroes them on every H5Dwrite: for a batch's scenario names and the
+// layout's coordinate datasets those were fresh pages each call (on this project's VMs a third of
+// a summary-only run's page faults, each several microseconds). Any size of at least one element
+// of the widest type converts the same.
+Hid small_transfer(hid_t memtype, std::size_t least, std::size_t elements, const std::string& file,
+                   const std::string& op) {
+  Hid dxpl = make(H5Pcreate(H5P_DATASET_XFER), H5Pclose, file, op);
+  const std::size_t elem = std::max(H5Tget_size(memtype), std::size_t{16});  // vlen: 16 bytes on file
+  const std::size_t bytes = std::clamp<std::size_t>(elem * elements, elem * least, std::max(elem * least, std::size_t{1} << 20));
+  check(H5Pset_buffer(dxpl.get(), bytes, nullptr, nullptr), file, op);
+  return dxpl;
 }
 
 // Writes rows [first, first + count) of a 1-D ([rows]) or 2-D ([rows, cols]) dataset.
@@ -295,20 +313,18 @@ void write_rows(hid_t dset, hid_t memtype, std::uint64_t first, std::uint64_t co
   }
   check(H5Sselect_hyperslab(fspace.get(), H5S_SELECT_SET, start, nullptr, size, nullptr), file, op);
   Hid mspace = make(H5Screate_simple(rank, size, nullptr), H5Sclose, file, op);
-  // HDF5 allocates its type-conversion and background buffers at the transfer list's size
-  // (1 MiB each by default) and zeroes them on every call: for a batch's scenario names that
-  // was a fresh 2 MiB of pages per call (a quarter of a summary-only run's page faults). A
-  // buffer of the rows' own size (at least one element of the widest type) converts the same.
-  Hid dxpl = make(H5Pcreate(H5P_DATASET_XFER), H5Pclose, file, op);
-  const std::size_t elem = std::max(H5Tget_size(memtype), std::size_t{16});
-  const std::size_t row = elem * (rank == 3 ? size[1] * size[2] : (rank == 2 ? cols : 1));
-  check(H5Pset_buffer(dxpl.get(), std::clamp<std::size_t>(row * count, row, std::size_t{1} << 20), nullptr, nullptr),
-        file, op);
+  const std::size_t row = rank == 3 ? size[1] * size[2] : (rank == 2 ? cols : 1);
+  Hid dxpl = small_transfer(memtype, row, row * count, file, op);
   check(H5Dwrite(dset, memtype, mspace.get(), fspace.get(), dxpl.get(), buf), file, op);
 }
 
 void write_all(hid_t dset, hid_t memtype, const void* buf, const std::string& name, const std::string& file) {
-  check(H5Dwrite(dset, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf), file, "writing '" + name + "'");
+  const std::string op = "writing '" + name + "'";
+  Hid space = make(H5Dget_space(dset), H5Sclose, file, op);
+  const hssize_t elements = H5Sget_simple_extent_npoints(space.get());
+  if (elements < 0) throw IoError("results file '" + file + "': " + op + ": cannot read its extent");
+  Hid dxpl = small_transfer(memtype, 1, static_cast<std::size_t>(elements), file, op);
+  check(H5Dwrite(dset, memtype, H5S_ALL, H5S_ALL, dxpl.get(), buf), file, op);
 }
 
 std::vector<const char*> c_strings(const std::vector<std::string>& strings) {
