@@ -327,7 +327,18 @@ struct Engine::Impl {
   // One batch's per-trial outcomes and its cash-flow trials' cumulative cash flows; run() keeps
   // two, as a batch's statistics run beside the next batch's simulation, and a third when the sink
   // stage reads a batch's trials while the next two are simulated and summarised.
-  struct BatchBuffers { Buffer roi, npv, pay, cash; };
+  // One allocation per set (whole huge pages: one rounding, not four).
+  struct BatchBuffers {
+    Buffer all;
+    double *roi = nullptr, *npv = nullptr, *pay = nullptr, *cash = nullptr;
+    void size_for(std::size_t trials, std::size_t cash_values) {
+      all.resize(3 * trials + cash_values);
+      roi = all.data();
+      npv = roi + trials;
+      pay = npv + trials;
+      cash = cash_values ? pay + trials : nullptr;
+    }
+  };
   BatchBuffers batch_buf[3];
   tbb::enumerable_thread_specific<StatsScratch> stats_scratch;  // per worker, kept across batches
   std::size_t cashflow_trials() const { return cash_trials_for(n, opt); }
@@ -560,11 +571,8 @@ struct Engine::Impl {
           const std::uint64_t count = std::min(bs, last - s0);
           works[k] = prepare(s0, count);
           BatchBuffers& buf = batch_buf[kb];
-          buf.roi.resize(count * n);
-          buf.npv.resize(count * n);
-          buf.pay.resize(count * n);
-          buf.cash.resize(count * stride * cash_n);
-          simulate(works[k], 0, n, buf.roi.data(), buf.npv.data(), buf.pay.data(), buf.cash.data(), cash_n);
+          buf.size_for(count * n, count * stride * cash_n);
+          simulate(works[k], 0, n, buf.roi, buf.npv, buf.pay, buf.cash, cash_n);
           trace("batch simulated", static_cast<long>(i));
           tail.wait();  // batch i-1's statistics
           check_cancel();
@@ -579,14 +587,14 @@ struct Engine::Impl {
           out.names = std::move(works[k].names);  // the statistics need only the work lists
           out.funded = std::move(works[k].funded);
           if (opt.sink_needs_trials) {
-            out.roi = buf.roi.data();
-            out.npv = buf.npv.data();
-            out.payback = buf.pay.data();
+            out.roi = buf.roi;
+            out.npv = buf.npv;
+            out.payback = buf.pay;
           }
           tail.run([this, k, kb, i, &works, &results] {
             check_cancel();
             const BatchBuffers& b = batch_buf[kb];
-            statistics(works[k], b.roi.data(), b.npv.data(), b.pay.data(), b.cash.data(), results[i % 3]);
+            statistics(works[k], b.roi, b.npv, b.pay, b.cash, results[i % 3]);
             trace("batch summarised", static_cast<long>(i));
           });
           if (i > 0 && !chained) deliver(i - 1);
