@@ -506,6 +506,14 @@ struct Engine::Impl {
     for (std::size_t j = 0; j < v.src.size(); ++j) in[j] = v.scale[j] * (v.src[j] ? v.src[j][t] : v.constant[j]);
   }
 
+  // A project's success draw as a sensitivity input: its average ranks (a 0/1 indicator: (n0 + 1)/2
+  // and n0 + (n1 + 1)/2), their norm about the mean rank, and the trials in its tornado bands.
+  struct SuccessInput {
+    std::vector<double> ranks;
+    double norm = 0;
+    std::vector<std::uint32_t> low, high;
+  };
+
   struct ScenarioWork {
     std::vector<int> variants;                    // per funded project
     std::vector<std::pair<int, double>> inputs;   // per input: value id (or -1) and the sign
@@ -628,6 +636,10 @@ struct Engine::Impl {
     // order as combine() (replay) makes for each scenario alone, hence the same bits.
     std::vector<TreeNode> nodes;
     int depth = 0;  // deepest node + 1
+    // Per variant whose success draw is an input of some scenario of the batch (empty otherwise):
+    // the draw as an input, computed once per batch by statistics() and shared by every scenario
+    // that funds the variant (it depends on the variant alone).
+    std::vector<SuccessInput> success;
   };
 
   BatchWork prepare(std::uint64_t s0, std::uint64_t count) const {
@@ -763,7 +775,7 @@ struct Engine::Impl {
 
   // The statistics of every scenario of the batch from all their trials (roi/npv/pay[scenario][n],
   // cash[(scenario * (H + 1) + month) * cashflow_trials() + trial]) into out.
-  void statistics(const BatchWork& bw, const double* roi, const double* npv, const double* pay, const double* cash,
+  void statistics(BatchWork& bw, const double* roi, const double* npv, const double* pay, const double* cash,
                   BatchResults& out) {
     auto clock = std::chrono::steady_clock::now();
     const std::size_t count = bw.work.size(), cash_n = cashflow_trials();
@@ -774,11 +786,12 @@ struct Engine::Impl {
                     &out.drivers.tornado_high, &out.drivers.downside_shift})
       v->assign(count * K, std::numeric_limits<double>::quiet_NaN());
     out.cashflow_quantile.resize(count * stride * kNumQuantiles);
+    success_inputs(bw);
     tbb::parallel_for(std::size_t{0}, count, [&](std::size_t si) {
       if (cancelled()) return;
       StatsScratch& scratch = stats_scratch.local();  // reused: no allocation per scenario
       summarize(&roi[si * n], &npv[si * n], &pay[si * n], n, scratch, out.summary[si], intervals);
-      scenario_drivers(bw.work[si], bw.variants, scratch, out.drivers, si * K);
+      scenario_drivers(bw.work[si], bw.success, scratch, out.drivers, si * K);
       for (std::size_t m = 0; m < stride; ++m)
         quantiles_type7(&cash[(si * stride + m) * cash_n], cash_n, kQuantiles, kNumQuantiles, scratch,
                         &out.cashflow_quantile[(si * stride + m) * kNumQuantiles]);
@@ -810,7 +823,7 @@ struct Engine::Impl {
       throw Error("summarize_trials: scenarios out of range");
     BatchResults out;
     within_arena([&] {
-      const BatchWork bw = prepare(s0, count);
+      BatchWork bw = prepare(s0, count);
       out.first = s0;
       out.count = count;
       out.names = bw.names;
@@ -884,7 +897,7 @@ struct Engine::Impl {
   // What drives the risk in one scenario: for each input present, its Spearman correlation with
   // ROI, the ROI P50 of the trials with the input in its P5-P15 and P85-P95 bands (tornado), and
   // its mean percentile among the worst 10% of trials (downside); then the variance contributions.
-  void scenario_drivers(const ScenarioWork& w, const std::vector<Variant>& variants, StatsScratch& scratch,
+  void scenario_drivers(const ScenarioWork& w, const std::vector<SuccessInput>& success, StatsScratch& scratch,
                         Drivers& d, std::size_t at) const {
     const std::size_t K = plan.input_vars().size();
     const double* rr = scratch.roi_ranks.data();  // centred ROI ranks
@@ -895,10 +908,6 @@ struct Engine::Impl {
     for (std::size_t i = 0; i < n; ++i) position[scratch.index[i]] = static_cast<std::uint32_t>(i);
     std::vector<std::uint64_t>& bits = scratch.bits;
     bits.assign((n + 63) / 64, 0);
-    std::vector<double>& indicator = scratch.indicator;
-    std::vector<double>& indicator_ranks = scratch.indicator_ranks;
-    std::vector<std::uint32_t>& own_low = scratch.own_low;
-    std::vector<std::uint32_t>& own_high = scratch.own_high;
     double sum_sq = 0;
     for (std::size_t k = 0; k < K; ++k) {
       const double* rk;
@@ -906,32 +915,11 @@ struct Engine::Impl {
       const std::vector<std::uint32_t>* high;
       double norm, sign;
       if (w.success_variant[k] >= 0) {
-        // The success draw: a 0/1 indicator with average ranks (n0 + 1)/2 and n0 + (n1 + 1)/2.
-        const Variant& v = variants[w.success_variant[k]];
-        const int ps = plan.projects()[v.project].cost_slot(kPSuccess);
-        indicator.resize(n);
-        std::size_t ones = 0;
-        for (std::size_t t = 0; t < n; ++t) {
-          const double p = std::clamp(v.scale[ps] * (v.src[ps] ? v.src[ps][t] : v.constant[ps]), 0.0, 1.0);
-          indicator[t] = v.u_success[t] > 1.0 - p ? 1.0 : 0.0;
-          ones += indicator[t] > 0;
-        }
-        const std::size_t zeros = n - ones;
-        const double r0 = (static_cast<double>(zeros) + 1) / 2, r1 = static_cast<double>(zeros) + (static_cast<double>(ones) + 1) / 2;
-        indicator_ranks.resize(n);
-        for (std::size_t t = 0; t < n; ++t) indicator_ranks[t] = indicator[t] > 0 ? r1 : r0;
-        norm = std::sqrt(static_cast<double>(zeros) * (r0 - mean_rank) * (r0 - mean_rank) +
-                         static_cast<double>(ones) * (r1 - mean_rank) * (r1 - mean_rank));
-        double band[4];
-        for (int b = 0; b < 4; ++b) {  // type-7 quantiles of n0 zeros followed by n1 ones
-          const double h = static_cast<double>(n - 1) * kBandLevels[b];
-          const std::size_t lo = static_cast<std::size_t>(std::floor(h));
-          band[b] = interpolate_type7(lo < zeros ? 0.0 : 1.0, std::min(lo + 1, n - 1) < zeros ? 0.0 : 1.0, h - static_cast<double>(lo));
-        }
-        band_trials(indicator.data(), band, own_low, own_high);
-        rk = indicator_ranks.data();
-        low = &own_low;
-        high = &own_high;
+        const SuccessInput& si = success[w.success_variant[k]];
+        rk = si.ranks.data();
+        norm = si.norm;
+        low = &si.low;
+        high = &si.high;
         sign = 1;
       } else {
         const auto [id, s] = w.inputs[k];
@@ -955,6 +943,45 @@ struct Engine::Impl {
     }
     for (std::size_t k = 0; k < K; ++k)
       if (!std::isnan(d.spearman[at + k]) && sum_sq > 0) d.variance_contribution[at + k] = d.spearman[at + k] * d.spearman[at + k] / sum_sq;
+  }
+
+  // bw.success for every variant whose success draw some scenario of the batch uses as an input.
+  void success_inputs(BatchWork& bw) {
+    const std::size_t V = bw.variants.size();
+    std::vector<char> used(V, 0);
+    for (const auto& w : bw.work)
+      for (int v : w.success_variant)
+        if (v >= 0) used[v] = 1;
+    auto& cache = bw.success;
+    cache.assign(V, {});
+    const double mean_rank = (static_cast<double>(n) + 1) / 2;
+    tbb::parallel_for(std::size_t{0}, V, [&](std::size_t vi) {
+      if (!used[vi] || cancelled()) return;
+      const Variant& v = bw.variants[vi];
+      SuccessInput& si = cache[vi];
+      const int ps = plan.projects()[v.project].cost_slot(kPSuccess);
+      std::vector<double> indicator(n);
+      std::size_t ones = 0;
+      for (std::size_t t = 0; t < n; ++t) {
+        const double p = std::clamp(v.scale[ps] * (v.src[ps] ? v.src[ps][t] : v.constant[ps]), 0.0, 1.0);
+        indicator[t] = v.u_success[t] > 1.0 - p ? 1.0 : 0.0;
+        ones += indicator[t] > 0;
+      }
+      const std::size_t zeros = n - ones;
+      const double r0 = (static_cast<double>(zeros) + 1) / 2, r1 = static_cast<double>(zeros) + (static_cast<double>(ones) + 1) / 2;
+      si.ranks.resize(n);
+      for (std::size_t t = 0; t < n; ++t) si.ranks[t] = indicator[t] > 0 ? r1 : r0;
+      si.norm = std::sqrt(static_cast<double>(zeros) * (r0 - mean_rank) * (r0 - mean_rank) +
+                          static_cast<double>(ones) * (r1 - mean_rank) * (r1 - mean_rank));
+      double band[4];
+      for (int b = 0; b < 4; ++b) {  // type-7 quantiles of n0 zeros followed by n1 ones
+        const double h = static_cast<double>(n - 1) * kBandLevels[b];
+        const std::size_t lo = static_cast<std::size_t>(std::floor(h));
+        band[b] = interpolate_type7(lo < zeros ? 0.0 : 1.0, std::min(lo + 1, n - 1) < zeros ? 0.0 : 1.0, h - static_cast<double>(lo));
+      }
+      band_trials(indicator.data(), band, si.low, si.high);
+    });
+    check_cancel();
   }
 
   TrialDetail replay(std::uint64_t scenario, std::uint64_t trial) const {

@@ -32,9 +32,8 @@ struct StatsScratch {
   std::vector<std::uint32_t> candidates; // quantiles_type7: the values in wanted buckets
   std::vector<std::pair<std::uint64_t, std::uint32_t>> crowd;  // radix_sort: a crowded bucket
   // The engine's per-scenario sensitivity (sim/engine.cpp), kept here to be reused.
-  std::vector<std::uint32_t> position, own_low, own_high;
+  std::vector<std::uint32_t> position;
   std::vector<std::uint64_t> bits;
-  std::vector<double> indicator, indicator_ranks;
 };
 
 // Sorts x[0..n) into scratch.sorted and, when with_index, the trial of each sorted position into

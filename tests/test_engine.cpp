@@ -469,3 +469,82 @@ projects:
     EXPECT_GT(b.drivers.downside_shift[1], -0.2);
   });
 }
+
+TEST(Drivers, SuccessDrawAsAnInputMatchesItsDefinition) {
+  // A project's success draw is an input (a 0/1 indicator). Its drivers are computed once per
+  // batch and variant and shared by the scenarios funding it; here they are recomputed from their
+  // definitions (SPEC §6) out of replayed trials, for two scenarios that share the variant.
+  Plan plan = Plan::load_text(R"(roisim: 1
+settings: {trials: 3000, seed: 21}
+projects:
+  a: {kind: direct, initial_cost: 100000, p_success: {dist: uniform, min: 0.5, max: 0.9},
+      inputs: {annual_value: {dist: uniform, min: 50000, max: 150000}}}
+  b: {kind: direct, initial_cost: 50000, inputs: {annual_value: {dist: uniform, min: 10000, max: 90000}}}
+scenarios:
+  - name: base
+  - name: b-high
+    scale: {b.annual_value: 2.0}
+)", "success.yaml");
+  const std::size_t n = plan.settings().trials, K = plan.input_vars().size();
+  ASSERT_EQ(plan.input_names(), (std::vector<std::string>{"a.annual_value", "a.p_success", "a.success", "b.annual_value"}));
+  constexpr std::size_t kS = 2;  // a.success
+  Engine e(plan);
+  std::vector<Drivers> got(2);
+  e.run([&](const BatchResults& b) {
+    for (std::uint64_t i = 0; i < b.count; ++i) {
+      Drivers& d = got[b.first + i];
+      for (auto [dst, src] : {std::pair{&d.spearman, &b.drivers.spearman}, {&d.tornado_low, &b.drivers.tornado_low},
+                              {&d.tornado_high, &b.drivers.tornado_high}, {&d.downside_shift, &b.drivers.downside_shift}})
+        dst->assign(src->begin() + i * K, src->begin() + (i + 1) * K);
+    }
+  });
+  const auto average_ranks = [](const std::vector<double>& x) {
+    std::vector<std::size_t> order(x.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t p, std::size_t q) { return x[p] < x[q]; });
+    std::vector<double> r(x.size());
+    for (std::size_t i = 0; i < order.size();) {
+      std::size_t j = i;
+      while (j < order.size() && x[order[j]] == x[order[i]]) ++j;
+      for (std::size_t k = i; k < j; ++k) r[order[k]] = (static_cast<double>(i + j) + 1) / 2;  // 1-based average
+      i = j;
+    }
+    return std::pair{r, order};
+  };
+  const auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const double h = static_cast<double>(v.size() - 1) * 0.5;
+    const std::size_t lo = static_cast<std::size_t>(h);
+    return v[lo] + (h - static_cast<double>(lo)) * (v[std::min(lo + 1, v.size() - 1)] - v[lo]);
+  };
+  for (std::uint64_t s = 0; s < 2; ++s) {
+    std::vector<double> roi(n), ok(n);
+    for (std::size_t t = 0; t < n; ++t) {
+      const TrialDetail d = e.replay(s, t);
+      roi[t] = d.roi;
+      ok[t] = d.projects.at(0).success ? 1.0 : 0.0;
+    }
+    const auto [rr, roi_order] = average_ranks(roi);
+    const auto [ro, unused] = average_ranks(ok);
+    const double mean = (static_cast<double>(n) + 1) / 2;
+    double sxy = 0, sxx = 0, syy = 0;
+    for (std::size_t t = 0; t < n; ++t) {
+      sxy += (ro[t] - mean) * (rr[t] - mean);
+      sxx += (ro[t] - mean) * (ro[t] - mean);
+      syy += (rr[t] - mean) * (rr[t] - mean);
+    }
+    EXPECT_NEAR(got[s].spearman[kS], sxy / std::sqrt(sxx * syy), 1e-12) << s;
+    EXPECT_GT(got[s].spearman[kS], 0.5) << s;
+    // Tornado bands of a 0/1 input: its P5-P15 are 0 (failures: P[fail] >= 10%), its P85-P95 are 1.
+    std::vector<double> fail, success;
+    for (std::size_t t = 0; t < n; ++t) (ok[t] > 0 ? success : fail).push_back(roi[t]);
+    ASSERT_GT(fail.size(), n / 5);
+    EXPECT_NEAR(got[s].tornado_low[kS], median(fail), 1e-12) << s;
+    EXPECT_NEAR(got[s].tornado_high[kS], median(success), 1e-12) << s;
+    // Downside shift: mean normalised rank of the input over the worst decile of ROI, less 0.5.
+    double pct = 0;
+    for (std::size_t i = 0; i < n / 10; ++i) pct += (ro[roi_order[i]] - 0.5) / static_cast<double>(n);
+    EXPECT_NEAR(got[s].downside_shift[kS], pct / static_cast<double>(n / 10) - 0.5, 1e-12) << s;
+  }
+  EXPECT_NE(got[0].tornado_high[kS], got[1].tornado_high[kS]);  // the scenarios' ROI differ
+}
