@@ -477,7 +477,9 @@ Distribution Distribution::discrete(std::vector<double> values, std::vector<doub
   const std::size_t n = values.size();
   double sum = 0.0;
   for (std::size_t i = 0; i < n; ++i) {
-    const std::string idx = "[" + std::to_string(i) + "]";
+    std::string idx = "[";  // (appended: GCC 12 warns, wrongly, on "[" + std::string)
+    idx += std::to_string(i);
+    idx += ']';
     if (!std::isfinite(values[i]))
       fail("discrete: values" + idx + " must be finite (got " + fmt_num(values[i]) + ")");
     if (!std::isfinite(probs[i]))
