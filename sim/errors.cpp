@@ -28,6 +28,15 @@ std::string join(const std::vector<Diagnostic>& ds) {
 }
 }  // namespace
 
+InputError InputError::at(const std::string& file, int line, int column, const std::string& message) {
+  Diagnostic d;
+  d.where.file = file;
+  d.where.line = line;
+  d.where.column = column;
+  d.message = message;
+  return InputError(std::vector<Diagnostic>{std::move(d)});
+}
+
 InputError::InputError(std::vector<Diagnostic> diagnostics)
     : Error(join(diagnostics)), diagnostics_(std::move(diagnostics)) {}
 

@@ -32,6 +32,9 @@ class InputError : public Error {
  public:
   explicit InputError(std::vector<Diagnostic> diagnostics);
   explicit InputError(const std::string& message);  // an input error with no location
+  // One diagnostic at file:line:column (built out of line: GCC 12 warns, wrongly, that nested
+  // brace-initialised Diagnostics inlined into a throw may be used uninitialised).
+  static InputError at(const std::string& file, int line, int column, const std::string& message);
   const std::vector<Diagnostic>& diagnostics() const { return diagnostics_; }
 
  private:

@@ -955,7 +955,7 @@ Plan Plan::load_text(const std::string& text, const std::string& file_name) {
 
 Plan Plan::load_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError({Diagnostic{{path, 0, 0}, "cannot open the scenario file", {}}});
+  if (!in) throw InputError::at(path, 0, 0, "cannot open the scenario file");
   std::ostringstream ss;
   ss << in.rdbuf();
   return load_text(ss.str(), path);

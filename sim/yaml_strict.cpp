@@ -29,15 +29,8 @@ const char* Node::type_name() const {
 
 namespace {
 
-// An input error at file:line:col. (Built field by field: GCC 12 warns, wrongly, that nested
-// brace-initialised Diagnostics may be used uninitialised.)
-[[noreturn]] void fail_input(const std::string& file, int line, int col, std::string message) {
-  Diagnostic d;
-  d.where.file = file;
-  d.where.line = line;
-  d.where.column = col;
-  d.message = std::move(message);
-  throw InputError(std::vector<Diagnostic>{std::move(d)});
+[[noreturn]] void fail_input(const std::string& file, int line, int col, const std::string& message) {
+  throw InputError::at(file, line, col, message);
 }
 
 
