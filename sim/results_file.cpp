@@ -32,6 +32,7 @@
 // The file is created exclusively under "<target>.tmp-<pid>-<6 hex>" in the target's folder and renamed
 // onto the target by commit() after it is closed and fsync'ed; an uncommitted writer removes it.
 #include "sim/results_file.h"
+#include "sim/data_syncer.h"
 #include "sim/results_fields.h"
 #include "sim/simd.h"
 
@@ -52,11 +53,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <condition_variable>
 #include <filesystem>
-#include <mutex>
 #include <random>
-#include <thread>
 #include <utility>
 
 #include "sim/errors.h"
@@ -691,62 +689,6 @@ void filter_chunk(ChunkJob& job, RowFn&& row, std::uint64_t S, std::uint64_t N, 
 std::array<std::uint64_t, 2> trial_chunk_shape(const ResultsLayout& layout) {
   return chunk_shape(layout.scenarios, layout.trials, layout.scenarios_per_batch);
 }
-
-// A thread of the writer's own that makes the file's data durable while later batches are computed:
-// after each batch, request() asks it for an fdatasync (requests that arrive during one are served
-// by the next). It mostly sleeps in I/O, so it takes little CPU from the simulation. On this
-// project's VMs the fsync before the rename took ~40 ms at the end of every full-output run
-// (84 MB), serial time, even with the kernel's writeback started after each batch; with the data
-// and its block allocations already on disk it takes well under a millisecond. finish() stops it
-// and returns the first error (errno) an fdatasync reported: on Linux a write-back error is
-// reported once, so it must not be lost to a later fsync.
-class DataSyncer {
- public:
-  explicit DataSyncer(int fd) : fd_(fd), thread_([this] { loop(); }) {}
-  DataSyncer(const DataSyncer&) = delete;
-  DataSyncer& operator=(const DataSyncer&) = delete;
-  ~DataSyncer() { finish(); }
-  void request() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      ++requested_;
-    }
-    wake_.notify_one();
-  }
-  int finish() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      stop_ = true;
-    }
-    wake_.notify_one();
-    if (thread_.joinable()) thread_.join();
-    return error_;
-  }
-
- private:
-  void loop() {
-    std::unique_lock<std::mutex> lock(mutex_);
-    for (;;) {
-      wake_.wait(lock, [this] { return stop_ || requested_ > done_; });
-      if (requested_ == done_) return;  // stopped with nothing pending
-      const std::uint64_t upto = requested_;
-      lock.unlock();
-      const int rc = ::fdatasync(fd_);
-      const int err = rc != 0 ? errno : 0;
-      lock.lock();
-      if (err != 0 && error_ == 0) error_ = err;
-      done_ = upto;
-      if (stop_) return;  // finish() does not wait for requests made after it
-    }
-  }
-  int fd_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::uint64_t requested_ = 0, done_ = 0;
-  bool stop_ = false;
-  int error_ = 0;
-  std::thread thread_;  // last: starts once the members above exist
-};
 
 // ==================================================================================================
 // Writer

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/data_syncer.h"
 #include "sim/errors.h"
 #include "sim/results_file.h"
 #include "sim/results_fields.h"
@@ -812,4 +813,42 @@ TEST(ResultsFile, DirectChunksPassTheLayoutChecker) {
     fx.write(path, 3);
     run_checker(path, false);
   }
+}
+
+TEST(DataSyncer, ServesRequestsAndKeepsTheFirstError) {
+  // A regular file: every request served, no error.
+  char path[] = "/tmp/roisim-sync-XXXXXX";
+  const int fd = ::mkstemp(path);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::write(fd, "roisim", 6), 6);
+  {
+    DataSyncer s(fd);
+    s.request();
+    EXPECT_EQ(s.drain(), 0);
+    s.request();
+    s.request();
+    EXPECT_EQ(s.drain(), 0);
+    EXPECT_EQ(s.finish(), 0);
+    EXPECT_EQ(s.finish(), 0);  // a second finish (commit, then the destructor) is harmless
+  }
+  { DataSyncer s(fd); }  // destroyed with nothing asked: joins at once
+  {
+    DataSyncer s(fd);
+    s.request();  // destroyed with a request perhaps pending: joins
+  }
+  // A pipe cannot be synced (EINVAL): the error is kept, for drain() and for finish().
+  int p[2];
+  ASSERT_EQ(::pipe(p), 0);
+  {
+    DataSyncer s(p[1]);
+    s.request();
+    EXPECT_EQ(s.drain(), EINVAL);
+    s.request();
+    EXPECT_EQ(s.drain(), EINVAL);
+    EXPECT_EQ(s.finish(), EINVAL);
+  }
+  ::close(p[0]);
+  ::close(p[1]);
+  ::close(fd);
+  ::unlink(path);
 }
