@@ -85,9 +85,10 @@ ProjectDraw make_draw(const Project& p, const double* in, double u_success) {
 // are written before they are read, and zero-filling them (serially, on the calling thread) is
 // time a many-core run cannot spread.
 // Buffers of 2 MiB or more are aligned to 2 MiB and offered to the kernel as transparent huge
-// pages (madvise; Linux): each 2 MiB then costs one page fault on first touch instead of 512. On this project's VMs a page fault costs several microseconds (the seed run took
-// 13,400 of them, ~12% of a one-thread summary-only run); on others it is cheaper and this changes
-// little. Where the kernel declines, they are ordinary pages. The results do not depend on it.
+// pages (madvise; Linux): each 2 MiB then costs one page fault on first touch instead of 512. On
+// this project's VMs a page fault costs several microseconds (the seed run took 13,400 of them,
+// ~12% of a one-thread summary-only run); on others it is cheaper and this changes little. Where
+// the kernel declines, they are ordinary pages. The results do not depend on it.
 template <class T>
 struct NoInit : std::allocator<T> {
   template <class U>

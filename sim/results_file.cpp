@@ -55,6 +55,7 @@
 #include <cstring>
 #include <filesystem>
 #include <random>
+#include <system_error>
 #include <utility>
 
 #include "sim/errors.h"
@@ -1154,7 +1155,12 @@ struct ResultsWriter::Impl {
   // is still what the rename waits for; an error reported in the background fails the commit.
   void start_writeback() {
     if (write_fd < 0) return;
-    if (!syncer) syncer = std::make_unique<DataSyncer>(write_fd);
+    if (!syncer) try {
+        syncer = std::make_unique<DataSyncer>(write_fd);
+      } catch (const std::system_error&) {  // no thread to be had: commit's fsync does it all
+        write_fd = -1;
+        return;
+      }
     syncer->request();
   }
 
