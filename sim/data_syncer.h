@@ -1,5 +1,7 @@
 #pragma once
 // DataSyncer: background fdatasync of a file being written (sim/results_file.cpp).
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -20,7 +22,7 @@ namespace roisim {
 // reported once, so it must not be lost to a later fsync.
 class DataSyncer {
  public:
-  explicit DataSyncer(int fd) : fd_(fd), thread_([this] { loop(); }) {}
+  explicit DataSyncer(int fd) : fd_(fd), thread_(start(this)) {}
   DataSyncer(const DataSyncer&) = delete;
   DataSyncer& operator=(const DataSyncer&) = delete;
   ~DataSyncer() { finish(); }
@@ -50,6 +52,21 @@ class DataSyncer {
   }
 
  private:
+  // The thread starts with every signal blocked, so that a Ctrl-C is handled by the threads that
+  // run the simulation (the command line's handler cancels the run), never by this one.
+  static std::thread start(DataSyncer* self) {
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    try {
+      std::thread t([self] { self->loop(); });
+      pthread_sigmask(SIG_SETMASK, &old, nullptr);
+      return t;
+    } catch (...) {
+      pthread_sigmask(SIG_SETMASK, &old, nullptr);
+      throw;
+    }
+  }
   void loop() {
     std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {
@@ -57,7 +74,9 @@ class DataSyncer {
       if (stop_) break;
       const std::uint64_t upto = requested_;
       lock.unlock();
-      const int rc = ::fdatasync(fd_);
+      int rc;
+      do rc = ::fdatasync(fd_);
+      while (rc != 0 && errno == EINTR);
       const int err = rc != 0 ? errno : 0;
       lock.lock();
       if (err != 0 && error_ == 0) error_ = err;
