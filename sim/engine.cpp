@@ -1094,8 +1094,12 @@ std::uint64_t Engine::memory_estimate(const Plan& plan, const RunOptions& opt) {
   // lhs keeps a 4-byte permutation per input, sobol an 8-byte point per input (sim/sampler.h).
   const Sampler s = plan.settings().sampler;
   const std::uint64_t sampler = s == Sampler::LatinHypercube ? 4 * n * uncertain : s == Sampler::Sobol ? 8 * n * uncertain : 0;
+  // The two live batches' success inputs (ranks and band lists, ~12 bytes a trial) for at most
+  // every project variant of a batch.
+  const std::uint64_t success = 2 * 12 * n * std::min<std::uint64_t>(b * plan.projects().size(), variants);
   return cash + sampler + 8 * n * (arrays + 2 * ranked + plan.copula_vars().size()) + sets * 3 * 8 * b * n  // inputs, ranks, bands; batch results
-         + threads * std::max<std::uint64_t>(kBlockBytes, (variants + 40) * stride * 8 * 8)  // project streams
+         + (sets + 1) * NoInit<double>::kHugePage  // the batch sets and the input pool, rounded to whole huge pages
+         + success + threads * std::max<std::uint64_t>(kBlockBytes, (variants + 40) * stride * 8 * 8)  // project streams
          + 64 * n * threads;  // statistics scratch
 }
 

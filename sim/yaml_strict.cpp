@@ -29,11 +29,6 @@ const char* Node::type_name() const {
 
 namespace {
 
-[[noreturn]] void fail_input(const std::string& file, int line, int col, const std::string& message) {
-  throw InputError::at(file, line, col, message);
-}
-
-
 constexpr std::size_t kMaxNodes = 2'000'000;
 constexpr std::size_t kMaxDepth = 200;
 
@@ -103,7 +98,7 @@ class TreeBuilder : public YAML::EventHandler {
     fail_at(mark.line + 1, mark.column + 1, msg);
   }
   [[noreturn]] void fail_at(int line, int col, const std::string& msg) {
-    fail_input(file_, line, col, msg);
+    throw InputError::at(file_, line, col, msg);
   }
   void count(std::size_t n, const YAML::Mark& mark) {
     total_ += n;
@@ -163,7 +158,7 @@ class TreeBuilder : public YAML::EventHandler {
 
 Node parse(const std::string& text, const std::string& file) {
   if (text.find('\0') != std::string::npos)
-    fail_input(file, 1, 1, "the file is binary, not YAML text (it contains NUL bytes)");
+    throw InputError::at(file, 1, 1, "the file is binary, not YAML text (it contains NUL bytes)");
   std::istringstream in(text);
   TreeBuilder builder(file);
   try {
@@ -171,11 +166,11 @@ Node parse(const std::string& text, const std::string& file) {
     // At most two calls: the second only detects a second document. (yaml-cpp 0.7 can return true
     // forever without consuming input, e.g. on a file holding just ",": jbeder/yaml-cpp#1040.)
     if (parser.HandleNextDocument(builder) && parser.HandleNextDocument(builder))
-      fail_input(file, 1, 1, "the file holds more than one YAML document");
+      throw InputError::at(file, 1, 1, "the file holds more than one YAML document");
   } catch (const YAML::DeepRecursion& e) {
-    fail_input(file, e.mark.line + 1, e.mark.column + 1, "the document is nested too deeply");
+    throw InputError::at(file, e.mark.line + 1, e.mark.column + 1, "the document is nested too deeply");
   } catch (const YAML::Exception& e) {
-    fail_input(file, e.mark.line + 1, e.mark.column + 1, "invalid YAML: " + e.msg);
+    throw InputError::at(file, e.mark.line + 1, e.mark.column + 1, "invalid YAML: " + e.msg);
   }
   return builder.take_root();
 }
