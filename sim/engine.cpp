@@ -2,12 +2,15 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <limits>
 #include <map>
 #include <optional>
+#include <queue>
+#include <unordered_map>
 
 #include <sys/mman.h>
 #include <tbb/enumerable_thread_specific.h>
@@ -19,6 +22,7 @@
 
 #include "models/cash_flow.h"
 #include "models/value_models.h"
+#include "sim/results_fields.h"
 #include "sim/rng.h"
 #include "sim/sampler.h"
 #include "sim/simd.h"
@@ -341,6 +345,22 @@ struct Engine::Impl {
     }
   };
   BatchBuffers batch_buf[3];
+  // Identical scenarios (see RunOptions::reuse_bytes), planned by plan_reuse() for run()'s range:
+  // same_as[s - first] is the earlier scenario whose statistics scenario s copies (or -1), and
+  // uses[s - first] how many later scenarios copy scenario s's (0: not kept).
+  struct Reuse {
+    std::uint64_t first = 0;
+    std::vector<std::int64_t> same_as;
+    std::vector<std::uint32_t> uses;
+  } reuse;
+  // The statistics of a scenario kept for its later copies, by scenario; removed after the last
+  // copy. Only statistics() touches it, one batch at a time.
+  struct KeptStats {
+    ScenarioSummary summary;
+    std::vector<double> values;  // the kInputFields' K values each, then (H + 1) x kNumQuantiles
+    std::uint32_t uses = 0;      // copies still to make
+  };
+  std::unordered_map<std::uint64_t, KeptStats> kept_stats;
   tbb::enumerable_thread_specific<StatsScratch> stats_scratch;  // per worker, kept across batches
   std::size_t cashflow_trials() const { return cash_trials_for(n, opt); }
   EngineTimings timings;
@@ -573,12 +593,15 @@ struct Engine::Impl {
       };
       try {
         ensure_sampled();
+        auto clock = std::chrono::steady_clock::now();
+        plan_reuse(first, last);
+        lap(timings.statistics, clock);  // it serves the statistics
         std::uint64_t i = 0;
         for (std::uint64_t s0 = first; s0 < last; s0 += bs, ++i) {
           check_cancel();
           const std::size_t k = i % 2, kb = i % nbuf;
           const std::uint64_t count = std::min(bs, last - s0);
-          works[k] = prepare(s0, count);
+          works[k] = prepare(s0, count, /*with_reuse=*/true);
           BatchBuffers& buf = batch_buf[kb];
           buf.size_for(count * n, count * stride * cash_n);
           simulate(works[k], 0, n, buf.roi, buf.npv, buf.pay, buf.cash, cash_n);
@@ -626,6 +649,96 @@ struct Engine::Impl {
 
   std::uint64_t batch_scenarios() const { return batch_for(n, opt); }
 
+  // What a scenario's trials and statistics depend on (besides the plan's settings and the sampled
+  // inputs): its projects in order, each with what its slots read. Scales compare by their bits.
+  using ScenarioKey = std::vector<std::pair<int, std::vector<SlotBinding>>>;
+  ScenarioKey scenario_key(std::uint64_t s) const {
+    const ScenarioSpec spec = plan.scenario(s);
+    ScenarioKey key;
+    for (int p : spec.funded) key.emplace_back(p, bind_project(plan, p, spec.overrides));
+    return key;
+  }
+  static bool same_key(const ScenarioKey& a, const ScenarioKey& b) {
+    const auto same_binding = [](const SlotBinding& x, const SlotBinding& y) {
+      return x.var == y.var && x.def == y.def && std::bit_cast<std::uint64_t>(x.scale) == std::bit_cast<std::uint64_t>(y.scale);
+    };
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [&](const auto& x, const auto& y) {
+      return x.first == y.first && std::equal(x.second.begin(), x.second.end(), y.second.begin(), y.second.end(), same_binding);
+    });
+  }
+  static std::uint64_t key_hash(const ScenarioKey& key) {
+    std::uint64_t h = 0x9e3779b97f4a7c15ULL;
+    const auto mix = [&h](std::uint64_t x) {  // splitmix64's finaliser over the running state
+      h = (h ^ x) * 0xbf58476d1ce4e5b9ULL;
+      h ^= h >> 31;
+      h *= 0x94d049bb133111ebULL;
+      h ^= h >> 29;
+    };
+    for (const auto& [p, bind] : key) {
+      mix(static_cast<std::uint64_t>(p) ^ (std::uint64_t{bind.size()} << 32));
+      for (const auto& b : bind) {
+        mix(static_cast<std::uint64_t>(static_cast<std::uint32_t>(b.var)) | std::uint64_t{static_cast<std::uint32_t>(b.def)} << 32);
+        mix(std::bit_cast<std::uint64_t>(b.scale));
+      }
+    }
+    return h;
+  }
+
+  // Finds the scenarios of [first, last) identical to an earlier one (the same key; a hash
+  // match is confirmed by comparing the keys) and decides which statistics to keep for them:
+  // scenario order, a kept scenario's statistics live from its batch until its last copy, and a
+  // new one is kept only while the kept ones fit in opt.reuse_bytes (otherwise its copies are
+  // computed anew). O(scenarios) memory: a few bytes each.
+  void plan_reuse(std::uint64_t first, std::uint64_t last) {
+    reuse = Reuse{};
+    reuse.first = first;
+    kept_stats.clear();
+    const std::size_t m = last > first ? static_cast<std::size_t>(last - first) : 0;
+    const std::size_t K = plan.input_vars().size(), stride = static_cast<std::size_t>(h) + 1;
+    const std::size_t entry = sizeof(KeptStats) + 64 + (static_cast<std::size_t>(results_fields::kNumInputFields) * K + stride * kNumQuantiles) * sizeof(double);
+    const std::uint64_t max_kept = opt.reuse_bytes / entry;
+    if (m < 2 || max_kept == 0) return;
+    trace("reuse start");
+    std::vector<std::uint64_t> hash(m);
+    tbb::parallel_for(std::size_t{0}, m, [&](std::size_t i) {
+      if (!cancelled()) hash[i] = key_hash(scenario_key(first + i));
+    });
+    check_cancel();
+    reuse.same_as.assign(m, -1);
+    reuse.uses.assign(m, 0);
+    std::vector<std::size_t> last_use(m, 0);  // of a scenario with later copies: the last one
+    {
+      std::unordered_map<std::uint64_t, std::size_t> seen;
+      seen.reserve(m);
+      for (std::size_t i = 0; i < m; ++i) {
+        const auto [it, added] = seen.try_emplace(hash[i], i);
+        if (added) continue;
+        const std::size_t r = it->second;
+        if (!same_key(scenario_key(first + r), scenario_key(first + i))) continue;  // a collision: computed
+        reuse.same_as[i] = static_cast<std::int64_t>(r);  // relative for now
+        last_use[r] = i;
+      }
+    }
+    std::priority_queue<std::size_t, std::vector<std::size_t>, std::greater<>> open;  // last uses of kept ones
+    std::vector<char> kept(m, 0);
+    for (std::size_t i = 0; i < m; ++i) {
+      while (!open.empty() && open.top() < i) open.pop();
+      const std::int64_t r = reuse.same_as[i];
+      if (r >= 0) {
+        if (kept[static_cast<std::size_t>(r)]) {
+          ++reuse.uses[static_cast<std::size_t>(r)];
+          reuse.same_as[i] = static_cast<std::int64_t>(first) + r;
+        } else {
+          reuse.same_as[i] = -1;
+        }
+      } else if (last_use[i] > i && open.size() < max_kept) {
+        kept[i] = 1;
+        open.push(last_use[i]);
+      }
+    }
+    trace("reuse done");
+  }
+
   // The project variants a batch of scenarios needs and how each scenario uses them.
   struct BatchWork {
     std::vector<Variant> variants;
@@ -641,14 +754,28 @@ struct Engine::Impl {
     // the draw as an input, computed once per batch by statistics() and shared by every scenario
     // that funds the variant (it depends on the variant alone).
     std::vector<SuccessInput> success;
+    // Per scenario: the earlier identical scenario whose statistics it copies, or -1; how many later
+    // scenarios copy its own (see plan_reuse). A copy without variants is not simulated.
+    std::uint64_t first = 0;  // the batch's first scenario
+    std::vector<std::int64_t> copy_of;
+    std::vector<std::uint32_t> keep_for;
   };
 
-  BatchWork prepare(std::uint64_t s0, std::uint64_t count) const {
+  // with_reuse: as planned by plan_reuse() (run() only).
+  BatchWork prepare(std::uint64_t s0, std::uint64_t count, bool with_reuse = false) const {
     const auto& vars = plan.variables();
     const auto& inputs = plan.input_vars();
     BatchWork b;
     std::map<std::pair<int, std::vector<SlotBinding>>, int> variant_index;
+    b.first = s0;
     b.work.resize(count);
+    b.copy_of.assign(count, -1);
+    b.keep_for.assign(count, 0);
+    if (with_reuse && !reuse.same_as.empty())
+      for (std::uint64_t i = 0; i < count; ++i) {
+        b.copy_of[i] = reuse.same_as[s0 + i - reuse.first];
+        b.keep_for[i] = reuse.uses[s0 + i - reuse.first];
+      }
     for (std::uint64_t i = 0; i < count; ++i) {
       const ScenarioSpec spec = plan.scenario(s0 + i);
       b.names.push_back(spec.name);
@@ -656,6 +783,7 @@ struct Engine::Impl {
       ScenarioWork& w = b.work[i];
       w.inputs.assign(inputs.size(), {-1, 0.0});
       w.success_variant.assign(inputs.size(), -1);
+      if (b.copy_of[i] >= 0 && !opt.sink_needs_trials) continue;  // a copy whose trials nobody reads
       for (int p : spec.funded) {
         auto bind = bind_project(plan, p, spec.overrides);
         for (const auto& sb : bind) {
@@ -687,6 +815,7 @@ struct Engine::Impl {
     std::vector<int> roots;
     std::map<std::pair<int, int>, int> child;  // (parent node or -1, variant) -> node
     for (std::size_t i = 0; i < b.work.size(); ++i) {
+      if (b.work[i].variants.empty()) continue;  // a copy, not simulated (see prepare)
       int node = -1;
       for (std::size_t j = 0; j < b.work[i].variants.size(); ++j) {
         const int v = b.work[i].variants[j];
@@ -722,6 +851,7 @@ struct Engine::Impl {
   // so that the streams and the partial sums stay within about kBlockBytes).
   void simulate(const BatchWork& bw, std::size_t t0, std::size_t t1, double* roi, double* npv, double* pay,
                 double* cash, std::size_t cash_ld) {
+    if (bw.nodes.empty()) return;  // every scenario a copy (see prepare)
     const auto& variants = bw.variants;
     const std::size_t len = t1 - t0, V = variants.size(), D = static_cast<std::size_t>(bw.depth);
     const std::size_t stride = static_cast<std::size_t>(h) + 1;
@@ -789,7 +919,7 @@ struct Engine::Impl {
     out.cashflow_quantile.resize(count * stride * kNumQuantiles);
     success_inputs(bw);
     tbb::parallel_for(std::size_t{0}, count, [&](std::size_t si) {
-      if (cancelled()) return;
+      if (cancelled() || bw.copy_of[si] >= 0) return;
       StatsScratch& scratch = stats_scratch.local();  // reused: no allocation per scenario
       summarize(&roi[si * n], &npv[si * n], &pay[si * n], n, scratch, out.summary[si], intervals);
       scenario_drivers(bw.work[si], bw.success, scratch, out.drivers, si * K);
@@ -798,7 +928,44 @@ struct Engine::Impl {
                         &out.cashflow_quantile[(si * stride + m) * kNumQuantiles]);
     });
     check_cancel();
+    reuse_statistics(bw, out);
     lap(timings.statistics, clock);
+  }
+
+  // Keeps the statistics of the batch's scenarios that later ones copy, then fills in the copies
+  // (from this batch or an earlier one; see plan_reuse).
+  void reuse_statistics(const BatchWork& bw, BatchResults& out) {
+    using results_fields::kInputFields;
+    const std::size_t count = bw.work.size(), K = plan.input_vars().size();
+    const std::size_t cq = (static_cast<std::size_t>(h) + 1) * kNumQuantiles;
+    for (std::size_t si = 0; si < count; ++si) {
+      if (!bw.keep_for[si]) continue;
+      KeptStats& k = kept_stats[bw.first + si];
+      k.summary = out.summary[si];
+      k.uses = bw.keep_for[si];
+      k.values.clear();
+      for (const auto& field : kInputFields) {
+        const auto& v = out.drivers.*(field.member);
+        k.values.insert(k.values.end(), v.begin() + static_cast<std::ptrdiff_t>(si * K), v.begin() + static_cast<std::ptrdiff_t>((si + 1) * K));
+      }
+      k.values.insert(k.values.end(), out.cashflow_quantile.begin() + static_cast<std::ptrdiff_t>(si * cq),
+                      out.cashflow_quantile.begin() + static_cast<std::ptrdiff_t>((si + 1) * cq));
+    }
+    for (std::size_t si = 0; si < count; ++si) {
+      if (bw.copy_of[si] < 0) continue;
+      const auto it = kept_stats.find(static_cast<std::uint64_t>(bw.copy_of[si]));
+      if (it == kept_stats.end()) throw Error("internal error: the statistics of scenario " + std::to_string(bw.copy_of[si]) + " were not kept");
+      KeptStats& k = it->second;
+      out.summary[si] = k.summary;
+      const double* v = k.values.data();
+      for (const auto& field : kInputFields) {
+        std::copy_n(v, K, (out.drivers.*(field.member)).begin() + static_cast<std::ptrdiff_t>(si * K));
+        v += K;
+      }
+      std::copy_n(v, cq, out.cashflow_quantile.begin() + static_cast<std::ptrdiff_t>(si * cq));
+      ++timings.reused;
+      if (--k.uses == 0) kept_stats.erase(it);
+    }
   }
 
   void simulate_trials(std::uint64_t s0, std::uint64_t count, std::uint64_t t0, std::uint64_t t1, TrialRows& out) {

@@ -47,6 +47,13 @@ struct RunOptions {
   // before the first sink call: work the sink needs that can overlap the simulation's start
   // (simulate_to_file lays out the results file here). An exception it throws ends the run.
   std::function<void()> prologue;
+  // Engine::run computes the statistics of a scenario once when later scenarios of the range use
+  // the same project variants in the same order (the same trials, bit for bit: SPEC §5's common
+  // random numbers; e.g. a sweep axis that touches none of the funded projects) and copies them
+  // to those; with summary-only sinks (sink_needs_trials false) their trials are not simulated
+  // either. The statistics kept for later copies take at most about this many bytes (0: every
+  // scenario is computed; the results are the same bits either way).
+  std::uint64_t reuse_bytes = std::uint64_t{32} << 20;
 };
 
 // Thrown by Engine::run when RunOptions::cancel became true.
@@ -76,6 +83,7 @@ struct EngineTimings {
   double portfolio = 0;   // scenario sums: ROI, NPV, payback month per trial
   double statistics = 0;  // per-scenario summaries and sensitivity
   double output = 0;      // the sink (e.g. the results writer)
+  std::uint64_t reused = 0;  // scenarios whose statistics were copied from an identical earlier one
 };
 
 class Engine {

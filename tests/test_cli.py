@@ -164,6 +164,20 @@ projects:
     check(r.returncode == 0, f"summary-only run: {r.stderr}")
     with h5py.File(outs, "r") as f:
         check("roi" not in f and "roi_mean" in f, "summary-only omits the per-trial datasets")
+    # scenarios identical to an earlier one (80 in the seed sweep) are computed once and copied:
+    # the same datasets, bit for bit, as computing every scenario (--no-reuse); the run says so
+    outn = os.path.join(tmp, "summary-noreuse.h5")
+    r = roisim("run", SEED, "--trials", "300", "--summary-only", "-o", outn, "--compression", "0", "--no-reuse")
+    check(r.returncode == 0 and "identical to an earlier" not in r.stdout, f"--no-reuse run: {r.returncode} {r.stderr}")
+    r = roisim("run", SEED, "--trials", "300", "--summary-only", "-o", os.path.join(tmp, "summary2.h5"))
+    check(r.returncode == 0 and "(80 identical to an earlier scenario: statistics computed once)" in r.stdout,
+          f"the run reports the identical scenarios: {r.stdout[:300]}")
+    with h5py.File(outs, "r") as a, h5py.File(outn, "r") as b:
+        check(sorted(a.keys()) == sorted(b.keys()), "same datasets with and without reuse")
+        for k in a.keys():
+            x, y = a[k][()], b[k][()]
+            same = x.tobytes() == y.tobytes() if x.dtype.kind in "fiu" else list(x) == list(y)
+            check(same, f"{k}: identical with and without reuse")
     if os.path.exists(CHECKER):
         c = subprocess.run(["/usr/bin/python3", CHECKER, outs, "--summary-only"], capture_output=True, text=True)
         check(c.returncode == 0, "layout checker (summary-only): " + c.stdout)

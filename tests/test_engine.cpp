@@ -2,6 +2,7 @@
 // scenario subsets), replay, and statistical checks with tolerances from standard errors.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -314,6 +315,71 @@ TEST(Engine, AScenarioAloneGivesTheSameBitsAsInsideTheSweep) {
   EXPECT_TRUE(same_bits(alone.at("alone").roi, sweep.roi));
   EXPECT_TRUE(same_bits(alone.at("alone").npv, sweep.npv));
   EXPECT_TRUE(same_bits(alone.at("alone").pay, sweep.pay));
+}
+
+// Scenarios with the same project variants in the same order (in the seed sweep, 80 of 563: e.g.
+// funded=doc_classification under every macro and translation axis value, which it does not read)
+// have the same trials; run() computes their statistics once and copies them (RunOptions::
+// reuse_bytes), and with a summary-only sink does not simulate the copies. Every statistic must
+// equal the run that computes each scenario, whatever the batches, threads and budget.
+TEST(Engine, IdenticalScenariosComputedOnceGiveTheSameBits) {
+  Plan plan = seed(600);
+  struct All {
+    std::vector<double> summary, drivers[5], cashq, roi;
+    std::vector<std::string> names;
+    std::uint64_t reused = 0;
+  };
+  const auto capture = [&](RunOptions o) {
+    All a;
+    Engine e(plan, o);
+    e.run([&](const BatchResults& b) {
+      append_fields(a.summary, b.summary);
+      int f = 0;
+      for (const auto* v : {&b.drivers.spearman, &b.drivers.variance_contribution, &b.drivers.tornado_low,
+                            &b.drivers.tornado_high, &b.drivers.downside_shift})
+        a.drivers[f].insert(a.drivers[f].end(), v->begin(), v->end()), ++f;
+      a.cashq.insert(a.cashq.end(), b.cashflow_quantile.begin(), b.cashflow_quantile.end());
+      a.names.insert(a.names.end(), b.names.begin(), b.names.end());
+      if (b.roi) a.roi.insert(a.roi.end(), b.roi, b.roi + b.count * 600);
+    });
+    a.reused = e.timings().reused;
+    return a;
+  };
+  RunOptions off;
+  off.reuse_bytes = 0;
+  const All want = capture(off);
+  EXPECT_EQ(want.reused, 0u);
+  ASSERT_EQ(want.names.size(), 563u);
+  // The seed's identical scenarios really are identical (so the copies below are not vacuous).
+  const std::size_t n = 600;
+  const auto row = [&](const std::string& name) {
+    const auto i = static_cast<std::size_t>(std::find(want.names.begin(), want.names.end(), name) - want.names.begin());
+    return std::vector<double>(want.roi.begin() + static_cast<std::ptrdiff_t>(i * n), want.roi.begin() + static_cast<std::ptrdiff_t>((i + 1) * n));
+  };
+  EXPECT_TRUE(same_bits(row("macro=base/translation=low/maintenance=lean/funded=doc_classification"),
+                        row("macro=boom/translation=high/maintenance=lean/funded=doc_classification")));
+  EXPECT_FALSE(same_bits(row("macro=base/translation=low/maintenance=lean/funded=doc_classification"),
+                         row("macro=base/translation=low/maintenance=heavy/funded=doc_classification")));
+
+  RunOptions full;  // the default budget, per-trial sink
+  RunOptions summary;  // trials of the copies not simulated
+  summary.sink_needs_trials = false;
+  summary.overlap_sink = true;
+  summary.threads = 2;
+  RunOptions small;  // small batches, two threads, room for two kept scenarios at a time
+  small.batch_scenarios = 5;
+  small.threads = 2;
+  small.reuse_bytes = 2 * (sizeof(ScenarioSummary) + 64 + 64 + (5 * plan.input_vars().size() + 37 * kNumQuantiles) * 8);
+  for (const RunOptions& o : {full, summary, small}) {
+    const All got = capture(o);
+    EXPECT_TRUE(same_bits(got.summary, want.summary));
+    for (int f = 0; f < 5; ++f) EXPECT_TRUE(same_bits(got.drivers[f], want.drivers[f])) << f;
+    EXPECT_TRUE(same_bits(got.cashq, want.cashq));
+    EXPECT_EQ(got.names, want.names);
+    if (o.sink_needs_trials) EXPECT_TRUE(same_bits(got.roi, want.roi));
+    if (o.reuse_bytes == full.reuse_bytes) EXPECT_EQ(got.reused, 80u);
+    else EXPECT_TRUE(got.reused > 0 && got.reused < 80) << got.reused;
+  }
 }
 
 TEST(Engine, ReplayEqualsTheEngineBitForBit) {

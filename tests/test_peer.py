@@ -246,6 +246,16 @@ def stat_check(roisim, repo, peer, tmp):
             print(f"{name[:44]:44s} {st:13s} {vp:14.6g} {vr:14.6g} {diff:12.4g} {se:11.4g} {z:6.2f} {flag}")
 
 
+def cache_check(repo, peer):
+    """The peer's caches (projects, input ranks, identical scenarios) change no statistic: every
+    scenario of the seed portfolio at 300 trials, with and without them."""
+    seed_yaml = os.path.join(repo, "scenarios", "seed_portfolio.yaml")
+    cached, _, S, _, _ = peer.run(seed_yaml, trials=300, cache=True)
+    plain, _, _, _, _ = peer.run(seed_yaml, trials=300, cache=False)
+    same = json.dumps(cached, sort_keys=True) == json.dumps(plain, sort_keys=True)
+    check(S == 563 and same, f"peer: the same statistics with and without its caches ({S} scenarios)")
+
+
 def main():
     if len(sys.argv) != 3:
         print(__doc__)
@@ -255,6 +265,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="roisim_peer_") as tmp:
         worked_check(roisim, peer_path, tmp)
         stat_check(roisim, repo, peer, tmp)
+    cache_check(repo, peer)
     if failures:
         print(f"\n{len(failures)} FAILURE(S):")
         for f in failures:

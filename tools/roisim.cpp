@@ -66,7 +66,7 @@ struct RunArgs {
   std::optional<std::uint64_t> trials, seed;
   std::optional<std::string> sampler;
   int threads = 0;
-  bool summary_only = false, quiet = false;
+  bool summary_only = false, quiet = false, no_reuse = false;
   int compression = 1;
   std::string replay;  // SCENARIO:TRIAL
   double target_ci = 0;
@@ -149,6 +149,7 @@ int cmd_run(const RunArgs& a, const std::string& command_line) {
   req.engine.cancel = &g_cancel;
   req.target_ci = a.target_ci;
   req.engine.cashflow_trials = a.cashflow_trials;
+  if (a.no_reuse) req.engine.reuse_bytes = 0;
   req.max_trials = a.max_trials;
   const bool tty = !a.quiet && ::isatty(STDERR_FILENO);
   auto last = std::chrono::steady_clock::now();
@@ -178,7 +179,10 @@ int cmd_run(const RunArgs& a, const std::string& command_line) {
   if (tty) std::fprintf(stderr, "\r\033[K");
   if (!a.quiet) {
     std::cout << plan.name() << ": " << r.scenarios << " scenario" << (r.scenarios == 1 ? "" : "s") << " x " << r.trials
-              << " trials in " << std::fixed << std::setprecision(2) << r.seconds << " s" << std::defaultfloat << "\n";
+              << " trials in " << std::fixed << std::setprecision(2) << r.seconds << " s" << std::defaultfloat;
+    if (r.timings.reused)
+      std::cout << " (" << r.timings.reused << " identical to an earlier scenario: statistics computed once)";
+    std::cout << "\n";
     if (!r.distribution.empty()) std::cout << r.distribution << "\n";
     std::cout << "\n";
     if (r.auto_stop) {
@@ -267,7 +271,7 @@ struct BenchArgs {
   std::string file = "scenarios/seed_portfolio.yaml";
   std::uint64_t trials = 0;
   std::vector<int> threads;
-  bool json = false, full_output = false;
+  bool json = false, full_output = false, no_reuse = false;
   int compression = 1, repeat = 3;
 };
 
@@ -306,6 +310,7 @@ int cmd_bench(const BenchArgs& a) {
         req.command_line = "roisim bench";
         req.engine.threads = t;
         req.engine.cancel = &g_cancel;
+        if (a.no_reuse) req.engine.reuse_bytes = 0;
         RunReport rep = simulate_to_file(plan, req);
         const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         scenarios = rep.scenarios;
@@ -337,7 +342,7 @@ int cmd_bench(const BenchArgs& a) {
                 << ", \"efficiency\": " << exact(base / r.seconds / r.threads) << ", \"load\": " << exact(r.load)
                 << ", \"sampling\": " << exact(tm.sampling) << ", \"evaluation\": " << exact(tm.evaluation)
                 << ", \"portfolio\": " << exact(tm.portfolio) << ", \"statistics\": " << exact(tm.statistics)
-                << ", \"output\": " << exact(tm.output + r.report.commit_seconds) << "}";
+                << ", \"output\": " << exact(tm.output + r.report.commit_seconds) << ", \"reused\": " << tm.reused << "}";
     }
     std::cout << "]}\n";
     return 0;
@@ -354,6 +359,11 @@ int cmd_bench(const BenchArgs& a) {
                 work / r.seconds, work / r.seconds / r.threads, speedup, 100.0 * base / r.seconds / r.threads, r.load,
                 tm.sampling, tm.evaluation, tm.portfolio, tm.statistics, tm.output + r.report.commit_seconds);
   }
+  if (const std::uint64_t reused = rows.front().report.timings.reused)
+    std::printf("%llu of the %llu scenarios are identical to an earlier one (the same project variants): their statistics\n"
+                "are copied%s (--no-reuse computes them all)\n",
+                static_cast<unsigned long long>(reused), static_cast<unsigned long long>(scenarios),
+                a.full_output ? "" : " and their trials not simulated");
   return 0;
 }
 
@@ -383,6 +393,7 @@ int main(int argc, char** argv) {
   run->add_option("--target-ci", ra.target_ci, "auto-stop: add trials (2000, 4000, ...) until every 95% interval of P10/P50/P90 ROI and P(loss) is within +/- this")->check(CLI::PositiveNumber);
   run->add_option("--max-trials", ra.max_trials, "the most trials --target-ci may use (default 1000000)")->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
   run->add_option("--cashflow-trials", ra.cashflow_trials, "trials behind cashflow_quantile (the payback fan chart); 0 = all (default 1000)");
+  run->add_flag("--no-reuse", ra.no_reuse, "compute every scenario, even one identical to an earlier one (same bits; for checking)");
   run->add_option("--replay", ra.replay, "print one trial's every input and value (SCENARIO:TRIAL) instead of running");
 
   std::string vfile;
@@ -410,6 +421,7 @@ int main(int argc, char** argv) {
   bench->add_flag("--full-output", ba.full_output, "write the per-trial datasets too (default: --summary-only)");
   bench->add_option("--compression", ba.compression, "deflate level 0-9 with --full-output")->check(CLI::Range(0, 9));
   bench->add_flag("--json", ba.json, "machine-readable output");
+  bench->add_flag("--no-reuse", ba.no_reuse, "compute every scenario, even one identical to an earlier one");
 
   cli::CompareOptions co;
   std::vector<std::string> cmp_args;
