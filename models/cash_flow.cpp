@@ -69,6 +69,9 @@ void project_flows_block(const Timeline& t, const ProjectDraw* draws, std::size_
   using simd::V4d;
   using simd::V4l;
   const int h = t.horizon();
+  // The monthly decay factor of the last decay seen: a project's decay is often one number for
+  // every trial, and pow() was ~4% of a run (the same call, hence the same bits, either way).
+  double last_decay = 0, last_mk = 1;
   std::size_t i = 0;
   for (; i + 4 <= count; i += 4) {
     // Lane j: draw i + j. A failed draw never goes live (launch past the horizon).
@@ -88,7 +91,11 @@ void project_flows_block(const Timeline& t, const ProjectDraw* draws, std::size_
       const double decay = std::clamp(p.decay, 0.0, 1.0);
       mv[j] = p.annual_value / 12.0;
       run[j] = (p.maintenance_share * p.initial_cost + p.infra_annual) / 12.0;
-      mk[j] = decay > 0 ? std::pow(1.0 - decay, 1.0 / 12.0) : 1.0;
+      if (decay != last_decay) {
+        last_decay = decay;
+        last_mk = decay > 0 ? std::pow(1.0 - decay, 1.0 / 12.0) : 1.0;
+      }
+      mk[j] = last_mk;
       ramp_m[j] = p.ramp_months;
     }
     const V4d zero = {}, one = {1, 1, 1, 1};

@@ -184,9 +184,11 @@ void radix_keys(std::size_t n, StatsScratch& s, bool with_index) {
 }  // namespace
 
 namespace {
-// Sorting with the trial index by buckets of value: the values are spread over about n/2 buckets
-// by a monotone linear map of [min, max] (in trial order, so ties stay in trial order), then each
-// bucket is ordered by key (insertion sort; std::sort on (key, trial) for crowded ones). The
+// Sorting with the trial index by buckets of value: the values are spread over 2-4 buckets each
+// (at most 2^20) by a monotone linear map of [min, max] (in trial order, so ties stay in trial
+// order), then each bucket is ordered by key (see below). With a bucket or more per value, few
+// values share one and the ordering pass rarely moves anything: 10.4 -> 5.9 ns per value at 10,000
+// lognormal values, 37.6 -> 24.2 at 10^6, against n/2 buckets (this project's 2-vCPU VM). The
 // result equals the LSD radix sort's: keys ascending, trial order among equal keys. Returns false
 // (nothing done) when a value is not finite or the range overflows.
 ROISIM_CLONES
@@ -198,7 +200,7 @@ bool bucket_sort_with_index(const double* x, std::size_t n, StatsScratch& s) {
   s.index.resize(n);
   s.index_tmp.resize(n);  // each trial's bucket
   std::size_t buckets = 16;
-  while (buckets < (std::size_t{1} << 20) && buckets * 2 < n) buckets *= 2;
+  while (buckets < (std::size_t{1} << 20) && buckets < 2 * n) buckets *= 2;
   const double scale = static_cast<double>(buckets) / (hi - lo);
   if (!std::isfinite(scale)) return false;  // a range below ~1e-303: the map would overflow
   s.counts.assign(buckets + 1, 0);
@@ -216,32 +218,39 @@ bool bucket_sort_with_index(const double* x, std::size_t n, StatsScratch& s) {
       s.index[at] = static_cast<std::uint32_t>(i);
     }
   }
-  // counts[b] is now the end of bucket b (= the start of b + 1).
+  // counts[b] is now the end of bucket b (= the start of b + 1). Buckets are in order, so only
+  // values within one bucket can be out of order: crowded buckets (over 32 values: e.g. an atom
+  // such as ROI -1, or a dense mode) are sorted by (key, trial) first, then one stable insertion
+  // pass over the whole array orders the rest. That pass moves a value only past strictly larger
+  // keys of its own bucket (~2 values), and its comparisons are mostly false: no per-bucket loop
+  // with branches a predictor cannot guess. The same result as sorting each bucket alone.
   std::size_t start = 0;
   auto& crowd = s.crowd;  // kept in the scratch: an atom (e.g. ROI -1) fills one bucket every call
   for (std::size_t b = 0; b < buckets; ++b) {
     const std::size_t end = s.counts[b];
     const std::size_t len = end - start;
-    if (len > 32) {
+    if (len > 32) [[unlikely]] {
       crowd.resize(len);
       for (std::size_t k = 0; k < len; ++k) crowd[k] = {s.keys[start + k], s.index[start + k]};
       std::sort(crowd.begin(), crowd.end());
       for (std::size_t k = 0; k < len; ++k) s.keys[start + k] = crowd[k].first, s.index[start + k] = crowd[k].second;
-    } else if (len > 1) {
-      for (std::size_t k = start + 1; k < end; ++k) {  // stable: moves only past strictly larger keys
-        const std::uint64_t key = s.keys[k];
-        const std::uint32_t idx = s.index[k];
-        std::size_t j = k;
-        while (j > start && s.keys[j - 1] > key) {
-          s.keys[j] = s.keys[j - 1];
-          s.index[j] = s.index[j - 1];
-          --j;
-        }
-        s.keys[j] = key;
-        s.index[j] = idx;
-      }
     }
     start = end;
+  }
+  std::uint64_t* const keys = s.keys.data();
+  std::uint32_t* const index = s.index.data();
+  for (std::size_t k = 1; k < n; ++k) {
+    const std::uint64_t key = keys[k];
+    if (keys[k - 1] <= key) continue;
+    const std::uint32_t idx = index[k];
+    std::size_t j = k;
+    do {
+      keys[j] = keys[j - 1];
+      index[j] = index[j - 1];
+      --j;
+    } while (j > 0 && keys[j - 1] > key);
+    keys[j] = key;
+    index[j] = idx;
   }
   return true;
 }
