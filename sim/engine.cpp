@@ -1267,7 +1267,8 @@ std::uint64_t Engine::memory_estimate(const Plan& plan, const RunOptions& opt) {
   return cash + sampler + 8 * n * (arrays + 2 * ranked + plan.copula_vars().size()) + sets * 3 * 8 * b * n  // inputs, ranks, bands; batch results
          + (sets + 1) * NoInit<double>::kHugePage  // the batch sets and the input pool, rounded to whole huge pages
          + success + threads * std::max<std::uint64_t>(kBlockBytes, (variants + 40) * stride * 8 * 8)  // project streams
-         + 64 * n * threads;  // statistics scratch
+         + 64 * n * threads  // statistics scratch
+         + opt.reuse_bytes + (opt.reuse_bytes ? 96 * plan.scenario_count() : 0);  // identical scenarios (plan_reuse)
 }
 
 }  // namespace roisim
