@@ -23,6 +23,7 @@
 #include "models/cash_flow.h"
 #include "models/value_models.h"
 #include "sim/results_fields.h"
+#include "sim/buffer.h"
 #include "sim/rng.h"
 #include "sim/sampler.h"
 #include "sim/simd.h"
@@ -85,46 +86,6 @@ ProjectDraw make_draw(const Project& p, const double* in, double u_success) {
   return d;
 }
 
-// std::vector's allocator, but resize() leaves new doubles uninitialised: the engine's buffers
-// are written before they are read, and zero-filling them (serially, on the calling thread) is
-// time a many-core run cannot spread.
-// Buffers of 2 MiB or more are aligned to 2 MiB and offered to the kernel as transparent huge
-// pages (madvise; Linux): each 2 MiB then costs one page fault on first touch instead of 512. On
-// this project's VMs a page fault costs several microseconds (the seed run took 13,400 of them,
-// ~12% of a one-thread summary-only run); on others it is cheaper and this changes little. Where
-// the kernel declines, they are ordinary pages. The results do not depend on it.
-template <class T>
-struct NoInit : std::allocator<T> {
-  template <class U>
-  struct rebind { using other = NoInit<U>; };
-  NoInit() = default;
-  template <class U>
-  NoInit(const NoInit<U>&) noexcept {}
-  static constexpr std::size_t kHugePage = std::size_t{2} << 20, kHugeFrom = std::size_t{2} << 20;
-  T* allocate(std::size_t n) {
-    if (n > (std::numeric_limits<std::size_t>::max() - kHugePage) / sizeof(T)) throw std::bad_alloc();
-    const std::size_t bytes = n * sizeof(T);
-    if (bytes < kHugeFrom) return std::allocator<T>::allocate(n);
-    // Whole huge pages: a tail of small pages would fault page by page (~40% of the faults left
-    // on the seed run). At most 2 MiB more per buffer.
-    const std::size_t rounded = (bytes + kHugePage - 1) / kHugePage * kHugePage;
-    void* p = nullptr;
-    if (::posix_memalign(&p, kHugePage, rounded) != 0) throw std::bad_alloc();
-#ifdef MADV_HUGEPAGE
-    (void)::madvise(p, rounded, MADV_HUGEPAGE);
-#endif
-    return static_cast<T*>(p);
-  }
-  void deallocate(T* p, std::size_t n) noexcept {
-    if (n * sizeof(T) < kHugeFrom) return std::allocator<T>::deallocate(p, n);
-    std::free(p);
-  }
-  template <class U>
-  void construct(U* p) noexcept { ::new (static_cast<void*>(p)) U; }
-  template <class U, class... A>
-  void construct(U* p, A&&... a) { ::new (static_cast<void*>(p)) U(std::forward<A>(a)...); }
-};
-using Buffer = std::vector<double, NoInit<double>>;
 
 // Sum over trials of (rank[t] - mean_rank) * centred[t]. Centred average ranks are whole or
 // half numbers, so every product is a multiple of 1/4 and the sum is exact (any order gives

@@ -32,6 +32,8 @@
 // The file is created exclusively under "<target>.tmp-<pid>-<6 hex>" in the target's folder and renamed
 // onto the target by commit() after it is closed and fsync'ed; an uncommitted writer removes it.
 #include "sim/results_file.h"
+
+#include "sim/buffer.h"
 #include "sim/data_syncer.h"
 #include "sim/results_fields.h"
 #include "sim/simd.h"
@@ -438,7 +440,7 @@ void shuffle8(const double* x, std::size_t n, unsigned char* out, std::size_t pl
 struct Deflater {
   libdeflate_compressor* compressor = nullptr;
   int level = -1;
-  std::vector<unsigned char> shuffled;  // one chunk, byte-shuffled
+  Bytes shuffled;  // one chunk, byte-shuffled (written before it is read: not zero-filled)
   Deflater() = default;
   Deflater(const Deflater&) = delete;
   Deflater& operator=(const Deflater&) = delete;
@@ -622,7 +624,7 @@ struct ChunkJob {
   std::uint64_t row0 = 0, col0 = 0;
   std::uint32_t mask = 0;     // filters skipped (bit 1: deflate)
   std::size_t size = 0;       // bytes used in out
-  std::vector<unsigned char> out;
+  Bytes out;                  // not zero-filled: only out[0, size) is written and read
 };
 
 // Gathers rows [row0, row0 + rows) x columns [col0, col0 + cols) of a [S, N] dataset into one full
