@@ -344,7 +344,8 @@ void create_skeleton(const std::string& fn, const ResultsLayout& layout) {
   Hid file = make(H5Fcreate(fn.c_str(), H5F_ACC_EXCL, fcpl.get(), H5P_DEFAULT), H5Fclose, fn, "creating");
   const hid_t f = file.get();
   Hid vlen = make_vlen_utf8(fn);
-  const hsize_t scen_chunk = std::max<hsize_t>(1, std::min<hsize_t>(S, 4096));
+  const StatChunkRows rows_of = stat_chunk_rows(layout);  // as the serial writer's
+  const hsize_t scen_chunk = rows_of.scalar;
 
   DatasetOptions o;
   o.chunk = {scen_chunk};
@@ -454,22 +455,21 @@ void create_skeleton(const std::string& fn, const ResultsLayout& layout) {
     Hid ds = create_dataset(f, fn, field.name, H5T_IEEE_F64LE, {S}, o);
     attach(ds.get(), {scenario_ds.get()}, field.name, fn);
   }
-  o.chunk = {scen_chunk, hsize_t(kNumQuantiles)};
+  o.chunk = {rows_of.quantile, hsize_t(kNumQuantiles)};
   for (const auto& field : kQuantileFields) {
     o.long_name = field.long_name;
     o.units = field.units;
     Hid ds = create_dataset(f, fn, field.name, H5T_IEEE_F64LE, {S, hsize_t(kNumQuantiles)}, o);
     attach(ds.get(), {scenario_ds.get(), quantile_ds.get()}, field.name, fn);
   }
-  const hsize_t sp_rows = std::max<hsize_t>(1, std::min<hsize_t>(scen_chunk, 131072 / std::max<hsize_t>(1, K)));
-  o.chunk = {sp_rows, std::max<hsize_t>(1, K)};
+  o.chunk = {rows_of.input, std::max<hsize_t>(1, K)};
   for (const auto& field : kInputFields) {
     o.long_name = field.long_name;
     o.units = "1";
     Hid ds = create_dataset(f, fn, field.name, H5T_IEEE_F64LE, {S, K}, o);
     attach(ds.get(), {scenario_ds.get(), input_ds.get()}, field.name, fn);
   }
-  o.chunk = {std::max<hsize_t>(1, std::min<hsize_t>(scen_chunk, 8192 / (M * kNumQuantiles) + 1)), M, hsize_t(kNumQuantiles)};
+  o.chunk = {rows_of.cashflow, M, hsize_t(kNumQuantiles)};
   o.long_name = "quantiles of the portfolio's cumulative discounted net cash flow at each month";
   o.units = "";
   {

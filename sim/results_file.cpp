@@ -693,6 +693,18 @@ std::array<std::uint64_t, 2> trial_chunk_shape(const ResultsLayout& layout) {
   return chunk_shape(layout.scenarios, layout.trials, layout.scenarios_per_batch);
 }
 
+StatChunkRows stat_chunk_rows(const ResultsLayout& layout) {
+  const std::uint64_t S = std::max<std::uint64_t>(1, layout.scenarios), K = std::max<std::size_t>(1, layout.inputs.size());
+  const std::uint64_t M = static_cast<std::uint64_t>(std::max(0, layout.horizon_months)) + 1;
+  const std::uint64_t small = std::min<std::uint64_t>(S, 64);
+  StatChunkRows r;
+  r.scalar = std::min<std::uint64_t>(S, 4096);
+  r.quantile = small;
+  r.input = std::max<std::uint64_t>(1, std::min<std::uint64_t>(small, 16384 / K));
+  r.cashflow = std::max<std::uint64_t>(1, std::min<std::uint64_t>(r.scalar, 8192 / (M * kNumQuantiles) + 1));
+  return r;
+}
+
 // ==================================================================================================
 // Writer
 
@@ -814,7 +826,8 @@ struct ResultsWriter::Impl {
   void create_layout() {
     const hid_t f = file.get();
     const std::string& fn = temp;
-    const hsize_t scen_chunk = std::max<hsize_t>(1, std::min<hsize_t>(S, 4096));
+    const StatChunkRows rows_of = stat_chunk_rows(layout);
+    const hsize_t scen_chunk = rows_of.scalar;
 
     // --- dimension scales
     DatasetOptions o;
@@ -931,7 +944,7 @@ struct ResultsWriter::Impl {
       attach(scalar_ds[i].get(), {scenario_ds.get()}, kScalarFields[i].name, fn);
       scalar_rows[i] = row_chunks(scalar_ds[i].get(), kScalarFields[i].name, o.chunk, {S});
     }
-    o.chunk = {scen_chunk, hsize_t(kNumQuantiles)};
+    o.chunk = {rows_of.quantile, hsize_t(kNumQuantiles)};
     for (int i = 0; i < kNumQuantileFields; ++i) {
       o.long_name = kQuantileFields[i].long_name;
       o.units = kQuantileFields[i].units;
@@ -940,9 +953,7 @@ struct ResultsWriter::Impl {
       quantile_rows[i] = row_chunks(quantile_field_ds[i].get(), kQuantileFields[i].name, o.chunk, {S, hsize_t(kNumQuantiles)});
     }
 
-    const hsize_t sp_rows =
-        std::max<hsize_t>(1, std::min<hsize_t>(scen_chunk, 131072 / std::max<hsize_t>(1, K)));
-    o.chunk = {sp_rows, std::max<hsize_t>(1, K)};
+    o.chunk = {rows_of.input, std::max<hsize_t>(1, K)};
     for (int i = 0; i < kNumInputFields; ++i) {
       o.long_name = kInputFields[i].long_name;
       o.units = "1";
@@ -951,7 +962,7 @@ struct ResultsWriter::Impl {
       input_rows[i] = row_chunks(input_field_ds[i].get(), kInputFields[i].name, o.chunk, {S, K});
     }
 
-    o.chunk = {std::max<hsize_t>(1, std::min<hsize_t>(scen_chunk, 8192 / (M * kNumQuantiles) + 1)), M, hsize_t(kNumQuantiles)};
+    o.chunk = {rows_of.cashflow, M, hsize_t(kNumQuantiles)};
     o.long_name = "quantiles of the portfolio's cumulative discounted net cash flow at each month";
     o.units = "";
     cashflow_ds = create_dataset(f, fn, "cashflow_quantile", H5T_IEEE_F64LE, {S, M, hsize_t(kNumQuantiles)}, o);

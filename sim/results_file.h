@@ -85,6 +85,16 @@ struct BatchResults {
 // that fits (then the largest, and rows spanning two batches are buffered); never more than S.
 std::array<std::uint64_t, 2> trial_chunk_shape(const ResultsLayout& layout);
 
+// Chunk rows (scenarios) of the per-scenario datasets, for the serial and the MPI writer alike:
+// [scenario] ones up to 4096 scenarios a chunk; [scenario, quantile] and [scenario, input] ones at
+// most 64 (the layout batch) and ~128 KiB; [scenario, month, quantile] ~8 KiB. The small ones are
+// completed as the run goes, so the writer filters and writes them beside the simulation instead
+// of all after the last batch (where they had taken ~7 ms of the seed run's serial tail).
+struct StatChunkRows {
+  std::uint64_t scalar, quantile, input, cashflow;
+};
+StatChunkRows stat_chunk_rows(const ResultsLayout& layout);
+
 // Writes a results file. Creates "<target>.tmp-<pid>-<random>" in the target's folder; commit()
 // closes, fsyncs and renames it to the target; the destructor removes the temporary file if
 // commit() was not called. Throws IoError.
