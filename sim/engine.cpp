@@ -22,8 +22,8 @@
 
 #include "models/cash_flow.h"
 #include "models/value_models.h"
-#include "sim/results_fields.h"
 #include "sim/buffer.h"
+#include "sim/results_fields.h"
 #include "sim/rng.h"
 #include "sim/sampler.h"
 #include "sim/simd.h"

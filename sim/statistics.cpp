@@ -187,8 +187,10 @@ namespace {
 // Sorting with the trial index by buckets of value: the values are spread over 2-4 buckets each
 // (at most 2^20) by a monotone linear map of [min, max] (in trial order, so ties stay in trial
 // order), then each bucket is ordered by key (see below). With a bucket or more per value, few
-// values share one and the ordering pass rarely moves anything: 10.4 -> 5.9 ns per value at 10,000
-// lognormal values, 37.6 -> 24.2 at 10^6, against n/2 buckets (this project's 2-vCPU VM). The
+// values share one and the ordering pass rarely moves anything. Against one bucket per two values
+// with an insertion sort per bucket (before 2026-12-05, alternating lab builds on this project's
+// VM): the seed portfolio's ROI rows (10,000 trials, skewed, atoms) ~108 -> ~72 us a row; 10^5
+// lognormal values ~24 -> ~15 ns a value; 10^4 uniform or lognormal values about the same. The
 // result equals the LSD radix sort's: keys ascending, trial order among equal keys. Returns false
 // (nothing done) when a value is not finite or the range overflows.
 ROISIM_CLONES
