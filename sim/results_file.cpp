@@ -51,11 +51,13 @@
 #include <limits>
 #include <array>
 #include <bit>
+#include <charconv>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <mutex>
 #include <random>
 #include <system_error>
 #include <utility>
@@ -79,6 +81,14 @@ std::string hdf5_detail() {
   std::string detail;
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, collect_error, &detail);
   H5Eclear2(H5E_DEFAULT);
+  // A failed system call: HDF5's message ("file write failed: time = ..., filename = ..., errno =
+  // 28, error message = 'No space left on device', buf = 0x...") comes down to its errno.
+  if (const auto at = detail.find("errno = "); at != std::string::npos) {
+    int err = 0;
+    const char* p = detail.c_str() + at + 8;
+    if (std::from_chars(p, detail.c_str() + detail.size(), err).ec == std::errc() && err > 0)
+      return " (" + std::string(std::strerror(err)) + ")";
+  }
   return detail.empty() ? std::string() : " (" + detail + ")";
 }
 
@@ -96,7 +106,18 @@ void check(herr_t status, const std::string& file, const std::string& op) {
   if (status < 0) fail_hdf5(file, op);
 }
 
-void silence_hdf5() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+// Also, before the library's first use: no clean-up at exit. When a write fails (a full disk),
+// closing the file fails too and HDF5 keeps it open; its clean-up at exit then tried to flush it
+// again and crashed (SIGSEGV in H5F__close_cb after the error was reported). Every file is closed
+// explicitly on success, and the temporary file is removed on failure, so nothing needs it. (The
+// MPI build keeps it: parallel HDF5 ties its clean-up to MPI_Finalize.)
+void silence_hdf5() {
+#ifndef ROISIM_WITH_MPI
+  static std::once_flag once;
+  std::call_once(once, [] { H5dont_atexit(); });
+#endif
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+}
 
 // ------------------------------------------------------------------------------------------------
 // RAII handle: one class for every kind of hid_t, holding the matching close function.
@@ -771,7 +792,13 @@ struct ResultsWriter::Impl {
           "setting link creation order");
     check(H5Pset_attr_creation_order(fcpl.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), temp,
           "setting attribute creation order");
-    file = make(H5Fcreate(temp.c_str(), H5F_ACC_EXCL, fcpl.get(), H5P_DEFAULT), H5Fclose, temp, "creating");
+    const hid_t fid = H5Fcreate(temp.c_str(), H5F_ACC_EXCL, fcpl.get(), H5P_DEFAULT);
+    if (fid < 0) {
+      const std::string detail = hdf5_detail();
+      ::unlink(temp.c_str());  // HDF5 may have made it before failing (a full disk); the name is ours
+      fail(temp, "creating", detail);
+    }
+    file = Hid(fid, H5Fclose);
     created = true;
     {  // the POSIX descriptor of HDF5's default (sec2) driver, for start_writeback
       Hid fapl{H5Fget_access_plist(file.get()), H5Pclose};
@@ -1210,11 +1237,22 @@ struct ResultsWriter::Impl {
 ResultsWriter::ResultsWriter(std::string target_path, ResultsLayout layout)
     : impl_(std::make_unique<Impl>(std::move(target_path), std::move(layout))) {}
 
-ResultsWriter::~ResultsWriter() = default;
+// HDF5's error stack, and so its printing, is per thread: each call silences the thread it runs on
+// (the writer is made, fed and closed from whichever threads the engine's stages run on).
+ResultsWriter::~ResultsWriter() {
+  silence_hdf5();
+  impl_.reset();
+}
 
-void ResultsWriter::write_batch(const BatchResults& batch) { impl_->write_batch(batch); }
+void ResultsWriter::write_batch(const BatchResults& batch) {
+  silence_hdf5();
+  impl_->write_batch(batch);
+}
 
-void ResultsWriter::commit() { impl_->commit(); }
+void ResultsWriter::commit() {
+  silence_hdf5();
+  impl_->commit();
+}
 
 const std::string& ResultsWriter::temp_path() const { return impl_->temp; }
 
@@ -1225,7 +1263,20 @@ namespace {
 
 Hid open_file(const std::string& path) {
   silence_hdf5();
-  return make(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose, path, "opening");
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw IoError("'" + path + "' is a folder, not a results file");
+  Hid f = make(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose, path, "opening");
+  // Another program's HDF5 file would fail later on some missing dataset: say what it is instead.
+  bool ours = false;
+  if (H5Aexists(f.get(), "filetype") > 0) {
+    Hid a = make(H5Aopen(f.get(), "filetype", H5P_DEFAULT), H5Aclose, path, "reading attribute 'filetype'");
+    const auto v = read_attr(a.get(), "filetype", path);
+    ours = v && std::holds_alternative<std::string>(*v) && std::get<std::string>(*v) == "roisim-results";
+  }
+  H5Eclear2(H5E_DEFAULT);
+  if (!ours)
+    throw IoError("'" + path + "' is an HDF5 file but not a roisim results file (no root attribute filetype = \"roisim-results\")");
+  return f;
 }
 
 Hid open_dataset(hid_t f, const std::string& name, const std::string& file) {
