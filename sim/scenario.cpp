@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <map>
@@ -126,8 +127,72 @@ std::string Plan::scenario_name(std::uint64_t index) const {
 }
 
 std::optional<std::uint64_t> Plan::find_scenario(const std::string& name) const {
+  for (std::uint64_t i = 0; i < explicit_.size(); ++i)
+    if (explicit_[i].name == name) return i;
+  if (!sweep_) return std::nullopt;
+  // A sweep scenario's name, "axis=value/.../funded=a+b", read back into its index (the inverse of
+  // scenario()): a sweep may hold billions of scenarios, too many to name one by one.
+  const std::uint64_t nf = sweep_->funded_count(projects_.size());
+  std::uint64_t r = 0;
+  std::size_t at = 0;
+  bool parsed = true;
+  for (const auto& axis : sweep_->axes) {
+    const std::string head = axis.name + "=";
+    std::size_t pick = axis.values.size();
+    if (name.compare(at, head.size(), head) == 0)
+      for (std::size_t v = 0; v < axis.values.size(); ++v) {
+        const std::string& vn = axis.values[v].name;
+        if (name.compare(at + head.size(), vn.size(), vn) == 0 && name.size() > at + head.size() + vn.size() &&
+            name[at + head.size() + vn.size()] == '/') {
+          pick = v;
+          break;
+        }
+      }
+    if (pick == axis.values.size()) {
+      parsed = false;
+      break;
+    }
+    r = r * axis.values.size() + pick;
+    at += head.size() + axis.values[pick].name.size() + 1;
+  }
+  std::optional<std::uint64_t> f;
+  if (parsed && name.compare(at, 7, "funded=") == 0) {
+    const std::string list = name.substr(at + 7);
+    if (sweep_->all_subsets) {
+      std::uint64_t mask = 0;
+      int last = -1;
+      for (std::size_t from = 0; from <= list.size() && !list.empty();) {
+        const std::size_t plus = std::min(list.find('+', from), list.size());
+        const std::string pn = list.substr(from, plus - from);
+        int idx = -1;
+        for (std::size_t p = 0; p < projects_.size(); ++p)
+          if (projects_[p].name == pn) idx = static_cast<int>(p);
+        if (idx <= last) {  // unknown, repeated or out of file order
+          mask = 0;
+          break;
+        }
+        mask |= std::uint64_t{1} << idx;
+        last = idx;
+        from = plus + 1;
+      }
+      if (mask) f = mask - 1;
+    } else {
+      for (std::size_t i = 0; i < sweep_->funded_lists.size(); ++i)
+        if (join_names(projects_, sweep_->funded_lists[i]) == list) {
+          f = i;
+          break;
+        }
+    }
+  }
+  if (f) {
+    const std::uint64_t index = explicit_.size() + r * nf + *f;
+    if (index < scenario_count() && scenario_name(index) == name) return index;
+  }
+  // Names that do not read back (axis values hold no "/" or "=", so this is a safety net): one by
+  // one, in a sweep small enough for it.
   const std::uint64_t n = scenario_count();
-  for (std::uint64_t i = 0; i < n; ++i)
+  if (n - explicit_.size() > (std::uint64_t{1} << 22)) return std::nullopt;
+  for (std::uint64_t i = explicit_.size(); i < n; ++i)
     if (scenario_name(i) == name) return i;
   return std::nullopt;
 }
@@ -293,23 +358,34 @@ class PlanBuilder {
     }
     return x;
   }
-  std::optional<std::uint64_t> integer(const Node& n, const std::string& what, std::uint64_t min_value) {
+  // A whole number in [min_value, max_value], written as digits or (up to 2^53) as a number.
+  std::optional<std::uint64_t> integer(const Node& n, const std::string& what, std::uint64_t min_value,
+                                       std::uint64_t max_value = std::numeric_limits<std::uint64_t>::max()) {
+    const auto out_of_range = [&](bool low) {
+      error(n, what + (low ? " must be at least " + std::to_string(min_value) : " must be at most " + std::to_string(max_value)) +
+                   " (got " + n.value + ")");
+      return std::nullopt;
+    };
     if (n.is_scalar() && !n.quoted) {
       std::uint64_t v = 0;
       const std::string& s = n.value;
       auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+      if (ec == std::errc::result_out_of_range && ptr == s.data() + s.size()) return out_of_range(false);
       if (ec == std::errc() && ptr == s.data() + s.size()) {
-        if (v < min_value) {
-          error(n, what + " must be at least " + std::to_string(min_value) + " (got " + s + ")");
-          return std::nullopt;
-        }
+        if (v < min_value || v > max_value) return out_of_range(v < min_value);
         return v;
       }
     }
     auto x = number(n, what);
     if (!x) return std::nullopt;
-    if (*x < static_cast<double>(min_value) || *x != std::floor(*x) || *x > 9007199254740992.0) {
-      error(n, what + " must be a whole number of at least " + std::to_string(min_value) + " (got " + n.value + ")");
+    if (*x != std::floor(*x)) {
+      error(n, what + " must be a whole number (got " + n.value + ")");
+      return std::nullopt;
+    }
+    if (*x < static_cast<double>(min_value) || *x > static_cast<double>(max_value))
+      return out_of_range(*x < static_cast<double>(min_value));
+    if (*x > 9007199254740992.0) {
+      error(n, what + " is above 2^53 written as a decimal number; write it as digits (got " + n.value + ")");
       return std::nullopt;
     }
     return static_cast<std::uint64_t>(*x);
@@ -326,9 +402,9 @@ class PlanBuilder {
     check_keys(n, {"trials", "seed", "sampler", "horizon_months", "discount_rate", "correlation_repair"}, "settings");
     Settings& s = plan_.settings_;
     if (const Node* x = n.find("trials"))
-      if (auto v = integer(*x, "settings.trials", 1)) s.trials = *v;
+      if (auto v = integer(*x, "settings.trials", 1, kMaxTrials)) s.trials = *v;
     if (const Node* x = n.find("seed"))
-      if (auto v = integer(*x, "settings.seed", 0)) s.seed = *v;
+      if (auto v = integer(*x, "settings.seed", 0, kMaxSeed)) s.seed = *v;
     if (const Node* x = n.find("sampler")) {
       if (auto v = text(*x, "settings.sampler")) {
         if (*v == "mc") s.sampler = Sampler::MonteCarlo;
@@ -492,6 +568,10 @@ class PlanBuilder {
     if (n.is_null()) return;
     if (!expect_map(n, "factors")) return;
     for (const auto& [k, v] : n.entries) {
+      if (k.value.empty()) {
+        error(k, "a factor name must not be empty");
+        continue;
+      }
       if (k.value.find('.') != std::string::npos) {
         error(k, "factor name '" + k.value + "' must not contain '.' (dots separate project and input names)");
         continue;
@@ -542,6 +622,10 @@ class PlanBuilder {
 
   void project(const Node& key, const Node& n) {
     const std::string& name = key.value;
+    if (name.empty()) {  // it would vanish from funded lists ("a+" or "") and generated scenario names
+      error(key, "a project name must not be empty");
+      return;
+    }
     if (name.find('.') != std::string::npos || name.find('+') != std::string::npos || name.find('/') != std::string::npos || name.find('=') != std::string::npos) {
       error(key, "project name '" + name + "' must not contain '.', '+', '/' or '='");
       return;
@@ -730,6 +814,28 @@ class PlanBuilder {
   }
 
   // ---- scenarios, sweep -----------------------------------------------------------------------
+  // The (project, cost parameter) pairs whose slot reads variable `var` (a factor).
+  std::vector<std::pair<int, int>> cost_readers(int var) const {
+    std::vector<std::pair<int, int>> out;
+    for (std::size_t pi = 0; pi < plan_.projects_.size(); ++pi) {
+      const Project& p = plan_.projects_[pi];
+      for (int c = 0; c < kNumCostParams; ++c) {
+        const auto slot = static_cast<std::size_t>(p.cost_slot(c));
+        if (slot < p.slot_var.size() && p.slot_var[slot] == var) out.emplace_back(static_cast<int>(pi), c);
+      }
+    }
+    return out;
+  }
+  // A scale of a cost or time parameter: positive for initial_cost, not negative for the others
+  // (their ranges start at 0; scales from several sweep axes multiply, and these signs survive
+  // it). Upper bounds are not checked here: p_success and launch_month are clamped (see README).
+  void check_cost_scale(int param, double f, const Node& at, const std::string& what, const std::string& target_name) {
+    if (param == kInitialCost && !(f > 0))
+      error(at, what + " by " + fmt(f) + " would make " + target_name + " <= 0");
+    else if (param != kInitialCost && !(f >= 0))
+      error(at, what + " by " + fmt(f) + " would make " + target_name + " negative");
+  }
+
   // Parses `scale:` and `set:` of a scenario or an axis value into o.
   void overrides(const Node& n, Overrides& o, const std::string& where) {
     if (const Node* sc = n.find("scale")) {
@@ -738,10 +844,13 @@ class PlanBuilder {
           auto t = target(k, where + ".scale");
           auto f = number(v, where + ".scale." + k.value);
           if (!t || !f) continue;
-          if (t->factor_var >= 0) o.var_scales.push_back({t->factor_var, *f});
-          else {
-            if (t->slot == plan_.projects_[t->project].cost_slot(kInitialCost) && !(*f > 0))
-              error(v, "scaling " + k.value + " by " + fmt(*f) + " would make it <= 0");
+          if (t->factor_var >= 0) {
+            for (const auto& [pi, c] : cost_readers(t->factor_var))
+              check_cost_scale(c, *f, v, "scaling factor '" + k.value + "'", plan_.projects_[pi].name + "." + cost_param(c).name);
+            o.var_scales.push_back({t->factor_var, *f});
+          } else {
+            const Project& p = plan_.projects_[t->project];
+            if (t->slot >= p.value_slots()) check_cost_scale(t->slot - p.value_slots(), *f, v, "scaling " + k.value, "it");
             o.slot_scales.push_back({t->project, t->slot, *f});
           }
         }
@@ -755,6 +864,9 @@ class PlanBuilder {
           int var;
           if (t->factor_var >= 0) {
             var = t->factor_var;
+            // The projects reading the factor as a cost or time parameter hold it to that range.
+            for (const auto& [pi, c] : cost_readers(var))
+              check_cost_param(c, spec->dist, v, where + ".set." + k.value + " (factor read by " + plan_.projects_[pi].name + "." + cost_param(c).name + ")");
           } else {
             const Project& p = plan_.projects_[t->project];
             if (t->slot >= p.value_slots())
@@ -954,6 +1066,8 @@ Plan Plan::load_text(const std::string& text, const std::string& file_name) {
 }
 
 Plan Plan::load_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw InputError::at(path, 0, 0, "is a folder, not a scenario file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError::at(path, 0, 0, "cannot open the scenario file");
   std::ostringstream ss;

@@ -18,6 +18,11 @@ namespace roisim {
 enum class Sampler { MonteCarlo, LatinHypercube, Sobol };
 const char* sampler_name(Sampler s) noexcept;
 
+// The largest trial count (the file's settings.trials and --trials) and seed (stored as the results
+// file's int64 `seed` attribute) accepted.
+inline constexpr std::uint64_t kMaxTrials = std::uint64_t{1} << 40;
+inline constexpr std::uint64_t kMaxSeed = 9223372036854775807ull;  // 2^63 - 1
+
 struct Settings {
   std::uint64_t trials = 10000;
   std::uint64_t seed = 0;

@@ -1,5 +1,6 @@
 #include "sim/yaml_strict.h"
 
+#include <cstdio>
 #include <map>
 #include <sstream>
 
@@ -34,7 +35,7 @@ constexpr std::size_t kMaxDepth = 200;
 
 class TreeBuilder : public YAML::EventHandler {
  public:
-  explicit TreeBuilder(std::string file) : file_(std::move(file)) {}
+  TreeBuilder(std::string file, const std::string& text) : file_(std::move(file)), text_(text) {}
 
   void OnDocumentStart(const YAML::Mark&) override { ++documents_; }
   void OnDocumentEnd() override {}
@@ -54,6 +55,7 @@ class TreeBuilder : public YAML::EventHandler {
     Node n = make(Node::Type::Scalar, mark);
     n.value = value;
     n.quoted = (tag == "!");  // yaml-cpp tags non-plain (quoted, block) scalars with "!"
+    if (n.quoted) check_closed(mark);
     if (!tag.empty() && tag != "!" && tag != "?") fail(mark, "YAML tags are not supported (" + tag + ")");
     add(std::move(n), anchor);
   }
@@ -145,7 +147,49 @@ class TreeBuilder : public YAML::EventHandler {
     }
   }
 
+  // yaml-cpp 0.7 ends a quoted scalar that lacks its closing quote at the end of the file, taking
+  // every later line into the string (a scenario named "x\n    projects: [...]"): refused here.
+  void check_closed(const YAML::Mark& mark) {
+    const std::size_t at = offset_of(mark);
+    if (at >= text_.size()) return;
+    const char q = text_[at];
+    if (q != '"' && q != '\'') return;  // a block scalar (| or >)
+    for (std::size_t i = at + 1; i < text_.size(); ++i) {
+      if (q == '"' && text_[i] == '\\') {
+        ++i;  // an escape: the next character is not the end
+      } else if (text_[i] == q) {
+        if (q == '\'' && i + 1 < text_.size() && text_[i + 1] == '\'') {
+          ++i;  // '' is a quote inside single quotes
+          continue;
+        }
+        return;
+      }
+    }
+    fail(mark, std::string("this quoted text has no closing ") + (q == '"' ? "double" : "single") + " quote");
+  }
+
+  // The byte offset in text_ of a mark: from its line (a byte-order mark before line 1 skipped)
+  // and column, read as bytes or, when that is not where a quote is, as UTF-8 characters.
+  std::size_t offset_of(const YAML::Mark& mark) {
+    if (line_starts_.empty()) {
+      line_starts_.push_back(text_.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0);
+      for (std::size_t i = 0; i < text_.size(); ++i)
+        if (text_[i] == '\n') line_starts_.push_back(i + 1);
+    }
+    if (mark.line < 0 || mark.column < 0 || static_cast<std::size_t>(mark.line) >= line_starts_.size()) return text_.size();
+    const std::size_t start = line_starts_[static_cast<std::size_t>(mark.line)], col = static_cast<std::size_t>(mark.column);
+    if (start + col < text_.size() && (text_[start + col] == '"' || text_[start + col] == '\'')) return start + col;
+    std::size_t i = start;
+    for (std::size_t chars = 0; i < text_.size() && chars < col; ++chars) {
+      ++i;
+      while (i < text_.size() && (static_cast<unsigned char>(text_[i]) & 0xC0) == 0x80) ++i;  // continuation bytes
+    }
+    return i;
+  }
+
   std::string file_;
+  const std::string& text_;
+  std::vector<std::size_t> line_starts_;
   std::vector<Frame> stack_;
   std::map<YAML::anchor_t, std::pair<Node, std::size_t>> anchors_;
   Node root_;
@@ -156,11 +200,51 @@ class TreeBuilder : public YAML::EventHandler {
 
 }  // namespace
 
+namespace {
+// The offset of the first byte of text that is not part of well-formed UTF-8 (no overlong forms,
+// surrogates or code points above U+10FFFF), or npos.
+std::size_t invalid_utf8(const std::string& text) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const std::size_t n = text.size();
+  for (std::size_t i = 0; i < n;) {
+    const unsigned c = p[i];
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t len;
+    unsigned lo = 0x80, hi = 0xBF;  // the allowed range of the second byte
+    if (c >= 0xC2 && c <= 0xDF) len = 2;
+    else if (c >= 0xE0 && c <= 0xEF) len = 3, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+    else if (c >= 0xF0 && c <= 0xF4) len = 4, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+    else return i;
+    if (i + len > n || p[i + 1] < lo || p[i + 1] > hi) return i;
+    for (std::size_t k = 2; k < len; ++k)
+      if ((p[i + k] & 0xC0) != 0x80) return i;
+    i += len;
+  }
+  return std::string::npos;
+}
+}  // namespace
+
 Node parse(const std::string& text, const std::string& file) {
   if (text.find('\0') != std::string::npos)
     throw InputError::at(file, 1, 1, "the file is binary, not YAML text (it contains NUL bytes)");
+  // Names end up in the results file as UTF-8 strings (SPEC section 6): other encodings are refused
+  // here, where the place can still be named.
+  if (const std::size_t bad = invalid_utf8(text); bad != std::string::npos) {
+    int line = 1, col = 1;
+    for (std::size_t i = 0; i < bad; ++i) {
+      if (text[i] == '\n') ++line, col = 1;
+      else if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) ++col;
+    }
+    char hex[8];
+    std::snprintf(hex, sizeof hex, "0x%02X", static_cast<unsigned char>(text[bad]));
+    throw InputError::at(file, line, col, std::string("the file is not UTF-8 text (byte ") + hex +
+                                              " here); save it as UTF-8");
+  }
   std::istringstream in(text);
-  TreeBuilder builder(file);
+  TreeBuilder builder(file, text);
   try {
     YAML::Parser parser(in);
     // At most two calls: the second only detects a second document. (yaml-cpp 0.7 can return true
