@@ -1102,13 +1102,12 @@ struct Engine::Impl {
       for (std::size_t t = 0; t < n; ++t) si.ranks[t] = indicator[t] > 0 ? r1 : r0;
       si.norm = std::sqrt(static_cast<double>(zeros) * (r0 - mean_rank) * (r0 - mean_rank) +
                           static_cast<double>(ones) * (r1 - mean_rank) * (r1 - mean_rank));
-      double band[4];
-      for (int b = 0; b < 4; ++b) {  // type-7 quantiles of n0 zeros followed by n1 ones
-        const double h = static_cast<double>(n - 1) * kBandLevels[b];
-        const std::size_t lo = static_cast<std::size_t>(std::floor(h));
-        band[b] = interpolate_type7(lo < zeros ? 0.0 : 1.0, std::min(lo + 1, n - 1) < zeros ? 0.0 : 1.0, h - static_cast<double>(lo));
-      }
-      band_trials(indicator.data(), band, si.low, si.high);
+      // Tornado bands of a 0/1 input: its failures and its successes (README "Results file"). The
+      // P5-P15 / P85-P95 bands of ordinary inputs would take every trial into the low band when
+      // fewer than ~15% fail (P15 is then 1), and the median of all trials out.
+      si.low.clear();
+      si.high.clear();
+      for (std::size_t t = 0; t < n; ++t) (indicator[t] > 0 ? si.high : si.low).push_back(static_cast<std::uint32_t>(t));
     });
     check_cancel();
   }

@@ -614,3 +614,51 @@ scenarios:
   }
   EXPECT_NE(got[0].tornado_high[kS], got[1].tornado_high[kS]);  // the scenarios' ROI differ
 }
+
+TEST(Drivers, SuccessTornadoBandsAreFailuresAndSuccessesWhenEitherIsRare) {
+  // Rare failures (p 0.95) and rare successes (p 0.08): the bands of a 0/1 input are its failures
+  // and its successes, not the P5-P15 / P85-P95 of the 0/1 values (which hold every trial when
+  // fewer than ~15% fail, and none at all when fewer than ~5% succeed).
+  Plan plan = Plan::load_text(R"(roisim: 1
+settings: {trials: 2000, seed: 5}
+projects:
+  safe: {kind: direct, initial_cost: 100000, p_success: 0.95,
+         inputs: {annual_value: {dist: uniform, min: 50000, max: 150000}}}
+  longshot: {kind: direct, initial_cost: 100000, p_success: 0.08,
+             inputs: {annual_value: {dist: uniform, min: 100000, max: 900000}}}
+scenarios:
+  - name: safe
+    projects: [safe]
+  - name: longshot
+    projects: [longshot]
+)", "rare.yaml");
+  const std::size_t n = plan.settings().trials, K = plan.input_vars().size();
+  const auto names = plan.input_names();
+  Engine e(plan);
+  std::vector<double> low(2 * K), high(2 * K);
+  e.run([&](const BatchResults& b) {
+    std::copy(b.drivers.tornado_low.begin(), b.drivers.tornado_low.end(), low.begin() + static_cast<std::ptrdiff_t>(b.first * K));
+    std::copy(b.drivers.tornado_high.begin(), b.drivers.tornado_high.end(), high.begin() + static_cast<std::ptrdiff_t>(b.first * K));
+  });
+  const auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const double h = static_cast<double>(v.size() - 1) * 0.5;
+    const std::size_t lo = static_cast<std::size_t>(h);
+    return v[lo] + (h - static_cast<double>(lo)) * (v[std::min(lo + 1, v.size() - 1)] - v[lo]);
+  };
+  for (std::uint64_t s = 0; s < 2; ++s) {
+    const std::string input = (s == 0 ? "safe" : "longshot") + std::string(".success");
+    const std::size_t k = static_cast<std::size_t>(std::find(names.begin(), names.end(), input) - names.begin());
+    ASSERT_LT(k, K) << input;
+    std::vector<double> fail, success;
+    for (std::size_t t = 0; t < n; ++t) {
+      const TrialDetail d = e.replay(s, t);
+      (d.projects.at(0).success ? success : fail).push_back(d.roi);
+    }
+    ASSERT_LT(std::min(fail.size(), success.size()), n / 10) << input;  // one side is rare
+    ASSERT_GT(std::min(fail.size(), success.size()), 0u) << input;
+    EXPECT_EQ(low[s * K + k], median(fail)) << input;        // every failure has ROI -1
+    EXPECT_EQ(high[s * K + k], median(success)) << input;
+    EXPECT_EQ(low[s * K + k], -1.0) << input;
+  }
+}

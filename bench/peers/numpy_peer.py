@@ -426,12 +426,17 @@ def cashflow_quantiles(cum, C0):
 
 class InputStats:
     """Per input array (cached across scenarios): centred average ranks, their norm, and the
-    trials in the input's P5-P15 / P85-P95 bands (tornado)."""
+    trials in the input's P5-P15 / P85-P95 bands (tornado); for a 0/1 success input (binary) the
+    bands are its failures and its successes."""
 
-    def __init__(self, x):
+    def __init__(self, x, binary=False):
         n = x.size
         self.centred = stats.rankdata(x) - (n + 1) / 2.0
         self.norm = float(np.sqrt(self.centred @ self.centred))
+        if binary:
+            self.low = np.flatnonzero(x == 0)
+            self.high = np.flatnonzero(x == 1)
+            return
         b = np.quantile(x, [0.05, 0.15, 0.85, 0.95])
         self.low = np.flatnonzero((x >= b[0]) & (x <= b[1]))
         self.high = np.flatnonzero((x >= b[2]) & (x <= b[3]))
@@ -571,7 +576,7 @@ def run(path, trials=None, seed=None, scenarios=None, cache=True, keep=None):
                     sign = float(np.sign(mult))
                 st = icache.get(k) if cache else None
                 if st is None:
-                    st = InputStats(x)
+                    st = InputStats(x, binary=q == "p_success")
                     if cache:
                         icache[k] = st
                 inputs[name] = (st, sign)
