@@ -38,6 +38,7 @@ class GaussianCopula {
   // The Spearman matrix actually imposed (== original unless repaired).
   const Eigen::MatrixXd& spearman_used() const noexcept { return spearman_used_; }
   const Eigen::MatrixXd& pearson_used() const noexcept { return pearson_; }
+  const std::vector<std::string>& names() const noexcept { return names_; }
   // Lower-triangular factor B with B B^T = pearson_used() (Cholesky; LDLT-based for
   // singular positive semi-definite matrices).
   const Eigen::MatrixXd& factor() const noexcept { return factor_; }

@@ -28,6 +28,19 @@ std::string default_output_path(const std::string& scenario_file) {
   return p.string();
 }
 
+std::string file_kind(const fs::file_status& st) {
+  switch (st.type()) {
+    case fs::file_type::regular: return "a regular file";
+    case fs::file_type::directory: return "a folder";
+    case fs::file_type::symlink: return "a symbolic link";
+    case fs::file_type::block: return "a block device";
+    case fs::file_type::character: return "a character device";
+    case fs::file_type::fifo: return "a named pipe";
+    case fs::file_type::socket: return "a socket";
+    default: return "not a regular file";
+  }
+}
+
 void check_output_path(const std::string& output, const std::string& input) {
   std::error_code ec;
   fs::path out(output);
@@ -35,6 +48,12 @@ void check_output_path(const std::string& output, const std::string& input) {
   if (fs::exists(out, ec) && fs::exists(input, ec) && fs::equivalent(out, fs::path(input), ec))
     throw InputError("the output '" + output + "' is the scenario file itself; choose another name with -o");
   if (fs::is_directory(out, ec)) throw InputError("the output '" + output + "' is a folder; give a file name with -o");
+  // The file is written beside the target and renamed over it: a device, pipe or socket there
+  // (-o /dev/null) would be replaced by a regular file, so only a regular file (or a link to one)
+  // may be replaced.
+  if (const fs::file_status st = fs::status(out, ec); fs::exists(st) && !fs::is_regular_file(st))
+    throw InputError("the output '" + output + "' exists and is not a regular file (" + file_kind(st) +
+                     "); give the path of a file to create or replace with -o");
   fs::path dir = out.parent_path();
   if (dir.empty()) dir = ".";
   if (!fs::is_directory(dir, ec)) throw InputError("the output folder '" + dir.string() + "' does not exist");

@@ -1,6 +1,7 @@
 #pragma once
 // One run from plan to results file: the engine's batches streamed into the writer.
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -50,8 +51,11 @@ struct RunReport {
 
 // "dir/name.yaml" -> "dir/name.h5".
 std::string default_output_path(const std::string& scenario_file);
-// Refuses (InputError) an output whose folder is missing or not writable, or that is the input.
+// Refuses (InputError) an output whose folder is missing or not writable, that is the input, or
+// that exists and is not a regular file (a folder, device, pipe or socket: -o /dev/null).
 void check_output_path(const std::string& output, const std::string& input);
+// "a character device", "a folder", ...: for messages about a path that is not a regular file.
+std::string file_kind(const std::filesystem::file_status& st);
 // The file layout and root attributes for a plan.
 ResultsLayout make_layout(const Plan& plan, const RunRequest& request, std::uint64_t batch);
 // What a run needs: memory (bytes, upper estimate) and results-file size (bytes, before

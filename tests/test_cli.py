@@ -186,6 +186,13 @@ projects:
     r = roisim("report", out, "--format", "csv")
     lines = r.stdout.strip().splitlines()
     check(r.returncode == 0 and len(lines) == 564 and lines[0].startswith("scenario,funded,roi_mean"), "report csv")
+    # one trial: roi_sd and its kin are undefined, an empty field in the CSV (a blank cell in Excel)
+    one = os.path.join(tmp, "one.h5")
+    roisim("run", SEED, "--trials", "1", "--quiet", "--summary-only", "-o", one)
+    import csv, io
+    rows = list(csv.DictReader(io.StringIO(roisim("report", one, "--format", "csv").stdout)))
+    check(len(rows) == 563 and rows[0]["roi_sd"] == "" and rows[0]["roi_se"] == "" and float(rows[0]["roi_mean"]) == float(rows[0]["roi_p50"])
+          and not any(v == "nan" for row in rows for v in row.values()), "csv: NaN is an empty field, never 'nan'")
     r = roisim("report", out, "--format", "json", "--scenario", "base", "--scenario", "recession")
     doc = json.loads(r.stdout)
     check([s["scenario"] for s in doc["scenarios"]] == ["base", "recession"], "report json with --scenario")
@@ -237,6 +244,124 @@ projects:
     r = roisim("run", copy, "--trials", "50", "--quiet")
     check(r.returncode == 0 and os.path.exists(os.path.join(tmp, "copy.h5")), "default output path")
 
+    # outputs that are not regular files, reports written with -o, standard output that fails
+    # (a link to /dev/null and a named pipe in the test's folder: a regression replaces them, not /dev/null)
+    fifo, devnull = os.path.join(tmp, "fifo"), os.path.join(tmp, "devnull")
+    os.mkfifo(fifo)
+    os.symlink("/dev/null", devnull)
+    for path, kind in ((devnull, "a character device"), (fifo, "a named pipe")):
+        r = roisim("run", SEED, "--trials", "50", "--quiet", "-o", path)
+        check(r.returncode == 1 and f"not a regular file ({kind})" in r.stderr, f"-o {kind} refused: " + r.stderr)
+    check(os.path.islink(devnull) and not os.path.isfile(fifo) and os.path.exists(fifo), "the link and the pipe are still there")
+    os.unlink(fifo)
+    rep = os.path.join(tmp, "copy.h5")
+    before = open(rep, "rb").read()
+    r = roisim("report", rep, "-o", rep)
+    check(r.returncode == 1 and "is the results file being read" in r.stderr and open(rep, "rb").read() == before,
+          "report -o its own input refused, the input untouched: " + r.stderr)
+    for fmt in ("table", "csv", "json", "markdown"):
+        dest = os.path.join(tmp, "report." + fmt)
+        r = roisim("report", rep, "--format", fmt, "-o", dest)
+        ref = roisim("report", rep, "--format", fmt)
+        check(r.returncode == 0 and r.stdout == "" and os.path.isfile(dest) and open(dest).read() == ref.stdout,
+              f"report --format {fmt} -o FILE writes the file, not standard output")
+    out_link = os.path.join(tmp, "stdout")  # -> /dev/stdout (a pipe here): written through, not replaced
+    os.symlink("/dev/stdout", out_link)
+    r = roisim("report", rep, "--format", "csv", "-o", out_link)
+    check(r.returncode == 0 and r.stdout.startswith("scenario,funded,") and os.path.islink(out_link),
+          "report -o a link to /dev/stdout writes to the pipe")
+    r = roisim("report", rep, "-o", tmp)
+    check(r.returncode == 1 and "is a folder" in r.stderr, "report -o FOLDER refused")
+    r = roisim("report", rep, "-o", os.path.join(tmp, "missing", "r.txt"))
+    check(r.returncode == 1 and "cannot write" in r.stderr and "No such file or directory" in r.stderr, "report -o in a missing folder: " + r.stderr)
+    with open("/dev/full", "w") as full:
+        for args in (("validate", SEED), ("report", rep, "--format", "csv")):
+            r = subprocess.run([ROISIM, *args], stdout=full, stderr=subprocess.PIPE, text=True)
+            check(r.returncode == 1 and "writing to standard output failed" in r.stderr,
+                  f"{args[0]} > /dev/full: exit 1 with a message (got {r.returncode}: {r.stderr.strip()})")
+    other = os.path.join(tmp, "other.h5")
+    with h5py.File(other, "w") as f:
+        f["x"] = [1, 2, 3]
+    r = roisim("report", other)
+    check(r.returncode == 1 and "not a roisim results file" in r.stderr, "another program's HDF5 file: " + r.stderr)
+    r = roisim("report", tmp)
+    check(r.returncode == 1 and "is a folder, not a results file" in r.stderr, "report FOLDER: " + r.stderr)
+    r = roisim("validate", tmp)
+    check(r.returncode == 1 and "is a folder, not a scenario file" in r.stderr, "validate FOLDER: " + r.stderr)
+
+    # option values out of range are usage errors with a plain message
+    for args, what in ((("run", SEED, "--seed", "-1"), "--seed: must be a whole number from 0 to 9223372036854775807"),
+                       (("run", SEED, "--seed", "18446744073709551616"), "--seed: must be a whole number"),
+                       (("run", SEED, "--target-ci", "nan"), "--target-ci: must be a finite number above 0"),
+                       (("run", SEED, "--target-ci", "0"), "--target-ci: must be a finite number above 0"),
+                       (("report", rep, "--hurdle", "nan"), "--hurdle: must be a finite number"),
+                       (("frontier", rep, "--budget", "inf"), "--budget: must be a finite number of at least 0")):
+        r = roisim(*args, "-o" if args[0] == "run" else "--format", os.path.join(tmp, "x.h5") if args[0] == "run" else "table")
+        check(r.returncode == 2 and what in r.stderr, f"{' '.join(args[2:])}: exit 2 with '{what}' (got {r.returncode}: {r.stderr.strip()[:200]})")
+    r = roisim("run", SEED, "--trials", "20", "--quiet", "--seed", "9223372036854775807", "-o", os.path.join(tmp, "maxseed.h5"))
+    check(r.returncode == 0, "the largest seed runs")
+    with h5py.File(os.path.join(tmp, "maxseed.h5")) as f:
+        check(int(f.attrs["seed"]) == 9223372036854775807, "the largest seed is stored as given")
+
+    # scenario files the parser used to let through, each with a located error
+    base = "roisim: 1\nprojects:\n  a: {kind: direct, initial_cost: 1, inputs: {annual_value: 2}}\n"
+    cases = [
+        (base + 'scenarios:\n  - name: "x\n    projects: [a]\n', ":5:11: error: this quoted text has no closing double quote"),
+        (base + "scenarios: [{name: 'y}]\n", ":4:20: error: this quoted text has no closing single quote"),
+        (base.encode().decode() + "scenarios: [{name: b\xe9se}]\n", ":4:21: error: the file is not UTF-8 text (byte 0xE9 here)"),
+        ("roisim: 1\nsettings: {trials: 2305843009213693952}\n" + base[10:], ":2:20: error: settings.trials must be at most 1099511627776"),
+        ("roisim: 1\nsettings: {seed: 9223372036854775808}\n" + base[10:], ":2:18: error: settings.seed must be at most 9223372036854775807"),
+        (base + '  "": {kind: direct, initial_cost: 1, inputs: {annual_value: 2}}\n', ":4:3: error: a project name must not be empty"),
+        ("roisim: 1\nfactors: {c0: {dist: uniform, min: 100, max: 200}}\nprojects:\n"
+         "  a: {kind: direct, initial_cost: {factor: c0}, inputs: {annual_value: 1000}}\n"
+         "scenarios:\n  - {name: neg, set: {c0: -50}}\n  - {name: zero, scale: {c0: 0}}\n",
+         ":6:27: error: scenario 'neg'.set.c0 (factor read by a.initial_cost) must be > 0"),
+        ("roisim: 1\nprojects:\n  a: {kind: direct, initial_cost: 1, maintenance_share: 0.2, inputs: {annual_value: 2}}\n"
+         "scenarios:\n  - {name: s, scale: {a.maintenance_share: -1}}\n", ":5:44: error: scaling a.maintenance_share by -1 would make it negative"),
+    ]
+    for i, (text_, want) in enumerate(cases):
+        path = os.path.join(tmp, f"parse{i}.yaml")
+        with open(path, "wb") as f:
+            f.write(text_.encode("latin-1") if "\xe9" in text_ else text_.encode())
+        r = roisim("validate", path)
+        check(r.returncode == 1 and path + want in r.stderr, f"parse case {i}: want '{want}', got {r.returncode}: {r.stderr.strip()[:300]}")
+    r = roisim("validate", os.path.join(tmp, "parse6.yaml"))
+    check("scaling factor 'c0' by 0 would make a.initial_cost <= 0" in r.stderr, "a zero scale of a cost factor is refused too")
+
+    # correlation_repair: nearest says what it changed
+    with open(os.path.join(tmp, "repair.yaml"), "w") as f:
+        f.write(text.replace("  seed: 20261122\n", "  seed: 20261122\n  correlation_repair: nearest\n").replace(
+            "  - [recommendations.conversion_rate, recommendations.avg_order_value, -0.2]\n",
+            "  - [recommendations.conversion_rate, recommendations.avg_order_value, 0.9]\n"
+            "  - [recommendations.conversion_rate, fraud.fraud_rate, 0.9]\n"
+            "  - [recommendations.avg_order_value, fraud.fraud_rate, -0.9]\n"))
+    r = roisim("validate", os.path.join(tmp, "repair.yaml"))
+    check(r.returncode == 0 and "correlation_repair: nearest imposes the nearest valid one" in r.stdout, "repair note: " + r.stdout + r.stderr)
+
+    # a write that fails mid-run (a file size limit standing in for a full disk): a clean error, no
+    # crash at exit, no temporary file, the previous target intact
+    import resource
+    def limit(size):
+        def f():
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+        return f
+    target = os.path.join(tmp, "limited.h5")
+    with open(target, "w") as f:
+        f.write("old results")
+    for extra, size in (((), 2 << 20), (("--summary-only",), 300 << 10)):
+        r = subprocess.run([ROISIM, "run", SEED, "--trials", "3000", "-o", target, "--quiet", *extra], preexec_fn=limit(size),
+                           capture_output=True, text=True, timeout=300)
+        check(r.returncode == 1 and "File too large" in r.stderr and "HDF5-DIAG" not in r.stderr,
+              f"failed write {extra}: exit 1, errno in the message (got {r.returncode}: {r.stderr.strip()[:300]})")
+        check(open(target).read() == "old results" and not [f for f in os.listdir(tmp) if ".tmp-" in f],
+              "failed write: old target intact, no temporary file")
+    r = subprocess.run([ROISIM, "report", rep, "--format", "json", "-o", os.path.join(tmp, "big.json")],
+                       preexec_fn=limit(1000),
+                       capture_output=True, text=True, timeout=60)
+    check(r.returncode == 1 and "File too large" in r.stderr and not os.path.exists(os.path.join(tmp, "big.json"))
+          and not [f for f in os.listdir(tmp) if ".tmp-" in f], "report -o that cannot be written: " + r.stderr)
+
     # progress: a one-line bar on a terminal (here a pseudo-terminal from `script`), cleared at the
     # end; nothing when stderr is not a terminal or with --quiet
     if shutil.which("script"):
@@ -259,6 +384,13 @@ projects:
     check(rc == 130, f"SIGINT exits 130 (got {rc})")
     check(time.time() - t0 < 5, "SIGINT stops promptly")
     check(not os.path.exists(slow) and not [f for f in os.listdir(tmp) if ".tmp-" in f], "SIGINT leaves no file")
+    # SIGHUP (a closed terminal or ssh session) too, exit 129
+    p = subprocess.Popen([ROISIM, "run", SEED, "--trials", "200000", "-o", slow, "--quiet"], stderr=subprocess.PIPE)
+    time.sleep(1.0)
+    p.send_signal(signal.SIGHUP)
+    rc = p.wait(timeout=60)
+    check(rc == 129 and not os.path.exists(slow) and not [f for f in os.listdir(tmp) if ".tmp-" in f],
+          f"SIGHUP exits 129 and leaves no file (got {rc})")
 
     # interrupted at random moments (fixed seed): the target is the old file or a complete new one
     import random

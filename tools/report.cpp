@@ -131,7 +131,12 @@ void print_csv(std::ostream& out, const ResultsSummary& r, const std::vector<std
   out << '\n';
   for (std::size_t i : rows) {
     out << csv_field(r.scenarios[i]) << ',' << csv_field(r.funded[i]);
-    for (const auto& [k, v] : columns(r.summary[i])) out << ',' << num(v);
+    // An undefined value (NaN: roi_sd of one trial, say) is an empty field, which Excel shows as a
+    // blank cell and pandas reads as NaN; "inf" (never pays back) stays, pandas reads it as inf.
+    for (const auto& [k, v] : columns(r.summary[i])) {
+      out << ',';
+      if (!std::isnan(v)) out << num(v);
+    }
     out << '\n';
   }
 }

@@ -1,5 +1,6 @@
 // roisim: the command-line front end. Parses arguments, calls the library, and maps its
-// exceptions to exit codes: 0 success, 1 bad input or failed run, 2 usage, 130/143 interrupted.
+// exceptions to exit codes: 0 success, 1 bad input or failed run, 2 usage, 129/130/143 interrupted
+// (SIGHUP, SIGINT, SIGTERM).
 #include <CLI/CLI.hpp>
 
 #include <unistd.h>
@@ -15,6 +16,11 @@
 #include <cstdio>
 #include <iomanip>
 #include <iostream>
+#include <cstring>
+#include <cerrno>
+#include <sstream>
+#include <memory>
+#include <functional>
 #include <optional>
 #include <thread>
 
@@ -23,6 +29,7 @@
 #include <tbb/task_arena.h>
 
 #include "roisim/version.h"
+#include "sim/correlation.h"
 #include "sim/engine.h"
 #include "sim/scenario.h"
 #include "sim/simulation.h"
@@ -52,6 +59,7 @@ void install_signal_handlers() {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGHUP, &sa, nullptr);  // a closed terminal or ssh session: clean up like Ctrl-C
 }
 
 std::optional<Sampler> parse_sampler(const std::string& s) {
@@ -80,6 +88,36 @@ std::string exact(double x) {
   char buf[64];
   auto r = std::to_chars(buf, buf + sizeof buf, x, std::chars_format::general);
   return std::string(buf, r.ptr);
+}
+
+// Option checks with plain messages (CLI11's ranges print DBL_MAX in full and let NaN through;
+// an unsigned option would take "-1" as 2^64 - 1).
+CLI::Validator whole_number(std::uint64_t lo, std::uint64_t hi) {
+  return CLI::Validator(
+      [lo, hi](std::string& s) -> std::string {
+        std::uint64_t v = 0;
+        const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+        if (ec != std::errc() || p != s.data() + s.size() || v < lo || v > hi)
+          return "must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi) + " (got '" + s + "')";
+        return {};
+      },
+      "INT");
+}
+// A finite number; with a bound, above it (or at least it, when inclusive).
+CLI::Validator finite_number(std::optional<double> lo = std::nullopt, bool inclusive = true) {
+  return CLI::Validator(
+      [lo, inclusive](std::string& s) -> std::string {
+        char* end = nullptr;
+        errno = 0;
+        const double v = std::strtod(s.c_str(), &end);
+        const bool number = !s.empty() && end == s.c_str() + s.size() && std::isfinite(v);
+        const bool ok = number && (!lo || (inclusive ? v >= *lo : v > *lo));
+        if (ok) return {};
+        std::string want = "a finite number";
+        if (lo) want += std::string(inclusive ? " of at least " : " above ") + exact(*lo);
+        return "must be " + want + " (got '" + s + "')";
+      },
+      "NUMBER");
 }
 
 // `run FILE --replay SCENARIO:TRIAL`: one trial with every intermediate value, exactly as the
@@ -136,9 +174,28 @@ Plan load(const std::string& file, const RunArgs* a) {
   return plan;
 }
 
+// When settings: {correlation_repair: nearest} had to change the correlations (SPEC section 3: the
+// original and repaired matrices are reported and stored): one line saying so, else "".
+std::string repair_note(const Plan& plan) {
+  const GaussianCopula* c = plan.copula();
+  if (!c || !c->repaired()) return {};
+  const Eigen::MatrixXd& a = c->spearman_original();
+  const Eigen::MatrixXd& b = c->spearman_used();
+  Eigen::Index r = 0, col = 0;
+  const double change = (a - b).cwiseAbs().maxCoeff(&r, &col);
+  const auto& names = c->names();
+  std::ostringstream os;
+  os << "note: the correlations given are not a valid correlation matrix (smallest eigenvalue "
+     << std::setprecision(3) << smallest_eigenvalue(a) << "); correlation_repair: nearest imposes the nearest valid one"
+     << " (largest change " << change << ", " << names[static_cast<std::size_t>(r)] << " ~ " << names[static_cast<std::size_t>(col)]
+     << ": " << a(r, col) << " -> " << b(r, col) << "); the results file stores both (correlation_spearman, correlation_spearman_repaired)";
+  return os.str();
+}
+
 int cmd_run(const RunArgs& a, const std::string& command_line) {
   Plan plan = load(a.file, &a);
   if (!a.replay.empty()) return cmd_replay(plan, a.replay);
+  if (const std::string note = repair_note(plan); !note.empty() && !a.quiet) std::cerr << note << '\n';
   RunRequest req;
   req.output = a.output.empty() ? default_output_path(a.file) : a.output;
   check_output_path(req.output, a.file);
@@ -206,64 +263,103 @@ int cmd_validate(const std::string& file) {
   Plan plan = load(file, nullptr);
   std::cout << file << ": ok, " << plan.projects().size() << " projects, " << plan.input_vars().size()
             << " uncertain inputs, " << plan.scenario_count() << " scenarios\n";
+  if (const std::string note = repair_note(plan); !note.empty()) std::cout << note << '\n';
   return 0;
+}
+
+// Writes a text report through write(out) to `output`: a new or regular file is written beside
+// it and renamed into place (never left half-written; the temporary file is removed on any
+// failure), a device or pipe (/dev/stdout, a FIFO) is written directly. Refuses the results file
+// being read and folders.
+template <class F>
+void write_text_output(const std::string& output, const std::string& input, F&& write) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::exists(output, ec) && fs::exists(input, ec) && fs::equivalent(output, input, ec))
+    throw InputError("the output '" + output + "' is the results file being read; choose another name with -o");
+  const fs::file_status st = fs::status(output, ec);
+  if (fs::is_directory(st)) throw InputError("the output '" + output + "' is a folder; give a file name with -o");
+  const auto failed = [&](const std::string& what, int err) {
+    return InputError("cannot write '" + output + "': " + what + (err ? std::string(" (") + std::strerror(err) + ")" : ""));
+  };
+  if (fs::exists(st) && !fs::is_regular_file(st)) {  // a device or pipe: no rename over it
+    std::ofstream f(output, std::ios::binary);
+    if (!f) throw failed("opening it", errno);
+    write(f);
+    if (!f.flush()) throw failed("writing", errno);
+    return;
+  }
+  const std::string tmp = output + ".tmp-" + std::to_string(::getpid());
+  std::FILE* f = std::fopen(tmp.c_str(), "wbx");
+  if (!f) throw failed("creating a file beside it", errno);
+  try {
+    {
+      std::ostringstream text;
+      write(text);
+      const std::string t = text.str();
+      errno = 0;
+      if (std::fwrite(t.data(), 1, t.size(), f) != t.size() || std::fflush(f) != 0) throw failed("writing", errno);
+    }
+    if (::fsync(::fileno(f)) != 0 && errno != EINVAL) throw failed("syncing", errno);
+    const int rc = std::fclose(f);
+    f = nullptr;
+    if (rc != 0) throw failed("closing", errno);
+    if (std::rename(tmp.c_str(), output.c_str()) != 0) throw failed("renaming it into place", errno);
+  } catch (...) {
+    if (f) std::fclose(f);
+    std::remove(tmp.c_str());
+    throw;
+  }
 }
 
 int cmd_report(const std::string& file, const std::string& format, const std::vector<std::string>& scenarios,
                double hurdle, const std::string& output) {
+  // The report as text on `out` (standard output or the -o file).
+  std::function<void(std::ostream&)> write;
   if (format == "markdown" || format == "html") {
     cli::MemoOptions mo;
     mo.file = file;
     mo.hurdle = hurdle;
     mo.scenarios = scenarios;
     mo.html = format == "html";
-    if (output.empty()) {
-      cli::write_memo(mo, std::cout);
-      return 0;
-    }
-    // Written beside the target and renamed, like the results file.
-    const std::string tmp = output + ".tmp-" + std::to_string(::getpid());
-    {
-      std::ofstream f(tmp, std::ios::binary);
-      if (!f) throw InputError("cannot write '" + output + "'");
-      cli::write_memo(mo, f);
-      if (!f.flush()) throw InputError("cannot write '" + output + "'");
-    }
-    if (std::rename(tmp.c_str(), output.c_str()) != 0) {
-      std::remove(tmp.c_str());
-      throw InputError("cannot write '" + output + "'");
-    }
-    return 0;
-  }
-  ResultsSummary r = read_results_summary(file);
-  std::vector<std::size_t> rows;
-  if (scenarios.empty()) {
-    for (std::size_t i = 0; i < r.scenarios.size(); ++i) rows.push_back(i);
+    write = [mo](std::ostream& out) { cli::write_memo(mo, out); };
   } else {
-    for (const auto& s : scenarios) {
-      auto it = std::find(r.scenarios.begin(), r.scenarios.end(), s);
-      if (it == r.scenarios.end()) throw InputError("no scenario named '" + s + "' in " + file);
-      rows.push_back(static_cast<std::size_t>(it - r.scenarios.begin()));
-    }
-  }
-  if (format == "csv") {
-    cli::print_csv(std::cout, r, rows);
-  } else if (format == "json") {
-    cli::print_json(std::cout, r, rows);
-  } else {
-    std::vector<std::string> names;
-    std::vector<ScenarioSummary> sums;
-    for (auto i : rows) names.push_back(r.scenarios[i]), sums.push_back(r.summary[i]);
-    std::cout << file << ": " << r.scenarios.size() << " scenarios x " << r.trials << " trials\n\n";
-    cli::print_table(std::cout, names, sums);
-    std::cout << '\n';
-    cli::print_intervals(std::cout, r, rows);
-    if (rows.size() <= 5)
-      for (auto i : rows) {
-        std::cout << '\n';
-        cli::print_drivers(std::cout, r, i, 5);
+    auto r = std::make_shared<ResultsSummary>(read_results_summary(file));
+    std::vector<std::size_t> rows;
+    if (scenarios.empty()) {
+      for (std::size_t i = 0; i < r->scenarios.size(); ++i) rows.push_back(i);
+    } else {
+      for (const auto& s : scenarios) {
+        auto it = std::find(r->scenarios.begin(), r->scenarios.end(), s);
+        if (it == r->scenarios.end()) throw InputError("no scenario named '" + s + "' in " + file);
+        rows.push_back(static_cast<std::size_t>(it - r->scenarios.begin()));
       }
+    }
+    write = [r, rows, format, file](std::ostream& out) {
+      if (format == "csv") {
+        cli::print_csv(out, *r, rows);
+      } else if (format == "json") {
+        cli::print_json(out, *r, rows);
+      } else {
+        std::vector<std::string> names;
+        std::vector<ScenarioSummary> sums;
+        for (auto i : rows) names.push_back(r->scenarios[i]), sums.push_back(r->summary[i]);
+        out << file << ": " << r->scenarios.size() << " scenarios x " << r->trials << " trials\n\n";
+        cli::print_table(out, names, sums);
+        out << '\n';
+        cli::print_intervals(out, *r, rows);
+        if (rows.size() <= 5)
+          for (auto i : rows) {
+            out << '\n';
+            cli::print_drivers(out, *r, i, 5);
+          }
+      }
+    };
   }
+  if (output.empty())
+    write(std::cout);
+  else
+    write_text_output(output, file, write);
   return 0;
 }
 
@@ -367,10 +463,23 @@ int cmd_bench(const BenchArgs& a) {
   return 0;
 }
 
+// The exit status once standard output is flushed: a report or table that could not be written
+// (a full disk behind `> file`, a closed pipe end, /dev/full) is an error, not a silent success.
+int stdout_checked(int rc) {
+  errno = 0;
+  std::cout.flush();
+  const bool bad = !std::cout || std::fflush(stdout) != 0 || std::ferror(stdout);
+  if (!bad) return rc;
+  const int err = errno;
+  std::fprintf(stderr, "error: writing to standard output failed%s%s%s\n", err ? " (" : "", err ? std::strerror(err) : "",
+               err ? ")" : "");
+  return rc == 0 ? 1 : rc;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  install_signal_handlers();  // first, so that an early SIGINT/SIGTERM still exits 130/143 cleanly
+  install_signal_handlers();  // first, so that an early SIGINT/SIGTERM/SIGHUP still exits 130/143/129 cleanly
 #ifdef ROISIM_WITH_MPI  // issue 8: MPI_Init here, MPI_Finalize when main returns
   roisim::mpi::init(&argc, &argv);
   struct MpiFinalize { ~MpiFinalize() { roisim::mpi::finalize(); } } mpi_finalize;
@@ -383,14 +492,14 @@ int main(int argc, char** argv) {
   auto* run = app.add_subcommand("run", "simulate every scenario and write the HDF5 results file");
   run->add_option("file", ra.file, "scenario file (YAML)")->required();
   run->add_option("-o,--output", ra.output, "results file (default: FILE with .h5)");
-  run->add_option("--trials", ra.trials, "trials per scenario (overrides settings.trials)")->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
-  run->add_option("--seed", ra.seed, "random seed (overrides settings.seed)");
+  run->add_option("--trials", ra.trials, "trials per scenario (overrides settings.trials)")->check(whole_number(1, kMaxTrials));
+  run->add_option("--seed", ra.seed, "random seed, 0 to 2^63 - 1 (overrides settings.seed)")->check(whole_number(0, kMaxSeed));
   run->add_option("--threads", ra.threads, "worker threads (default: all cores)")->check(CLI::Range(1, 4096));
   run->add_option("--sampler", ra.sampler, "mc (Monte Carlo), lhs (Latin hypercube) or sobol (scrambled Sobol points)")->check(CLI::IsMember({"mc", "lhs", "sobol"}));
   run->add_flag("--summary-only", ra.summary_only, "omit the per-trial datasets");
   run->add_option("--compression", ra.compression, "deflate level 0-9 of the per-trial datasets")->check(CLI::Range(0, 9));
   run->add_flag("--quiet", ra.quiet, "print nothing on success");
-  run->add_option("--target-ci", ra.target_ci, "auto-stop: add trials (2000, 4000, ...) until every 95% interval of P10/P50/P90 ROI and P(loss) is within +/- this")->check(CLI::PositiveNumber);
+  run->add_option("--target-ci", ra.target_ci, "auto-stop: add trials (2000, 4000, ...) until every 95% interval of P10/P50/P90 ROI and P(loss) is within +/- this")->check(finite_number(0, false));
   run->add_option("--max-trials", ra.max_trials, "the most trials --target-ci may use (default 1000000)")->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
   run->add_option("--cashflow-trials", ra.cashflow_trials, "trials behind cashflow_quantile (the payback fan chart); 0 = all (default 1000)");
   run->add_flag("--no-reuse", ra.no_reuse, "compute every scenario, even one identical to an earlier one (same bits; for checking)");
@@ -408,14 +517,14 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"table", "csv", "json", "markdown", "html"}));
   double hurdle = 0.15;
   std::string report_out;
-  report->add_option("--hurdle", hurdle, "the ROI a scenario must clear in the memo's verdict (default 0.15)");
+  report->add_option("--hurdle", hurdle, "the ROI a scenario must clear in the memo's verdict (default 0.15)")->check(finite_number());
   report->add_option("-o,--output", report_out, "write the report to this file instead of standard output");
   report->add_option("--scenario", rscen, "only these scenarios (repeatable)");
 
   BenchArgs ba;
   auto* bench = app.add_subcommand("bench", "measure end-to-end throughput (scenario x trials per second) over thread counts");
   bench->add_option("file", ba.file, "scenario file (default: scenarios/seed_portfolio.yaml)");
-  bench->add_option("--trials", ba.trials, "trials per scenario (default: the file's)")->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
+  bench->add_option("--trials", ba.trials, "trials per scenario (default: the file's)")->check(whole_number(1, kMaxTrials));
   bench->add_option("--threads", ba.threads, "thread counts, e.g. 1,2,4 (default: 1, 2, 4, ... all cores)")->delimiter(',')->check(CLI::Range(1, 4096));
   bench->add_option("--repeat", ba.repeat, "runs per thread count; the median is reported (default 3)")->check(CLI::Range(1, 100));
   bench->add_flag("--full-output", ba.full_output, "write the per-trial datasets too (default: --summary-only)");
@@ -432,7 +541,7 @@ int main(int argc, char** argv) {
   cli::FrontierOptions fo;
   auto* frontier = app.add_subcommand("frontier", "efficient funded subsets of a sweep within a budget (value vs downside)");
   frontier->add_option("file", fo.file, "results file (.h5)")->required();
-  frontier->add_option("--budget", fo.budget, "the most the funded projects' expected initial costs may add up to")->required()->check(CLI::NonNegativeNumber);
+  frontier->add_option("--budget", fo.budget, "the most the funded projects' expected initial costs may add up to")->required()->check(finite_number(0, true));
   frontier->add_option("--axis", fo.axes, "keep only this sweep axis value, AXIS=VALUE (repeatable; default: one frontier per combination)");
   frontier->add_option("--value", fo.value, "npv_mean (default) or roi_p50")->check(CLI::IsMember({"npv_mean", "roi_p50"}));
   frontier->add_option("--risk", fo.risk, "roi_p10 (default) or cvar10")->check(CLI::IsMember({"roi_p10", "cvar10"}));
@@ -453,12 +562,13 @@ int main(int argc, char** argv) {
   std::string command_line;
   for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
 
+  int rc = 2;
   try {
-    if (*run) return cmd_run(ra, command_line);
-    if (*validate) return cmd_validate(vfile);
-    if (*report) return cmd_report(rfile, format, rscen, hurdle, report_out);
-    if (*bench) return cmd_bench(ba);
-    if (*compare) {
+    if (*run) rc = cmd_run(ra, command_line);
+    else if (*validate) rc = cmd_validate(vfile);
+    else if (*report) rc = cmd_report(rfile, format, rscen, hurdle, report_out);
+    else if (*bench) rc = cmd_bench(ba);
+    else if (*compare) {
       co.file_a = cmp_args[0];
       co.scenario_a = cmp_args[1];
       if (cmp_args.size() == 3) {
@@ -468,26 +578,25 @@ int main(int argc, char** argv) {
         co.scenario_b = cmp_args[3];
       }
       cli::compare(co, std::cout);
-      return 0;
-    }
-    if (*frontier) {
+      rc = 0;
+    } else if (*frontier) {
       cli::frontier(fo, std::cout);
-      return 0;
+      rc = 0;
     }
 #ifdef ROISIM_WITH_MPI  // issue 8: rank 0 reported the error
   } catch (const roisim::mpi::QuietExit& e) {
-    return e.code();
+    rc = e.code();
 #endif
   } catch (const Cancelled&) {
     const int sig = g_signal.load();
     std::fprintf(stderr, "roisim: interrupted; no results file written\n");
-    return sig == SIGTERM ? 143 : 130;
+    rc = 128 + (sig ? sig : SIGINT);
   } catch (const InputError& e) {
     std::cerr << e.what() << '\n';
-    return 1;
+    rc = 1;
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << '\n';
-    return 1;
+    rc = 1;
   }
-  return 2;
+  return stdout_checked(rc);
 }
