@@ -1,0 +1,140 @@
+#!/usr/bin/python3
+"""End-to-end timing of `roisim run` as a user runs it (process start to exit, the results file
+written, synced and renamed), for README "Performance".
+
+  /usr/bin/python3 bench/end_to_end.py [--roisim build/roisim] [--baseline OTHER_ROISIM]
+      [--file scenarios/seed_portfolio.yaml] [--trials 10000] [--threads 1,2] [--rounds 5]
+      [--modes summary,full] [--fresh] [--peer]
+
+Each round runs every (output mode, thread count) once per binary; with --baseline the two binaries
+alternate (their order flips each round), so that drifts of a shared machine touch both alike.
+Every run writes the same target in a temporary folder, so from the second run on it replaces the
+previous file, as a user re-running a scenario does (--fresh removes it first, untimed). Wall time
+is measured around the process, peak RSS comes from wait4(). Prints medians, the speed-up from the
+first thread count to each other one (the ratio of the medians, and the median of the per-round
+ratios), and with --peer the NumPy peer (bench/peers/numpy_peer.py, with and without its
+per-project cache) on the same file and trials, timed the same way, with the ratio to roisim's
+one-thread summary-only time. Needs only Python's standard library (and, for --peer, numpy, scipy
+and yaml).
+"""
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+
+def timed(cmd):
+    """Runs cmd; returns (wall seconds, peak RSS in MiB, exit status, stderr text)."""
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t0
+    err = p.stderr.read().decode(errors="replace")
+    p.stderr.close()
+    p.returncode = os.waitstatus_to_exitcode(status)
+    return wall, usage.ru_maxrss / 1024.0, p.returncode, err
+
+
+def scenario_count(roisim, path):
+    out = subprocess.run([roisim, "validate", path], capture_output=True, text=True, check=True).stdout
+    # "FILE: ok, 5 projects, 22 uncertain inputs, 563 scenarios"
+    return int(out.strip().rsplit(",", 1)[1].split()[0])
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--roisim", default=os.path.join(ROOT, "build", "roisim"))
+    ap.add_argument("--baseline", help="a second roisim binary, run alternately with the first")
+    ap.add_argument("--file", default=os.path.join(ROOT, "scenarios", "seed_portfolio.yaml"))
+    ap.add_argument("--trials", type=int, default=10000)
+    ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--modes", default="summary,full", help="summary, full or both (comma-separated)")
+    ap.add_argument("--fresh", action="store_true", help="remove the previous results file before each run (untimed)")
+    ap.add_argument("--peer", action="store_true", help="also time the NumPy peer, with and without its cache")
+    a = ap.parse_args(argv)
+
+    threads = [int(t) for t in a.threads.split(",") if t]
+    modes = [m for m in a.modes.split(",") if m]
+    if not threads or any(t < 1 for t in threads):
+        ap.error("--threads: a comma-separated list of counts >= 1")
+    if not modes or any(m not in ("summary", "full") for m in modes):
+        ap.error("--modes: summary, full or summary,full")
+    if a.rounds < 1 or a.trials < 1:
+        ap.error("--rounds and --trials must be at least 1")
+    bins = [("roisim", os.path.abspath(a.roisim))]
+    if a.baseline:
+        bins.insert(0, ("baseline", os.path.abspath(a.baseline)))
+    for _, b in bins:
+        if not os.access(b, os.X_OK):
+            ap.error(f"not an executable: {b}")
+    scenarios = scenario_count(bins[-1][1], a.file)
+    evaluations = scenarios * a.trials
+
+    print(f"file: {a.file}, {scenarios} scenarios x {a.trials} trials; {a.rounds} rounds; "
+          f"{os.cpu_count()} CPUs; results file {'removed before' if a.fresh else 'replaced by'} each run")
+    for name, b in bins:
+        v = subprocess.run([b, "--version"], capture_output=True, text=True).stdout.strip()
+        print(f"  {name}: {b} ({v})")
+
+    tmp = tempfile.mkdtemp(prefix="roisim-e2e-")
+    times = {}  # (name, mode, threads) -> [(wall, rss)]
+    try:
+        for r in range(a.rounds):
+            order = bins if r % 2 == 0 else bins[::-1]
+            for mode in modes:
+                for t in threads:
+                    for name, b in order:
+                        out = os.path.join(tmp, f"{name}.h5")
+                        if a.fresh and os.path.exists(out):
+                            os.unlink(out)
+                        cmd = [b, "run", a.file, "-o", out, "--quiet", "--trials", str(a.trials), "--threads", str(t)]
+                        if mode == "summary":
+                            cmd.append("--summary-only")
+                        wall, rss, rc, err = timed(cmd)
+                        if rc != 0:
+                            sys.exit(f"end_to_end.py: {' '.join(cmd)} failed ({rc}): {err.strip()}")
+                        times.setdefault((name, mode, t), []).append((wall, rss))
+        peer = []
+        if a.peer:
+            py = os.environ.get("PYTHON", "/usr/bin/python3")
+            for label, extra in (("numpy peer (per-project cache)", []), ("numpy peer (no cache)", ["--no-cache"])):
+                cmd = [py, os.path.join(HERE, "peers", "numpy_peer.py"), a.file, "--trials", str(a.trials)] + extra
+                wall, rss, rc, err = timed(cmd)
+                if rc != 0:
+                    sys.exit(f"end_to_end.py: {' '.join(cmd)} failed ({rc}): {err.strip()}")
+                peer.append((label, wall, rss))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    print(f"\n{'binary':10s} {'output':8s} {'threads':>7s} {'median s':>9s} {'min..max s':>13s} "
+          f"{'trials/s':>10s} {'peak RSS':>9s} {'speed-up':>9s} {'(per round)':>11s}")
+    for name, _ in bins:
+        for mode in modes:
+            base = times[(name, mode, threads[0])]
+            for t in threads:
+                w = [x[0] for x in times[(name, mode, t)]]
+                rss = statistics.median(x[1] for x in times[(name, mode, t)])
+                med = statistics.median(w)
+                sp = statistics.median(x[0] for x in base) / med
+                per = statistics.median(b[0] / x for b, x in zip(base, w))
+                spc = f"{sp:9.2f} {per:11.2f}" if t != threads[0] else f"{'':9s} {'':11s}"
+                print(f"{name:10s} {mode:8s} {t:7d} {med:9.3f} {min(w):6.3f}..{max(w):<6.3f} "
+                      f"{evaluations / med:10.3g} {rss:6.0f} MiB {spc}")
+    if a.peer:
+        ref = statistics.median(x[0] for x in times[(bins[-1][0], modes[0], threads[0])])
+        print(f"\nagainst {bins[-1][0]} ({modes[0]}, {threads[0]} thread(s), {ref:.3f} s), each peer run once, end to end:")
+        for label, wall, rss in peer:
+            print(f"  {label:32s} {wall:8.2f} s {rss:6.0f} MiB   roisim is {wall / ref:6.1f}x faster")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,56 @@
+#!/usr/bin/python3
+"""The benchmark scripts behind README "Performance" still run and print what the README reads
+from them (small trial counts: this checks the plumbing, not the speed).
+
+    /usr/bin/python3 tests/test_bench_scripts.py BUILD_ROISIM_BINARY REPO_ROOT
+
+- bench/end_to_end.py: one round at 1 and 2 threads, both output modes, against itself as the
+  baseline, with the NumPy peer: every row present with positive times, the peer's lines and
+  ratios; bad arguments exit 2 with a message.
+- bench/peers/compare.sh: the three-row table with positive rates and ratios.
+"""
+import os
+import re
+import subprocess
+import sys
+
+from testlib import Checks
+
+TRIALS = "200"
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    roisim, root = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    py = sys.executable
+    check = Checks()
+    seed = os.path.join(root, "scenarios", "seed_portfolio.yaml")
+
+    e2e = os.path.join(root, "bench", "end_to_end.py")
+    p = subprocess.run([py, e2e, "--roisim", roisim, "--baseline", roisim, "--rounds", "1", "--trials", TRIALS,
+                        "--threads", "1,2", "--peer"], capture_output=True, text=True, timeout=600)
+    check(p.returncode == 0, f"end_to_end.py exits 0 (got {p.returncode}: {p.stderr.strip()})")
+    rows = re.findall(r"^(baseline|roisim)\s+(summary|full)\s+(\d+)\s+([0-9.]+)\s", p.stdout, re.M)
+    check(len(rows) == 8, f"end_to_end.py prints 8 timing rows (2 binaries x 2 modes x 2 thread counts), got {len(rows)}:\n{p.stdout}")
+    check(all(float(r[3]) > 0 for r in rows), "every median time is positive")
+    check("563 scenarios x 200 trials" in p.stdout, "end_to_end.py reads the scenario count and trials")
+    peers = re.findall(r"numpy peer \((per-project cache|no cache)\)\s+([0-9.]+) s .* roisim is\s+([0-9.]+)x faster", p.stdout)
+    check(len(peers) == 2 and all(float(x[1]) > 0 and float(x[2]) > 0 for x in peers),
+          f"end_to_end.py --peer prints both peers with a ratio:\n{p.stdout}")
+
+    for bad in (["--threads", "0"], ["--modes", "fast"], ["--roisim", os.path.join(root, "no-such-binary")]):
+        q = subprocess.run([py, e2e, *bad], capture_output=True, text=True, timeout=60)
+        check(q.returncode == 2 and "error:" in q.stderr, f"end_to_end.py {' '.join(bad)}: exit 2 with a message (got {q.returncode}: {q.stderr.strip()})")
+
+    c = subprocess.run(["sh", os.path.join(root, "bench", "peers", "compare.sh"), roisim, seed, TRIALS],
+                       capture_output=True, text=True, timeout=600)
+    check(c.returncode == 0, f"compare.sh exits 0 (got {c.returncode}: {c.stderr.strip()})")
+    table = re.findall(r"^(roisim \(1 thread\)|numpy peer \([a-z -]+\))\s+([0-9.e+-]+)\s+([0-9.]+)\s*$", c.stdout, re.M)
+    check(len(table) == 3 and all(float(r[1]) > 0 and float(r[2]) > 0 for r in table),
+          f"compare.sh prints roisim and both peers with positive rates and ratios:\n{c.stdout}")
+    check.finish()
+
+
+if __name__ == "__main__":
+    main()
