@@ -106,6 +106,14 @@ scenarios:
     projects: [triage]
 )";
 
+// The type-7 median of v (NumPy's default), by sorting.
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const double h = static_cast<double>(v.size() - 1) * 0.5;
+  const std::size_t lo = static_cast<std::size_t>(h);
+  return v[lo] + (h - static_cast<double>(lo)) * (v[std::min(lo + 1, v.size() - 1)] - v[lo]);
+}
+
 }  // namespace
 
 TEST(Engine, SpecWorkedCheckThroughTheScenarioFile) {
@@ -577,12 +585,6 @@ scenarios:
     }
     return std::pair{r, order};
   };
-  const auto median = [](std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    const double h = static_cast<double>(v.size() - 1) * 0.5;
-    const std::size_t lo = static_cast<std::size_t>(h);
-    return v[lo] + (h - static_cast<double>(lo)) * (v[std::min(lo + 1, v.size() - 1)] - v[lo]);
-  };
   for (std::uint64_t s = 0; s < 2; ++s) {
     std::vector<double> roi(n), ok(n);
     for (std::size_t t = 0; t < n; ++t) {
@@ -640,12 +642,6 @@ scenarios:
     std::copy(b.drivers.tornado_low.begin(), b.drivers.tornado_low.end(), low.begin() + static_cast<std::ptrdiff_t>(b.first * K));
     std::copy(b.drivers.tornado_high.begin(), b.drivers.tornado_high.end(), high.begin() + static_cast<std::ptrdiff_t>(b.first * K));
   });
-  const auto median = [](std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    const double h = static_cast<double>(v.size() - 1) * 0.5;
-    const std::size_t lo = static_cast<std::size_t>(h);
-    return v[lo] + (h - static_cast<double>(lo)) * (v[std::min(lo + 1, v.size() - 1)] - v[lo]);
-  };
   for (std::uint64_t s = 0; s < 2; ++s) {
     const std::string input = (s == 0 ? "safe" : "longshot") + std::string(".success");
     const std::size_t k = static_cast<std::size_t>(std::find(names.begin(), names.end(), input) - names.begin());
