@@ -142,6 +142,12 @@ class TreeBuilder : public YAML::EventHandler {
       f.key = std::move(n);
       f.pending_key = true;
     } else {
+      // "key:" with nothing after it: yaml-cpp marks the null at the next token (often the next
+      // line); point just past the key instead, where the value is missing.
+      if (n.type == Node::Type::Null && n.line != f.key.line) {
+        n.line = f.key.line;
+        n.column = f.key.column + static_cast<int>(f.key.value.size()) + 1;
+      }
       f.node.entries.emplace_back(std::move(f.key), std::move(n));
       f.pending_key = false;
     }
@@ -254,7 +260,21 @@ Node parse(const std::string& text, const std::string& file) {
   } catch (const YAML::DeepRecursion& e) {
     throw InputError::at(file, e.mark.line + 1, e.mark.column + 1, "the document is nested too deeply");
   } catch (const YAML::Exception& e) {
-    throw InputError::at(file, e.mark.line + 1, e.mark.column + 1, "invalid YAML: " + e.msg);
+    // A tab in a line's indentation is the usual cause of yaml-cpp's "end of map not found" and
+    // kin, which do not say so: name the first such line up to the error.
+    std::string hint;
+    std::size_t line_start = 0;
+    for (int line = 1; line_start < text.size() && line <= e.mark.line + 1; ++line) {
+      const std::size_t end = std::min(text.find('\n', line_start), text.size());
+      const std::size_t first = text.find_first_not_of(" \t", line_start);
+      if (first != std::string::npos && first < end && text[first] != '#' &&
+          text.find('\t', line_start) < first) {
+        hint = " (line " + std::to_string(line) + " is indented with a tab; YAML indents with spaces only)";
+        break;
+      }
+      line_start = end + 1;
+    }
+    throw InputError::at(file, e.mark.line + 1, e.mark.column + 1, "invalid YAML: " + e.msg + hint);
   }
   return builder.take_root();
 }

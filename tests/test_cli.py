@@ -316,6 +316,9 @@ projects:
          "  a: {kind: direct, initial_cost: {factor: c0}, inputs: {annual_value: 1000}}\n"
          "scenarios:\n  - {name: neg, set: {c0: -50}}\n  - {name: zero, scale: {c0: 0}}\n",
          ":6:27: error: scenario 'neg'.set.c0 (factor read by a.initial_cost) must be > 0"),
+        ("roisim: 1\nprojects:\n  a:\n    kind: direct\n    initial_cost:\n    inputs: {annual_value: 2}\n",
+         ":5:18: error: a.initial_cost must be a number, not nothing"),
+        ("roisim: 1\nprojects:\n  a:\n\tkind: direct\n", "(line 4 is indented with a tab; YAML indents with spaces only)"),
         ("roisim: 1\nprojects:\n  a: {kind: direct, initial_cost: 1, maintenance_share: 0.2, inputs: {annual_value: 2}}\n"
          "scenarios:\n  - {name: s, scale: {a.maintenance_share: -1}}\n", ":5:44: error: scaling a.maintenance_share by -1 would make it negative"),
     ]
@@ -324,8 +327,8 @@ projects:
         with open(path, "wb") as f:
             f.write(text_.encode("latin-1") if "\xe9" in text_ else text_.encode())
         r = roisim("validate", path)
-        check(r.returncode == 1 and path + want in r.stderr, f"parse case {i}: want '{want}', got {r.returncode}: {r.stderr.strip()[:300]}")
-    r = roisim("validate", os.path.join(tmp, "parse6.yaml"))
+        check(r.returncode == 1 and (path + want if want.startswith(":") else want) in r.stderr, f"parse case {i}: want '{want}', got {r.returncode}: {r.stderr.strip()[:300]}")
+    r = roisim("validate", os.path.join(tmp, "parse6.yaml"))  # the factor cases (both errors reported)
     check("scaling factor 'c0' by 0 would make a.initial_cost <= 0" in r.stderr, "a zero scale of a cost factor is refused too")
 
     # correlation_repair: nearest says what it changed
