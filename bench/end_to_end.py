@@ -32,13 +32,14 @@ ROOT = os.path.dirname(HERE)
 
 def timed(cmd):
     """Runs cmd; returns (wall seconds, peak RSS in MiB, exit status, stderr text)."""
-    t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(p.pid, 0)
-    wall = time.perf_counter() - t0
-    err = p.stderr.read().decode(errors="replace")
-    p.stderr.close()
-    p.returncode = os.waitstatus_to_exitcode(status)
+    with tempfile.TemporaryFile() as errf:  # a file, not a pipe: a chatty child cannot block on it
+        t0 = time.perf_counter()
+        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=errf)
+        _, status, usage = os.wait4(p.pid, 0)
+        wall = time.perf_counter() - t0
+        p.returncode = os.waitstatus_to_exitcode(status)
+        errf.seek(0)
+        err = errf.read().decode(errors="replace")
     return wall, usage.ru_maxrss / 1024.0, p.returncode, err
 
 

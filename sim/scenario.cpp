@@ -131,7 +131,8 @@ std::optional<std::uint64_t> Plan::find_scenario(const std::string& name) const 
     if (explicit_[i].name == name) return i;
   if (!sweep_) return std::nullopt;
   // A sweep scenario's name, "axis=value/.../funded=a+b", read back into its index (the inverse of
-  // scenario()): a sweep may hold billions of scenarios, too many to name one by one.
+  // scenario()): a sweep may hold billions of scenarios, too many to name one by one. Axis, value
+  // and project names cannot hold '/', '=' or '+' (checked when loading), so every name reads back.
   const std::uint64_t nf = sweep_->funded_count(projects_.size());
   std::uint64_t r = 0;
   std::size_t at = 0;
@@ -188,12 +189,6 @@ std::optional<std::uint64_t> Plan::find_scenario(const std::string& name) const 
     const std::uint64_t index = explicit_.size() + r * nf + *f;
     if (index < scenario_count() && scenario_name(index) == name) return index;
   }
-  // Names that do not read back (axis values hold no "/" or "=", so this is a safety net): one by
-  // one, in a sweep small enough for it.
-  const std::uint64_t n = scenario_count();
-  if (n - explicit_.size() > (std::uint64_t{1} << 22)) return std::nullopt;
-  for (std::uint64_t i = explicit_.size(); i < n; ++i)
-    if (scenario_name(i) == name) return i;
   return std::nullopt;
 }
 

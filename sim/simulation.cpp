@@ -41,6 +41,31 @@ std::string file_kind(const fs::file_status& st) {
   }
 }
 
+std::optional<std::string> not_replaceable(const std::string& path) {
+  std::error_code ec;
+  fs::path p(path);
+  for (int hop = 0; hop < 40; ++hop) {
+    // A process's file descriptors (/proc/self/fd/1, /dev/fd/1 through its link to /proc/self/fd)
+    // are links to whatever they are open on, a regular file included: never renamed over.
+    const fs::path parent = fs::canonical(p.parent_path().empty() ? fs::path(".") : p.parent_path(), ec);
+    if (!ec) {
+      const std::string dir = parent.string();
+      if (dir == "/proc" || dir.rfind("/proc/", 0) == 0) return "a file descriptor of a process (" + p.string() + ")";
+    }
+    const fs::file_status st = fs::symlink_status(p, ec);
+    if (ec || !fs::exists(st)) return std::nullopt;  // (a dangling link: created through it)
+    if (fs::is_symlink(st)) {
+      const fs::path target = fs::read_symlink(p, ec);
+      if (ec) return std::nullopt;
+      p = target.is_absolute() ? target : p.parent_path() / target;
+      continue;
+    }
+    if (fs::is_regular_file(st)) return std::nullopt;
+    return file_kind(st);
+  }
+  return "a chain of more than 40 links";
+}
+
 void check_output_path(const std::string& output, const std::string& input) {
   std::error_code ec;
   fs::path out(output);
@@ -49,10 +74,10 @@ void check_output_path(const std::string& output, const std::string& input) {
     throw InputError("the output '" + output + "' is the scenario file itself; choose another name with -o");
   if (fs::is_directory(out, ec)) throw InputError("the output '" + output + "' is a folder; give a file name with -o");
   // The file is written beside the target and renamed over it: a device, pipe or socket there
-  // (-o /dev/null) would be replaced by a regular file, so only a regular file (or a link to one)
-  // may be replaced.
-  if (const fs::file_status st = fs::status(out, ec); fs::exists(st) && !fs::is_regular_file(st))
-    throw InputError("the output '" + output + "' exists and is not a regular file (" + file_kind(st) +
+  // (-o /dev/null), or a process's descriptor (-o /dev/stdout, whatever it is open on), would be
+  // replaced by a regular file, so only a regular file (or a link to one) may be replaced.
+  if (const auto kind = not_replaceable(output))
+    throw InputError("the output '" + output + "' exists and is not a regular file (" + *kind +
                      "); give the path of a file to create or replace with -o");
   fs::path dir = out.parent_path();
   if (dir.empty()) dir = ".";

@@ -56,6 +56,11 @@ std::string default_output_path(const std::string& scenario_file);
 void check_output_path(const std::string& output, const std::string& input);
 // "a character device", "a folder", ...: for messages about a path that is not a regular file.
 std::string file_kind(const std::filesystem::file_status& st);
+// Why writing to `path` must not replace it (write beside, then rename), or nullopt when it is
+// missing or a regular file (or a chain of links ending at one): it is, or leads through links to,
+// a folder, device, pipe or socket, or a process's file descriptor (/dev/stdout, /dev/fd/1,
+// /proc/self/fd/1), which must be written through whatever it is open on.
+std::optional<std::string> not_replaceable(const std::string& path);
 // The file layout and root attributes for a plan.
 ResultsLayout make_layout(const Plan& plan, const RunRequest& request, std::uint64_t batch);
 // What a run needs: memory (bytes, upper estimate) and results-file size (bytes, before

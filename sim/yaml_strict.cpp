@@ -174,8 +174,9 @@ class TreeBuilder : public YAML::EventHandler {
     fail(mark, std::string("this quoted text has no closing ") + (q == '"' ? "double" : "single") + " quote");
   }
 
-  // The byte offset in text_ of a mark: from its line (a byte-order mark before line 1 skipped)
-  // and column, read as bytes or, when that is not where a quote is, as UTF-8 characters.
+  // The byte offset in text_ of a mark (yaml-cpp counts columns in bytes), past an anchor (&a)
+  // or tag (!t) in front of the scalar, where yaml-cpp puts the mark; a byte-order mark before
+  // line 1 skipped.
   std::size_t offset_of(const YAML::Mark& mark) {
     if (line_starts_.empty()) {
       line_starts_.push_back(text_.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0);
@@ -183,12 +184,10 @@ class TreeBuilder : public YAML::EventHandler {
         if (text_[i] == '\n') line_starts_.push_back(i + 1);
     }
     if (mark.line < 0 || mark.column < 0 || static_cast<std::size_t>(mark.line) >= line_starts_.size()) return text_.size();
-    const std::size_t start = line_starts_[static_cast<std::size_t>(mark.line)], col = static_cast<std::size_t>(mark.column);
-    if (start + col < text_.size() && (text_[start + col] == '"' || text_[start + col] == '\'')) return start + col;
-    std::size_t i = start;
-    for (std::size_t chars = 0; i < text_.size() && chars < col; ++chars) {
-      ++i;
-      while (i < text_.size() && (static_cast<unsigned char>(text_[i]) & 0xC0) == 0x80) ++i;  // continuation bytes
+    std::size_t i = line_starts_[static_cast<std::size_t>(mark.line)] + static_cast<std::size_t>(mark.column);
+    while (i < text_.size() && (text_[i] == '&' || text_[i] == '!')) {
+      while (i < text_.size() && text_[i] != ' ' && text_[i] != '\t' && text_[i] != '\n' && text_[i] != '"' && text_[i] != '\'') ++i;
+      while (i < text_.size() && (text_[i] == ' ' || text_[i] == '\t')) ++i;
     }
     return i;
   }
@@ -240,7 +239,7 @@ Node parse(const std::string& text, const std::string& file) {
   // here, where the place can still be named.
   if (const std::size_t bad = invalid_utf8(text); bad != std::string::npos) {
     int line = 1, col = 1;
-    for (std::size_t i = 0; i < bad; ++i) {
+    for (std::size_t i = text.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0; i < bad; ++i) {  // a byte-order mark is no column
       if (text[i] == '\n') ++line, col = 1;
       else if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) ++col;
     }

@@ -270,6 +270,25 @@ projects:
     r = roisim("report", rep, "--format", "csv", "-o", out_link)
     check(r.returncode == 0 and r.stdout.startswith("scenario,funded,") and os.path.islink(out_link),
           "report -o a link to /dev/stdout writes to the pipe")
+    # ... and with standard output redirected to a file (the descriptor's link then leads to a
+    # regular file, which must be written, not renamed over): report writes it, run refuses
+    redirected = os.path.join(tmp, "redirected.csv")
+    with open(redirected, "w") as f:
+        r = subprocess.run([ROISIM, "report", rep, "--format", "csv", "-o", out_link], stdout=f, stderr=subprocess.PIPE, text=True)
+    check(r.returncode == 0 and open(redirected).read().startswith("scenario,funded,") and os.path.islink(out_link),
+          "report -o a link to /dev/stdout, stdout a file: the file gets the report, the link stays: " + r.stderr)
+    with open(redirected, "w") as f:
+        r = subprocess.run([ROISIM, "run", SEED, "--trials", "20", "--quiet", "-o", out_link], stdout=f, stderr=subprocess.PIPE, text=True)
+    check(r.returncode == 1 and "a file descriptor of a process" in r.stderr and os.path.islink(out_link),
+          "run -o a link to /dev/stdout is refused: " + r.stderr)
+    # a leftover temporary name (a killed run whose pid is reused) does not block report -o
+    for pid_guess in range(os.getpid(), os.getpid() + 50):
+        open(os.path.join(tmp, f"again.csv.tmp-{pid_guess}"), "w").close()
+    r = roisim("report", rep, "--format", "csv", "-o", os.path.join(tmp, "again.csv"))
+    check(r.returncode == 0 and os.path.isfile(os.path.join(tmp, "again.csv")), "report -o beside leftover temporary names")
+    for f in os.listdir(tmp):
+        if f.startswith("again.csv.tmp-"):
+            os.unlink(os.path.join(tmp, f))
     r = roisim("report", rep, "-o", tmp)
     check(r.returncode == 1 and "is a folder" in r.stderr, "report -o FOLDER refused")
     r = roisim("report", rep, "-o", os.path.join(tmp, "missing", "r.txt"))
@@ -298,6 +317,10 @@ projects:
                        (("frontier", rep, "--budget", "inf"), "--budget: must be a finite number of at least 0")):
         r = roisim(*args, "-o" if args[0] == "run" else "--format", os.path.join(tmp, "x.h5") if args[0] == "run" else "table")
         check(r.returncode == 2 and what in r.stderr, f"{' '.join(args[2:])}: exit 2 with '{what}' (got {r.returncode}: {r.stderr.strip()[:200]})")
+    r = roisim("run", SEED, "--trials", "010", "--seed", "0123", "--quiet", "-o", os.path.join(tmp, "decimal.h5"))
+    with h5py.File(os.path.join(tmp, "decimal.h5")) as f:
+        check(r.returncode == 0 and int(f.attrs["trials"]) == 10 and int(f.attrs["seed"]) == 123,
+              "--trials 010 --seed 0123 are decimal, as in the scenario file (not octal)")
     r = roisim("run", SEED, "--trials", "20", "--quiet", "--seed", "9223372036854775807", "-o", os.path.join(tmp, "maxseed.h5"))
     check(r.returncode == 0, "the largest seed runs")
     with h5py.File(os.path.join(tmp, "maxseed.h5")) as f:
@@ -308,6 +331,8 @@ projects:
     cases = [
         (base + 'scenarios:\n  - name: "x\n    projects: [a]\n', ":5:11: error: this quoted text has no closing double quote"),
         (base + "scenarios: [{name: 'y}]\n", ":4:20: error: this quoted text has no closing single quote"),
+        (base + 'scenarios:\n  - name: &n "x\n    projects: [a]\n', ":5:11: error: this quoted text has no closing double quote"),
+        (base + 'scenarios:\n  - name: ! "x\n    projects: [a]\n', ":5:11: error: this quoted text has no closing double quote"),
         (base.encode().decode() + "scenarios: [{name: b\xe9se}]\n", ":4:21: error: the file is not UTF-8 text (byte 0xE9 here)"),
         ("roisim: 1\nsettings: {trials: 2305843009213693952}\n" + base[10:], ":2:20: error: settings.trials must be at most 1099511627776"),
         ("roisim: 1\nsettings: {seed: 9223372036854775808}\n" + base[10:], ":2:18: error: settings.seed must be at most 9223372036854775807"),
@@ -328,7 +353,12 @@ projects:
             f.write(text_.encode("latin-1") if "\xe9" in text_ else text_.encode())
         r = roisim("validate", path)
         check(r.returncode == 1 and (path + want if want.startswith(":") else want) in r.stderr, f"parse case {i}: want '{want}', got {r.returncode}: {r.stderr.strip()[:300]}")
-    r = roisim("validate", os.path.join(tmp, "parse6.yaml"))  # the factor cases (both errors reported)
+    ok_text = base + 'scenarios:\n  - {name: "\u00e9\u00e9\u00e9\u00e9\u00e9", projects: [&p "a"]}\n  - {name: &q "b", projects: [*p]}\n'
+    with open(os.path.join(tmp, "quotes_ok.yaml"), "w", encoding="utf-8") as f:
+        f.write(ok_text)
+    r = roisim("validate", os.path.join(tmp, "quotes_ok.yaml"))
+    check(r.returncode == 0, "closed quotes after multi-byte text, anchors and aliases are accepted: " + r.stderr)
+    r = roisim("validate", os.path.join(tmp, "parse8.yaml"))  # the factor cases (both errors reported)
     check("scaling factor 'c0' by 0 would make a.initial_cost <= 0" in r.stderr, "a zero scale of a cost factor is refused too")
 
     # correlation_repair: nearest says what it changed
@@ -387,6 +417,14 @@ projects:
     check(rc == 130, f"SIGINT exits 130 (got {rc})")
     check(time.time() - t0 < 5, "SIGINT stops promptly")
     check(not os.path.exists(slow) and not [f for f in os.listdir(tmp) if ".tmp-" in f], "SIGINT leaves no file")
+    # SIGHUP left ignored by the caller (nohup) stays ignored: the run completes
+    p = subprocess.Popen([ROISIM, "run", SEED, "--trials", "20000", "-o", slow, "--quiet"], stderr=subprocess.PIPE,
+                         preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN))
+    time.sleep(0.5)
+    p.send_signal(signal.SIGHUP)
+    rc = p.wait(timeout=120)
+    check(rc == 0 and os.path.isfile(slow), f"SIGHUP under nohup is ignored (got {rc})")
+    os.unlink(slow)
     # SIGHUP (a closed terminal or ssh session) too, exit 129
     p = subprocess.Popen([ROISIM, "run", SEED, "--trials", "200000", "-o", slow, "--quiet"], stderr=subprocess.PIPE)
     time.sleep(1.0)

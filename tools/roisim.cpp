@@ -22,6 +22,7 @@
 #include <memory>
 #include <functional>
 #include <optional>
+#include <random>
 #include <thread>
 
 #include <tbb/global_control.h>
@@ -57,9 +58,13 @@ void install_signal_handlers() {
   struct sigaction sa {};
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-  sigaction(SIGHUP, &sa, nullptr);  // a closed terminal or ssh session: clean up like Ctrl-C
+  // SIGHUP: a closed terminal or ssh session, cleaned up like Ctrl-C. A signal the caller ignores
+  // stays ignored (nohup, or a shell's background job ignoring SIGINT).
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
+    struct sigaction old {};
+    if (sigaction(sig, nullptr, &old) == 0 && old.sa_handler == SIG_IGN) continue;
+    sigaction(sig, &sa, nullptr);
+  }
 }
 
 std::optional<Sampler> parse_sampler(const std::string& s) {
@@ -91,7 +96,8 @@ std::string exact(double x) {
 }
 
 // Option checks with plain messages (CLI11's ranges print DBL_MAX in full and let NaN through;
-// an unsigned option would take "-1" as 2^64 - 1).
+// an unsigned option would take "-1" as 2^64 - 1). whole_number is a transform: it also rewrites
+// the value in decimal, which CLI11 would otherwise read with a leading 0 as octal.
 CLI::Validator whole_number(std::uint64_t lo, std::uint64_t hi) {
   return CLI::Validator(
       [lo, hi](std::string& s) -> std::string {
@@ -99,6 +105,7 @@ CLI::Validator whole_number(std::uint64_t lo, std::uint64_t hi) {
         const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
         if (ec != std::errc() || p != s.data() + s.size() || v < lo || v > hi)
           return "must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi) + " (got '" + s + "')";
+        s = std::to_string(v);  // decimal: CLI11 would read a leading 0 as octal (010 -> 8), the file does not
         return {};
       },
       "INT");
@@ -184,9 +191,16 @@ std::string repair_note(const Plan& plan) {
   Eigen::Index r = 0, col = 0;
   const double change = (a - b).cwiseAbs().maxCoeff(&r, &col);
   const auto& names = c->names();
+  // The check is made on the Spearman matrix as given and on the Pearson matrix the copula derives
+  // from it (2 sin(pi rho / 6)): name the one that failed.
+  Eigen::MatrixXd pearson = a;
+  for (Eigen::Index i = 0; i < a.rows(); ++i)
+    for (Eigen::Index j = 0; j < a.cols(); ++j) pearson(i, j) = i == j ? 1.0 : spearman_to_pearson(a(i, j));
+  const double ev_s = smallest_eigenvalue(a), ev_p = smallest_eigenvalue(pearson);
   std::ostringstream os;
-  os << "note: the correlations given are not a valid correlation matrix (smallest eigenvalue "
-     << std::setprecision(3) << smallest_eigenvalue(a) << "); correlation_repair: nearest imposes the nearest valid one"
+  os << std::setprecision(3) << "note: the correlations given are not a valid correlation matrix ("
+     << (ev_s < 0 ? "smallest eigenvalue " : "smallest eigenvalue of the Pearson matrix the copula derives from them ")
+     << (ev_s < 0 ? ev_s : ev_p) << "); correlation_repair: nearest imposes the nearest valid one"
      << " (largest change " << change << ", " << names[static_cast<std::size_t>(r)] << " ~ " << names[static_cast<std::size_t>(col)]
      << ": " << a(r, col) << " -> " << b(r, col) << "); the results file stores both (correlation_spearman, correlation_spearman_repaired)";
   return os.str();
@@ -282,14 +296,15 @@ void write_text_output(const std::string& output, const std::string& input, F&& 
   const auto failed = [&](const std::string& what, int err) {
     return InputError("cannot write '" + output + "': " + what + (err ? std::string(" (") + std::strerror(err) + ")" : ""));
   };
-  if (fs::exists(st) && !fs::is_regular_file(st)) {  // a device or pipe: no rename over it
+  if (not_replaceable(output)) {  // a device, pipe or process descriptor (/dev/stdout): no rename over it
     std::ofstream f(output, std::ios::binary);
     if (!f) throw failed("opening it", errno);
     write(f);
     if (!f.flush()) throw failed("writing", errno);
     return;
   }
-  const std::string tmp = output + ".tmp-" + std::to_string(::getpid());
+  // pid and a random part: a leftover of a killed run with a reused pid must not block the name
+  const std::string tmp = output + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(std::random_device{}() % 1000000);
   std::FILE* f = std::fopen(tmp.c_str(), "wbx");
   if (!f) throw failed("creating a file beside it", errno);
   try {
@@ -492,8 +507,8 @@ int main(int argc, char** argv) {
   auto* run = app.add_subcommand("run", "simulate every scenario and write the HDF5 results file");
   run->add_option("file", ra.file, "scenario file (YAML)")->required();
   run->add_option("-o,--output", ra.output, "results file (default: FILE with .h5)");
-  run->add_option("--trials", ra.trials, "trials per scenario (overrides settings.trials)")->check(whole_number(1, kMaxTrials));
-  run->add_option("--seed", ra.seed, "random seed, 0 to 2^63 - 1 (overrides settings.seed)")->check(whole_number(0, kMaxSeed));
+  run->add_option("--trials", ra.trials, "trials per scenario (overrides settings.trials)")->transform(whole_number(1, kMaxTrials));
+  run->add_option("--seed", ra.seed, "random seed, 0 to 2^63 - 1 (overrides settings.seed)")->transform(whole_number(0, kMaxSeed));
   run->add_option("--threads", ra.threads, "worker threads (default: all cores)")->check(CLI::Range(1, 4096));
   run->add_option("--sampler", ra.sampler, "mc (Monte Carlo), lhs (Latin hypercube) or sobol (scrambled Sobol points)")->check(CLI::IsMember({"mc", "lhs", "sobol"}));
   run->add_flag("--summary-only", ra.summary_only, "omit the per-trial datasets");
@@ -501,7 +516,8 @@ int main(int argc, char** argv) {
   run->add_flag("--quiet", ra.quiet, "print nothing on success");
   run->add_option("--target-ci", ra.target_ci, "auto-stop: add trials (2000, 4000, ...) until every 95% interval of P10/P50/P90 ROI and P(loss) is within +/- this")->check(finite_number(0, false));
   run->add_option("--max-trials", ra.max_trials, "the most trials --target-ci may use (default 1000000)")->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
-  run->add_option("--cashflow-trials", ra.cashflow_trials, "trials behind cashflow_quantile (the payback fan chart); 0 = all (default 1000)");
+  run->add_option("--cashflow-trials", ra.cashflow_trials, "trials behind cashflow_quantile (the payback fan chart); 0 = all (default 1000)")
+      ->transform(whole_number(0, kMaxTrials));
   run->add_flag("--no-reuse", ra.no_reuse, "compute every scenario, even one identical to an earlier one (same bits; for checking)");
   run->add_option("--replay", ra.replay, "print one trial's every input and value (SCENARIO:TRIAL) instead of running");
 
@@ -524,7 +540,7 @@ int main(int argc, char** argv) {
   BenchArgs ba;
   auto* bench = app.add_subcommand("bench", "measure end-to-end throughput (scenario x trials per second) over thread counts");
   bench->add_option("file", ba.file, "scenario file (default: scenarios/seed_portfolio.yaml)");
-  bench->add_option("--trials", ba.trials, "trials per scenario (default: the file's)")->check(whole_number(1, kMaxTrials));
+  bench->add_option("--trials", ba.trials, "trials per scenario (default: the file's)")->transform(whole_number(1, kMaxTrials));
   bench->add_option("--threads", ba.threads, "thread counts, e.g. 1,2,4 (default: 1, 2, 4, ... all cores)")->delimiter(',')->check(CLI::Range(1, 4096));
   bench->add_option("--repeat", ba.repeat, "runs per thread count; the median is reported (default 3)")->check(CLI::Range(1, 100));
   bench->add_flag("--full-output", ba.full_output, "write the per-trial datasets too (default: --summary-only)");
@@ -550,11 +566,11 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
+    return stdout_checked(app.exit(e));
   } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
+    return stdout_checked(app.exit(e));
   } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
+    return stdout_checked(app.exit(e));
   } catch (const CLI::ParseError& e) {
     app.exit(e);
     return 2;
