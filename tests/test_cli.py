@@ -277,6 +277,9 @@ projects:
         r = subprocess.run([ROISIM, "report", rep, "--format", "csv", "-o", out_link], stdout=f, stderr=subprocess.PIPE, text=True)
     check(r.returncode == 0 and open(redirected).read().startswith("scenario,funded,") and os.path.islink(out_link),
           "report -o a link to /dev/stdout, stdout a file: the file gets the report, the link stays: " + r.stderr)
+    with open(redirected, "a") as f:  # >> : what the file held stays
+        r = subprocess.run([ROISIM, "report", rep, "--format", "csv", "-o", out_link], stdout=f, stderr=subprocess.PIPE, text=True)
+    check(r.returncode == 0 and open(redirected).read().count("scenario,funded,") == 2, "report -o /dev/stdout appended with >>")
     with open(redirected, "w") as f:
         r = subprocess.run([ROISIM, "run", SEED, "--trials", "20", "--quiet", "-o", out_link], stdout=f, stderr=subprocess.PIPE, text=True)
     check(r.returncode == 1 and "a file descriptor of a process" in r.stderr and os.path.islink(out_link),

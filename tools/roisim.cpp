@@ -297,7 +297,8 @@ void write_text_output(const std::string& output, const std::string& input, F&& 
     return InputError("cannot write '" + output + "': " + what + (err ? std::string(" (") + std::strerror(err) + ")" : ""));
   };
   if (not_replaceable(output)) {  // a device, pipe or process descriptor (/dev/stdout): no rename over it
-    std::ofstream f(output, std::ios::binary);
+    // Appending: /dev/stdout may be a file opened with >> (truncating it would lose what is there).
+    std::ofstream f(output, std::ios::binary | std::ios::app);
     if (!f) throw failed("opening it", errno);
     write(f);
     if (!f.flush()) throw failed("writing", errno);
