@@ -1089,25 +1089,21 @@ struct Engine::Impl {
       const Variant& v = bw.variants[vi];
       SuccessInput& si = cache[vi];
       const int ps = plan.projects()[v.project].cost_slot(kPSuccess);
-      std::vector<double> indicator(n);
-      std::size_t ones = 0;
-      for (std::size_t t = 0; t < n; ++t) {
-        const double p = std::clamp(v.scale[ps] * (v.src[ps] ? v.src[ps][t] : v.constant[ps]), 0.0, 1.0);
-        indicator[t] = v.u_success[t] > 1.0 - p ? 1.0 : 0.0;
-        ones += indicator[t] > 0;
-      }
-      const std::size_t zeros = n - ones;
-      const double r0 = (static_cast<double>(zeros) + 1) / 2, r1 = static_cast<double>(zeros) + (static_cast<double>(ones) + 1) / 2;
-      si.ranks.resize(n);
-      for (std::size_t t = 0; t < n; ++t) si.ranks[t] = indicator[t] > 0 ? r1 : r0;
-      si.norm = std::sqrt(static_cast<double>(zeros) * (r0 - mean_rank) * (r0 - mean_rank) +
-                          static_cast<double>(ones) * (r1 - mean_rank) * (r1 - mean_rank));
-      // Tornado bands of a 0/1 input: its failures and its successes (README "Results file"). The
-      // P5-P15 / P85-P95 bands of ordinary inputs would take every trial into the low band when
-      // fewer than ~15% fail (P15 is then 1), and the median of all trials out.
+      // Tornado bands of a 0/1 input: its failures and its successes (README "Results file"), found
+      // as the draw is made. (The P5-P15 / P85-P95 bands of ordinary inputs would take every trial
+      // into the low band when fewer than ~15% fail: P15 is then 1.)
       si.low.clear();
       si.high.clear();
-      for (std::size_t t = 0; t < n; ++t) (indicator[t] > 0 ? si.high : si.low).push_back(static_cast<std::uint32_t>(t));
+      for (std::size_t t = 0; t < n; ++t) {
+        const double p = std::clamp(v.scale[ps] * (v.src[ps] ? v.src[ps][t] : v.constant[ps]), 0.0, 1.0);
+        (v.u_success[t] > 1.0 - p ? si.high : si.low).push_back(static_cast<std::uint32_t>(t));
+      }
+      const std::size_t zeros = si.low.size(), ones = si.high.size();
+      const double r0 = (static_cast<double>(zeros) + 1) / 2, r1 = static_cast<double>(zeros) + (static_cast<double>(ones) + 1) / 2;
+      si.ranks.assign(n, r0);
+      for (std::uint32_t t : si.high) si.ranks[t] = r1;
+      si.norm = std::sqrt(static_cast<double>(zeros) * (r0 - mean_rank) * (r0 - mean_rank) +
+                          static_cast<double>(ones) * (r1 - mean_rank) * (r1 - mean_rank));
     });
     check_cancel();
   }
