@@ -54,7 +54,6 @@
 #include <filesystem>
 #include <limits>
 #include <memory>
-#include <random>
 #include <stdexcept>
 #include <thread>
 #include <utility>
@@ -570,12 +569,6 @@ void fsync_path(const std::string& path, bool directory, const std::string& file
     throw IoError("results file '" + file + "': fsync of '" + path + "' failed (" + std::strerror(err) + ")");
 }
 
-std::string random_hex6() {
-  std::random_device rd;
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%06x", static_cast<unsigned>(rd()) & 0xffffffu);
-  return buf;
-}
 
 // Splits [0, S) into `ranks` contiguous ranges of about equal cost, boundaries on multiples of
 // `unit` scenarios. cost(i) = funded projects of scenario i + 1 (x trials, the same for all).
@@ -881,7 +874,7 @@ RunReport simulate_to_file(const Plan& given, const RunRequest& request_in) {
       std::snprintf(what, sizeof what, "%d MPI rank%s, split by %s (scenario split: largest share %.2fx an even one)", R,
                     R == 1 ? "" : "s", setup.split == Split::Trials ? "trial blocks" : "scenarios", ratio);
       distribution = what;
-      temp = request.output + ".tmp-" + std::to_string(::getpid()) + "-" + random_hex6();
+      temp = temporary_path(request.output);
       set_temp(temp);
       try {
         create_skeleton(temp, layout);

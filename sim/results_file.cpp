@@ -363,12 +363,6 @@ std::vector<const char*> c_strings(const std::vector<std::string>& strings) {
 using namespace results_fields;
 constexpr int kNumScalarFields = static_cast<int>(std::size(kScalarFields));
 
-std::string random_hex6() {
-  std::random_device rd;
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%06x", static_cast<unsigned>(rd()) & 0xffffffu);
-  return buf;
-}
 
 void fsync_path(const std::string& path, bool directory, const std::string& file) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | (directory ? O_DIRECTORY : 0));
@@ -710,6 +704,13 @@ void filter_chunk(ChunkJob& job, RowFn&& row, std::uint64_t S, std::uint64_t N, 
 
 }  // namespace
 
+std::string temporary_path(const std::string& target) {
+  std::random_device rd;
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%06x", static_cast<unsigned>(rd()) & 0xffffffu);
+  return target + ".tmp-" + std::to_string(::getpid()) + "-" + buf;
+}
+
 std::array<std::uint64_t, 2> trial_chunk_shape(const ResultsLayout& layout) {
   return chunk_shape(layout.scenarios, layout.trials, layout.scenarios_per_batch);
 }
@@ -784,7 +785,7 @@ struct ResultsWriter::Impl {
     std::error_code ec;
     if (!fs::is_directory(folder, ec))
       throw IoError("results file '" + target + "': folder '" + folder.string() + "' does not exist");
-    temp = target + ".tmp-" + std::to_string(::getpid()) + "-" + random_hex6();
+    temp = temporary_path(target);
 
     // netCDF-4 style: link (and attribute) creation order tracked and indexed on the root group.
     Hid fcpl = make_plist(H5P_FILE_CREATE, temp);

@@ -84,6 +84,10 @@ struct BatchResults {
 // so that each batch covers whole chunk rows, unless that is under half of the largest row count
 // that fits (then the largest, and rows spanning two batches are buffered); never more than S.
 std::array<std::uint64_t, 2> trial_chunk_shape(const ResultsLayout& layout);
+// "<target>.tmp-<pid>-<6 random hex digits>": the name a file is written under beside its target
+// before the rename (the random part: a leftover of a killed process whose pid is reused must not
+// block the name). The results writer, the MPI writer and `report -o` use it.
+std::string temporary_path(const std::string& target);
 
 // Chunk rows (scenarios) of the per-scenario datasets, for the serial and the MPI writer alike:
 // [scenario] ones up to 4096 scenarios a chunk; [scenario, quantile] and [scenario, input] ones at

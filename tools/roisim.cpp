@@ -22,7 +22,6 @@
 #include <memory>
 #include <functional>
 #include <optional>
-#include <random>
 #include <thread>
 
 #include <tbb/global_control.h>
@@ -304,8 +303,7 @@ void write_text_output(const std::string& output, const std::string& input, F&& 
     if (!f.flush()) throw failed("writing", errno);
     return;
   }
-  // pid and a random part: a leftover of a killed run with a reused pid must not block the name
-  const std::string tmp = output + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(std::random_device{}() % 1000000);
+  const std::string tmp = temporary_path(output);
   std::FILE* f = std::fopen(tmp.c_str(), "wbx");
   if (!f) throw failed("creating a file beside it", errno);
   try {
