@@ -37,7 +37,12 @@ class TreeBuilder : public YAML::EventHandler {
  public:
   TreeBuilder(std::string file, const std::string& text) : file_(std::move(file)), text_(text) {}
 
-  void OnDocumentStart(const YAML::Mark&) override { ++documents_; }
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    if (documents_ < 2) document_start_[documents_] = mark;
+    ++documents_;
+  }
+  // Where the first and second documents began (see parse()).
+  const YAML::Mark& document_start(int i) const { return document_start_[i]; }
   void OnDocumentEnd() override {}
   void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
     Node n = make(Node::Type::Null, mark);
@@ -75,7 +80,6 @@ class TreeBuilder : public YAML::EventHandler {
   }
 
   Node take_root() {
-    if (documents_ > 1) fail_at(1, 1, "the file holds more than one YAML document");
     if (!have_root_) return Node{};
     return std::move(root_);
   }
@@ -200,6 +204,7 @@ class TreeBuilder : public YAML::EventHandler {
   Node root_;
   bool have_root_ = false;
   int documents_ = 0;
+  YAML::Mark document_start_[2];
   std::size_t total_ = 0;
 };
 
@@ -254,8 +259,17 @@ Node parse(const std::string& text, const std::string& file) {
     YAML::Parser parser(in);
     // At most two calls: the second only detects a second document. (yaml-cpp 0.7 can return true
     // forever without consuming input, e.g. on a file holding just ",": jbeder/yaml-cpp#1040.)
-    if (parser.HandleNextDocument(builder) && parser.HandleNextDocument(builder))
-      throw InputError::at(file, 1, 1, "the file holds more than one YAML document");
+    if (parser.HandleNextDocument(builder) && parser.HandleNextDocument(builder)) {
+      const YAML::Mark &first = builder.document_start(0), &second = builder.document_start(1);
+      // A "second document" where the first began is yaml-cpp stuck on a character no node can
+      // start with (',' at the top level).
+      if (second.pos == first.pos && second.pos >= 0 && static_cast<std::size_t>(second.pos) < text.size())
+        throw InputError::at(file, second.line + 1, second.column + 1,
+                             std::string("invalid YAML: unexpected '") + text[static_cast<std::size_t>(second.pos)] +
+                                 "' (no value can start with it here)");
+      throw InputError::at(file, second.line + 1, second.column + 1,
+                           "the file holds more than one YAML document (the second starts here); roisim reads one");
+    }
   } catch (const YAML::DeepRecursion& e) {
     throw InputError::at(file, e.mark.line + 1, e.mark.column + 1, "the document is nested too deeply");
   } catch (const YAML::Exception& e) {

@@ -263,6 +263,12 @@ TEST(ScenarioErrors, YamlLevelProblems) {
   std::string deep(100000, '[');
   EXPECT_NE(error_of(deep).find("nested too deeply"), std::string::npos);
   EXPECT_EQ(error_of("- 1\n- 2\n"), "t.yaml:1:1: error: a scenario file is a mapping of sections (roisim, settings, factors, projects, ...), not a list");
+  // A second document is located where it starts; a character yaml-cpp cannot start any node with
+  // (it then reports an empty document over and over without reading on) is named, not taken
+  // for a second document.
+  EXPECT_EQ(error_of("roisim: 1\n---\nroisim: 1\n"), "t.yaml:2:1: error: the file holds more than one YAML document (the second starts here); roisim reads one");
+  EXPECT_EQ(error_of(","), "t.yaml:1:1: error: invalid YAML: unexpected ',' (no value can start with it here)");
+  EXPECT_EQ(error_of("\n\n  , x\n"), "t.yaml:3:3: error: invalid YAML: unexpected ',' (no value can start with it here)");
 }
 
 TEST(ScenarioErrors, SeveralErrorsAreReportedTogether) {
