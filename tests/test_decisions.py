@@ -141,6 +141,9 @@ try:
         check(r.returncode == 0, f"run {out}: {r.stderr}")
 
     # ---- compare ------------------------------------------------------------------------------
+    r = roisim("compare", "--help")
+    check(r.returncode == 0 and "compare [OPTIONS] OUT.h5 A B | A.h5 A B.h5 B" in r.stdout
+          and "x 3 or 4" in r.stdout and "(3x)" not in r.stdout, f"compare --help shows both forms: {r.stdout}")
     with h5py.File(a, "r") as f:
         names = names_of(f)
         roi, npv = f["roi"][:], f["npv"][:]

@@ -550,7 +550,17 @@ int main(int argc, char** argv) {
   cli::CompareOptions co;
   std::vector<std::string> cmp_args;
   auto* compare = app.add_subcommand("compare", "paired comparison of two scenarios (common random numbers): OUT.h5 A B, or A.h5 A B.h5 B");
-  compare->add_option("args", cmp_args, "OUT.h5 SCENARIO_A SCENARIO_B, or FILE_A SCENARIO_A FILE_B SCENARIO_B (names or indices)")->required()->expected(3, 4);
+  compare->add_option("args", cmp_args, "OUT.h5 SCENARIO_A SCENARIO_B, or FILE_A SCENARIO_A FILE_B SCENARIO_B (names or indices)")
+      ->required()
+      ->expected(3, 4)
+      ->option_text("TEXT x 3 or 4 REQUIRED");  // CLI11 2.1 would print "x 3" for expected(3, 4)
+  // ... and "args(3x)" in the usage line.
+  struct CompareFormatter : CLI::Formatter {
+    std::string make_option_usage(const CLI::Option* opt) const override {
+      return opt->get_name(true, false) == "args" ? "OUT.h5 A B | A.h5 A B.h5 B" : CLI::Formatter::make_option_usage(opt);
+    }
+  };
+  compare->formatter(std::make_shared<CompareFormatter>());
   compare->add_option("--format", co.format, "table or json")->check(CLI::IsMember({"table", "json"}));
 
   cli::FrontierOptions fo;
