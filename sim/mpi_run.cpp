@@ -333,14 +333,16 @@ std::vector<const char*> c_strings(const std::vector<std::string>& strings) {
 
 // Step 1: the whole file but the per-scenario values and the scenario / funded strings, as
 // ResultsWriter's create_layout makes it (serial driver, rank 0).
-void create_skeleton(const std::string& fn, const ResultsLayout& layout) {
+// path: the file to create; fn: the name its messages give (the results file asked for).
+void create_skeleton(const std::string& path, const std::string& fn, const ResultsLayout& layout) {
   const hsize_t S = layout.scenarios, N = layout.trials, K = layout.inputs.size();
   Hid fcpl = make(H5Pcreate(H5P_FILE_CREATE), H5Pclose, fn, "creating a property list");
   check(H5Pset_link_creation_order(fcpl.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), fn,
         "setting link creation order");
   check(H5Pset_attr_creation_order(fcpl.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), fn,
         "setting attribute creation order");
-  Hid file = make(H5Fcreate(fn.c_str(), H5F_ACC_EXCL, fcpl.get(), H5P_DEFAULT), H5Fclose, fn, "creating");
+  Hid file = make(H5Fcreate(path.c_str(), H5F_ACC_EXCL, fcpl.get(), H5P_DEFAULT), H5Fclose, fn,
+                  "creating '" + path + "' (written there, then renamed)");
   const hid_t f = file.get();
   Hid vlen = make_vlen_utf8(fn);
   const StatChunkRows rows_of = stat_chunk_rows(layout);  // as the serial writer's
@@ -716,7 +718,7 @@ std::vector<Rows> owned_rows(Split split, const std::vector<std::uint64_t>& boun
 // (Engine::summarize_trials: the same bits as the single-process run) and writes their per-trial
 // rows collectively. Every rank takes part in every batch.
 void run_trial_blocks(Engine& engine, const Plan& plan, std::uint64_t batch, const std::vector<std::uint64_t>& tb,
-                      int R, int me, const Hid* trial_ds, hid_t dxpl, const std::string& temp,
+                      int R, int me, const Hid* trial_ds, hid_t dxpl, const std::string& fn,
                       const std::function<void(std::uint64_t, std::uint64_t)>& progress, bool fail_here,
                       const std::function<void(const BatchResults&)>& keep) {
   const std::uint64_t S = plan.scenario_count(), N = plan.settings().trials;
@@ -770,7 +772,7 @@ void run_trial_blocks(Engine& engine, const Plan& plan, std::uint64_t batch, con
       const double* src[3] = {roi.data(), npv.data(), pay.data()};
       for (int d = 0; d < 3; ++d)
         write_rows_collective(trial_ds[d].get(), dxpl, share.first, share.count, 2, N, share.count ? src[d] : nullptr,
-                              kTrialNames[d], temp);
+                              kTrialNames[d], fn);
     }
     if (progress) progress(s0 + count, S);
     if (fail_here) throw Error("test hook ROISIM_MPI_FAIL_RANK=" + std::to_string(me));
@@ -877,7 +879,7 @@ RunReport simulate_to_file(const Plan& given, const RunRequest& request_in) {
       temp = temporary_path(request.output);
       set_temp(temp);
       try {
-        create_skeleton(temp, layout);
+        create_skeleton(temp, request.output, layout);
       } catch (...) {
         ::unlink(temp.c_str());
         throw;
@@ -914,14 +916,14 @@ RunReport simulate_to_file(const Plan& given, const RunRequest& request_in) {
     // every scenario.
     const std::uint64_t first = bounds[me], last = bounds[me + 1];
     const bool trials_out = !request.summary_only && N > 0 && S > 0;
-    Hid fapl = make(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, temp, "creating a property list");
-    check(H5Pset_fapl_mpio(fapl.get(), MPI_COMM_WORLD, MPI_INFO_NULL), temp, "selecting the MPI-IO driver");
-    Hid file = make(H5Fopen(temp.c_str(), H5F_ACC_RDWR, fapl.get()), H5Fclose, temp, "opening (MPI-IO)");
+    Hid fapl = make(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, request.output, "creating a property list");
+    check(H5Pset_fapl_mpio(fapl.get(), MPI_COMM_WORLD, MPI_INFO_NULL), request.output, "selecting the MPI-IO driver");
+    Hid file = make(H5Fopen(temp.c_str(), H5F_ACC_RDWR, fapl.get()), H5Fclose, request.output, "opening (MPI-IO)");
     g_collective = true;
-    Hid dxpl = make(H5Pcreate(H5P_DATASET_XFER), H5Pclose, temp, "creating a property list");
-    check(H5Pset_dxpl_mpio(dxpl.get(), H5FD_MPIO_COLLECTIVE), temp, "selecting collective I/O");
+    Hid dxpl = make(H5Pcreate(H5P_DATASET_XFER), H5Pclose, request.output, "creating a property list");
+    check(H5Pset_dxpl_mpio(dxpl.get(), H5FD_MPIO_COLLECTIVE), request.output, "selecting collective I/O");
     auto open = [&](const char* name) {
-      return make(H5Dopen2(file.get(), name, H5P_DEFAULT), H5Dclose, temp, std::string("opening '") + name + "'");
+      return make(H5Dopen2(file.get(), name, H5P_DEFAULT), H5Dclose, request.output, std::string("opening '") + name + "'");
     };
     std::array<Hid, 3> trial_ds;
     if (trials_out)
@@ -938,7 +940,7 @@ RunReport simulate_to_file(const Plan& given, const RunRequest& request_in) {
       const double* src[3] = {b ? b->roi : nullptr, b ? b->npv : nullptr, b ? b->payback : nullptr};
       for (int d = 0; d < 3; ++d)
         write_rows_collective(trial_ds[d].get(), dxpl.get(), b ? b->first : 0, b ? b->count : 0, 2, N, src[d],
-                              kTrialNames[d], temp);
+                              kTrialNames[d], request.output);
     };
     Engine engine(plan, [&] {
       RunOptions o = request.engine;
@@ -984,7 +986,7 @@ RunReport simulate_to_file(const Plan& given, const RunRequest& request_in) {
         while (any_rank(false)) write_round(nullptr);  // empty selections until every rank is done
     } else {
       run_trial_blocks(engine, plan, setup.batch, bounds, R, me, trials_out ? trial_ds.data() : nullptr, dxpl.get(),
-                       temp, request.engine.progress, fail_here, keep);
+                       request.output, request.engine.progress, fail_here, keep);
     }
     std::uint64_t count = 0;
     for (const Rows& r : owned_rows(setup.split, bounds, S, setup.batch, me, R)) count += r.count;
@@ -997,32 +999,32 @@ RunReport simulate_to_file(const Plan& given, const RunRequest& request_in) {
     for (const auto& field : kScalarFields) {
       for (std::uint64_t r = 0; r < count; ++r) scratch[r] = summary[r].*(field.member);
       Hid ds = open(field.name);
-      write_ranges_collective(ds.get(), dxpl.get(), mine, 1, 0, scratch.data(), field.name, temp);
-      check(ds.close(), temp, std::string("closing '") + field.name + "'");
+      write_ranges_collective(ds.get(), dxpl.get(), mine, 1, 0, scratch.data(), field.name, request.output);
+      check(ds.close(), request.output, std::string("closing '") + field.name + "'");
     }
     for (const auto& field : kQuantileFields) {
       for (std::uint64_t r = 0; r < count; ++r)
         std::copy_n(summary[r].*(field.member), kNumQuantiles, scratch.begin() + r * kNumQuantiles);
       Hid ds = open(field.name);
-      write_ranges_collective(ds.get(), dxpl.get(), mine, 2, kNumQuantiles, scratch.data(), field.name, temp);
-      check(ds.close(), temp, std::string("closing '") + field.name + "'");
+      write_ranges_collective(ds.get(), dxpl.get(), mine, 2, kNumQuantiles, scratch.data(), field.name, request.output);
+      check(ds.close(), request.output, std::string("closing '") + field.name + "'");
     }
     if (K > 0)
       for (const auto& field : kInputFields) {
         const auto& v = drivers.*(field.member);
         if (v.size() != count * K) throw Error(std::string("driver '") + field.name + "' has the wrong size");
         Hid ds = open(field.name);
-        write_ranges_collective(ds.get(), dxpl.get(), mine, 2, K, v.data(), field.name, temp);
-        check(ds.close(), temp, std::string("closing '") + field.name + "'");
+        write_ranges_collective(ds.get(), dxpl.get(), mine, 2, K, v.data(), field.name, request.output);
+        check(ds.close(), request.output, std::string("closing '") + field.name + "'");
       }
     {
       Hid ds = open(kCashflowName);
-      write_ranges_collective(ds.get(), dxpl.get(), mine, 3, 0, cashflow.data(), kCashflowName, temp);
-      check(ds.close(), temp, std::string("closing '") + kCashflowName + "'");
+      write_ranges_collective(ds.get(), dxpl.get(), mine, 3, 0, cashflow.data(), kCashflowName, request.output);
+      check(ds.close(), request.output, std::string("closing '") + kCashflowName + "'");
     }
-    for (auto& d : trial_ds) check(d.close(), temp, "closing a per-trial dataset (flushing its chunks)");
+    for (auto& d : trial_ds) check(d.close(), request.output, "closing a per-trial dataset (flushing its chunks)");
     dxpl.reset();
-    check(file.close(), temp, "closing (MPI-IO)");
+    check(file.close(), request.output, "closing (MPI-IO)");
     g_collective = false;
     fapl.reset();
     report.timings = engine.timings();
@@ -1055,19 +1057,19 @@ RunReport simulate_to_file(const Plan& given, const RunRequest& request_in) {
       if (all_names.size() != S || all_funded.size() != S)
         throw Error("gathered " + std::to_string(all_names.size()) + " scenario names for " + std::to_string(S) +
                     " scenarios");
-      Hid f = make(H5Fopen(temp.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), H5Fclose, temp, "reopening");
-      Hid vlen = make_vlen_utf8(temp);
+      Hid f = make(H5Fopen(temp.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), H5Fclose, request.output, "reopening");
+      Hid vlen = make_vlen_utf8(request.output);
       for (const auto& [name, values] : {std::pair{"scenario", &all_names}, std::pair{"funded", &all_funded}}) {
-        Hid ds = make(H5Dopen2(f.get(), name, H5P_DEFAULT), H5Dclose, temp, std::string("opening '") + name + "'");
+        Hid ds = make(H5Dopen2(f.get(), name, H5P_DEFAULT), H5Dclose, request.output, std::string("opening '") + name + "'");
         auto ptrs = c_strings(*values);
-        if (S) write_all(ds.get(), vlen.get(), ptrs.data(), name, temp);
-        check(ds.close(), temp, std::string("closing '") + name + "'");
+        if (S) write_all(ds.get(), vlen.get(), ptrs.data(), name, request.output);
+        check(ds.close(), request.output, std::string("closing '") + name + "'");
       }
       vlen.reset();
-      check(f.close(), temp, "closing");
-      fsync_path(temp, false, temp);
+      check(f.close(), request.output, "closing");
+      fsync_path(temp, false, request.output);
       if (std::rename(temp.c_str(), request.output.c_str()) != 0)
-        throw IoError("results file '" + temp + "': renaming to '" + request.output + "' failed (" +
+        throw IoError("results file '" + request.output + "': renaming '" + temp + "' to it failed (" +
                       std::strerror(errno) + ")");
       g_temp[0] = '\0';
       const std::filesystem::path folder = std::filesystem::path(request.output).parent_path();

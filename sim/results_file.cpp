@@ -788,16 +788,16 @@ struct ResultsWriter::Impl {
     temp = temporary_path(target);
 
     // netCDF-4 style: link (and attribute) creation order tracked and indexed on the root group.
-    Hid fcpl = make_plist(H5P_FILE_CREATE, temp);
-    check(H5Pset_link_creation_order(fcpl.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), temp,
+    Hid fcpl = make_plist(H5P_FILE_CREATE, target);
+    check(H5Pset_link_creation_order(fcpl.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), target,
           "setting link creation order");
-    check(H5Pset_attr_creation_order(fcpl.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), temp,
+    check(H5Pset_attr_creation_order(fcpl.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), target,
           "setting attribute creation order");
     const hid_t fid = H5Fcreate(temp.c_str(), H5F_ACC_EXCL, fcpl.get(), H5P_DEFAULT);
     if (fid < 0) {
       const std::string detail = hdf5_detail();
       ::unlink(temp.c_str());  // HDF5 may have made it before failing (a full disk); the name is ours
-      fail(temp, "creating", detail);
+      fail(target, "creating '" + temp + "' (written there, then renamed)", detail);
     }
     file = Hid(fid, H5Fclose);
     created = true;
@@ -809,7 +809,7 @@ struct ResultsWriter::Impl {
         write_fd = *static_cast<int*>(handle);
     }
     try {
-      vlen_str = make_vlen_utf8(temp);
+      vlen_str = make_vlen_utf8(target);
       create_layout();
     } catch (...) {  // ~Impl does not run for a constructor that throws
       close_all();
@@ -853,7 +853,7 @@ struct ResultsWriter::Impl {
 
   void create_layout() {
     const hid_t f = file.get();
-    const std::string& fn = temp;
+    const std::string& fn = target;  // messages name the file asked for (the temporary one is removed)
     const StatChunkRows rows_of = stat_chunk_rows(layout);
     const hsize_t scen_chunk = rows_of.scalar;
 
@@ -1032,7 +1032,7 @@ struct ResultsWriter::Impl {
   }
 
   void write_batch(const BatchResults& b) {
-    const std::string& fn = temp;
+    const std::string& fn = target;  // messages name the file asked for (the temporary one is removed)
     auto bad = [&](const std::string& what) {
       throw IoError("results file '" + fn + "': batch at scenario " + std::to_string(b.first) + ": " + what);
     };
@@ -1093,7 +1093,7 @@ struct ResultsWriter::Impl {
   // Filters (in parallel) and writes every statistics chunk whose rows are all in (or, at the end,
   // every chunk that has rows), then drops those rows.
   void write_stat_chunks(bool at_end) {
-    const std::string& fn = temp;
+    const std::string& fn = target;  // messages name the file asked for (the temporary one is removed)
     RowChunks* sets[kNumScalarFields + kNumQuantileFields + kNumInputFields + 1];
     std::size_t ns = 0;
     for (auto& rc : scalar_rows) sets[ns++] = &rc;
@@ -1138,7 +1138,7 @@ struct ResultsWriter::Impl {
   // Filters and writes every per-trial chunk that rows [.., first + count) complete (see the file
   // comment); keeps the rows of a trailing incomplete chunk row in `pending`.
   void write_trial_chunks(const BatchResults& b) {
-    const std::string& fn = temp;
+    const std::string& fn = target;  // messages name the file asked for (the temporary one is removed)
     const std::uint64_t first = b.first, end = b.first + b.count, R = chunk_rows, C = chunk_cols;
     const std::uint64_t base = first / R * R;  // first scenario of the chunk row `first` is in
     const std::uint64_t done = end == S ? end : end / R * R;  // chunk rows complete up to here
@@ -1206,7 +1206,7 @@ struct ResultsWriter::Impl {
   }
 
   void commit() {
-    const std::string& fn = temp;
+    const std::string& fn = target;  // messages name the file asked for (the temporary one is removed)
     if (committed) throw IoError("results file '" + target + "': already committed");
     if (failed) throw IoError("results file '" + fn + "': cannot commit after a failed write");
     if (rows_written != S)
@@ -1228,7 +1228,7 @@ struct ResultsWriter::Impl {
     check(vlen_str.close(), fn, "closing the string type");
     check(file.close(), fn, "closing");
     fsync_path(temp, false, fn);
-    if (std::rename(temp.c_str(), target.c_str()) != 0) fail_errno(fn, "renaming to '" + target + "'", errno);
+    if (std::rename(temp.c_str(), target.c_str()) != 0) fail_errno(fn, "renaming '" + temp + "' to it", errno);
     committed = true;
     std::filesystem::path folder = std::filesystem::path(target).parent_path();
     fsync_path(folder.empty() ? "." : folder.string(), true, target);

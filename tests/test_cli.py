@@ -374,12 +374,12 @@ projects:
     r = roisim("validate", os.path.join(tmp, "repair.yaml"))
     check(r.returncode == 0 and "correlation_repair: nearest imposes the nearest valid one" in r.stdout, "repair note: " + r.stdout + r.stderr)
 
-    # a write that fails mid-run (a file size limit standing in for a full disk): a clean error, no
-    # crash at exit, no temporary file, the previous target intact
+    # a write that fails mid-run (a file size limit, `ulimit -f`, standing in for a full disk): a
+    # clean error, no crash at exit, no temporary file, the previous target intact. SIGXFSZ keeps
+    # its default action here (subprocess restores it), which would kill roisim unless it ignores it.
     import resource
     def limit(size):
         def f():
-            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
             resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
         return f
     target = os.path.join(tmp, "limited.h5")
@@ -390,6 +390,8 @@ projects:
                            capture_output=True, text=True, timeout=300)
         check(r.returncode == 1 and "File too large" in r.stderr and "HDF5-DIAG" not in r.stderr,
               f"failed write {extra}: exit 1, errno in the message (got {r.returncode}: {r.stderr.strip()[:300]})")
+        check(f"results file '{target}'" in r.stderr and ".tmp-" not in r.stderr,
+              f"failed write {extra}: the message names the file asked for, not the removed temporary one: {r.stderr.strip()[:300]}")
         check(open(target).read() == "old results" and not [f for f in os.listdir(tmp) if ".tmp-" in f],
               "failed write: old target intact, no temporary file")
     r = subprocess.run([ROISIM, "report", rep, "--format", "json", "-o", os.path.join(tmp, "big.json")],

@@ -64,6 +64,10 @@ void install_signal_handlers() {
     if (sigaction(sig, nullptr, &old) == 0 && old.sa_handler == SIG_IGN) continue;
     sigaction(sig, &sa, nullptr);
   }
+  // SIGXFSZ (a write past `ulimit -f`) would kill the process on the spot, leaving the temporary
+  // file behind; ignored, the write fails with EFBIG and the run ends like one on a full disk:
+  // exit 1, the cause named, the temporary file removed.
+  signal(SIGXFSZ, SIG_IGN);
 }
 
 std::optional<Sampler> parse_sampler(const std::string& s) {
