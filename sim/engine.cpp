@@ -728,6 +728,7 @@ struct Engine::Impl {
     const auto& inputs = plan.input_vars();
     BatchWork b;
     std::map<std::pair<int, std::vector<SlotBinding>>, int> variant_index;
+    std::vector<unsigned char> read_signs;  // per input: 1 read with a positive scale, 2 negative
     b.first = s0;
     b.work.resize(count);
     b.copy_of.assign(count, -1);
@@ -745,12 +746,18 @@ struct Engine::Impl {
       w.inputs.assign(inputs.size(), {-1, 0.0});
       w.success_variant.assign(inputs.size(), -1);
       if (b.copy_of[i] >= 0 && !opt.sink_needs_trials) continue;  // a copy whose trials nobody reads
+      // An input's drivers are those of its value as the scenario reads it: reversed when every
+      // project that reads it scales it by a negative factor, absent when every one scales it by
+      // 0, and its own sampled value when the readers' scales differ in sign (a factor scaled to 0
+      // or below for one project only is still the factor the others read).
+      read_signs.assign(inputs.size(), 0);
       for (int p : spec.funded) {
         auto bind = bind_project(plan, p, spec.overrides);
         for (const auto& sb : bind) {
           const int k = vars[sb.var].input_index;
-          if (k >= 0 && w.inputs[k].first < 0 && value_id[sb.var][sb.def] >= 0)
-            w.inputs[k] = {value_id[sb.var][sb.def], sb.scale > 0 ? 1.0 : (sb.scale < 0 ? -1.0 : 0.0)};
+          if (k < 0 || value_id[sb.var][sb.def] < 0) continue;
+          w.inputs[k].first = value_id[sb.var][sb.def];  // one definition per input in a scenario
+          read_signs[k] |= sb.scale > 0 ? 1 : (sb.scale < 0 ? 2 : 0);
         }
         auto key = std::make_pair(p, bind);
         auto it = variant_index.find(key);
@@ -762,6 +769,8 @@ struct Engine::Impl {
         const int sk = vars[plan.projects()[p].success_var].input_index;
         if (sk >= 0) w.success_variant[sk] = it->second;
       }
+      for (std::size_t k = 0; k < inputs.size(); ++k)
+        w.inputs[k].second = read_signs[k] == 2 ? -1.0 : (read_signs[k] == 0 ? 0.0 : 1.0);
     }
     build_tree(b);
     return b;

@@ -544,6 +544,45 @@ projects:
   });
 }
 
+TEST(Drivers, AFactorReadWithDifferentScalesIsTheFactorTheOthersRead) {
+  // Factor f is read by a and b. A project that scales its read of f (to 0, or below) does not
+  // change what f is to the other: a_zero and b_zero have the same trials and the same drivers,
+  // and a_neg's ROI still rises with f. Only when every reader scales f the same way does f count
+  // as scaled: reversed when all scales are negative, absent when all are 0.
+  Plan plan = Plan::load_text(R"(roisim: 1
+settings: {trials: 2000, seed: 4, horizon_months: 12}
+factors: {f: {dist: uniform, min: 50, max: 150}}
+projects:
+  a: {kind: direct, initial_cost: 100, inputs: {annual_value: {factor: f}}}
+  b: {kind: direct, initial_cost: 100, inputs: {annual_value: {factor: f}}}
+  c: {kind: direct, initial_cost: 100, inputs: {annual_value: {dist: uniform, min: 90, max: 110}}}
+scenarios:
+  - {name: base}
+  - {name: a_zero, scale: {a.annual_value: 0}}
+  - {name: b_zero, scale: {b.annual_value: 0}}
+  - {name: a_neg, scale: {a.annual_value: -0.01}}
+  - {name: f_neg, scale: {f: -1}}
+  - {name: both_neg, scale: {a.annual_value: -1, b.annual_value: -2}}
+  - {name: both_zero, scale: {a.annual_value: 0, b.annual_value: 0}}
+)", "scales.yaml");
+  const auto names = plan.input_names();
+  const std::size_t kf = static_cast<std::size_t>(std::find(names.begin(), names.end(), "f") - names.begin());
+  ASSERT_LT(kf, names.size());
+  Results r = run(plan);
+  ASSERT_EQ(r.at("a_zero").roi, r.at("b_zero").roi);
+  EXPECT_EQ(r.at("a_zero").spearman, r.at("b_zero").spearman);
+  EXPECT_GT(r.at("base").spearman[kf], 0.9);
+  EXPECT_GT(r.at("a_zero").spearman[kf], 0.9);
+  EXPECT_GT(r.at("a_neg").spearman[kf], 0.9);  // ROI rises with f: b reads it whole, a reads -0.01 f
+  // Every reader scaling f below zero: the input is -f (times a positive number), and ROI rises with it.
+  EXPECT_GT(r.at("f_neg").spearman[kf], 0.9);
+  EXPECT_GT(r.at("both_neg").spearman[kf], 0.9);
+  EXPECT_TRUE(std::isnan(r.at("both_zero").spearman[kf]));
+  const std::size_t kc = static_cast<std::size_t>(std::find(names.begin(), names.end(), "c.annual_value") - names.begin());
+  ASSERT_LT(kc, names.size());
+  EXPECT_GT(r.at("both_zero").spearman[kc], 0.9);  // c is then all there is
+}
+
 TEST(Drivers, SuccessDrawAsAnInputMatchesItsDefinition) {
   // A project's success draw is an input (a 0/1 indicator). Its drivers are computed once per
   // batch and variant and shared by the scenarios funding it; here they are recomputed from their

@@ -546,7 +546,7 @@ def run(path, trials=None, seed=None, scenarios=None, cache=True, keep=None):
                 out[s["name"]] = scache[skey]
                 continue
         res = []
-        inputs = {}  # the scenario's uncertain inputs, first binding wins (as in roisim)
+        inputs = {}  # the scenario's uncertain inputs: [InputStats, signs of the readers' scales]
         for p in s["projects"]:
             if cache:
                 key = model.project_key(p, s["scale"], s["set"])
@@ -560,6 +560,8 @@ def run(path, trials=None, seed=None, scenarios=None, cache=True, keep=None):
                 stream, spec, mult = model.descriptor(p, q, s["scale"], s["set"])
                 name = f"{p}.success" if q == "p_success" else stream
                 if name in inputs:
+                    if q != "p_success":
+                        inputs[name][1].add(float(np.sign(mult)))
                     continue
                 if q == "p_success":
                     ps = model.value((stream, spec, mult))
@@ -579,7 +581,12 @@ def run(path, trials=None, seed=None, scenarios=None, cache=True, keep=None):
                     st = InputStats(x, binary=q == "p_success")
                     if cache:
                         icache[k] = st
-                inputs[name] = (st, sign)
+                inputs[name] = [st, {sign}]
+        # Reversed when every reader scales the input by a negative factor, absent when every one
+        # scales it by 0, its own value when the scales differ in sign (as in roisim).
+        for name, (st, signs) in list(inputs.items()):
+            signs.discard(0.0)
+            inputs[name] = (st, -1.0 if signs == {-1.0} else (0.0 if not signs else 1.0))
         roi, npv, pay, cum, C0 = portfolio(res)
         st = summarize(roi, npv, pay, intervals)
         st["drivers"] = drivers(roi, inputs)
