@@ -7,6 +7,7 @@
 #include <boost/random/sobol.hpp>
 #include <tbb/parallel_for.h>
 
+#include "sim/errors.h"
 #include "sim/rng.h"
 
 namespace roisim {
@@ -18,6 +19,26 @@ std::uint64_t philox_word(std::uint64_t seed, std::uint64_t hash, std::uint64_t 
 }
 constexpr std::size_t kBlock = 4096;
 }  // namespace
+
+SobolDimensions sobol_dimensions(const Plan& plan) {
+  const auto& vars = plan.variables();
+  std::vector<char> declared(vars.size(), 0);  // a project slot's own input
+  for (const Project& p : plan.projects())
+    for (int v : p.slot_var) declared[static_cast<std::size_t>(v)] = 1;
+  SobolDimensions d;
+  for (std::size_t v = 0; v < vars.size(); ++v) {
+    const Variable& x = vars[v];
+    if (!(declared[v] || x.factor >= 0 || x.success_of >= 0)) continue;  // made by a scenario's `set`
+    (x.defs.empty() || x.defs.front().dist.is_constant() ? d.others : d.declared_uncertain).push_back(x.name);
+  }
+  for (const Project& p : plan.projects())  // the reads of a factor: inputs of their own once `set`
+    for (std::size_t k = 0; k < p.slot_var.size(); ++k)
+      if (vars[static_cast<std::size_t>(p.slot_var[k])].factor >= 0) d.others.push_back(p.name + "." + p.slot_name[k]);
+  std::sort(d.declared_uncertain.begin(), d.declared_uncertain.end());
+  std::sort(d.others.begin(), d.others.end());
+  d.others.erase(std::unique(d.others.begin(), d.others.end()), d.others.end());
+  return d;
+}
 
 UniformSampler::UniformSampler(const Plan& plan)
     : plan_(plan), sampler_(plan.settings().sampler), n_(plan.settings().trials) {
@@ -35,16 +56,42 @@ UniformSampler::UniformSampler(const Plan& plan)
       for (std::uint64_t i = 0; i < n_; ++i) p[keys[i].second] = static_cast<std::uint32_t>(i);
     });
   } else if (sampler_ == Sampler::Sobol) {
-    std::vector<int> order;
+    // Dimensions depend on the factors and projects sections alone, never on the scenarios (SPEC
+    // §5: adding a scenario never changes another's results): first the inputs declared
+    // uncertain there, by name; then every other name an input can have (a constant, or a
+    // project's read of a factor, which a scenario's `set` makes uncertain), by name.
+    const SobolDimensions sd = sobol_dimensions(plan);
+    const std::vector<std::string>& first = sd.declared_uncertain;
+    const std::vector<std::string>& rest = sd.others;
+    const auto dimension_of = [&](const std::string& name) -> std::size_t {
+      if (auto it = std::lower_bound(first.begin(), first.end(), name); it != first.end() && *it == name)
+        return static_cast<std::size_t>(it - first.begin());
+      const auto it = std::lower_bound(rest.begin(), rest.end(), name);
+      if (it == rest.end() || *it != name) throw Error("internal error: input '" + name + "' has no Sobol dimension");
+      return first.size() + static_cast<std::size_t>(it - rest.begin());
+    };
+    std::vector<int> used;  // the uncertain variables, in dimension order
+    std::vector<std::size_t> dim_of(vars.size(), 0);
     for (std::size_t v = 0; v < vars.size(); ++v)
-      if (vars[v].uncertain()) order.push_back(static_cast<int>(v));
-    std::sort(order.begin(), order.end(), [&](int a, int b) { return vars[a].name < vars[b].name; });
-    dim_.assign(vars.size(), -1);
-    for (std::size_t d = 0; d < order.size(); ++d) dim_[order[d]] = static_cast<int>(d);
-    const std::size_t dims = order.size();
-    points_.assign(dims, std::vector<double>(n_));
-    std::vector<std::uint64_t> shift(dims);
-    for (std::size_t d = 0; d < dims; ++d) shift[d] = philox_word(seed, vars[order[d]].hash, 0, 2);
+      if (vars[v].uncertain()) {
+        dim_of[v] = dimension_of(vars[v].name);
+        used.push_back(static_cast<int>(v));
+      }
+    std::sort(used.begin(), used.end(), [&](int a, int b) { return dim_of[a] < dim_of[b]; });
+    const std::size_t dims = used.empty() ? 0 : dim_of[used.back()] + 1;  // generated per point
+    if (dims > BOOST_RANDOM_SOBOL_MAX_DIMENSION)
+      throw Error("--sampler sobol: input '" + vars[used.back()].name + "' needs Sobol dimension " + std::to_string(dims) +
+                  ", but Boost.Random's tables stop at " + std::to_string(BOOST_RANDOM_SOBOL_MAX_DIMENSION) +
+                  " (one per input the file declares); use --sampler lhs or mc");
+    slot_.assign(vars.size(), -1);
+    std::vector<std::size_t> want(used.size());  // dimension of points_[i]
+    for (std::size_t i = 0; i < used.size(); ++i) {
+      slot_[used[i]] = static_cast<int>(i);
+      want[i] = dim_of[used[i]];
+    }
+    points_.assign(used.size(), std::vector<double>(n_));
+    std::vector<std::uint64_t> shift(used.size());
+    for (std::size_t i = 0; i < used.size(); ++i) shift[i] = philox_word(seed, vars[used[i]].hash, 0, 2);
     if (dims > 0) {
       const std::size_t blocks = (n_ + kBlock - 1) / kBlock;
       tbb::parallel_for(std::size_t{0}, blocks, [&](std::size_t b) {
@@ -54,13 +101,21 @@ UniformSampler::UniformSampler(const Plan& plan)
         const std::uint64_t t0 = b * kBlock, len = std::min<std::uint64_t>(kBlock, n_ - t0);
         std::uint64_t t = t0;
         if (t == 0) {
-          for (std::size_t d = 0; d < dims; ++d) points_[d][0] = bits_to_open_unit(shift[d]);
+          for (std::size_t i = 0; i < used.size(); ++i) points_[i][0] = bits_to_open_unit(shift[i]);
           ++t;
         } else {
           q.seed(t0 - 1);
         }
-        for (; t < t0 + len; ++t)
-          for (std::size_t d = 0; d < dims; ++d) points_[d][t] = bits_to_open_unit(static_cast<std::uint64_t>(q()) ^ shift[d]);
+        for (; t < t0 + len; ++t) {
+          std::size_t i = 0;
+          for (std::size_t d = 0; d < dims; ++d) {
+            const std::uint64_t x = static_cast<std::uint64_t>(q());
+            if (i < want.size() && want[i] == d) {
+              points_[i][t] = bits_to_open_unit(x ^ shift[i]);
+              ++i;
+            }
+          }
+        }
       });
     }
   }
@@ -83,7 +138,7 @@ void UniformSampler::fill(int var, std::uint64_t first, std::size_t len, double*
       return;
     }
     case Sampler::Sobol: {
-      const auto& pts = points_[dim_[var]];
+      const auto& pts = points_[static_cast<std::size_t>(slot_[var])];
       std::copy(pts.begin() + static_cast<std::ptrdiff_t>(first), pts.begin() + static_cast<std::ptrdiff_t>(first + len), out);
       return;
     }

@@ -4,15 +4,27 @@
 //  mc    Philox4x64-10, key {seed, hash}, counter {trial, 0, 0, 0} (sim/rng.h).
 //  lhs   Latin hypercube: u = (pi(trial) + U(trial)) / N, with U the mc uniform and pi a random
 //        permutation of 0..N-1 given by ranking the keys Philox(counter {trial, 1, 0, 0}).
-//  sobol Sobol points 0..N-1 (Boost.Random's direction numbers, origin included); input i of
-//        the uncertain inputs sorted by name uses dimension i; each dimension is randomised by a
-//        digital shift (XOR with Philox(counter {0, 2, 0, 0})), so the seed matters.
+//  sobol Sobol points 0..N-1 (Boost.Random's direction numbers, origin included); the inputs
+//        declared uncertain in the factors and projects sections take dimensions 0, 1, ... by
+//        name, every other input name a file can hold (constants, a project's read of a factor)
+//        the dimensions after them, by name: no scenario moves another's dimensions. Each
+//        dimension is randomised by a digital shift (XOR with Philox(counter {0, 2, 0, 0})), so
+//        the seed matters.
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "sim/scenario.h"
 
 namespace roisim {
+
+// Sobol dimensions by input name: declared_uncertain[i] takes dimension i, others[j] dimension
+// declared_uncertain.size() + j. Both follow from the factors and projects sections alone.
+struct SobolDimensions {
+  std::vector<std::string> declared_uncertain, others;
+  bool operator==(const SobolDimensions&) const = default;
+};
+SobolDimensions sobol_dimensions(const Plan& plan);
 
 class UniformSampler {
  public:
@@ -30,8 +42,8 @@ class UniformSampler {
   Sampler sampler_;
   std::uint64_t n_;
   std::vector<std::vector<std::uint32_t>> perm_;  // lhs: [var][trial]
-  std::vector<int> dim_;                          // sobol: [var] -> dimension, -1 when constant
-  std::vector<std::vector<double>> points_;       // sobol: [dimension][trial], shifted, in (0, 1)
+  std::vector<int> slot_;                         // sobol: [var] -> index in points_, -1 when constant
+  std::vector<std::vector<double>> points_;       // sobol: [uncertain input][trial], shifted, in (0, 1)
 };
 
 }  // namespace roisim

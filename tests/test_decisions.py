@@ -194,6 +194,30 @@ try:
     r = roisim("compare", a, "base", c, "base")
     check(r.returncode == 1 and "seed" in r.stderr and "20261122" in r.stderr and "7" in r.stderr,
           "cross-file compare with a different seed refused: " + r.stderr)
+    # Sobol across files: pairable when the files declare the same inputs (a file with one more
+    # scenario, which makes an input uncertain whose name sorts first), refused when they do not
+    # (one more project)
+    one = ("roisim: 1\nsettings: {trials: 256, seed: 5, sampler: sobol, horizon_months: 12}\nprojects:\n"
+           "  b: {kind: direct, initial_cost: 100, inputs: {annual_value: {dist: uniform, min: 50, max: 150}}}\n"
+           "  a0: {kind: direct, initial_cost: 100, inputs: {annual_value: 100}}\n"
+           "scenarios:\n  - {name: only_b, projects: [b]}\n")
+    plus_scenario = one + "  - {name: a0_uncertain, set: {a0.annual_value: {dist: uniform, min: 0, max: 200}}}\n"
+    plus_project = one.replace("projects:\n", "projects:\n  a: {kind: direct, initial_cost: 100, inputs: "
+                               "{annual_value: {dist: uniform, min: 80, max: 120}}}\n", 1)
+    sob = {}
+    for tag, text in (("one", one), ("scen", plus_scenario), ("proj", plus_project)):
+        path = os.path.join(tmp, f"sobol_{tag}.yaml")
+        with open(path, "w") as fh:
+            fh.write(text)
+        sob[tag] = os.path.join(tmp, f"sobol_{tag}.h5")
+        r = roisim("run", path, "-o", sob[tag], "--quiet")
+        check(r.returncode == 0, f"sobol run {tag}: {r.stderr}")
+    r = roisim("compare", sob["one"], "only_b", sob["scen"], "only_b")
+    check(r.returncode == 0 and "identical trial by trial" in r.stdout,
+          "sobol: a file with one more scenario pairs with the first, trial for trial: " + r.stdout[-300:] + r.stderr)
+    r = roisim("compare", sob["one"], "only_b", sob["proj"], "only_b")
+    check(r.returncode == 1 and "Sobol dimension 0 is 'a0.success' in one and 'a.annual_value' in the other" in r.stderr
+          and "--sampler mc or lhs" in r.stderr, "sobol: files declaring different inputs are not paired: " + r.stderr)
     r = roisim("compare", s, "base", "recession")
     check(r.returncode == 1 and "summary-only" in r.stderr, "compare on a --summary-only file refused: " + r.stderr)
     r = roisim("compare", a, "base", s, "base")

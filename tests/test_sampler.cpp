@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "sim/engine.h"
+#include "sim/errors.h"
 #include "sim/sampler.h"
 #include "sim/scenario.h"
 
@@ -69,6 +70,68 @@ TEST(Sampler, SobolPointsAreBalancedAndShiftedBySeed) {
   Plan q = seed_plan(Sampler::Sobol, 1024);
   q.settings().seed = 1;
   EXPECT_NE(all(u, p.input_vars()[0], 1024), all(UniformSampler(q), p.input_vars()[0], 1024));
+}
+
+TEST(Sampler, AddingAScenarioChangesNoOtherScenarioUnderAnySampler) {
+  // SPEC §5: adding a scenario never changes another's results. The added scenarios make inputs
+  // uncertain that were not (a constant; a project's own read of a factor, named before the
+  // others), which under sobol once shifted the dimensions of every input named after them.
+  const std::string base = R"(roisim: 1
+settings: {trials: 512, seed: 1}
+factors: {g: {dist: uniform, min: 1, max: 2}}
+projects:
+  w: {kind: direct, initial_cost: 1, inputs: {annual_value: {factor: g}}}
+  z: {kind: direct, initial_cost: 1, inputs: {annual_value: {dist: uniform, min: 1, max: 2}}}
+  k: {kind: direct, initial_cost: 1, inputs: {annual_value: 1.5}}
+scenarios:
+  - name: base
+)";
+  const std::string more = base + R"(  - name: own-read
+    set: {w.annual_value: {dist: uniform, min: 0, max: 1}}
+  - name: constant-made-uncertain
+    set: {k.annual_value: {dist: uniform, min: 1, max: 2}}
+)";
+  for (Sampler s : {Sampler::MonteCarlo, Sampler::LatinHypercube, Sampler::Sobol}) {
+    std::vector<double> roi[2];
+    for (int f = 0; f < 2; ++f) {
+      Plan p = Plan::load_text(f == 0 ? base : more, "t.yaml");
+      p.settings().sampler = s;
+      Engine e(p);
+      e.run([&](const BatchResults& b) {
+        if (b.first == 0) roi[f].assign(b.roi, b.roi + 512);
+      });
+    }
+    ASSERT_EQ(roi[0].size(), 512u);
+    EXPECT_EQ(std::memcmp(roi[0].data(), roi[1].data(), 512 * 8), 0) << sampler_name(s);
+  }
+  // The inputs the added scenarios made uncertain have balanced points of their own.
+  Plan p = Plan::load_text(more, "t.yaml");
+  p.settings().sampler = Sampler::Sobol;
+  UniformSampler u(p);
+  std::vector<std::vector<double>> cols;
+  for (int v : p.input_vars()) {
+    cols.push_back(all(u, v, 512));
+    std::vector<int> bins(16);
+    for (double y : cols.back()) ++bins[static_cast<int>(y * 16)];
+    for (int b : bins) EXPECT_EQ(b, 32) << p.variables()[v].name;
+  }
+  for (std::size_t i = 0; i < cols.size(); ++i)
+    for (std::size_t j = i + 1; j < cols.size(); ++j) EXPECT_NE(cols[i], cols[j]);
+}
+
+TEST(Sampler, SobolBeyondBoostsTablesIsAClearError) {
+  std::string y = "roisim: 1\nsettings: {trials: 8, seed: 1}\nfactors:\n";
+  for (int i = 0; i < 3668; ++i) y += "  f" + std::to_string(10000 + i) + ": {dist: uniform, min: 1, max: 2}\n";
+  y += "projects:\n  a: {kind: direct, initial_cost: 1, inputs: {annual_value: {factor: f10000}}}\n";
+  Plan p = Plan::load_text(y, "t.yaml");
+  p.settings().sampler = Sampler::Sobol;
+  try {
+    UniformSampler u(p);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("needs Sobol dimension 3669"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("use --sampler lhs or mc"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Sampler, FillAndAtAgree) {

@@ -14,6 +14,7 @@
 #include "models/value_models.h"
 #include "sim/errors.h"
 #include "sim/results_file.h"
+#include "sim/sampler.h"
 #include "sim/scenario.h"
 #include "sim/statistics.h"
 #include "tools/report.h"
@@ -107,6 +108,35 @@ void require_pairable(const ResultsSummary& a, const std::string& fa, const Resu
   if (a.trials != b.trials)
     throw InputError("cannot pair " + fa + " with " + fb + ": " + std::to_string(a.trials) + " vs " +
                      std::to_string(b.trials) + " trials");
+  // Sobol dimensions follow from the inputs a file declares (sim/sampler.h): two files that
+  // declare different inputs give an input different points, and their trials are not paired.
+  const auto sampler = a.attributes.find("sampler");
+  if (sampler != a.attributes.end() && attr_text(sampler->second) == "'sobol'") {
+    SobolDimensions dims[2];
+    const ResultsSummary* r[2] = {&a, &b};
+    const std::string* f[2] = {&fa, &fb};
+    for (int i = 0; i < 2; ++i) {
+      const auto cfg = r[i]->attributes.find("config");
+      if (cfg == r[i]->attributes.end() || !std::holds_alternative<std::string>(cfg->second))
+        throw InputError("cannot pair " + fa + " with " + fb + ": " + *f[i] +
+                         " has no 'config' attribute, which pairing two sobol runs needs");
+      dims[i] = sobol_dimensions(Plan::load_text(std::get<std::string>(cfg->second), "<config of " + *f[i] + ">"));
+    }
+    if (!(dims[0] == dims[1])) {
+      std::vector<std::string> all[2];
+      for (int i = 0; i < 2; ++i) {
+        all[i] = dims[i].declared_uncertain;
+        all[i].insert(all[i].end(), dims[i].others.begin(), dims[i].others.end());
+      }
+      std::size_t d = 0;
+      while (d < all[0].size() && d < all[1].size() && all[0][d] == all[1][d]) ++d;
+      const auto at = [&](int i) { return d < all[i].size() ? "'" + all[i][d] + "'" : std::string("none"); };
+      throw InputError("cannot pair " + fa + " with " + fb + ": with --sampler sobol an input's points depend on the inputs "
+                       "its file declares, and these files declare different ones (Sobol dimension " + std::to_string(d) +
+                       " is " + at(0) + " in one and " + at(1) + " in the other); compare two scenarios of one file, or "
+                       "run both files with --sampler mc or lhs");
+    }
+  }
 }
 
 // Paired statistics of one measure (ROI or NPV) of two scenarios.
