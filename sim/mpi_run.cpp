@@ -823,6 +823,33 @@ void finalize() {
   g_initialised = false;
 }
 
+void agree_to_start(std::exception_ptr error) {
+  int R = 1, me = 0;
+  MPI_Comm_size(MPI_COMM_WORLD, &R);
+  MPI_Comm_rank(MPI_COMM_WORLD, &me);
+  int mine = error ? me : R, first = R;
+  MPI_Request req;
+  mpi_check(MPI_Iallreduce(&mine, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD, &req), "all-reduce of the start");
+  wait_gently(&req, "all-reduce of the start");
+  if (first == R) return;
+  if (me != first) throw QuietExit(1);
+  if (me == 0) std::rethrow_exception(error);
+  try {
+    std::rethrow_exception(error);
+  } catch (const InputError& e) {
+    // The same diagnostics, and a last one saying where they were seen.
+    std::vector<Diagnostic> d = e.diagnostics();
+    Diagnostic where;
+    where.message = "seen by rank " + std::to_string(me) + " only: rank 0 found no problem (is the file the same on every node?)";
+    d.push_back(std::move(where));
+    throw InputError(std::move(d));
+  } catch (const Cancelled&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw Error(std::string(e.what()) + " (seen by rank " + std::to_string(me) + " only: rank 0 found no problem)");
+  }
+}
+
 int rank() {
   int r = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &r);
@@ -1044,6 +1071,13 @@ RunReport simulate_to_file(const Plan& given, const RunRequest& request_in) {
     g_collective = false;
     fapl.reset();
     report.timings = engine.timings();
+    {  // scenarios copied from an identical earlier one: each rank copies within its own share
+      std::uint64_t mine = report.timings.reused, all = 0;
+      MPI_Request req;
+      mpi_check(MPI_Iallreduce(&mine, &all, 1, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD, &req), "sum of the copied scenarios");
+      wait_gently(&req, "sum of the copied scenarios");
+      report.timings.reused = all;
+    }
     if (const char* env = std::getenv("ROISIM_MPI_TIMINGS"); env && *env && std::string(env) != "0") {
       // Where each rank's time went (seconds): for choosing ranks x threads.
       const EngineTimings& t = report.timings;

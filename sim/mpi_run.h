@@ -30,6 +30,13 @@ class QuietExit : public std::exception {
   int code_;
 };
 
+// Before the run's first collective step (every rank loads the scenario file and checks the
+// output itself): each rank passes what stopped it (null: nothing). If some rank failed, the
+// lowest such rank rethrows its error, for main to report (naming the rank unless it is rank 0),
+// and every other rank throws QuietExit(1): one message, one exit code, no rank left waiting in a
+// collective call for a rank that has gone (the scenario file may differ between nodes).
+void agree_to_start(std::exception_ptr error);
+
 // simulate_to_file across every rank of MPI_COMM_WORLD; every rank calls it with the same plan and
 // request. Rank 0 prepares the run (auto-stop search, resource check, work split, file skeleton),
 // every rank simulates its contiguous range of scenarios (balanced by estimated cost) or its block

@@ -11,6 +11,8 @@
 #  2. A rank that fails (test hook ROISIM_MPI_FAIL_RANK=1): non-zero exit, "rank 1 failed" on
 #     stderr, no file at the target name, no temporary file left.
 #  3. A rank killed with SIGKILL mid-run: non-zero exit, no file at the target name, no temporary file.
+#  4. Bad input, a bad output, a usage error: said once; a scenario file bad on some ranks only
+#     (it can differ between nodes): exit 1 without hanging, said once, no file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 serial=${1:-build/roisim}
@@ -156,6 +158,37 @@ kill_test() {  # name, mpirun arguments before the program...
 }
 kill_test kill
 kill_test kill-trials -x ROISIM_MPI_SPLIT=trials
+
+# 4. errors found before the run starts: said once, by one rank; a scenario file that is bad on
+# some ranks only (it may differ between nodes) ends the job instead of hanging it
+badf="$tmp/bad.yaml"
+sed 's/^roisim: 1$/roisim: 1\nbogus_key: 1/' "$seed" >"$badf"
+mkdir -p "$tmp/good" "$tmp/badnode"
+cp "$seed" "$tmp/good/f.yaml"
+cp "$badf" "$tmp/badnode/f.yaml"
+start_error() {  # name, expected text, mpirun arguments...
+  local name=$1 text=$2
+  shift 2
+  set +e
+  timeout -k 10 120 "${mpirun[@]}" "$@" >"$tmp/$name.log" 2>&1
+  local rc=$?
+  set -e
+  local said
+  said=$(grep -c -F -- "$text" "$tmp/$name.log" || true)
+  if [[ $rc -ne 0 && $rc -ne 124 && $rc -ne 137 && $said -eq 1 && -z $(find "$tmp" -name "$name.h5*") ]]; then
+    ok "$name: exit $rc, said once, no file"
+  else
+    bad "$name: exit $rc, said $said times"; sed 's/^/        /' "$tmp/$name.log"
+  fi
+}
+start_error bad-input "unknown key 'bogus_key'" -n 3 "$par" run "$badf" -o "$tmp/bad-input.h5" --trials 300 --quiet
+start_error folder-output "is a folder" -n 3 "$par" run "$seed" -o "$tmp/good" --trials 300 --quiet
+start_error usage "--trials: must be a whole number" -n 3 "$par" run "$seed" -o "$tmp/usage.h5" --trials 0
+pabs=$(realpath "$par")  # --wdir: the program's path must not depend on the folder
+start_error bad-on-ranks-1-2 "seen by rank 1 only" -n 1 --wdir "$tmp/good" "$pabs" run f.yaml -o "$tmp/bad-on-ranks-1-2.h5" \
+  --trials 300 --quiet : -n 2 --wdir "$tmp/badnode" "$pabs" run f.yaml -o "$tmp/bad-on-ranks-1-2.h5" --trials 300 --quiet
+start_error bad-on-rank-0 "unknown key 'bogus_key'" -n 1 --wdir "$tmp/badnode" "$pabs" run f.yaml -o "$tmp/bad-on-rank-0.h5" \
+  --trials 300 --quiet : -n 2 --wdir "$tmp/good" "$pabs" run f.yaml -o "$tmp/bad-on-rank-0.h5" --trials 300 --quiet
 
 if ((failed)); then echo "test_mpi: FAILED"; else echo "test_mpi: all passed"; fi
 exit "$failed"

@@ -210,12 +210,28 @@ std::string repair_note(const Plan& plan) {
 }
 
 int cmd_run(const RunArgs& a, const std::string& command_line) {
-  Plan plan = load(a.file, &a);
-  if (!a.replay.empty()) return cmd_replay(plan, a.replay);
-  if (const std::string note = repair_note(plan); !note.empty() && !a.quiet) std::cerr << note << '\n';
   RunRequest req;
   req.output = a.output.empty() ? default_output_path(a.file) : a.output;
+#ifdef ROISIM_WITH_MPI  // issue 8: every rank loads the file and checks the output; they agree before going on
+  std::optional<Plan> loaded;
+  std::exception_ptr problem;
+  try {
+    loaded.emplace(load(a.file, &a));
+    if (a.replay.empty()) check_output_path(req.output, a.file);
+  } catch (...) {
+    problem = std::current_exception();
+  }
+  roisim::mpi::agree_to_start(problem);
+  Plan& plan = *loaded;
+  const bool speaks = roisim::mpi::rank() == 0;
+  if (!a.replay.empty()) return speaks ? cmd_replay(plan, a.replay) : 0;
+#else
+  Plan plan = load(a.file, &a);
+  if (!a.replay.empty()) return cmd_replay(plan, a.replay);
   check_output_path(req.output, a.file);
+  const bool speaks = true;
+#endif
+  if (const std::string note = repair_note(plan); !note.empty() && !a.quiet && speaks) std::cerr << note << '\n';
   req.summary_only = a.summary_only;
   req.compression = a.compression;
   req.command_line = command_line;
@@ -585,6 +601,9 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return stdout_checked(app.exit(e));
   } catch (const CLI::ParseError& e) {
+#ifdef ROISIM_WITH_MPI  // every rank parses the same command line: rank 0 says what is wrong
+    if (roisim::mpi::rank() != 0) return 2;
+#endif
     app.exit(e);
     return 2;
   }
