@@ -490,8 +490,9 @@ void wilson_interval(std::size_t successes, std::size_t n, double& lo, double& h
   const double denom = 1 + z * z / dn;
   const double centre = (p + z * z / (2 * dn)) / denom;
   const double half = z / denom * std::sqrt(p * (1 - p) / dn + z * z / (4 * dn * dn));
-  lo = std::max(0.0, centre - half);
-  hi = std::min(1.0, centre + half);
+  // Exactly 0 (1) when no (every) trial counts: the formula gives centre - half = 0 only up to rounding.
+  lo = successes == 0 ? 0.0 : std::max(0.0, centre - half);
+  hi = successes == n ? 1.0 : std::min(1.0, centre + half);
 }
 
 bool normalized_ranks(const double* x, std::size_t n, StatsScratch& scratch, double* out) {
@@ -510,6 +511,25 @@ double median_type7(std::vector<double>& v) {
   return interpolate_type7(a, b, h - static_cast<double>(lo));
 }
 
+// The deviations' sum measures the rounding error of the sum and the division, which is taken out
+// of the mean and of the sum of squares: a sample whose values are all equal has that value as its
+// mean and ss 0, not a mean a few ulps outside its range (and a positive sd).
+void corrected_two_pass(const double* x, std::size_t n, double& mean, double& ss) {
+  if (!std::isfinite(mean)) {
+    ss = mean - mean;  // NaN, as the deviations would give
+    return;
+  }
+  double dev = 0, sq = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double d = x[i] - mean;
+    dev += d;
+    sq += d * d;
+  }
+  const double dn = static_cast<double>(n);
+  mean += dev / dn;
+  ss = std::max(0.0, sq - dev * dev / dn);
+}
+
 ROISIM_CLONES
 void summarize(const double* roi, const double* npv, const double* payback, std::size_t n,
                StatsScratch& s, ScenarioSummary& out, const OrderStatInterval* intervals) {
@@ -523,17 +543,16 @@ void summarize(const double* roi, const double* npv, const double* payback, std:
     losses += roi[i] < 0;
     paid += std::isfinite(payback[i]);
   }
-  const double mean = sum / dn;
-  double ss = 0;
-  for (std::size_t i = 0; i < n; ++i) ss += (roi[i] - mean) * (roi[i] - mean);
+  double mean = sum / dn, ss = 0;
+  corrected_two_pass(roi, n, mean, ss);
   out.roi_mean = mean;
   out.roi_sd = n > 1 ? std::sqrt(ss / (dn - 1.0)) : std::numeric_limits<double>::quiet_NaN();
   out.roi_se = out.roi_sd / std::sqrt(dn);
   out.prob_loss = static_cast<double>(losses) / dn;
-  out.npv_mean = sum_npv / dn;
+  double mean_npv = sum_npv / dn, ss_npv = 0;
+  corrected_two_pass(npv, n, mean_npv, ss_npv);
+  out.npv_mean = mean_npv;
   out.prob_payback = static_cast<double>(paid) / dn;
-  double ss_npv = 0;
-  for (std::size_t i = 0; i < n; ++i) ss_npv += (npv[i] - out.npv_mean) * (npv[i] - out.npv_mean);
   out.npv_se = n > 1 ? std::sqrt(ss_npv / (dn - 1.0)) / std::sqrt(dn) : std::numeric_limits<double>::quiet_NaN();
   wilson_interval(losses, n, out.prob_loss_lo, out.prob_loss_hi);
   wilson_interval(paid, n, out.prob_payback_lo, out.prob_payback_hi);
@@ -549,7 +568,9 @@ void summarize(const double* roi, const double* npv, const double* payback, std:
   const std::size_t k10 = std::max<std::size_t>(1, n / 10);
   double tail = 0;
   for (std::size_t i = 0; i < k10; ++i) tail += s.sorted[i];
-  out.cvar10 = tail / static_cast<double>(k10);
+  double cvar = tail / static_cast<double>(k10), unused = 0;
+  corrected_two_pass(s.sorted.data(), k10, cvar, unused);
+  out.cvar10 = cvar;
   s.roi_ranks.resize(n);
   s.roi_rank_norm = std::sqrt(centred_ranks_from_order(n, s, s.roi_ranks.data()));
   s.roi_sorted.swap(s.sorted);  // s.sorted is scratch from here on

@@ -192,12 +192,13 @@ TEST(Engine, SinkModesAndPrologue) {
         for (std::uint64_t i = 0; i < b.count; ++i) got[b.names[i]].s = b.summary[i];
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
         // The batch's trials are still its own (not yet overwritten by a later batch's simulation,
-        // which runs beside this sink): their mean, summed as summarize() sums them, is its roi_mean.
+        // which runs beside this sink): their mean, computed as summarize() computes it, is its roi_mean.
         if (b.roi)
           for (std::uint64_t i = 0; i < b.count; ++i) {
-            double sum = 0;
+            double sum = 0, ss = 0;
             for (std::uint64_t t = 0; t < n; ++t) sum += b.roi[i * n + t];
-            const double mean = sum / static_cast<double>(n);
+            double mean = sum / static_cast<double>(n);
+            corrected_two_pass(&b.roi[i * n], n, mean, ss);
             intact &= std::memcmp(&mean, &b.summary[i].roi_mean, sizeof mean) == 0;
           }
         inside.fetch_sub(1);

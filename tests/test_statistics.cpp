@@ -102,6 +102,36 @@ TEST(Intervals, WilsonMatchesTheFormula) {
   EXPECT_NEAR(hi, 0.0714, 1e-3);
 }
 
+TEST(Intervals, WilsonIsExactlyZeroOrOneAtTheEnds) {
+  double lo, hi;
+  for (std::size_t n = 1; n <= 20000; n += n < 100 ? 1 : 97) {
+    wilson_interval(0, n, lo, hi);
+    ASSERT_EQ(lo, 0.0) << n;
+    ASSERT_LT(hi, 1.0) << n;
+    wilson_interval(n, n, lo, hi);
+    ASSERT_EQ(hi, 1.0) << n;
+    ASSERT_GT(lo, 0.0) << n;
+  }
+}
+
+TEST(Summarize, EqualValuesHaveThatMeanAndNoSpread) {
+  // A scenario whose every trial has the same ROI (all deterministic inputs): the mean, cvar10 and
+  // NPV mean are that value exactly, not a few ulps outside the sample's range, and sd is 0.
+  for (double v : {0.2, 1.0 / 3.0, -0.7, 1e6 + 0.1, 123456.789}) {
+    for (std::size_t n : {3u, 10u, 1000u, 10007u}) {
+      std::vector<double> roi(n, v), npv(n, v * 1e5), pay(n, 7.0);
+      StatsScratch s;
+      ScenarioSummary out;
+      summarize(roi.data(), npv.data(), pay.data(), n, s, out);
+      EXPECT_EQ(out.roi_mean, v) << v << " " << n;
+      EXPECT_EQ(out.roi_sd, 0.0) << v << " " << n;
+      EXPECT_EQ(out.cvar10, v) << v << " " << n;
+      EXPECT_EQ(out.npv_mean, v * 1e5) << v << " " << n;
+      EXPECT_EQ(out.npv_se, 0.0) << v << " " << n;
+    }
+  }
+}
+
 TEST(Intervals, AverageRanks) {
   const double x[] = {10, 20, 20, 5};
   StatsScratch s;
