@@ -212,14 +212,18 @@ AutoStop find_trial_count(const Plan& base, const RunRequest& request) {
     engine.run([&](const BatchResults& b) {
       for (std::uint64_t i = 0; i < b.count; ++i) {
         const ScenarioSummary& s = b.summary[i];
-        auto consider = [&](double half, const char* what) {
+        // A NaN half-width (an interval from +inf to +inf: ROI overflowed) is the widest of all:
+        // once seen it stays, so that the target cannot be met.
+        auto consider = [&](double below, double above, const char* what) {
+          if (std::isnan(widest)) return;
+          const double half = std::isnan(below) || std::isnan(above) ? below + above : std::max(below, above);
           if (!(half <= widest)) widest = half, where = b.names[i] + ": " + what;
         };
         const int qs[] = {1, 3, 5};
         const char* names[] = {"P10 ROI", "P50 ROI", "P90 ROI"};
         for (int j = 0; j < 3; ++j)
-          consider(std::max(s.roi_quantile[qs[j]] - s.roi_quantile_lo[qs[j]], s.roi_quantile_hi[qs[j]] - s.roi_quantile[qs[j]]), names[j]);
-        consider(std::max(s.prob_loss - s.prob_loss_lo, s.prob_loss_hi - s.prob_loss), "prob_loss");
+          consider(s.roi_quantile[qs[j]] - s.roi_quantile_lo[qs[j]], s.roi_quantile_hi[qs[j]] - s.roi_quantile[qs[j]], names[j]);
+        consider(s.prob_loss - s.prob_loss_lo, s.prob_loss_hi - s.prob_loss, "prob_loss");
       }
     });
     out.trials = n;

@@ -157,6 +157,17 @@ projects:
     check(r.returncode == 0 and "target NOT met" in r.stdout and "--max-trials 4000 reached" in r.stdout, "auto-stop reports the cap: " + r.stdout)
     with h5py.File(outs_ac[0], "r") as a:
         check(int(a.attrs["trials"]) == 4000 and int(a.attrs["target_ci_met"]) == 0, "capped auto-stop file")
+    # a scenario whose ROI overflows to +inf: its intervals are undefined, so the target is not met
+    # (a later finite half-width once replaced the undefined one, and the run stopped "met")
+    inf_yaml = os.path.join(tmp, "inf.yaml")
+    with open(inf_yaml, "w") as fh:
+        fh.write("roisim: 1\nsettings: {trials: 1000, seed: 3, horizon_months: 12}\nprojects:\n"
+                 "  huge: {kind: direct, initial_cost: 1.0e-300, inputs: {annual_value: {dist: uniform, min: 1.0e+307, max: 1.0e+308}}}\n"
+                 "  fine: {kind: direct, initial_cost: 100, inputs: {annual_value: {dist: uniform, min: 50, max: 150}}}\n"
+                 "scenarios:\n  - {name: fine, projects: [fine]}\n  - {name: huge, projects: [huge]}\n")
+    r = roisim("run", inf_yaml, "--target-ci", "0.5", "--max-trials", "4000", "-o", os.path.join(tmp, "inf.h5"))
+    check(r.returncode == 0 and "target NOT met" in r.stdout and "undefined: huge: P10 ROI is infinite" in r.stdout,
+          "auto-stop with an infinite ROI is not met: " + r.stdout[:400])
 
     # summary only
     outs = os.path.join(tmp, "summary.h5")

@@ -278,8 +278,11 @@ int cmd_run(const RunArgs& a, const std::string& command_line) {
     if (r.auto_stop) {
       const AutoStop& st = *r.auto_stop;
       std::cout << "auto-stop: " << (st.met ? "target" : "target NOT") << " met: every 95% interval of P10/P50/P90 ROI and P(loss) "
-                << (st.met ? "within" : "not yet within") << " +/-" << a.target_ci << " at " << st.trials << " trials (widest +/-"
-                << std::setprecision(3) << st.widest << std::setprecision(6) << ", " << st.widest_where << ")";
+                << (st.met ? "within" : "not yet within") << " +/-" << a.target_ci << " at " << st.trials << " trials (";
+      if (std::isnan(st.widest))
+        std::cout << "undefined: " << st.widest_where << " is infinite)";
+      else
+        std::cout << "widest +/-" << std::setprecision(3) << st.widest << std::setprecision(6) << ", " << st.widest_where << ")";
       if (!st.met) std::cout << "; --max-trials " << a.max_trials << " reached";
       std::cout << "\n\n";
     }
