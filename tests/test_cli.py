@@ -328,7 +328,9 @@ projects:
                        (("run", SEED, "--target-ci", "nan"), "--target-ci: must be a finite number above 0"),
                        (("run", SEED, "--target-ci", "0"), "--target-ci: must be a finite number above 0"),
                        (("report", rep, "--hurdle", "nan"), "--hurdle: must be a finite number"),
-                       (("frontier", rep, "--budget", "inf"), "--budget: must be a finite number of at least 0")):
+                       (("frontier", rep, "--budget", "inf"), "--budget: must be a finite number of at least 0"),
+                       (("run", SEED, "--replay", "base"), "--replay: takes SCENARIO:TRIAL"),
+                       (("run", SEED, "--replay", "base:-1"), "--replay: takes SCENARIO:TRIAL")):
         r = roisim(*args, "-o" if args[0] == "run" else "--format", os.path.join(tmp, "x.h5") if args[0] == "run" else "table")
         check(r.returncode == 2 and what in r.stderr, f"{' '.join(args[2:])}: exit 2 with '{what}' (got {r.returncode}: {r.stderr.strip()[:200]})")
     r = roisim("run", SEED, "--trials", "010", "--seed", "0123", "--quiet", "-o", os.path.join(tmp, "decimal.h5"))
@@ -339,6 +341,11 @@ projects:
     check(r.returncode == 0, "the largest seed runs")
     with h5py.File(os.path.join(tmp, "maxseed.h5")) as f:
         check(int(f.attrs["seed"]) == 9223372036854775807, "the largest seed is stored as given")
+
+    # bench without a file, from another folder: the seed portfolio of the source tree
+    r = subprocess.run([ROISIM, "bench", "--trials", "100", "--threads", "1", "--repeat", "1", "--json"], cwd=tmp,
+                       capture_output=True, text=True, timeout=120)
+    check(r.returncode == 0 and json.loads(r.stdout)["scenarios"] == 563, "bench's default file outside the repository: " + r.stderr)
 
     # scenario files the parser used to let through, each with a located error
     base = "roisim: 1\nprojects:\n  a: {kind: direct, initial_cost: 1, inputs: {annual_value: 2}}\n"

@@ -130,6 +130,22 @@ CLI::Validator finite_number(std::optional<double> lo = std::nullopt, bool inclu
       "NUMBER");
 }
 
+// --replay's form, SCENARIO:TRIAL with TRIAL a whole number: a usage error (exit 2) when not; the
+// scenario and the trial's range are checked against the file (exit 1).
+CLI::Validator replay_spec() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        const auto colon = s.rfind(':');
+        std::uint64_t trial = 0;
+        const char* end = s.data() + s.size();
+        if (colon == std::string::npos || colon == 0 || colon + 1 == s.size() ||
+            std::from_chars(s.data() + colon + 1, end, trial).ptr != end)
+          return "takes SCENARIO:TRIAL (a scenario name or index, and a trial number), not '" + s + "'";
+        return {};
+      },
+      "SCENARIO:TRIAL");
+}
+
 // `run FILE --replay SCENARIO:TRIAL`: one trial with every intermediate value, exactly as the
 // engine computed it (the numbers equal the results file's bit for bit).
 int cmd_replay(const Plan& plan, const std::string& spec) {
@@ -401,7 +417,7 @@ int cmd_report(const std::string& file, const std::string& format, const std::ve
 }
 
 struct BenchArgs {
-  std::string file = "scenarios/seed_portfolio.yaml";
+  std::string file;  // default: the seed portfolio (seed_portfolio())
   std::uint64_t trials = 0;
   std::vector<int> threads;
   bool json = false, full_output = false, no_reuse = false;
@@ -410,8 +426,21 @@ struct BenchArgs {
 
 // `roisim bench`: the whole run (load, sample, evaluate, statistics, results file written and
 // renamed) at each thread count, median of --repeat runs, with where the time goes.
-int cmd_bench(const BenchArgs& a) {
+// bench's default file: scenarios/seed_portfolio.yaml in the current folder, else in the source
+// tree roisim was built from.
+std::string seed_portfolio() {
+  const std::string here = "scenarios/seed_portfolio.yaml";
+  if (std::filesystem::exists(here)) return here;
+  const std::string built = std::string(ROISIM_SOURCE_DIR) + "/" + here;
+  if (std::filesystem::exists(built)) return built;
+  throw InputError("no scenario file given, and neither " + here + " nor " + built +
+                   " exists: give one (roisim bench FILE)");
+}
+
+int cmd_bench(const BenchArgs& given) {
   namespace fs = std::filesystem;
+  BenchArgs a = given;
+  if (a.file.empty()) a.file = seed_portfolio();
   std::vector<int> counts = a.threads;
   if (counts.empty()) {
     const int hw = std::max(1, static_cast<int>(tbb::info::default_concurrency()));
@@ -541,7 +570,8 @@ int main(int argc, char** argv) {
   run->add_option("--cashflow-trials", ra.cashflow_trials, "trials behind cashflow_quantile (the payback fan chart); 0 = all (default 1000)")
       ->transform(whole_number(0, kMaxTrials));
   run->add_flag("--no-reuse", ra.no_reuse, "compute every scenario, even one identical to an earlier one (same bits; for checking)");
-  run->add_option("--replay", ra.replay, "print one trial's every input and value (SCENARIO:TRIAL) instead of running");
+  run->add_option("--replay", ra.replay, "print one trial's every input and value (SCENARIO:TRIAL) instead of running")
+      ->check(replay_spec());
 
   std::string vfile;
   auto* validate = app.add_subcommand("validate", "check a scenario file and print the expanded scenario count");
@@ -561,7 +591,7 @@ int main(int argc, char** argv) {
 
   BenchArgs ba;
   auto* bench = app.add_subcommand("bench", "measure end-to-end throughput (scenario x trials per second) over thread counts");
-  bench->add_option("file", ba.file, "scenario file (default: scenarios/seed_portfolio.yaml)");
+  bench->add_option("file", ba.file, "scenario file (default: scenarios/seed_portfolio.yaml, here or in the source tree)");
   bench->add_option("--trials", ba.trials, "trials per scenario (default: the file's)")->transform(whole_number(1, kMaxTrials));
   bench->add_option("--threads", ba.threads, "thread counts, e.g. 1,2,4 (default: 1, 2, 4, ... all cores)")->delimiter(',')->check(CLI::Range(1, 4096));
   bench->add_option("--repeat", ba.repeat, "runs per thread count; the median is reported (default 3)")->check(CLI::Range(1, 100));
