@@ -343,7 +343,7 @@ projects:
         check(int(f.attrs["seed"]) == 9223372036854775807, "the largest seed is stored as given")
 
     # bench without a file, from another folder: the seed portfolio of the source tree
-    r = subprocess.run([ROISIM, "bench", "--trials", "100", "--threads", "1", "--repeat", "1", "--json"], cwd=tmp,
+    r = subprocess.run([os.path.abspath(ROISIM), "bench", "--trials", "100", "--threads", "1", "--repeat", "1", "--json"], cwd=tmp,
                        capture_output=True, text=True, timeout=120)
     check(r.returncode == 0 and json.loads(r.stdout)["scenarios"] == 563, "bench's default file outside the repository: " + r.stderr)
 
