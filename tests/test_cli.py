@@ -31,6 +31,7 @@ try:
     check(r.returncode == 0, f"run: {r.returncode} {r.stderr}")
     check("P10 ROI" in r.stdout and "results: " + out in r.stdout, "run prints the P10/P50/P90 table and the file")
     check(not [f for f in os.listdir(tmp) if ".tmp-" in f], "no temporary file left after a run")
+    check(os.path.exists(CHECKER), f"the layout checker {CHECKER} exists")
     if os.path.exists(CHECKER):
         c = subprocess.run(["/usr/bin/python3", CHECKER, out], capture_output=True, text=True)
         check(c.returncode == 0, "layout checker (full): " + c.stdout + c.stderr)
