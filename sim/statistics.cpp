@@ -515,19 +515,21 @@ double median_type7(std::vector<double>& v) {
 // of the mean and of the sum of squares: a sample whose values are all equal has that value as its
 // mean and ss 0, not a mean a few ulps outside its range (and a positive sd).
 void corrected_two_pass(const double* x, std::size_t n, double& mean, double& ss) {
-  if (!std::isfinite(mean)) {
-    ss = mean - mean;  // NaN, as the deviations would give
-    return;
-  }
   double dev = 0, sq = 0;
   for (std::size_t i = 0; i < n; ++i) {
     const double d = x[i] - mean;
     dev += d;
     sq += d * d;
   }
+  // Beyond double's range (an infinite value, a sum or a square that overflows) the plain
+  // two-pass result stands: inf or NaN as NumPy gives, never a correction computed from inf - inf.
+  if (!std::isfinite(mean) || !std::isfinite(dev) || !std::isfinite(sq)) {
+    ss = sq;
+    return;
+  }
   const double dn = static_cast<double>(n);
   mean += dev / dn;
-  ss = std::max(0.0, sq - dev * dev / dn);
+  ss = std::max(0.0, sq - dev * (dev / dn));  // dev^2/n <= sq (Cauchy-Schwarz): no overflow
 }
 
 ROISIM_CLONES

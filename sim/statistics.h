@@ -89,7 +89,8 @@ void summarize(const double* roi, const double* npv, const double* payback, std:
 // The corrected two-pass algorithm (Chan, Golub & LeVeque 1983), which summarize() uses for the
 // means, standard deviations and cvar10: given mean = (x[0] + ... + x[n-1]) / n summed in order,
 // the deviations' sum takes the rounding error out of mean, and ss becomes the sum of squared
-// deviations. Values all equal give that value and ss = 0. A non-finite mean stays, ss NaN.
+// deviations. Values all equal give that value and ss = 0. Beyond double's range (an infinite
+// value, an overflowing sum or square) mean stays and ss is the plain sum of squares (inf or NaN).
 void corrected_two_pass(const double* x, std::size_t n, double& mean, double& ss);
 
 // Type-7 median of v (reordered in place); NaN when empty.

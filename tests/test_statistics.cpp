@@ -132,6 +132,22 @@ TEST(Summarize, EqualValuesHaveThatMeanAndNoSpread) {
   }
 }
 
+TEST(Summarize, SpreadBeyondDoublesRangeIsInfiniteNotZero) {
+  // Squares that overflow: sd is +inf (as NumPy says), not 0 from a correction of inf - inf;
+  // a sum that overflows while every value is finite: the mean is +inf and so is sd.
+  std::vector<double> huge{1e200, 3e200, 5e200, 7e200}, pay(4, 1.0);
+  StatsScratch s;
+  ScenarioSummary out;
+  summarize(huge.data(), huge.data(), pay.data(), huge.size(), s, out);
+  EXPECT_TRUE(std::isfinite(out.roi_mean));
+  EXPECT_EQ(out.roi_sd, std::numeric_limits<double>::infinity());
+  EXPECT_EQ(out.npv_se, std::numeric_limits<double>::infinity());
+  std::vector<double> over(4, 1e308);
+  summarize(over.data(), over.data(), pay.data(), over.size(), s, out);
+  EXPECT_EQ(out.roi_mean, std::numeric_limits<double>::infinity());
+  EXPECT_EQ(out.roi_sd, std::numeric_limits<double>::infinity());
+}
+
 TEST(Intervals, AverageRanks) {
   const double x[] = {10, 20, 20, 5};
   StatsScratch s;
