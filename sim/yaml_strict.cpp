@@ -260,13 +260,15 @@ Node parse(const std::string& text, const std::string& file) {
     // At most two calls: the second only detects a second document. (yaml-cpp 0.7 can return true
     // forever without consuming input, e.g. on a file holding just ",": jbeder/yaml-cpp#1040.)
     if (parser.HandleNextDocument(builder) && parser.HandleNextDocument(builder)) {
-      const YAML::Mark &first = builder.document_start(0), &second = builder.document_start(1);
-      // A "second document" where the first began is yaml-cpp stuck on a character no node can
-      // start with (',' at the top level).
-      if (second.pos == first.pos && second.pos >= 0 && static_cast<std::size_t>(second.pos) < text.size())
+      const YAML::Mark& second = builder.document_start(1);
+      // A "second document" that starts with ',' is a stray comma yaml-cpp does not report as such
+      // (after the top-level value, as a JSON-minded trailing comma, or at the very start, where
+      // it would report an empty document forever). yaml-cpp's positions do not count a BOM.
+      const std::size_t at = static_cast<std::size_t>(std::max(0, second.pos)) +
+                             (text.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0);
+      if (at < text.size() && text[at] == ',')
         throw InputError::at(file, second.line + 1, second.column + 1,
-                             std::string("invalid YAML: unexpected '") + text[static_cast<std::size_t>(second.pos)] +
-                                 "' (no value can start with it here)");
+                             "invalid YAML: unexpected ',' (no value can start with it here)");
       throw InputError::at(file, second.line + 1, second.column + 1,
                            "the file holds more than one YAML document (the second starts here); roisim reads one");
     }

@@ -269,6 +269,9 @@ TEST(ScenarioErrors, YamlLevelProblems) {
   EXPECT_EQ(error_of("roisim: 1\n---\nroisim: 1\n"), "t.yaml:2:1: error: the file holds more than one YAML document (the second starts here); roisim reads one");
   EXPECT_EQ(error_of(","), "t.yaml:1:1: error: invalid YAML: unexpected ',' (no value can start with it here)");
   EXPECT_EQ(error_of("\n\n  , x\n"), "t.yaml:3:3: error: invalid YAML: unexpected ',' (no value can start with it here)");
+  EXPECT_EQ(error_of("{\"roisim\": 1, \"projects\": {}},\n"), "t.yaml:1:30: error: invalid YAML: unexpected ',' (no value can start with it here)");
+  EXPECT_EQ(error_of("\xEF\xBB\xBF#xyz\n,\n"), "t.yaml:2:1: error: invalid YAML: unexpected ',' (no value can start with it here)");
+  EXPECT_EQ(error_of("\xEF\xBB\xBF,\n"), "t.yaml:1:1: error: invalid YAML: unexpected ',' (no value can start with it here)");
 }
 
 TEST(ScenarioErrors, SeveralErrorsAreReportedTogether) {
