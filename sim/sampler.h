@@ -25,6 +25,8 @@ struct SobolDimensions {
   bool operator==(const SobolDimensions&) const = default;
 };
 SobolDimensions sobol_dimensions(const Plan& plan);
+// The results file's `sobol_dimensions` attribute (sobol runs): names this assignment.
+inline constexpr const char* kSobolDimensionScheme = "declared uncertain inputs by name, then every other input name by name";
 
 class UniformSampler {
  public:

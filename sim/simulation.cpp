@@ -1,4 +1,5 @@
 #include "sim/simulation.h"
+#include "sim/sampler.h"
 #include "sim/trace.h"
 
 #include <chrono>
@@ -124,6 +125,9 @@ ResultsLayout make_layout(const Plan& plan, const RunRequest& request, std::uint
   a["trials"] = static_cast<std::int64_t>(s.trials);
   a["sampler"] = std::string(sampler_name(s.sampler));
   a["rng"] = std::string("philox4x64-10");
+  // How inputs take Sobol dimensions (sim/sampler.h); files written before this attribute assigned
+  // them differently, and compare will not pair a sobol file without it with one that has it.
+  if (s.sampler == Sampler::Sobol) a["sobol_dimensions"] = std::string(kSobolDimensionScheme);
   a["horizon_months"] = static_cast<std::int64_t>(s.horizon_months);
   a["discount_rate"] = s.discount_rate;
   a["quantile_method"] = std::string("linear (type 7, numpy default, Excel PERCENTILE.INC)");

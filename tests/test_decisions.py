@@ -215,6 +215,16 @@ try:
     r = roisim("compare", sob["one"], "only_b", sob["scen"], "only_b")
     check(r.returncode == 0 and "identical trial by trial" in r.stdout,
           "sobol: a file with one more scenario pairs with the first, trial for trial: " + r.stdout[-300:] + r.stderr)
+    # a sobol file from before the dimensions were fixed by the declarations (no attribute) is refused
+    old_style = os.path.join(tmp, "sobol_old.h5")
+    shutil.copy(sob["one"], old_style)
+    with h5py.File(old_style, "a") as f:
+        check(f.attrs["sobol_dimensions"] == "declared uncertain inputs by name, then every other input name by name",
+              "sobol files name their dimension scheme")
+        del f.attrs["sobol_dimensions"]
+    r = roisim("compare", old_style, "only_b", sob["scen"], "only_b")
+    check(r.returncode == 1 and "gave inputs their Sobol dimensions another way" in r.stderr,
+          "sobol: a file without the dimension scheme is not paired: " + r.stderr)
     r = roisim("compare", sob["one"], "only_b", sob["proj"], "only_b")
     check(r.returncode == 1 and "Sobol dimension 0 is 'a0.success' in one and 'a.annual_value' in the other" in r.stderr
           and "--sampler mc or lhs" in r.stderr, "sobol: files declaring different inputs are not paired: " + r.stderr)

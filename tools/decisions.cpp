@@ -112,6 +112,14 @@ void require_pairable(const ResultsSummary& a, const std::string& fa, const Resu
   // declare different inputs give an input different points, and their trials are not paired.
   const auto sampler = a.attributes.find("sampler");
   if (sampler != a.attributes.end() && attr_text(sampler->second) == "'sobol'") {
+    for (const auto& [r, f] : {std::pair{&a, &fa}, {&b, &fb}}) {
+      const auto scheme = r->attributes.find("sobol_dimensions");
+      const std::string* text = scheme == r->attributes.end() ? nullptr : std::get_if<std::string>(&scheme->second);
+      if (!text || *text != kSobolDimensionScheme)
+        throw InputError("cannot pair " + fa + " with " + fb + ": " + *f + " was written by a roisim that gave inputs "
+                         "their Sobol dimensions another way (it has no matching 'sobol_dimensions' attribute), so "
+                         "its trials are not paired with this version's; run it again");
+    }
     SobolDimensions dims[2];
     const ResultsSummary* r[2] = {&a, &b};
     const std::string* f[2] = {&fa, &fb};
