@@ -331,7 +331,8 @@ projects:
                        (("report", rep, "--hurdle", "nan"), "--hurdle: must be a finite number"),
                        (("frontier", rep, "--budget", "inf"), "--budget: must be a finite number of at least 0"),
                        (("run", SEED, "--replay", "base"), "--replay: takes SCENARIO:TRIAL"),
-                       (("run", SEED, "--replay", "base:-1"), "--replay: takes SCENARIO:TRIAL")):
+                       (("run", SEED, "--replay", "base:-1"), "--replay: takes SCENARIO:TRIAL"),
+                       (("run", SEED, "--replay", "base:99999999999999999999999"), "--replay: takes SCENARIO:TRIAL")):
         r = roisim(*args, "-o" if args[0] == "run" else "--format", os.path.join(tmp, "x.h5") if args[0] == "run" else "table")
         check(r.returncode == 2 and what in r.stderr, f"{' '.join(args[2:])}: exit 2 with '{what}' (got {r.returncode}: {r.stderr.strip()[:200]})")
     r = roisim("run", SEED, "--trials", "010", "--seed", "0123", "--quiet", "-o", os.path.join(tmp, "decimal.h5"))

@@ -138,8 +138,8 @@ CLI::Validator replay_spec() {
         const auto colon = s.rfind(':');
         std::uint64_t trial = 0;
         const char* end = s.data() + s.size();
-        if (colon == std::string::npos || colon == 0 || colon + 1 == s.size() ||
-            std::from_chars(s.data() + colon + 1, end, trial).ptr != end)
+        const auto read = colon == std::string::npos ? std::from_chars_result{} : std::from_chars(s.data() + colon + 1, end, trial);
+        if (colon == std::string::npos || colon == 0 || colon + 1 == s.size() || read.ec != std::errc() || read.ptr != end)
           return "takes SCENARIO:TRIAL (a scenario name or index, and a trial number), not '" + s + "'";
         return {};
       },
