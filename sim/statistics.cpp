@@ -515,12 +515,23 @@ double median_type7(std::vector<double>& v) {
 // of the mean and of the sum of squares: a sample whose values are all equal has that value as its
 // mean and ss 0, not a mean a few ulps outside its range (and a positive sd).
 void corrected_two_pass(const double* x, std::size_t n, double& mean, double& ss) {
-  double dev = 0, sq = 0;
-  for (std::size_t i = 0; i < n; ++i) {
+  // Four running sums of each, in a fixed order (the same bits on every run and thread count):
+  // independent chains the compiler keeps in one vector register, instead of one long chain of
+  // dependent additions.
+  double dv[4] = {0, 0, 0, 0}, sv[4] = {0, 0, 0, 0};
+  std::size_t i = 0;
+  for (; i + 4 <= n; i += 4)
+    for (std::size_t k = 0; k < 4; ++k) {
+      const double d = x[i + k] - mean;
+      dv[k] += d;
+      sv[k] += d * d;
+    }
+  for (std::size_t k = 0; i < n; ++i, ++k) {
     const double d = x[i] - mean;
-    dev += d;
-    sq += d * d;
+    dv[k] += d;
+    sv[k] += d * d;
   }
+  const double dev = (dv[0] + dv[1]) + (dv[2] + dv[3]), sq = (sv[0] + sv[1]) + (sv[2] + sv[3]);
   // Beyond double's range (an infinite value, a sum or a square that overflows) the plain
   // two-pass result stands: inf or NaN as NumPy gives, never a correction computed from inf - inf.
   if (!std::isfinite(mean) || !std::isfinite(dev) || !std::isfinite(sq)) {
