@@ -130,18 +130,24 @@ CLI::Validator finite_number(std::optional<double> lo = std::nullopt, bool inclu
       "NUMBER");
 }
 
-// --replay's form, SCENARIO:TRIAL with TRIAL a whole number: a usage error (exit 2) when not; the
-// scenario and the trial's range are checked against the file (exit 1).
+// --replay's form, SCENARIO:TRIAL with TRIAL a whole number (nullopt when not). The option's
+// validator makes a bad form a usage error (exit 2); the scenario and the trial's range are
+// checked against the file (exit 1).
+struct ReplaySpec { std::string who; std::uint64_t trial = 0; };
+std::optional<ReplaySpec> parse_replay(const std::string& s) {
+  const auto colon = s.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == s.size()) return std::nullopt;
+  ReplaySpec r{s.substr(0, colon)};
+  const char* end = s.data() + s.size();
+  const auto read = std::from_chars(s.data() + colon + 1, end, r.trial);
+  if (read.ec != std::errc() || read.ptr != end) return std::nullopt;
+  return r;
+}
 CLI::Validator replay_spec() {
   return CLI::Validator(
       [](std::string& s) -> std::string {
-        const auto colon = s.rfind(':');
-        std::uint64_t trial = 0;
-        const char* end = s.data() + s.size();
-        const auto read = colon == std::string::npos ? std::from_chars_result{} : std::from_chars(s.data() + colon + 1, end, trial);
-        if (colon == std::string::npos || colon == 0 || colon + 1 == s.size() || read.ec != std::errc() || read.ptr != end)
-          return "takes SCENARIO:TRIAL (a scenario name or index, and a trial number), not '" + s + "'";
-        return {};
+        return parse_replay(s) ? std::string()
+                               : "takes SCENARIO:TRIAL (a scenario name or index, and a trial number), not '" + s + "'";
       },
       "SCENARIO:TRIAL");
 }
@@ -149,14 +155,10 @@ CLI::Validator replay_spec() {
 // `run FILE --replay SCENARIO:TRIAL`: one trial with every intermediate value, exactly as the
 // engine computed it (the numbers equal the results file's bit for bit).
 int cmd_replay(const Plan& plan, const std::string& spec) {
-  const auto colon = spec.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == spec.size())
-    throw InputError("--replay takes SCENARIO:TRIAL (a scenario name or index, and a trial number), not '" + spec + "'");
-  const std::string who = spec.substr(0, colon), trial_text = spec.substr(colon + 1);
-  std::uint64_t trial = 0;
-  auto [p, ec] = std::from_chars(trial_text.data(), trial_text.data() + trial_text.size(), trial);
-  if (ec != std::errc() || p != trial_text.data() + trial_text.size())
-    throw InputError("--replay: trial '" + trial_text + "' is not a whole number");
+  const std::optional<ReplaySpec> r = parse_replay(spec);
+  if (!r) throw InputError("--replay takes SCENARIO:TRIAL (a scenario name or index, and a trial number), not '" + spec + "'");
+  const std::string& who = r->who;
+  const std::uint64_t trial = r->trial;
   std::optional<std::uint64_t> scenario = plan.find_scenario(who);
   if (!scenario) {
     std::uint64_t idx = 0;
