@@ -33,16 +33,18 @@ namespace {
 constexpr std::size_t kMaxNodes = 2'000'000;
 constexpr std::size_t kMaxDepth = 200;
 
+// 3 when text starts with a UTF-8 byte-order mark (which yaml-cpp's marks do not count), else 0.
+std::size_t bom_length(const std::string& text) { return text.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0; }
+
 class TreeBuilder : public YAML::EventHandler {
  public:
   TreeBuilder(std::string file, const std::string& text) : file_(std::move(file)), text_(text) {}
 
   void OnDocumentStart(const YAML::Mark& mark) override {
-    if (documents_ < 2) document_start_[documents_] = mark;
-    ++documents_;
+    if (++documents_ == 2) second_document_ = mark;
   }
-  // Where the first and second documents began (see parse()).
-  const YAML::Mark& document_start(int i) const { return document_start_[i]; }
+  // Where a second document began (see parse()).
+  const YAML::Mark& second_document() const { return second_document_; }
   void OnDocumentEnd() override {}
   void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
     Node n = make(Node::Type::Null, mark);
@@ -183,7 +185,7 @@ class TreeBuilder : public YAML::EventHandler {
   // line 1 skipped.
   std::size_t offset_of(const YAML::Mark& mark) {
     if (line_starts_.empty()) {
-      line_starts_.push_back(text_.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0);
+      line_starts_.push_back(bom_length(text_));
       for (std::size_t i = 0; i < text_.size(); ++i)
         if (text_[i] == '\n') line_starts_.push_back(i + 1);
     }
@@ -204,7 +206,7 @@ class TreeBuilder : public YAML::EventHandler {
   Node root_;
   bool have_root_ = false;
   int documents_ = 0;
-  YAML::Mark document_start_[2];
+  YAML::Mark second_document_;
   std::size_t total_ = 0;
 };
 
@@ -244,7 +246,7 @@ Node parse(const std::string& text, const std::string& file) {
   // here, where the place can still be named.
   if (const std::size_t bad = invalid_utf8(text); bad != std::string::npos) {
     int line = 1, col = 1;
-    for (std::size_t i = text.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0; i < bad; ++i) {  // a byte-order mark is no column
+    for (std::size_t i = bom_length(text); i < bad; ++i) {  // a byte-order mark is no column
       if (text[i] == '\n') ++line, col = 1;
       else if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) ++col;
     }
@@ -260,12 +262,11 @@ Node parse(const std::string& text, const std::string& file) {
     // At most two calls: the second only detects a second document. (yaml-cpp 0.7 can return true
     // forever without consuming input, e.g. on a file holding just ",": jbeder/yaml-cpp#1040.)
     if (parser.HandleNextDocument(builder) && parser.HandleNextDocument(builder)) {
-      const YAML::Mark& second = builder.document_start(1);
+      const YAML::Mark& second = builder.second_document();
       // A "second document" that starts with ',' is a stray comma yaml-cpp does not report as such
       // (after the top-level value, as a JSON-minded trailing comma, or at the very start, where
       // it would report an empty document forever). yaml-cpp's positions do not count a BOM.
-      const std::size_t at = static_cast<std::size_t>(std::max(0, second.pos)) +
-                             (text.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0);
+      const std::size_t at = static_cast<std::size_t>(std::max(0, second.pos)) + bom_length(text);
       if (at < text.size() && text[at] == ',')
         throw InputError::at(file, second.line + 1, second.column + 1,
                              "invalid YAML: unexpected ',' (no value can start with it here)");
