@@ -246,6 +246,39 @@ std::string quote_list(const std::vector<std::string>& v) {
   return s;
 }
 
+// The length of the control character (C0, DEL, or C1 in UTF-8) at name[i], or 0.
+std::size_t control_at(const std::string& name, std::size_t i) {
+  const auto c = static_cast<unsigned char>(name[i]);
+  if (c < 0x20 || c == 0x7f) return 1;
+  if (c == 0xc2 && i + 1 < name.size()) {
+    const auto d = static_cast<unsigned char>(name[i + 1]);
+    if (d >= 0x80 && d <= 0x9f) return 2;
+  }
+  return 0;
+}
+
+// The name with its control characters written as \n, \r, \t or \xNN (\u00NN for C1), for messages.
+std::string printable(const std::string& name) {
+  std::string o;
+  for (std::size_t i = 0; i < name.size();) {
+    const std::size_t len = control_at(name, i);
+    if (len == 0) {
+      o += name[i++];
+      continue;
+    }
+    const auto c = static_cast<unsigned char>(len == 1 ? name[i] : name[i + 1]);
+    char b[8];
+    if (len == 2) std::snprintf(b, sizeof b, "\\u%04x", c);
+    else if (c == '\n') std::snprintf(b, sizeof b, "\\n");
+    else if (c == '\r') std::snprintf(b, sizeof b, "\\r");
+    else if (c == '\t') std::snprintf(b, sizeof b, "\\t");
+    else std::snprintf(b, sizeof b, "\\x%02x", c);
+    o += b;
+    i += len;
+  }
+  return o;
+}
+
 }  // namespace
 
 // Builds a Plan from the YAML tree, collecting every error it finds.
@@ -268,7 +301,8 @@ class PlanBuilder {
       error(*ver, "unsupported schema version " + fmt(*v) + "; this roisim reads version 1");
     }
     if (const Node* n = root.find("name")) {
-      if (n->is_scalar()) plan_.name_ = n->value; else error(*n, "name must be text");
+      if (!n->is_scalar()) error(*n, "name must be text");
+      else if (plain_name(*n, "the file's name", n->value)) plan_.name_ = n->value;
     } else {
       std::string f = plan_.file_;
       if (auto s = f.find_last_of('/'); s != std::string::npos) f = f.substr(s + 1);
@@ -301,6 +335,17 @@ class PlanBuilder {
       diags_.push_back(Diagnostic{{plan_.file_, at.line, at.column}, std::move(msg), std::move(hint)});
     else if (diags_.size() == kMaxErrors)
       diags_.push_back(Diagnostic{{plan_.file_, at.line, at.column}, "too many errors; stopping here", {}});
+  }
+  // Names appear in the results file, the CSV, the memo's tables and the terminal's table: a
+  // control character (a tab, a line break) would break each of them. False (and an error) if
+  // the name has one; `what` is "scenario name", "project name", ...
+  bool plain_name(const Node& at, const std::string& what, const std::string& name) {
+    for (std::size_t i = 0; i < name.size(); ++i)
+      if (control_at(name, i)) {
+        error(at, what + " '" + printable(name) + "' must not contain control characters (tabs, line breaks and the like)");
+        return false;
+      }
+    return true;
   }
   [[noreturn]] void fail_now(int line, int col, const std::string& msg) {
     diags_.push_back(Diagnostic{{plan_.file_, line, col}, msg, {}});
@@ -571,6 +616,7 @@ class PlanBuilder {
         error(k, "factor name '" + k.value + "' must not contain '.' (dots separate project and input names)");
         continue;
       }
+      if (!plain_name(k, "factor name", k.value)) continue;
       auto spec = value_spec(v, "factor '" + k.value + "'", false);
       const int id = add_var(k.value);
       plan_.vars_[id].factor = static_cast<int>(plan_.factor_names_.size());
@@ -625,6 +671,7 @@ class PlanBuilder {
       error(key, "project name '" + name + "' must not contain '.', '+', '/' or '='");
       return;
     }
+    if (!plain_name(key, "project name", name)) return;
     if (factor_var_.count(name)) {
       error(key, "project '" + name + "' has the same name as a factor");
       return;
@@ -930,6 +977,7 @@ class PlanBuilder {
         error(*nm, "scenario name '" + *name + "' must be non-empty and must not contain '=' or '/' (those mark sweep scenarios)");
         continue;
       }
+      if (!plain_name(*nm, "scenario name", *name)) continue;
       if (auto it = names.find(*name); it != names.end()) {
         error(*nm, "duplicate scenario name '" + *name + "' (first used at line " + std::to_string(it->second) + ")");
         continue;
@@ -972,6 +1020,7 @@ class PlanBuilder {
         for (const auto& [k, v] : ax->entries) {
           if (k.value.find('=') != std::string::npos || k.value.find('/') != std::string::npos)
             error(k, "axis name '" + k.value + "' must not contain '=' or '/'");
+          plain_name(k, "axis name", k.value);
           Plan::Axis axis{k.value, {}};
           if (!expect_map(v, "sweep axis '" + k.value + "'")) continue;
           if (v.entries.empty()) error(v, "sweep axis '" + k.value + "' has no values");
@@ -979,6 +1028,7 @@ class PlanBuilder {
             Plan::AxisValue av{vk.value, {}};
             if (vk.value.find('=') != std::string::npos || vk.value.find('/') != std::string::npos)
               error(vk, "axis value '" + vk.value + "' must not contain '=' or '/'");
+            plain_name(vk, "axis value", vk.value);
             if (!vv.is_null()) {
               if (!expect_map(vv, "sweep value '" + k.value + "=" + vk.value + "'")) continue;
               check_keys(vv, {"scale", "set"}, "sweep value '" + k.value + "=" + vk.value + "'");

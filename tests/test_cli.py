@@ -205,6 +205,18 @@ projects:
     rows = list(csv.DictReader(io.StringIO(roisim("report", one, "--format", "csv").stdout)))
     check(len(rows) == 563 and rows[0]["roi_sd"] == "" and rows[0]["roi_se"] == "" and float(rows[0]["roi_mean"]) == float(rows[0]["roi_p50"])
           and not any(v == "nan" for row in rows for v in row.values()), "csv: NaN is an empty field, never 'nan'")
+    # names that Excel would run as formulas get a leading apostrophe; separators and quotes are quoted
+    names_yaml = os.path.join(tmp, "names.yaml")
+    with open(names_yaml, "w") as f:
+        f.write('roisim: 1\nsettings: {trials: 50, seed: 1}\nprojects:\n'
+                '  "@proj": {kind: direct, initial_cost: 100, inputs: {annual_value: {dist: uniform, min: 10, max: 90}}}\n'
+                'scenarios:\n  - name: "+SUM(1,2)"\n  - name: "-2+3"\n  - name: "@SUM(A1)"\n'
+                '  - name: "a, \\"quoted\\" | pipe"\n  - name: "plain -"\n')
+    names_h5 = os.path.join(tmp, "names.h5")
+    r = roisim("run", names_yaml, "-o", names_h5, "--quiet")
+    rows = list(csv.DictReader(io.StringIO(roisim("report", names_h5, "--format", "csv").stdout)))
+    check(r.returncode == 0 and [row["scenario"] for row in rows] == ["'+SUM(1,2)", "'-2+3", "'@SUM(A1)", 'a, "quoted" | pipe', "plain -"]
+          and all(row["funded"] == "'@proj" for row in rows), f"csv: formula-like names neutralised, others intact: {rows and [row['scenario'] for row in rows]}")
     r = roisim("report", out, "--format", "json", "--scenario", "base", "--scenario", "recession")
     doc = json.loads(r.stdout)
     check([s["scenario"] for s in doc["scenarios"]] == ["base", "recession"], "report json with --scenario")

@@ -255,6 +255,24 @@ TEST(ScenarioErrors, ScenarioAndSweepStructure) {
   EXPECT_EQ(error_of(with("sweep:\n  axes: {m: {}}\n")), "t.yaml:28:13: error: sweep axis 'm' has no values");
 }
 
+// Names reach the CSV, the memo's tables and the terminal: a tab or a line break in one would break
+// them, so every kind of name refuses control characters (C0, DEL, C1), shown escaped.
+TEST(ScenarioErrors, ControlCharactersInNames) {
+  const std::string tail = " must not contain control characters (tabs, line breaks and the like)";
+  EXPECT_EQ(error_of(with("scenarios:\n  - name: \"a\\tb\"\n")), "t.yaml:28:11: error: scenario name 'a\\tb'" + tail);
+  EXPECT_EQ(error_of(with("scenarios:\n  - name: \"cr\\rhere\"\n")), "t.yaml:28:11: error: scenario name 'cr\\rhere'" + tail);
+  EXPECT_EQ(error_of(with("sweep:\n  axes: {\"m\\u0085\": {v: {}}}\n")), "t.yaml:28:10: error: axis name 'm\\u0085'" + tail);
+  EXPECT_EQ(error_of(with("sweep:\n  axes: {m: {\"v\\x01\": {}}}\n")), "t.yaml:28:14: error: axis value 'v\\x01'" + tail);
+  EXPECT_EQ(error_of("roisim: 1\nname: \"x\\ny\"\nprojects:\n  a: {kind: direct, initial_cost: 1, inputs: {annual_value: 2}}\n"),
+            "t.yaml:2:7: error: the file's name 'x\\ny'" + tail);
+  EXPECT_EQ(error_of("roisim: 1\nprojects:\n  \"a\\x7fb\": {kind: direct, initial_cost: 1, inputs: {annual_value: 2}}\n"),
+            "t.yaml:3:3: error: project name 'a\\x7fb'" + tail);
+  EXPECT_EQ(error_of("roisim: 1\nfactors:\n  \"f\\u0080\": 1\nprojects:\n  a: {kind: direct, initial_cost: 1, inputs: {annual_value: 2}}\n"),
+            "t.yaml:3:3: error: factor name 'f\\u0080'" + tail);
+  // Other characters stay allowed: accents, symbols, a leading '-' or '@'.
+  EXPECT_EQ(error_of(with("scenarios:\n  - name: \"-10% Ölpreis € @risk\"\n")), "");
+}
+
 TEST(ScenarioErrors, YamlLevelProblems) {
   EXPECT_EQ(error_of(""), "t.yaml:1:1: error: the file is empty; a scenario file starts with 'roisim: 1'");
   EXPECT_EQ(error_of("roisim: 1\nroisim: 1\n"), "t.yaml:2:1: error: duplicate key 'roisim' (first defined at line 1)");

@@ -1,11 +1,12 @@
 #include "tools/report.h"
 
-#include <charconv>
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <iomanip>
 #include <sstream>
+#include <string_view>
 
 namespace roisim::cli {
 
@@ -71,10 +72,16 @@ std::string json_num(double x) {
   if (!std::isfinite(x)) return "null";
   return num(x);
 }
+// A text cell: quoted when it holds a separator, a quote or a line break (RFC 4180). A name that
+// begins with '=', '+', '-' or '@' (a scenario "-10% demand", a project "@risk") would be read by
+// Excel as a formula, and run as one (OWASP "CSV injection"): it gets a leading apostrophe, which
+// Excel shows as text and does not display.
 std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  const bool formula = !s.empty() && std::string_view("=+-@\t\r").find(s.front()) != std::string_view::npos;
+  const std::string t = formula ? "'" + s : s;
+  if (t.find_first_of(",\"\n\r") == std::string::npos) return t;
   std::string o = "\"";
-  for (char c : s) o += c == '"' ? std::string("\"\"") : std::string(1, c);
+  for (char c : t) o += c == '"' ? std::string("\"\"") : std::string(1, c);
   return o + "\"";
 }
 std::string json_str(const std::string& s) {
