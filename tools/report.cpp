@@ -75,7 +75,7 @@ std::string json_num(double x) {
 // A text cell: quoted when it holds a separator, a quote or a line break (RFC 4180). A name that
 // begins with '=', '+', '-' or '@' (a scenario "-10% demand", a project "@risk") would be read by
 // Excel as a formula, and run as one (OWASP "CSV injection"): it gets a leading apostrophe, which
-// Excel shows as text and does not display.
+// makes it text.
 std::string csv_field(const std::string& s) {
   const bool formula = !s.empty() && std::string_view("=+-@\t\r").find(s.front()) != std::string_view::npos;
   const std::string t = formula ? "'" + s : s;
