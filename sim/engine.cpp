@@ -593,6 +593,7 @@ struct Engine::Impl {
             writing.wait();  // the prologue
             to_sink(i);
             progress(i);
+            works[k] = BatchWork{};  // its success inputs: not beside the next batch's (memory_estimate)
             continue;
           }
           tail.wait();  // batch i-1's statistics
@@ -1223,8 +1224,9 @@ const EngineTimings& Engine::timings() const { return impl_->timings; }
 
 std::uint64_t Engine::memory_estimate(const Plan& plan, const RunOptions& opt) {
   const std::uint64_t n = plan.settings().trials;
-  std::uint64_t arrays = 0, ranked = 0, variants = 0, uncertain = 0;
+  std::uint64_t arrays = 0, ranked = 0, uncertain = 0, success_projects = 0;
   for (const auto& v : plan.variables()) {
+    if (v.success_of >= 0 && v.input_index >= 0) ++success_projects;  // one "project.success" each
     if (!v.uncertain()) continue;
     ++uncertain;
     for (const auto& d : v.defs)
@@ -1233,9 +1235,11 @@ std::uint64_t Engine::memory_estimate(const Plan& plan, const RunOptions& opt) {
         if (v.input_index >= 0 && v.success_of < 0) ++ranked;
       }
   }
-  for (const auto& p : plan.projects()) variants += p.slots();  // a generous bound per batch
   const std::uint64_t threads = run_threads(opt);
   const std::uint64_t b = batch_for(n, opt);
+  // A batch evaluates at most one variant per scenario and project (a sweep axis that scales an
+  // input gives each scenario its own).
+  const std::uint64_t variants = b * plan.projects().size();
   const std::uint64_t stride = static_cast<std::uint64_t>(plan.settings().horizon_months) + 3;
   // run() keeps two batches (one simulated, one summarised) of per-trial outcomes and cash-flow
   // trials, and a third while the sink stage writes a batch's trials (full output); one on one
@@ -1246,8 +1250,9 @@ std::uint64_t Engine::memory_estimate(const Plan& plan, const RunOptions& opt) {
   const Sampler s = plan.settings().sampler;
   const std::uint64_t sampler = s == Sampler::LatinHypercube ? 4 * n * uncertain : s == Sampler::Sobol ? 8 * n * uncertain : 0;
   // The live batches' success inputs (ranks and band lists, ~12 bytes a trial; two batches, one on
-  // one thread) for at most every project variant of a batch.
-  const std::uint64_t success = std::min<std::uint64_t>(sets, 2) * 12 * n * std::min<std::uint64_t>(b * plan.projects().size(), variants);
+  // one thread, where run() frees a batch's work before the next is prepared) for at most one
+  // variant per scenario of a batch and project whose success draw is an input.
+  const std::uint64_t success = std::min<std::uint64_t>(sets, 2) * 12 * n * b * success_projects;
   return cash + sampler + 8 * n * (arrays + 2 * ranked + plan.copula_vars().size()) + sets * 3 * 8 * b * n  // inputs, ranks, bands; batch results
          + (sets + 1) * NoInit<double>::kHugePage  // the batch sets and the input pool, rounded to whole huge pages
          + success + threads * std::max<std::uint64_t>(kBlockBytes, (variants + 40) * stride * 8 * 8)  // project streams

@@ -186,11 +186,18 @@ ResourceEstimate estimate_resources(const Plan& plan, const RunRequest& request)
 
 void check_resources(const Plan& plan, const RunRequest& request) {
   const ResourceEstimate e = estimate_resources(plan, request);
+  trace("memory estimate (MiB)", static_cast<long>(e.memory >> 20));  // ROISIM_TIMELINE; tests compare it with the peak
   const std::string shape = std::to_string(plan.scenario_count()) + " scenarios x " + std::to_string(plan.settings().trials) + " trials";
   if (e.memory_available && e.memory > e.memory_available * 0.9) {
+    // The plan of identical scenarios grows with the scenario count, not the trials.
+    RunRequest no_reuse = request;
+    no_reuse.engine.reuse_bytes = 0;
+    const bool reuse_is_why = request.engine.reuse_bytes && estimate_resources(plan, no_reuse).memory <= e.memory_available * 0.9;
+    const std::string fewer = reuse_is_why ? std::string("use --no-reuse (finding identical scenarios among this many takes the rest)")
+                                           : std::string("use fewer --trials or fewer scenarios");
     throw InputError("this run (" + shape + ") needs about " + human_bytes(static_cast<double>(e.memory)) +
                      " of memory but " + human_bytes(static_cast<double>(e.memory_available)) +
-                     " is available; use fewer --trials");
+                     " is available; " + fewer);
   }
   if (e.disk_available && e.file > e.disk_available) {
     RunRequest summary = request;

@@ -128,6 +128,15 @@ correlations: [[a, b, 0.9], [b, c, 0.9], [a, c, -0.9]]
     check(r.returncode == 1 and ("--summary-only" in r.stderr or "memory" in r.stderr), "huge run refused: " + r.stderr)
     r = roisim("run", SEED, "--trials", "1000000000", "-o", os.path.join(tmp, "huge.h5"), "--summary-only")
     check(r.returncode == 1 and "of memory but" in r.stderr, "run beyond memory refused: " + r.stderr)
+    # a billion scenarios of one trial: what does not fit is the plan of identical scenarios
+    big9 = os.path.join(tmp, "big9.yaml")
+    with open(big9, "w") as f:
+        f.write("roisim: 1\nsettings: {trials: 1, seed: 1}\nprojects:\n"
+                "  p: {kind: direct, initial_cost: 1, inputs: {annual_value: {dist: uniform, min: 0, max: 3}}}\n"
+                "sweep:\n  funded: [[p]]\n  axes:\n"
+                + "".join(f"    a{i}: {{" + ", ".join(f"v{j}: {{}}" for j in range(10)) + "}\n" for i in range(9)))
+    r = roisim("run", big9, "--summary-only", "-o", os.path.join(tmp, "huge.h5"))
+    check(r.returncode == 1 and "of memory but" in r.stderr and "use --no-reuse" in r.stderr, "reuse plan beyond memory: " + r.stderr)
     # lhs and sobol precompute O(trials x inputs): the estimate must refuse before allocating it
     for sampler in ("lhs", "sobol"):
         t0 = time.time()
@@ -135,6 +144,23 @@ correlations: [[a, b, 0.9], [b, c, 0.9], [a, c, -0.9]]
         check(r.returncode == 1 and "of memory but" in r.stderr and time.time() - t0 < 10,
               f"{sampler} run beyond memory refused before allocating: " + r.stderr)
 
+    # the estimate the check uses is an upper bound of the peak RSS, also where most memory is the
+    # success inputs of a sweep whose every scenario has its own variant (the peak through
+    # /usr/bin/time: a child forked from this Python would count Python's pages before its exec)
+    axis = "".join(f"      v{i:03d}: {{scale: {{p.annual_value: {1 + (i + 1) / 1000}}}}}\n" for i in range(63))
+    succ = os.path.join(tmp, "succ.yaml")
+    with open(succ, "w") as f:
+        f.write("roisim: 1\nsettings: {trials: 150000, seed: 1}\nprojects:\n"
+                "  p: {kind: direct, initial_cost: 1, p_success: 0.5, inputs: {annual_value: {dist: uniform, min: 0, max: 3}}}\n"
+                "sweep:\n  funded: [[p]]\n  axes:\n    a:\n" + axis)
+    for threads, extra in (("1", ["--summary-only"]), ("2", ["--summary-only"]), ("1", []), (None, [SEED, "--trials", "3000"])):
+        args = ["/usr/bin/time", "-f", "peak %M", ROISIM, "run", *(extra[:1] if threads is None else [succ]),
+                "-o", os.path.join(tmp, "est.h5"), "--quiet", "--threads", threads or "2", *(extra[1:] if threads is None else extra)]
+        r = subprocess.run(args, capture_output=True, text=True, env=dict(os.environ, ROISIM_TIMELINE="1"))
+        est = [int(l.split()[-1]) for l in r.stderr.splitlines() if "memory estimate (MiB)" in l]
+        peak = [int(l.split()[-1]) / 1024 for l in r.stderr.splitlines() if l.startswith("peak ")]
+        check(r.returncode == 0 and est and peak and peak[0] <= est[0],
+              f"memory estimate {est} MiB >= peak {peak} MiB: {' '.join(args[5:])}")
     # auto-stop: the same file and target stop at the same trial count with the same bits
     small = os.path.join(tmp, "small.yaml")
     with open(small, "w") as f:

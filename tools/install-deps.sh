@@ -6,7 +6,7 @@ pkgs=(build-essential cmake pkg-config git
       libtbb-dev libeigen3-dev libboost-dev librandom123-dev libhdf5-dev libdeflate-dev
       libyaml-cpp-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
       python3 python3-numpy python3-scipy python3-yaml python3-h5py python3-xarray python3-h5netcdf
-      python3-matplotlib chromium)
+      python3-matplotlib chromium time)
 for arg in "$@"; do
   case "$arg" in
     --mpi) pkgs+=(libopenmpi-dev openmpi-bin libhdf5-openmpi-dev) ;;
