@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <map>
 #include <sstream>
+#include <string>
+#include <unordered_map>
 
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/eventhandler.h>
@@ -93,6 +95,7 @@ class TreeBuilder : public YAML::EventHandler {
     bool pending_key = false;  // maps: a key was read, its value not yet
     Node key;
     std::size_t nodes = 1;     // nodes inside this one, for alias accounting
+    std::unordered_map<std::string, int> key_lines;  // maps: each key's line (duplicates in O(1))
   };
 
   Node make(Node::Type t, const YAML::Mark& mark) {
@@ -108,9 +111,13 @@ class TreeBuilder : public YAML::EventHandler {
   [[noreturn]] void fail_at(int line, int col, const std::string& msg) {
     throw InputError::at(file_, line, col, msg);
   }
-  void count(std::size_t n, const YAML::Mark& mark) {
+  // Every node counts, and again in each copy kept for an anchor and each alias's expansion: the
+  // copies are made, so nested anchors (each level keeping all below it) are bounded too.
+  void count(std::size_t n, const YAML::Mark& mark) { count_at(n, mark.line + 1, mark.column + 1); }
+  void count_at(std::size_t n, int line, int col) {
     total_ += n;
-    if (total_ > kMaxNodes) fail(mark, "the document is too large (more than 2,000,000 nodes, aliases expanded)");
+    if (total_ > kMaxNodes)
+      fail_at(line, col, "the document is too large (more than 2,000,000 nodes, counting each anchored or aliased part again)");
   }
   void push(Node n, YAML::anchor_t anchor, const YAML::Mark& mark) {
     if (stack_.size() >= kMaxDepth) fail(mark, "the document is nested too deeply (more than 200 levels)");
@@ -123,11 +130,17 @@ class TreeBuilder : public YAML::EventHandler {
   void pop() {
     Frame f = std::move(stack_.back());
     stack_.pop_back();
-    if (f.anchor) anchors_[f.anchor] = {f.node, f.nodes};
+    if (f.anchor) {
+      count_at(f.nodes, f.node.line, f.node.column);
+      anchors_[f.anchor] = {f.node, f.nodes};
+    }
     add(std::move(f.node), 0, f.nodes);
   }
   void add(Node n, YAML::anchor_t anchor, std::size_t nodes = 1) {
-    if (anchor) anchors_[anchor] = {n, nodes};
+    if (anchor) {
+      count_at(nodes, n.line, n.column);
+      anchors_[anchor] = {n, nodes};
+    }
     if (n.type != Node::Type::Sequence && n.type != Node::Type::Map) ++total_;
     if (stack_.empty()) {
       if (!have_root_) {
@@ -142,9 +155,8 @@ class TreeBuilder : public YAML::EventHandler {
       f.node.items.push_back(std::move(n));
     } else if (!f.pending_key) {
       if (n.type != Node::Type::Scalar) fail_at(n.line, n.column, "mapping keys must be plain names, not " + std::string(n.type_name()));
-      for (const auto& [k, v] : f.node.entries)
-        if (k.value == n.value)
-          fail_at(n.line, n.column, "duplicate key '" + n.value + "' (first defined at line " + std::to_string(k.line) + ")");
+      if (auto [it, fresh] = f.key_lines.emplace(n.value, n.line); !fresh)
+        fail_at(n.line, n.column, "duplicate key '" + n.value + "' (first defined at line " + std::to_string(it->second) + ")");
       f.key = std::move(n);
       f.pending_key = true;
     } else {
