@@ -451,33 +451,30 @@ double average_ranks(const double* x, std::size_t n, StatsScratch& s, double* ou
 }
 
 OrderStatInterval quantile_interval(std::size_t n, double q) {
-  if (n == 0) return {0, 0};
+  constexpr std::size_t kUnbounded = OrderStatInterval::kUnbounded;
+  if (n == 0) return {kUnbounded, kUnbounded};
   const boost::math::binomial_distribution<double> b(static_cast<double>(n), q);
   // cdf(b, k) is non-decreasing in k: binary searches.
-  std::size_t lo = 0, hi = n - 1;
-  {
-    std::size_t a = 0, z = n;  // largest k in [0, n) with cdf(k) <= 0.025, else 0
-    if (boost::math::cdf(b, 0.0) <= 0.025) {
-      while (z - a > 1) {
-        const std::size_t m = (a + z) / 2;
-        (boost::math::cdf(b, static_cast<double>(m)) <= 0.025 ? a : z) = m;
-      }
-      lo = a;
+  std::size_t lo = kUnbounded, hi = kUnbounded;
+  if (boost::math::cdf(b, 0.0) <= 0.025) {
+    std::size_t a = 0, z = n;  // the largest k in [0, n) with cdf(k) <= 0.025
+    while (z - a > 1) {
+      const std::size_t m = (a + z) / 2;
+      (boost::math::cdf(b, static_cast<double>(m)) <= 0.025 ? a : z) = m;
     }
+    lo = a;
   }
-  {
-    std::size_t a = 0, z = n - 1;  // smallest k in [0, n) with cdf(k) >= 0.975
-    if (boost::math::cdf(b, 0.0) >= 0.975) {
-      hi = 0;
-    } else {
-      while (z - a > 1) {
-        const std::size_t m = (a + z) / 2;
-        (boost::math::cdf(b, static_cast<double>(m)) >= 0.975 ? z : a) = m;
-      }
-      hi = z;
+  if (boost::math::cdf(b, 0.0) >= 0.975) {
+    hi = 0;
+  } else if (boost::math::cdf(b, static_cast<double>(n - 1)) >= 0.975) {
+    std::size_t a = 0, z = n - 1;  // the smallest k in [0, n) with cdf(k) >= 0.975
+    while (z - a > 1) {
+      const std::size_t m = (a + z) / 2;
+      (boost::math::cdf(b, static_cast<double>(m)) >= 0.975 ? z : a) = m;
     }
+    hi = z;
   }
-  return {std::min(lo, n - 1), std::max(std::min(hi, n - 1), std::min(lo, n - 1))};
+  return {lo, hi};
 }
 
 void wilson_interval(std::size_t successes, std::size_t n, double& lo, double& hi) {
@@ -575,8 +572,9 @@ void summarize(const double* roi, const double* npv, const double* payback, std:
   for (int q = 0; q < kNumQuantiles; ++q) {
     out.roi_quantile[q] = quantile_type7(s.sorted.data(), n, kQuantiles[q]);
     const OrderStatInterval iv = intervals ? intervals[q] : quantile_interval(n, kQuantiles[q]);
-    out.roi_quantile_lo[q] = s.sorted[iv.lo];
-    out.roi_quantile_hi[q] = s.sorted[iv.hi];
+    constexpr double inf = std::numeric_limits<double>::infinity();
+    out.roi_quantile_lo[q] = iv.lo == OrderStatInterval::kUnbounded ? -inf : s.sorted[iv.lo];
+    out.roi_quantile_hi[q] = iv.hi == OrderStatInterval::kUnbounded ? inf : s.sorted[iv.hi];
   }
   const std::size_t k10 = std::max<std::size_t>(1, n / 10);
   double tail = 0;

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -86,10 +87,43 @@ TEST(Intervals, QuantileOrderStatisticsByBinomial) {
   auto iv = quantile_interval(100, 0.5);
   EXPECT_EQ(iv.lo, 39u);
   EXPECT_EQ(iv.hi, 60u);
-  // Too few trials for a tail: the sample range.
+  // Too few trials for a tail: unbounded there (P(Bin(5, 0.1) = 0) = 0.59 > 0.025); the upper end
+  // is x_(2) (cdf(1) = 0.9185 < 0.975 <= cdf(2) = 0.9914).
   auto small = quantile_interval(5, 0.1);
-  EXPECT_EQ(small.lo, 0u);
-  EXPECT_LE(small.hi, 4u);
+  EXPECT_EQ(small.lo, OrderStatInterval::kUnbounded);
+  EXPECT_EQ(small.hi, 2u);
+  // The thresholds: P10 is bounded below from 36 trials (0.9^36 = 0.0225 <= 0.025 < 0.9^35 =
+  // 0.02503), P05 from 72 (0.95^72 = 0.0249 < 0.025 < 0.95^71 = 0.0262); P90 and P95 above from
+  // the same counts.
+  EXPECT_EQ(quantile_interval(35, 0.10).lo, OrderStatInterval::kUnbounded);
+  EXPECT_EQ(quantile_interval(36, 0.10).lo, 0u);
+  EXPECT_EQ(quantile_interval(71, 0.05).lo, OrderStatInterval::kUnbounded);
+  EXPECT_EQ(quantile_interval(72, 0.05).lo, 0u);
+  EXPECT_EQ(quantile_interval(35, 0.90).hi, OrderStatInterval::kUnbounded);
+  EXPECT_EQ(quantile_interval(36, 0.90).hi, 35u);
+  EXPECT_EQ(quantile_interval(71, 0.95).hi, OrderStatInterval::kUnbounded);
+  EXPECT_EQ(quantile_interval(72, 0.95).hi, 71u);
+  EXPECT_EQ(quantile_interval(1, 0.5).lo, OrderStatInterval::kUnbounded);
+  EXPECT_EQ(quantile_interval(1, 0.5).hi, OrderStatInterval::kUnbounded);
+}
+
+// Through summarize(): at 20 trials P05/P10 have no lower bound and P90/P95 no upper one (the
+// ends are -inf/+inf), P25..P75 are bounded by trials; at 100 trials every end is a trial.
+TEST(Intervals, UnboundedEndsAreInfiniteInTheSummary) {
+  for (std::size_t n : {std::size_t{20}, std::size_t{100}}) {
+    std::vector<double> roi(n), npv(n), pay(n, 3.0);
+    for (std::size_t i = 0; i < n; ++i) roi[i] = npv[i] = static_cast<double>((i * 7) % n) / static_cast<double>(n);
+    StatsScratch s;
+    ScenarioSummary out;
+    summarize(roi.data(), npv.data(), pay.data(), n, s, out);
+    for (int q = 0; q < kNumQuantiles; ++q) {
+      const bool open_below = n == 20 && kQuantiles[q] <= 0.10, open_above = n == 20 && kQuantiles[q] >= 0.90;
+      EXPECT_EQ(out.roi_quantile_lo[q] == -std::numeric_limits<double>::infinity(), open_below) << n << " " << q;
+      EXPECT_EQ(out.roi_quantile_hi[q] == std::numeric_limits<double>::infinity(), open_above) << n << " " << q;
+      if (!open_below) EXPECT_TRUE(std::count(roi.begin(), roi.end(), out.roi_quantile_lo[q]) == 1) << n << " " << q;
+      if (!open_above) EXPECT_TRUE(std::count(roi.begin(), roi.end(), out.roi_quantile_hi[q]) == 1) << n << " " << q;
+    }
+  }
 }
 
 TEST(Intervals, WilsonMatchesTheFormula) {
