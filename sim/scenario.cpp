@@ -339,12 +339,17 @@ class PlanBuilder {
   // Names appear in the results file, the CSV, the memo's tables and the terminal's table: a
   // control character (a tab, a line break) would break each of them. False (and an error) if
   // the name has one; `what` is "scenario name", "project name", ...
+  // A space at either end (a quoted " base") would make two names that print alike.
   bool plain_name(const Node& at, const std::string& what, const std::string& name) {
     for (std::size_t i = 0; i < name.size(); ++i)
       if (control_at(name, i)) {
         error(at, what + " '" + printable(name) + "' must not contain control characters (tabs, line breaks and the like)");
         return false;
       }
+    if (!name.empty() && (name.front() == ' ' || name.back() == ' ')) {
+      error(at, what + " '" + name + "' must not begin or end with a space");
+      return false;
+    }
     return true;
   }
   [[noreturn]] void fail_now(int line, int col, const std::string& msg) {
