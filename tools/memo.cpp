@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <sstream>
+#include <string_view>
 
 #include "sim/errors.h"
 #include "sim/results_file.h"
@@ -13,8 +15,21 @@
 
 namespace roisim::cli {
 
+namespace {
+
+constexpr double kMaxLoss = 0.05;  // the chance of a loss at which a scenario stops being Fund
+// Without --scenario the memo covers at most this many scenarios: it stays a page or two, and
+// the S-curve tells its curves apart by six colours.
+constexpr std::size_t kMemoScenarios = 6;
+// Under this many trials the memo warns that its verdicts rest on few futures: the worst tenth,
+// which sets P10 and the downside drivers, holds fewer than ten of them, and "a chance of a loss
+// under 5%" means at most four losses.
+constexpr std::uint64_t kFewTrials = 100;
+
+}  // namespace
+
 std::string verdict(double p10, double p50, double prob_loss, double hurdle) {
-  if (p10 >= hurdle && prob_loss < 0.05) return "Fund";
+  if (p10 >= hurdle && prob_loss < kMaxLoss) return "Fund";
   if (p50 >= hurdle) return "At risk";
   return "Do not fund";
 }
@@ -32,21 +47,48 @@ std::string attr(const ResultsSummary& r, const std::string& key) {
   return num(std::get<double>(it->second));
 }
 
+void append_html(std::string& o, char c) {
+  switch (c) {
+    case '&': o += "&amp;"; break;
+    case '<': o += "&lt;"; break;
+    case '>': o += "&gt;"; break;
+    case '"': o += "&quot;"; break;
+    default: o += c;
+  }
+}
+
 std::string escape_html(const std::string& s) {
   std::string o;
-  for (char c : s) {
-    switch (c) {
-      case '&': o += "&amp;"; break;
-      case '<': o += "&lt;"; break;
-      case '>': o += "&gt;"; break;
-      case '"': o += "&quot;"; break;
-      default: o += c;
+  for (char c : s) append_html(o, c);
+  return o;
+}
+
+bool ascii_alnum(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+// A name (scenario, input, project, file) as Markdown that shows it as it is. GitHub-flavoured
+// Markdown reads \ ` * [ ] < > ~ as markup anywhere, | as the end of a table cell (a name
+// "a | b" gained a column), & as the start of an entity (&amp;) and _ as emphasis unless it
+// stands between letters or digits; those get a backslash, and only those, so that the usual
+// names (fraud.avg_fraud_loss, pessimistic-translation) read the same in the plain text.
+std::string md(const std::string& s) {
+  std::string o;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    bool escape = std::string_view("\\`*[]<>~|").find(c) != std::string_view::npos;
+    if (c == '_') escape = !(i > 0 && i + 1 < s.size() && ascii_alnum(s[i - 1]) && ascii_alnum(s[i + 1]));
+    if (c == '&') {
+      std::size_t j = i + 1;
+      while (j < s.size() && (ascii_alnum(s[j]) || s[j] == '#')) ++j;
+      escape = j > i + 1 && j < s.size() && s[j] == ';';
     }
+    if (escape) o += '\\';
+    o += c;
   }
   return o;
 }
 
-// A document written once and rendered as Markdown or as HTML. Text may hold **bold** spans.
+// A document written once and rendered as Markdown or as HTML. Text is Markdown: it may hold
+// **bold** spans, `code` spans and the backslash escapes of md(), which HTML shows as plain text.
 class Doc {
  public:
   explicit Doc(bool html) : html_(html) {}
@@ -97,17 +139,19 @@ class Doc {
 
  private:
   std::string inline_(const std::string& t) const {
-    std::string e = escape_html(t), o;
+    std::string o;
     bool open = false;
-    for (std::size_t i = 0; i < e.size(); ++i) {
-      if (e.compare(i, 2, "**") == 0) {
+    for (std::size_t i = 0; i < t.size(); ++i) {
+      if (t[i] == '\\' && i + 1 < t.size()) {
+        append_html(o, t[++i]);
+      } else if (t.compare(i, 2, "**") == 0) {
         o += open ? "</strong>" : "<strong>";
         open = !open;
         ++i;
-      } else if (e[i] == '`') {
+      } else if (t[i] == '`') {
         // code spans are shown as plain text in HTML
       } else {
-        o += e[i];
+        append_html(o, t[i]);
       }
     }
     if (open) o += "</strong>";
@@ -314,16 +358,59 @@ std::string payback_fan(const ResultsSummary& r, std::size_t i, const std::vecto
 
 // ---- content -------------------------------------------------------------------------------------
 
+// The hurdle as given, with the fewest decimals (up to six) that print it: 0.125 is "12.5%" and
+// 0.2965 "29.65%". Rounded to a whole percent, a 29.65% hurdle read "30%" beside a P10 of 29.9%
+// said to clear it.
+std::string hurdle_pct(double h) {
+  for (int d = 0; d < 6; ++d) {
+    const std::string s = percent(h, d);
+    const double printed = std::strtod(s.c_str(), nullptr);
+    if (std::abs(printed - 100 * h) <= 1e-9 * std::max(1.0, std::abs(100 * h))) return s;
+  }
+  return percent(h, 6);
+}
+
+// v as a percentage with one decimal, or with more where one would print it on the other side of
+// the limit it is judged against (`limit` as printed): a P10 of 14.996% below a 15% hurdle is
+// "14.996%", not "15.0%".
+std::string pct_vs(double v, double limit, const std::string& limit_text) {
+  const double printed_limit = std::strtod(limit_text.c_str(), nullptr);
+  std::string s;
+  for (int d = 1; d <= 6; ++d) {
+    s = percent(v, d);
+    if ((v >= limit) == (std::strtod(s.c_str(), nullptr) >= printed_limit)) break;
+  }
+  return s;
+}
+
+// The verdict in a sentence that names the test that decided it: an At risk scenario fails the
+// P10 test, the chance-of-a-loss test, or both, and the sentence says which.
 std::string verdict_sentence(const ScenarioSummary& s, double h) {
   const std::string v = verdict(s.roi_quantile[1], s.roi_quantile[3], s.prob_loss, h);
+  const std::string hs = hurdle_pct(h), ls = percent(kMaxLoss, 0);
+  const std::string p10 = pct_vs(s.roi_quantile[1], h, hs), p50 = pct_vs(s.roi_quantile[3], h, hs);
+  const std::string loss = pct_vs(s.prob_loss, kMaxLoss, ls);
   if (v == "Fund")
-    return "**Fund.** In 9 of 10 simulated futures the ROI is at least " + pct(s.roi_quantile[1]) + ", above the " + pct0(h) +
-           " hurdle; the chance of losing money is " + pct(s.prob_loss) + ".";
-  if (v == "At risk")
-    return "**At risk.** The median ROI of " + pct(s.roi_quantile[3]) + " clears the " + pct0(h) + " hurdle, but in 1 of 10 futures it is below " +
-           pct(s.roi_quantile[1]) + " and there is a " + pct(s.prob_loss) + " chance of losing money.";
-  return "**Do not fund.** The median ROI of " + pct(s.roi_quantile[3]) + " is below the " + pct0(h) + " hurdle; in 1 of 10 futures it is below " +
+    return "**Fund.** In 9 of 10 simulated futures the ROI is at least " + p10 + ", above the " + hs + " hurdle; the chance of losing money is " +
+           loss + ".";
+  if (v == "At risk") {
+    const bool low_p10 = s.roi_quantile[1] < h, lossy = s.prob_loss >= kMaxLoss;
+    std::string t = "**At risk.** The median ROI of " + p50 + " clears the " + hs + " hurdle";
+    const std::string lossy_text = " chance of losing money, at or above the " + ls + " limit.";
+    if (!low_p10) return t + " and in 9 of 10 futures it is at least " + p10 + ", but there is a " + loss + lossy_text;
+    t += ", but in 1 of 10 futures it is below " + p10 + ", under the hurdle";
+    return lossy ? t + ", and there is a " + loss + lossy_text : t + "; the chance of losing money is " + loss + ".";
+  }
+  return "**Do not fund.** The median ROI of " + p50 + " is below the " + hs + " hurdle; in 1 of 10 futures it is below " +
          pct(s.roi_quantile[1]) + ".";
+}
+
+// The sampler of the results file's `sampler` attribute, in words.
+std::string sampler_words(const std::string& sampler) {
+  if (sampler == "mc") return "Monte Carlo";
+  if (sampler == "lhs") return "Latin hypercube sampling";
+  if (sampler == "sobol") return "scrambled Sobol points";
+  return "sampler " + sampler;
 }
 
 std::string plain_percentile(double p) {
@@ -338,10 +425,21 @@ void write_memo(const MemoOptions& o, std::ostream& out) {
   const ResultsSummary r = read_results_summary(o.file);
   const std::size_t S = r.scenarios.size(), K = r.inputs.size();
   std::vector<std::size_t> rows;
+  std::string capped;  // what the memo leaves out, said near its top
   if (o.scenarios.empty()) {
-    for (std::size_t i = 0; i < S && rows.size() < 6; ++i)
+    // The explicit scenarios, or for a file of sweep scenarios alone those; either way the first
+    // kMemoScenarios, and the memo says when there are more.
+    for (std::size_t i = 0; i < S; ++i)
       if (r.scenarios[i].find('=') == std::string::npos) rows.push_back(i);
-    for (std::size_t i = 0; i < S && rows.empty() && i < 6; ++i) rows.push_back(i);
+    const bool sweep_only = rows.empty();
+    if (sweep_only)
+      for (std::size_t i = 0; i < S; ++i) rows.push_back(i);
+    if (rows.size() > kMemoScenarios) {
+      capped = "The file holds " + std::to_string(rows.size()) +
+               (sweep_only ? " sweep scenarios (and no explicit ones)" : " explicit scenarios") + "; this memo covers the first " +
+               std::to_string(kMemoScenarios) + ": use `--scenario NAME` (repeatable) to choose.";
+      rows.resize(kMemoScenarios);
+    }
   } else {
     for (const auto& name : o.scenarios) {
       auto it = std::find(r.scenarios.begin(), r.scenarios.end(), name);
@@ -360,23 +458,33 @@ void write_memo(const MemoOptions& o, std::ostream& out) {
            "th,td{border:1px solid #ddd;padding:4px 8px}th{background:#f3f3f3}td.n{text-align:right}"
            "figure{margin:1em 0}.small{color:#666;font-size:0.85em}</style></head><body>\n";
   }
-  d.h1("ROI memo: " + attr(r, "scenario_name"));
-  d.para("Every figure below comes from " + money(static_cast<double>(r.trials)) + " simulated futures per scenario (Monte Carlo, seed " +
-         attr(r, "seed") + "), over a horizon of " + horizon + " months at a discount rate of " +
-         pct(std::stod(attr(r, "discount_rate"))) + ". ROI is the present value of the benefits divided by the present value of all costs, minus 1.");
+  const std::string hurdle = hurdle_pct(o.hurdle);
+  d.h1("ROI memo: " + md(attr(r, "scenario_name")));
+  d.para("Every figure below comes from " + money(static_cast<double>(r.trials)) + " simulated future" + (r.trials == 1 ? "" : "s") +
+         " per scenario (" + sampler_words(attr(r, "sampler")) + ", seed " + attr(r, "seed") + "), over a horizon of " + horizon +
+         " months at a discount rate of " + pct(std::stod(attr(r, "discount_rate"))) +
+         ". ROI is the present value of the benefits divided by the present value of all costs, minus 1.");
+  if (r.trials < kFewTrials)
+    d.para("**Few trials.** With fewer than " + std::to_string(kFewTrials) +
+           " simulated futures the percentiles below, and the verdicts drawn from them, are rough and can change with the seed: "
+           "run again with more trials (`--trials`) before relying on them.");
+  if (!capped.empty()) d.para(capped);
 
   d.h2("Verdict");
-  d.para("Rule: **Fund** when in 9 of 10 simulated futures the ROI is at least the " + pct0(o.hurdle) +
-         " hurdle (P10 ROI at or above it) and the chance of a loss is under 5%; **At risk** when the median future clears the hurdle but the downside does not; **Do not fund** when the median ROI is below the hurdle.");
+  const std::string max_loss = percent(kMaxLoss, 0);
+  d.para("Rule: **Fund** when in 9 of 10 simulated futures the ROI is at least the " + hurdle +
+         " hurdle (P10 ROI at or above it) and the chance of a loss is under " + max_loss +
+         "; **At risk** when the median future clears the hurdle but the downside does not: the P10 ROI is below the hurdle, or the "
+         "chance of a loss is " + max_loss + " or more, or both; **Do not fund** when the median ROI is below the hurdle.");
   std::vector<std::string> items;
-  for (auto i : rows) items.push_back("**" + r.scenarios[i] + "** — " + verdict_sentence(r.summary[i], o.hurdle));
+  for (auto i : rows) items.push_back("**" + md(r.scenarios[i]) + "** — " + verdict_sentence(r.summary[i], o.hurdle));
   d.bullets(items);
 
   d.h2("The numbers");
   std::vector<std::vector<std::string>> table;
   for (auto i : rows) {
     const auto& s = r.summary[i];
-    table.push_back({r.scenarios[i], verdict(s.roi_quantile[1], s.roi_quantile[3], s.prob_loss, o.hurdle), pct(s.roi_quantile[1]),
+    table.push_back({md(r.scenarios[i]), verdict(s.roi_quantile[1], s.roi_quantile[3], s.prob_loss, o.hurdle), pct(s.roi_quantile[1]),
                      pct(s.roi_quantile[3]), pct(s.roi_quantile[5]), money(s.npv_quantile[1]), money(s.npv_quantile[3]),
                      money(s.npv_quantile[5]), pct(s.prob_loss), month(s.payback_p50), pct(s.prob_payback)});
   }
@@ -393,9 +501,8 @@ void write_memo(const MemoOptions& o, std::ostream& out) {
 
   d.h2("What drives the downside");
   for (auto i : rows) {
-    if (r.drivers.downside_shift.empty() || K == 0) break;
     std::vector<std::size_t> ks;
-    for (std::size_t k = 0; k < K; ++k)
+    for (std::size_t k = 0; k < K && !r.drivers.downside_shift.empty(); ++k)
       if (!std::isnan(r.drivers.downside_shift[i * K + k])) ks.push_back(k);
     std::sort(ks.begin(), ks.end(), [&](auto a, auto b) {
       return std::abs(r.drivers.downside_shift[i * K + a]) > std::abs(r.drivers.downside_shift[i * K + b]);
@@ -405,14 +512,23 @@ void write_memo(const MemoOptions& o, std::ostream& out) {
     for (auto k : ks) {
       const std::size_t j = i * K + k;
       const double p = 0.5 + r.drivers.downside_shift[j];
-      lines.push_back("**" + r.inputs[k] + "**: in the worst 10% of futures it sits on average at its " + plain_percentile(p) +
+      lines.push_back("**" + md(r.inputs[k]) + "**: in the worst 10% of futures it sits on average at its " + plain_percentile(p) +
                       " percentile (" + (p < 0.5 ? "low" : "high") + " values hurt); with it near its P10 the median ROI is " +
                       pct(r.drivers.tornado_low[j]) + ", near its P90 " + pct(r.drivers.tornado_high[j]) + ".");
     }
-    d.para("**" + r.scenarios[i] + "**:");
-    d.bullets(lines, true);
+    if (lines.empty()) {
+      // Every driver is NaN where the ROI does not vary (each input it reads is a constant, or
+      // there are none); a results file without the drivers' datasets has none to show.
+      d.para("**" + md(r.scenarios[i]) + "**: " +
+             (r.drivers.downside_shift.empty() && K > 0 ? "the results file holds no analysis of its drivers."
+                                                         : "no input varies its ROI, which is " + pct(r.summary[i].roi_quantile[3]) +
+                                                               " in every simulated future."));
+    } else {
+      d.para("**" + md(r.scenarios[i]) + "**:");
+      d.bullets(lines, true);
+    }
     if (o.html) {
-      d.raw_html("<figure>" + tornado(r, i) + "</figure>\n");
+      if (!lines.empty()) d.raw_html("<figure>" + tornado(r, i) + "</figure>\n");
       const std::vector<double> cf = read_cashflow_quantiles(o.file, i);
       if (!cf.empty() && !std::isnan(cf[0])) d.raw_html("<figure>" + payback_fan(r, i, cf) + "</figure>\n");
     }
@@ -436,11 +552,11 @@ void write_memo(const MemoOptions& o, std::ostream& out) {
     std::vector<std::vector<std::string>> best;
     for (const auto& [name, b] : ranked) {
       if (b.worst_p10 < o.hurdle) continue;
-      best.push_back({name, money(b.npv_sum / b.n), pct(b.worst_p10), pct(b.worst_loss)});
+      best.push_back({md(name), money(b.npv_sum / b.n), pct(b.worst_p10), pct(b.worst_loss)});
       if (best.size() == 5) break;
     }
     d.h2("Best funded subsets of the sweep");
-    d.para("Of the " + std::to_string(subsets.size()) + " funded subsets in the sweep, those whose P10 ROI clears the " + pct0(o.hurdle) +
+    d.para("Of the " + std::to_string(subsets.size()) + " funded subsets in the sweep, those whose P10 ROI clears the " + hurdle +
            " hurdle in every combination of the other sweep axes, ranked by their mean NPV averaged over those combinations" +
            (best.empty() ? ": none qualifies." : ":"));
     if (!best.empty()) d.table({"funded projects", "mean NPV (average over the sweep)", "worst P10 ROI", "worst chance of a loss"}, best);
@@ -456,22 +572,27 @@ void write_memo(const MemoOptions& o, std::ostream& out) {
       if (var.success_of >= 0) {
         const Project& p = plan.projects()[var.success_of];
         const Variable& pv = plan.variables()[p.slot_var[p.cost_slot(kPSuccess)]];
-        rows_a.push_back({var.name, "reaches production with probability " + pv.defs[0].dist.describe()});
+        rows_a.push_back({md(var.name), "reaches production with probability " + pv.defs[0].dist.describe()});
       } else {
-        rows_a.push_back({var.name, var.defs.empty() ? "set by scenarios" : var.defs[0].dist.describe()});
+        rows_a.push_back({md(var.name), var.defs.empty() ? "set by scenarios" : var.defs[0].dist.describe()});
       }
     }
-    d.para("The uncertain inputs of the base case (scenarios may scale or replace some of them), from the scenario file stored in the results:");
-    d.table({"input", "distribution"}, rows_a, false);
+    if (rows_a.empty()) {
+      d.para("The base case has no uncertain input: every input is a constant in the scenario file stored in the results.");
+    } else {
+      d.para("The uncertain inputs of the base case (scenarios may scale or replace some of them), from the scenario file stored in the results:");
+      d.table({"input", "distribution"}, rows_a, false);
+    }
   } catch (const std::exception& e) {
-    d.para(std::string("(the stored scenario file could not be read: ") + e.what() + ")");
+    d.para("(the stored scenario file could not be read: " + md(e.what()) + ")");
   }
 
   d.h2("Provenance");
   d.bullets({"roisim " + attr(r, "roisim_version") + " (" + attr(r, "git_sha") + ", " + attr(r, "build_type") + ")",
-             "created " + attr(r, "created_utc"), "seed " + attr(r, "seed") + ", " + attr(r, "trials") + " trials, sampler " + attr(r, "sampler") +
+             "created " + attr(r, "created_utc"),
+             "seed " + attr(r, "seed") + ", " + attr(r, "trials") + (r.trials == 1 ? " trial" : " trials") + ", sampler " + attr(r, "sampler") +
                  ", random numbers " + attr(r, "rng"),
-             "scenario file SHA-256 " + attr(r, "config_sha256"), "results file " + o.file});
+             "scenario file SHA-256 " + attr(r, "config_sha256"), "results file " + md(o.file)});
   out << d.str();
   if (o.html) out << "</body></html>\n";
 }

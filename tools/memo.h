@@ -4,7 +4,8 @@
 //
 // The verdict rule, stated in the memo itself, for hurdle h:
 //   Fund          P10 ROI >= h and P(loss) < 5%: in 9 of 10 simulated futures the ROI clears h.
-//   At risk       P50 ROI >= h otherwise: the typical future clears h, the downside does not.
+//   At risk       P50 ROI >= h otherwise (P10 ROI < h, or P(loss) >= 5%, or both): the typical
+//                 future clears h, the downside does not; the memo says which test failed.
 //   Do not fund   P50 ROI < h: the typical future does not clear h.
 #include <ostream>
 #include <string>
@@ -15,7 +16,9 @@ namespace roisim::cli {
 struct MemoOptions {
   std::string file;                    // results file
   double hurdle = 0.15;                // ROI a project must clear
-  std::vector<std::string> scenarios;  // default: the explicit (non-sweep) scenarios, at most 6
+  std::vector<std::string> scenarios;  // default: the first 6 explicit (non-sweep) scenarios, or
+                                       // of the sweep's where there are none; the memo says when
+                                       // it leaves some out
   bool html = false;                   // one self-contained HTML page with inline SVG charts
 };
 
