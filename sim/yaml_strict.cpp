@@ -302,6 +302,10 @@ Node parse(const std::string& text, const std::string& file) {
       }
       line_start = end + 1;
     }
+    // YAML limits a key written without quotes to 1024 characters; yaml-cpp only says the ':'
+    // after a longer one is an "illegal map value".
+    if (hint.empty() && e.msg == YAML::ErrorMsg::MAP_VALUE && e.mark.column > 1024)
+      hint = " (a key of more than 1024 characters must be quoted)";
     throw InputError::at(file, e.mark.line + 1, e.mark.column + 1, "invalid YAML: " + e.msg + hint);
   }
   return builder.take_root();

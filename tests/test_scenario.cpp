@@ -293,6 +293,8 @@ TEST(ScenarioErrors, YamlLevelProblems) {
   EXPECT_EQ(error_of("{\"roisim\": 1, \"projects\": {}},\n"), "t.yaml:1:30: error: invalid YAML: unexpected ',' (no value can start with it here)");
   EXPECT_EQ(error_of("\xEF\xBB\xBF#xyz\n,\n"), "t.yaml:2:1: error: invalid YAML: unexpected ',' (no value can start with it here)");
   EXPECT_EQ(error_of("\xEF\xBB\xBF,\n"), "t.yaml:1:1: error: invalid YAML: unexpected ',' (no value can start with it here)");
+  EXPECT_EQ(error_of("roisim: 1\n" + std::string(1030, 'k') + ": 1\n"),
+            "t.yaml:2:1031: error: invalid YAML: illegal map value (a key of more than 1024 characters must be quoted)");
 }
 
 // The reader copies an anchored part to expand its aliases: nested anchors (each level keeping a
