@@ -202,6 +202,24 @@ def main():
               f"unknown scenario: exit 1 with a suggestion ({r.stderr.strip()})")
         check(not os.path.exists(os.path.join(tmp, "e4")) or not os.listdir(os.path.join(tmp, "e4")),
               "unknown scenario: no charts written")
+        for bad, says in ((["--axis", "macro=nope"], "axis 'macro' has no such value (its values: macro=base, macro=boom, macro=recession)"),
+                          (["--axis", "mood=sunny"], "the sweep has no axis 'mood'")):
+            r = plot(repo, seed, "--out", os.path.join(tmp, "e6"), *bad)
+            check(r.returncode == 1 and says in r.stderr and not os.path.exists(os.path.join(tmp, "e6")),
+                  f"{' '.join(bad)}: exit 1 before any chart ({r.stderr.strip()})")
+
+        # 6. risk_return compares funded subsets within one sweep world (the first scenario's, or
+        # the one --axis names), never across worlds, which are assumptions and not choices.
+        from importlib.machinery import SourceFileLoader
+        rp = SourceFileLoader("roisim_plot", os.path.join(repo, "tools", "roisim-plot")).load_module()
+        res = rp.Results(seed)
+        first = next(s for s in names if "=" in s)
+        check(rp.choose_world(res, []) == rp.sweep_world(first), f"default world: the first sweep scenario's ({first})")
+        w = rp.choose_world(res, ["translation=high", "macro=recession"])
+        check("macro=recession" in w and "translation=high" in w and len(w) == 3, f"--axis picks the world: {w}")
+        out = os.path.join(tmp, "world")
+        r = plot(repo, seed, "--out", out, "--format", "png", "--axis", "macro=recession", "--axis", "translation=high")
+        check(r.returncode == 0 and os.path.join(out, "risk_return.png") in r.stdout.split(), f"--axis renders ({r.stderr.strip()})")
         r = plot(repo, seed, "--out", os.path.join(tmp, "e5"), "--format", "gif")
         check(r.returncode == 2 and "--format" in r.stderr, f"bad --format: usage error ({r.stderr.strip()})")
     except Exception:  # noqa: BLE001 - report and count as a failure
