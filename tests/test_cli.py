@@ -2,7 +2,7 @@
 """End-to-end tests of the roisim command line: exit codes, files, SPEC §6 layout (official
 checker), xarray, exact type-7 quantiles, reports, thread-count reproducibility, interruption.
 Usage: test_cli.py ROISIM_BINARY REPO_ROOT LAYOUT_CHECKER"""
-import json, os, shutil, signal, subprocess, sys, tempfile, time
+import json, os, re, shutil, signal, subprocess, sys, tempfile, time, unicodedata
 
 import h5py
 import numpy as np
@@ -15,6 +15,29 @@ check = Checks()
 roisim = runner(ROISIM)
 
 SEED = os.path.join(ROOT, "scenarios", "seed_portfolio.yaml")
+
+
+def width(text):
+    """Terminal columns: 2 for East Asian wide and fullwidth characters, 0 for combining marks."""
+    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def blocks(text):
+    """A report's or run's output as its paragraphs (tables), each a list of lines."""
+    return [b.splitlines() for b in text.split("\n\n") if b.strip()]
+
+
+def cells(line):
+    """A table line's cells: the columns stand at least two spaces apart, and no cell holds two."""
+    return re.split(r" {2,}", line.strip())
+
+
+def shown_as(printed, name):
+    """Whether a table's name cell stands for `name`: the name itself, or its start and end around '…'."""
+    if printed == name:
+        return True
+    head, sep, tail = printed.partition("\u2026")
+    return sep == "\u2026" and name.startswith(head) and name.endswith(tail) and len(head) + len(tail) < len(name)
 
 
 
@@ -251,6 +274,65 @@ projects:
         check(doc["scenarios"][0]["roi_p10"] == float(f["roi_quantile"][0, 1]), "json P10 equals the file's")
     r = roisim("report", out)
     check(r.returncode == 0 and "P50 ROI" in r.stdout, "report table")
+    # the sweep's names are long and differ at the end (the funded subset): each row keeps the start
+    # and the end of its name, and no two rows read the same (they were cut to
+    # "macro=base/translation=low/maintenance=lean/funded=recomm...")
+    with h5py.File(out, "r") as f:
+        names = [x.decode() if isinstance(x, bytes) else x for x in f["scenario"][:]]
+    table = blocks(r.stdout)[1]
+    printed = [cells(l)[0] for l in table[1:]]
+    check(len(table) == 564 and len(set(printed)) == 563 and all(shown_as(p, n) for p, n in zip(printed, names)),
+          "report table: long sweep names keep their start and end, all distinct: "
+          + repr([p for p in printed if printed.count(p) > 1][:3]))
+
+    # columns never touch: every value of a file where every trial loses (-100.0% [-100.0%, -100.0%]
+    # filled the interval column), ROI below -1000% beside the name; a ROI no input moves has no drivers
+    lose = os.path.join(tmp, "lose.yaml")
+    with open(lose, "w") as f:
+        f.write("roisim: 1\nname: all-lose\nsettings: {trials: 200, seed: 3, horizon_months: 12}\nprojects:\n"
+                "  a: {kind: direct, initial_cost: 1000000, p_success: 0.0, inputs: {annual_value: {dist: uniform, min: 10, max: 20}}}\n"
+                "  b: {kind: direct, initial_cost: 500000, inputs: {annual_value: 1000}}\n"
+                "  c: {kind: direct, initial_cost: 1, inputs: {annual_value: {dist: uniform, min: -2000, max: 1000}}}\n"
+                "sweep: {funded: all_subsets, axes: {m: {x: {}}}}\n")
+    lose_h5 = os.path.join(tmp, "lose.h5")
+    r = roisim("run", lose, "-o", lose_h5)
+    run_table = blocks(r.stdout)[1]
+    check(r.returncode == 0 and len(run_table) == 9 and all(len(cells(l)) == 7 for l in run_table),
+          "run table: seven columns apart on every line: " + repr(run_table))
+    r = roisim("report", lose_h5, "--scenario", "m=x/funded=a", "--scenario", "m=x/funded=b", "--scenario", "m=x/funded=c")
+    parts = blocks(r.stdout)
+    check(r.returncode == 0 and len(parts) == 6 and all(len(cells(l)) == 7 for l in parts[1])
+          and all(len(cells(l)) == 6 for l in parts[2][1:]) and "-100.0% [-100.0%, -100.0%]" in parts[2][2],
+          "report: table and intervals columns apart on every line: " + repr(parts[1:3]))
+    check(parts[3:5] == [["drivers of m=x/funded=a: no input varies the ROI"], ["drivers of m=x/funded=b: no input varies the ROI"]]
+          and parts[5][0].startswith("drivers of m=x/funded=c (") and all(len(cells(l)) == 6 for l in parts[5][1:]),
+          "report: a ROI no input varies says so instead of an empty drivers table: " + repr(parts[3:]))
+
+    # names in other scripts: cut between characters (never inside one: the output stays UTF-8),
+    # padded by terminal columns (an East Asian character takes two), never two rows alike
+    uni = os.path.join(tmp, "unicode.yaml")
+    uni_names = ["\u00e4" * 78 + " A", "\u00e4" * 78 + " B", "X" * 40 + "1" + "Y" * 40, "X" * 40 + "2" + "Y" * 40,
+                 "\u6771\u4eac\u652f\u5e97\u306e\u6295\u8cc7", "Zu\u0308rich", "plain"]
+    with open(uni, "w", encoding="utf-8") as f:
+        f.write("roisim: 1\nsettings: {trials: 50, seed: 1}\nprojects:\n"
+                "  p: {kind: direct, initial_cost: 100, inputs: {annual_value: {dist: uniform, min: 10, max: 90}}}\n"
+                "scenarios:\n" + "".join(f'  - name: "{n}"\n' for n in uni_names))
+    uni_h5 = os.path.join(tmp, "unicode.h5")
+    for args in (("run", uni, "-o", uni_h5), ("report", uni_h5)):
+        r = subprocess.run([ROISIM, *args], capture_output=True)
+        try:
+            text = r.stdout.decode("utf-8")
+        except UnicodeDecodeError as e:
+            text = None
+            check(False, f"{args[0]}: the output is UTF-8: {e}")
+        if text is not None:
+            for table in [blocks(text)[1], blocks(text)[2][1:]]:
+                printed = [cells(l)[0] for l in table[1:]]
+                check(r.returncode == 0 and len({width(l) for l in table}) == 1 and len(set(printed)) == len(uni_names)
+                      and all(shown_as(p, n) for p, n in zip(printed, uni_names)) and "\u2026" in printed[0],
+                      f"{args[0]}: names aligned by terminal columns, cut between characters, all distinct: " + repr(table))
+                if args[0] == "run":
+                    break
     r = roisim("report", out, "--scenario", "nope")
     check(r.returncode == 1 and "no scenario named 'nope'" in r.stderr, "report unknown scenario")
 

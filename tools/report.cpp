@@ -4,8 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
-#include <iomanip>
-#include <sstream>
+#include <map>
 #include <string_view>
 
 namespace roisim::cli {
@@ -41,24 +40,136 @@ std::string month(double m) {
   return buf;
 }
 
-void print_table(std::ostream& out, const std::vector<std::string>& names, const std::vector<ScenarioSummary>& rows) {
-  std::size_t w = 8;
-  for (const auto& n : names) w = std::max(w, n.size());
-  w = std::min<std::size_t>(w, 60);
-  auto cell = [](const std::string& s, int width) {
-    std::ostringstream o;
-    o << std::setw(width) << s;
-    return o.str();
+namespace {
+
+// A name cut into the pieces a terminal draws: each code point with the zero-width ones that
+// follow it (combining accents, joiners), so that a cut never separates an accent from its letter,
+// and its columns. Bytes that do not start a valid UTF-8 sequence (a results file written by
+// another program) are a piece of one column each.
+struct Piece {
+  std::string_view text;
+  std::size_t columns;
+};
+
+// Terminal columns of a code point, as wcwidth() gives them for the common cases: 0 for combining
+// marks, zero-width spaces and joiners and variation selectors, 2 for the East Asian wide and
+// fullwidth blocks (Hangul, CJK, kana, fullwidth forms) and emoji, 1 otherwise.
+std::size_t columns_of(char32_t c) {
+  if ((c >= 0x0300 && c <= 0x036F) || (c >= 0x200B && c <= 0x200F) || (c >= 0xFE00 && c <= 0xFE0F)) return 0;
+  const bool wide = (c >= 0x1100 && c <= 0x115F) || (c >= 0x2E80 && c <= 0x303E) || (c >= 0x3041 && c <= 0x33FF) ||
+                    (c >= 0x3400 && c <= 0x4DBF) || (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0xA000 && c <= 0xA4CF) ||
+                    (c >= 0xAC00 && c <= 0xD7A3) || (c >= 0xF900 && c <= 0xFAFF) || (c >= 0xFE30 && c <= 0xFE4F) ||
+                    (c >= 0xFF00 && c <= 0xFF60) || (c >= 0xFFE0 && c <= 0xFFE6) || (c >= 0x1F300 && c <= 0x1F64F) ||
+                    (c >= 0x1F900 && c <= 0x1F9FF) || (c >= 0x20000 && c <= 0x3FFFD);
+  return wide ? 2 : 1;
+}
+
+std::vector<Piece> pieces(std::string_view s) {
+  std::vector<Piece> out;
+  for (std::size_t i = 0; i < s.size();) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    const std::size_t len = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 0;
+    char32_t c = len == 1 ? b : len == 2 ? b & 0x1F : len == 3 ? b & 0x0F : b & 0x07;
+    bool valid = len > 0 && i + len <= s.size();
+    for (std::size_t k = 1; valid && k < len; ++k) {
+      const auto next = static_cast<unsigned char>(s[i + k]);
+      valid = (next & 0xC0) == 0x80;
+      c = (c << 6) | (next & 0x3F);
+    }
+    const std::size_t n = valid ? len : 1;
+    const std::size_t cols = valid ? columns_of(c) : 1;
+    if (cols == 0 && !out.empty())
+      out.back().text = std::string_view(out.back().text.data(), out.back().text.size() + n);
+    else
+      out.push_back({s.substr(i, n), cols});
+    i += n;
+  }
+  return out;
+}
+
+std::size_t display_width(std::string_view s) {
+  std::size_t w = 0;
+  for (const Piece& p : pieces(s)) w += p.columns;
+  return w;
+}
+
+// `name` in at most `width` columns: when it is longer, at most `head` columns of its start and
+// as much of its end as fits, around an ellipsis.
+std::string elide(const std::string& name, std::size_t width, std::size_t head) {
+  const std::vector<Piece> p = pieces(name);
+  std::size_t total = 0;
+  for (const Piece& x : p) total += x.columns;
+  if (total <= width) return name;
+  const std::size_t room = width > 0 ? width - 1 : 0;  // beside the ellipsis
+  std::size_t first = 0, used = 0;
+  while (first < p.size() && used + p[first].columns <= std::min(head, room)) used += p[first++].columns;
+  std::size_t last = p.size();
+  while (last > first && used + p[last - 1].columns <= room) used += p[--last].columns;
+  std::string out;
+  for (std::size_t i = 0; i < first; ++i) out += p[i].text;
+  out += "\u2026";
+  for (std::size_t i = last; i < p.size(); ++i) out += p[i].text;
+  return out;
+}
+
+// The names as a column at most `cap` columns wide, no two different names printed alike. A sweep
+// scenario's name tells its axes at the start and its funded subset at the end, so a long name
+// keeps both, half and half ("macro=base/…/funded=recommendations+fraud"); where that prints two
+// names alike (they differ in the middle) every name keeps more of its end, and where even the
+// end alone does not tell them apart the column widens (at the latest nothing is elided).
+std::vector<std::string> fit_names(const std::vector<std::string>& names, std::size_t cap) {
+  std::size_t widest = 0;
+  for (const auto& n : names) widest = std::max(widest, display_width(n));
+  std::vector<std::string> out;
+  const auto distinct = [&](std::size_t w, std::size_t head) {
+    out.clear();
+    std::map<std::string, const std::string*> shown;  // printed text -> the name it stands for
+    for (const auto& n : names) {
+      out.push_back(elide(n, w, head));
+      const auto [it, added] = shown.emplace(out.back(), &n);
+      if (!added && *it->second != n) return false;
+    }
+    return true;
   };
-  out << std::left << std::setw(static_cast<int>(w)) << "scenario" << std::right << cell("P10 ROI", 10) << cell("P50 ROI", 10)
-      << cell("P90 ROI", 10) << cell("mean ROI", 10) << cell("P(loss)", 9) << cell("payback P50", 13) << '\n';
+  for (std::size_t w = std::min(cap, widest);; w = std::min(widest, w + std::max<std::size_t>(1, w / 4)))
+    for (std::size_t head = w / 2;; head /= 2) {
+      if (distinct(w, head)) return out;
+      if (head == 0) break;
+    }
+}
+
+// Rows of cells as a table: the first column (names) left-aligned, the others right-aligned, each
+// as wide as its widest cell in terminal columns (so that accented and East Asian names line up),
+// and two spaces between columns, so that no two cells ever touch.
+void print_cells(std::ostream& out, const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::size_t> width;
+  for (const auto& row : rows) {
+    width.resize(std::max(width.size(), row.size()), 0);
+    for (std::size_t j = 0; j < row.size(); ++j) width[j] = std::max(width[j], display_width(row[j]));
+  }
+  for (const auto& row : rows) {
+    for (std::size_t j = 0; j < row.size(); ++j) {
+      const std::string pad(width[j] - display_width(row[j]), ' ');
+      if (j == 0)
+        out << row[j] << (row.size() > 1 ? pad : "");
+      else
+        out << "  " << pad << row[j];
+    }
+    out << '\n';
+  }
+}
+
+}  // namespace
+
+void print_table(std::ostream& out, const std::vector<std::string>& names, const std::vector<ScenarioSummary>& rows) {
+  const std::vector<std::string> shown = fit_names(names, 60);
+  std::vector<std::vector<std::string>> cells = {{"scenario", "P10 ROI", "P50 ROI", "P90 ROI", "mean ROI", "P(loss)", "payback P50"}};
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const auto& s = rows[i];
-    std::string n = names[i].size() > w ? names[i].substr(0, w - 3) + "..." : names[i];
-    out << std::left << std::setw(static_cast<int>(w)) << n << std::right << cell(percent(s.roi_quantile[1]), 10)
-        << cell(percent(s.roi_quantile[3]), 10) << cell(percent(s.roi_quantile[5]), 10) << cell(percent(s.roi_mean), 10)
-        << cell(percent(s.prob_loss), 9) << cell(month(s.payback_p50), 13) << '\n';
+    cells.push_back({shown[i], percent(s.roi_quantile[1]), percent(s.roi_quantile[3]), percent(s.roi_quantile[5]),
+                     percent(s.roi_mean), percent(s.prob_loss), month(s.payback_p50)});
   }
+  print_cells(out, cells);
 }
 
 std::string num(double x) {
@@ -187,48 +298,49 @@ void print_intervals(std::ostream& out, const ResultsSummary& r, const std::vect
   auto ci = [](double v, double lo, double hi) {
     return percent(v) + " [" + percent(lo) + ", " + percent(hi) + "]";
   };
-  std::size_t w = 8;
-  for (auto i : rows) w = std::max(w, r.scenarios[i].size());
-  w = std::min<std::size_t>(w, 50);
-  out << "95% intervals (quantiles: distribution-free, from order statistics; P(loss): Wilson; mean: +/- 1.96 SE)\n";
-  out << std::left << std::setw(static_cast<int>(w)) << "scenario" << std::right << std::setw(26) << "P10 ROI" << std::setw(26)
-      << "P50 ROI" << std::setw(26) << "P90 ROI" << std::setw(22) << "mean ROI" << std::setw(24) << "P(loss)" << '\n';
-  for (auto i : rows) {
-    const auto& s = r.summary[i];
-    std::string n = r.scenarios[i].size() > w ? r.scenarios[i].substr(0, w - 3) + "..." : r.scenarios[i];
-    out << std::left << std::setw(static_cast<int>(w)) << n << std::right << std::setw(26)
-        << ci(s.roi_quantile[1], s.roi_quantile_lo[1], s.roi_quantile_hi[1]) << std::setw(26)
-        << ci(s.roi_quantile[3], s.roi_quantile_lo[3], s.roi_quantile_hi[3]) << std::setw(26)
-        << ci(s.roi_quantile[5], s.roi_quantile_lo[5], s.roi_quantile_hi[5]) << std::setw(22)
-        << (percent(s.roi_mean) + " +/- " + percent(1.959963984540054 * s.roi_se)) << std::setw(24)
-        << ci(s.prob_loss, s.prob_loss_lo, s.prob_loss_hi) << '\n';
+  std::vector<std::string> names;
+  for (auto i : rows) names.push_back(r.scenarios[i]);
+  const std::vector<std::string> shown = fit_names(names, 50);
+  std::vector<std::vector<std::string>> cells = {{"scenario", "P10 ROI", "P50 ROI", "P90 ROI", "mean ROI", "P(loss)"}};
+  for (std::size_t n = 0; n < rows.size(); ++n) {
+    const auto& s = r.summary[rows[n]];
+    cells.push_back({shown[n], ci(s.roi_quantile[1], s.roi_quantile_lo[1], s.roi_quantile_hi[1]),
+                     ci(s.roi_quantile[3], s.roi_quantile_lo[3], s.roi_quantile_hi[3]),
+                     ci(s.roi_quantile[5], s.roi_quantile_lo[5], s.roi_quantile_hi[5]),
+                     percent(s.roi_mean) + " +/- " + percent(1.959963984540054 * s.roi_se),
+                     ci(s.prob_loss, s.prob_loss_lo, s.prob_loss_hi)});
   }
+  out << "95% intervals (quantiles: distribution-free, from order statistics; P(loss): Wilson; mean: +/- 1.96 SE)\n";
+  print_cells(out, cells);
 }
 
 void print_drivers(std::ostream& out, const ResultsSummary& r, std::size_t i, std::size_t top) {
   const std::size_t K = r.inputs.size();
-  if (r.drivers.variance_contribution.empty() || K == 0) return;
+  if (K > 0 && r.drivers.variance_contribution.empty()) return;  // a file without them
   std::vector<std::size_t> order;
   for (std::size_t k = 0; k < K; ++k)
     if (!std::isnan(r.drivers.variance_contribution[i * K + k])) order.push_back(k);
   std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
     return r.drivers.variance_contribution[i * K + a] > r.drivers.variance_contribution[i * K + b];
   });
+  // A ROI that no input moves (every trial the same: a sure loss, constant inputs) has no
+  // drivers; an empty table would look like a failure to compute them.
+  if (order.empty()) {
+    out << "drivers of " << r.scenarios[i] << ": no input varies the ROI\n";
+    return;
+  }
   if (order.size() > top) order.resize(top);
-  std::size_t w = 12;
-  for (auto k : order) w = std::max(w, r.inputs[k].size());
   out << "drivers of " << r.scenarios[i] << " (by contribution to variance)\n";
-  out << std::left << std::setw(static_cast<int>(w)) << "input" << std::right << std::setw(10) << "spearman" << std::setw(14)
-      << "contribution" << std::setw(22) << "P50 ROI at input P10" << std::setw(22) << "P50 ROI at input P90" << std::setw(16)
-      << "worst-10% pct" << '\n';
+  std::vector<std::vector<std::string>> cells = {
+      {"input", "spearman", "contribution", "P50 ROI at input P10", "P50 ROI at input P90", "worst-10% pct"}};
   for (auto k : order) {
     const std::size_t j = i * K + k;
     char rho[32];
     std::snprintf(rho, sizeof rho, "%+.3f", r.drivers.spearman[j]);
-    out << std::left << std::setw(static_cast<int>(w)) << r.inputs[k] << std::right << std::setw(10) << rho << std::setw(14)
-        << percent(r.drivers.variance_contribution[j]) << std::setw(22) << percent(r.drivers.tornado_low[j]) << std::setw(22)
-        << percent(r.drivers.tornado_high[j]) << std::setw(16) << percent(0.5 + r.drivers.downside_shift[j], 0) << '\n';
+    cells.push_back({r.inputs[k], rho, percent(r.drivers.variance_contribution[j]), percent(r.drivers.tornado_low[j]),
+                     percent(r.drivers.tornado_high[j]), percent(0.5 + r.drivers.downside_shift[j], 0)});
   }
+  print_cells(out, cells);
 }
 
 }  // namespace roisim::cli
