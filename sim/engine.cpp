@@ -542,8 +542,11 @@ struct Engine::Impl {
         lap(timings.output, clock);
         trace("batch written", static_cast<long>(b));
       };
+      // Scenarios simulated up to and including batch i: simulated[i % 3], beside results[i % 3].
+      std::uint64_t simulated[3] = {}, simulated_so_far = 0;
       const auto progress = [&](std::uint64_t b) {
-        if (opt.progress) opt.progress(results[b % 3].first + results[b % 3].count - first, last - first);
+        if (opt.progress)
+          opt.progress({results[b % 3].first + results[b % 3].count - first, last - first, n, simulated[b % 3] * n});
       };
       // Batch b, summarised: to the sink (chained: queued in the sink stage) and reported.
       const auto deliver = [&](std::uint64_t b) {
@@ -567,6 +570,7 @@ struct Engine::Impl {
           const std::size_t k = i % 2, kb = i % nbuf;
           const std::uint64_t count = std::min(bs, last - s0);
           works[k] = prepare(s0, count, /*with_reuse=*/true);
+          simulated[i % 3] = simulated_so_far += works[k].simulated;
           BatchBuffers& buf = batch_buf[kb];
           buf.size_for(count * n, count * stride * cash_n);
           simulate(works[k], 0, n, buf.roi, buf.npv, buf.pay, buf.cash, cash_n);
@@ -739,6 +743,7 @@ struct Engine::Impl {
     std::uint64_t first = 0;  // the batch's first scenario
     std::vector<std::int64_t> copy_of;
     std::vector<std::uint32_t> keep_for;
+    std::uint64_t simulated = 0;  // scenarios whose trials are simulated (for Progress)
   };
 
   // with_reuse: as planned by plan_reuse() (run() only).
@@ -765,6 +770,7 @@ struct Engine::Impl {
       w.inputs.assign(inputs.size(), {-1, 0.0});
       w.success_variant.assign(inputs.size(), -1);
       if (b.copy_of[i] >= 0 && !opt.sink_needs_trials) continue;  // a copy whose trials nobody reads
+      ++b.simulated;
       // An input's drivers are those of its value as the scenario reads it: reversed when every
       // project that reads it scales it by a negative factor, absent when every one scales it by
       // 0, and its own sampled value when the readers' scales differ in sign (a factor scaled to 0

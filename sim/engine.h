@@ -26,6 +26,15 @@ struct SampleSharing {
   std::function<void(double* data, std::size_t n, int from)> broadcast;
 };
 
+// What Engine::run reports after each batch.
+struct Progress {
+  std::uint64_t done = 0, total = 0;  // scenarios of the run's range summarised so far, of all
+  std::uint64_t trials = 0;           // per scenario in this run
+  // Trials simulated so far: done x trials, less those of identical scenarios whose statistics
+  // were copied without simulating them (summary-only sinks; see reuse_bytes).
+  std::uint64_t simulated = 0;
+};
+
 struct RunOptions {
   int threads = 0;                      // 0: all cores
   std::uint64_t batch_scenarios = 0;    // 0: automatic (bounded by memory)
@@ -33,7 +42,7 @@ struct RunOptions {
   // cashflow_quantile is computed over the first min(N, cashflow_trials) trials (0: all trials):
   // the quantiles of every month cost a sort each, and a fan chart needs no more precision.
   std::uint64_t cashflow_trials = 1000;
-  std::function<void(std::uint64_t done, std::uint64_t total)> progress;  // after each batch
+  std::function<void(const Progress&)> progress;  // after each batch
   std::shared_ptr<const SampleSharing> sharing;  // null: this process samples everything
   // Engine::run calls the sink of batch i as a task on the engine's threads, in a stage of its own
   // beside the statistics of batch i+1 and the simulation of batch i+2 (still in order, one at a

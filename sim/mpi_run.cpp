@@ -735,7 +735,7 @@ std::vector<Rows> owned_rows(Split split, const std::vector<std::uint64_t>& boun
 // rows collectively. Every rank takes part in every batch.
 void run_trial_blocks(Engine& engine, const Plan& plan, std::uint64_t batch, const std::vector<std::uint64_t>& tb,
                       int R, int me, const Hid* trial_ds, hid_t dxpl, const std::string& fn,
-                      const std::function<void(std::uint64_t, std::uint64_t)>& progress, bool fail_here,
+                      const std::function<void(const Progress&)>& progress, bool fail_here,
                       const std::function<void(const BatchResults&)>& keep) {
   const std::uint64_t S = plan.scenario_count(), N = plan.settings().trials;
   const std::uint64_t months = static_cast<std::uint64_t>(plan.settings().horizon_months) + 1;
@@ -790,7 +790,7 @@ void run_trial_blocks(Engine& engine, const Plan& plan, std::uint64_t batch, con
         write_rows_collective(trial_ds[d].get(), dxpl, share.first, share.count, 2, N, share.count ? src[d] : nullptr,
                               kTrialNames[d], fn);
     }
-    if (progress) progress(s0 + count, S);
+    if (progress) progress({s0 + count, S, N, (s0 + count) * N});  // identical scenarios are simulated too
     if (fail_here) throw Error("test hook ROISIM_MPI_FAIL_RANK=" + std::to_string(me));
   }
 }
@@ -868,7 +868,10 @@ RunReport simulate_to_file(const Plan& given, const RunRequest& request_in) {
   const int me = rank(), R = size();
   Plan plan = given;
   RunRequest request = request_in;
-  if (me != 0) request.engine.progress = nullptr;
+  if (me != 0) {
+    request.engine.progress = nullptr;
+    request.stage_started = nullptr;
+  }
   // From here SIGINT/SIGTERM end this rank at once (removing the temporary file once it exists):
   // a rank may be blocked in a collective call and never see the engine's cancel flag.
   install_fatal_signal_handlers();
@@ -951,6 +954,7 @@ RunReport simulate_to_file(const Plan& given, const RunRequest& request_in) {
   report.trials = setup.trials;
   report.auto_stop = stop;
   report.distribution = distribution;
+  if (request.stage_started) request.stage_started(false);
   try {
     // ---- step 2: every rank simulates [first, last) and writes its per-trial rows collectively
     const std::uint64_t S = plan.scenario_count(), N = setup.trials, K = plan.input_names().size();

@@ -219,6 +219,7 @@ AutoStop find_trial_count(const Plan& base, const RunRequest& request) {
     out.tried.push_back(n);
     double widest = 0;
     std::string where;
+    if (request.stage_started) request.stage_started(true);
     Engine engine(plan, request.engine);
     engine.run([&](const BatchResults& b) {
       for (std::uint64_t i = 0; i < b.count; ++i) {
@@ -278,6 +279,7 @@ RunReport simulate_to_file(const Plan& given, const RunRequest& request) {
   RunReport report;
   report.scenarios = plan.scenario_count();
   report.trials = plan.settings().trials;
+  if (request.stage_started) request.stage_started(false);
   engine.run([&](const BatchResults& b) {
     writer->write_batch(b);
     for (std::uint64_t i = 0; i < b.count && report.names.size() < request.keep_first; ++i) {

@@ -2,6 +2,7 @@
 // One run from plan to results file: the engine's batches streamed into the writer.
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,6 +25,9 @@ struct RunRequest {
   // and of prob_loss reach no further than target_ci from the estimate.
   double target_ci = 0;
   std::uint64_t max_trials = 1'000'000;
+  // Called before each run of the engine, whose progress engine.progress then reports: each trial
+  // count an auto-stop search tries (search = true), then the run that writes the file.
+  std::function<void(bool search)> stage_started;
 };
 
 // The result of an auto-stop search.

@@ -545,8 +545,20 @@ projects:
     if shutil.which("script"):
         pb = os.path.join(tmp, "progress.h5")
         r = subprocess.run(["script", "-qc", f"{ROISIM} run {SEED} --trials 2000 -o {pb}", "/dev/null"], capture_output=True, text=True)
-        check(r.returncode == 0 and "trials/s" in r.stdout and "s left" in r.stdout and r.stdout.count("\x1b[K") >= 2,
-              "progress bar on a terminal: " + repr(r.stdout[:300]))
+        check(r.returncode == 0 and "trials/s" in r.stdout and "s left" in r.stdout and r.stdout.count("\x1b[K") >= 2
+              and "stage" not in r.stdout, "progress bar on a terminal: " + repr(r.stdout[:300]))
+        # auto-stop: each trial count tried is a stage of its own, named with its trial count, and the
+        # run that writes the file counts that file's trials; with --summary-only the 80 copies of
+        # identical scenarios are not simulated (the bar showed 563 x settings.trials per stage)
+        r = subprocess.run(["script", "-qc", f"{ROISIM} run {SEED} --target-ci 0.05 --max-trials 4000 --threads 2 --summary-only -o {pb}",
+                            "/dev/null"], capture_output=True, text=True)
+        with h5py.File(pb, "r") as f:
+            n = int(f.attrs["trials"])
+        lines = [l for l in r.stdout.split("\r") if "trials/s" in l]
+        final = [l for l in lines if f"final run ({n} trials)" in l and "100%" in l]
+        check(r.returncode == 0 and any("stage 1 (2000 trials)" in l for l in lines) and final
+              and f"  {483 * n:.3g} trials simulated" in final[-1],
+              f"progress under --target-ci names the stage and counts the trials simulated: {lines[-3:]!r}")
         r = subprocess.run(["script", "-qc", f"{ROISIM} run {SEED} --trials 2000 -o {pb} --quiet", "/dev/null"], capture_output=True, text=True)
         check(r.returncode == 0 and "trials/s" not in r.stdout, "--quiet: no progress bar")
     r = roisim("run", SEED, "--trials", "500", "-o", os.path.join(tmp, "pipe.h5"))

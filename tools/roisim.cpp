@@ -260,21 +260,34 @@ int cmd_run(const RunArgs& a, const std::string& command_line) {
   if (a.no_reuse) req.engine.reuse_bytes = 0;
   req.max_trials = a.max_trials;
   const bool tty = !a.quiet && ::isatty(STDERR_FILENO);
-  auto last = std::chrono::steady_clock::now();
-  const auto start = last;
+  // The progress line is that of the engine run in progress: with --target-ci each trial count
+  // the search tries is a run of its own (stage 1, 2, ...), and so is the run that writes the
+  // file; each has its own bar, time left and rate, and says which it is.
+  int stage = 0;
+  bool searching = false;
+  std::chrono::steady_clock::time_point start, last;
   if (tty) {
-    req.engine.progress = [&](std::uint64_t done, std::uint64_t total) {
+    req.stage_started = [&](bool search) {
+      ++stage;
+      searching = search;
+      start = std::chrono::steady_clock::now();
+      last = {};  // the first batch of a run is shown at once
+    };
+    req.engine.progress = [&](const Progress& p) {
       const auto now = std::chrono::steady_clock::now();
-      if (done < total && now - last < std::chrono::milliseconds(250)) return;  // a few updates a second
+      if (p.done < p.total && now - last < std::chrono::milliseconds(250)) return;  // a few updates a second
       last = now;
       const double el = std::chrono::duration<double>(now - start).count();
-      const double trials_done = static_cast<double>(done) * static_cast<double>(plan.settings().trials);
-      const double rate = el > 0 ? trials_done / el : 0;
-      const double left = done ? el * static_cast<double>(total - done) / static_cast<double>(done) : 0;
-      const int width = 24, filled = static_cast<int>(width * static_cast<double>(done) / static_cast<double>(std::max<std::uint64_t>(total, 1)));
-      std::fprintf(stderr, "\r  [%s%s] %3.0f%%  %.3g trials done  %.3g trials/s  %.0f s left \033[K",
-                   std::string(filled, '#').c_str(), std::string(width - filled, '.').c_str(),
-                   100.0 * static_cast<double>(done) / static_cast<double>(std::max<std::uint64_t>(total, 1)), trials_done, rate, left);
+      const double simulated = static_cast<double>(p.simulated), rate = el > 0 ? simulated / el : 0;
+      const double total = static_cast<double>(std::max<std::uint64_t>(p.total, 1)), done = static_cast<double>(p.done);
+      const double left = p.done ? el * (total - done) / done : 0;
+      const int width = 24, filled = static_cast<int>(width * done / total);
+      std::string what;
+      if (a.target_ci > 0)
+        what = (searching ? "stage " + std::to_string(stage) : std::string("final run")) + " (" + std::to_string(p.trials) + " trials)  ";
+      std::fprintf(stderr, "\r  %s[%s%s] %3.0f%%  %.3g trials simulated  %.3g trials/s  %.0f s left \033[K", what.c_str(),
+                   std::string(filled, '#').c_str(), std::string(width - filled, '.').c_str(), 100.0 * done / total, simulated,
+                   rate, left);
       std::fflush(stderr);
     };
   }
