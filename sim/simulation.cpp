@@ -213,6 +213,9 @@ void check_resources(const Plan& plan, const RunRequest& request) {
 AutoStop find_trial_count(const Plan& base, const RunRequest& request) {
   AutoStop out;
   Plan plan = base;
+  // The search reads summaries only: identical scenarios are then copied without being simulated.
+  RunOptions options = request.engine;
+  options.sink_needs_trials = false;
   const std::uint64_t cap = std::max<std::uint64_t>(1, request.max_trials);
   for (std::uint64_t n = std::min<std::uint64_t>(2000, cap);; n = std::min(2 * n, cap)) {
     plan.settings().trials = n;
@@ -220,7 +223,7 @@ AutoStop find_trial_count(const Plan& base, const RunRequest& request) {
     double widest = 0;
     std::string where;
     if (request.stage_started) request.stage_started(true);
-    Engine engine(plan, request.engine);
+    Engine engine(plan, options);
     engine.run([&](const BatchResults& b) {
       for (std::uint64_t i = 0; i < b.count; ++i) {
         const ScenarioSummary& s = b.summary[i];
