@@ -207,6 +207,14 @@ projects:
     check(r.returncode == 0 and "target NOT met" in r.stdout and "--max-trials 4000 reached" in r.stdout, "auto-stop reports the cap: " + r.stdout)
     with h5py.File(outs_ac[0], "r") as a:
         check(int(a.attrs["trials"]) == 4000 and int(a.attrs["target_ci_met"]) == 0, "capped auto-stop file")
+    # 20 trials: no trial bounds P10 from below with 95% confidence (0.9^20 = 0.12 > 0.025), so the
+    # interval is unbounded there and a loose target is not met (the sample minimum once made it "met")
+    r = roisim("run", small, "--target-ci", "10", "--max-trials", "20", "-o", outs_ac[0])
+    check(r.returncode == 0 and "target NOT met" in r.stdout and "unbounded" in r.stdout and "under 36 trials" in r.stdout,
+          "auto-stop at 20 trials is not met: " + r.stdout[:400])
+    with h5py.File(outs_ac[0], "r") as a:
+        check(np.isneginf(a["roi_quantile_lo"][0, :2]).all() and np.isposinf(a["roi_quantile_hi"][0, 5:]).all()
+              and np.isfinite(a["roi_quantile_lo"][0, 2:]).all(), "unbounded interval ends are -inf/+inf in the file")
     # a scenario whose ROI overflows to +inf: its intervals are undefined, so the target is not met
     # (a later finite half-width once replaced the undefined one, and the run stopped "met")
     inf_yaml = os.path.join(tmp, "inf.yaml")

@@ -312,6 +312,8 @@ int cmd_run(const RunArgs& a, const std::string& command_line) {
                 << (st.met ? "within" : "not yet within") << " +/-" << a.target_ci << " at " << st.trials << " trials (";
       if (std::isnan(st.widest))
         std::cout << "undefined: " << st.widest_where << " is infinite)";
+      else if (std::isinf(st.widest) && st.trials < 36)
+        std::cout << "unbounded, " << st.widest_where << ": under 36 trials no trial bounds P10 or P90 with 95% confidence)";
       else
         std::cout << "widest +/-" << std::setprecision(3) << st.widest << std::setprecision(6) << ", " << st.widest_where << ")";
       if (!st.met) std::cout << "; --max-trials " << a.max_trials << " reached";
