@@ -297,6 +297,26 @@ try:
     check(r.returncode == 1 and "AXIS=VALUE" in r.stderr, "filter without = refused: " + r.stderr)
     check(roisim("frontier", a).returncode == 2, "frontier without --budget is a usage error")
     check(roisim("frontier", a, "--budget", "-5").returncode == 2, "negative budget is a usage error")
+    # long non-ASCII project names: the table cuts funded subsets between characters, keeps their
+    # ends (where subsets differ) and lines its columns up by terminal width
+    uni = os.path.join(tmp, "uni.yaml")
+    names = ["ä" * 40 + "_one", "ö" * 40 + "_two", "x"]
+    with open(uni, "w", encoding="utf-8") as f:
+        f.write("roisim: 1\nsettings: {trials: 200, seed: 5}\nprojects:\n" + "".join(
+            f"  {n}: {{kind: direct, initial_cost: {100000 * (k + 1)}, inputs: {{annual_value: {{dist: uniform, min: {10000 * k}, max: {90000 + 80000 * k}}}}}}}\n"
+            for k, n in enumerate(names)) + "scenarios: []\nsweep:\n  funded: all_subsets\n")
+    unih5 = os.path.join(tmp, "uni.h5")
+    r = roisim("run", uni, "-o", unih5, "--summary-only", "--quiet")
+    r = subprocess.run([os.path.abspath(ROISIM), "frontier", unih5, "--budget", "1e9"], capture_output=True)
+    try:
+        text = r.stdout.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    rows = [l for l in (text or "").splitlines() if l.startswith("  ")]
+    widths = {len(l.rstrip()) for l in rows}
+    check(r.returncode == 0 and text is not None and len(rows) >= 2 and len(widths) == 1
+          and len({l.split()[0] for l in rows[1:]}) == len(rows) - 1,
+          f"frontier table of long non-ASCII names: valid UTF-8, aligned, distinct: {text!r}")
     # a summary-only file is enough for the frontier
     r = roisim("frontier", s, "--budget", "2000000", "--axis", "macro=base")
     check(r.returncode == 0, "frontier works on a --summary-only file: " + r.stderr)

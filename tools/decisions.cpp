@@ -605,18 +605,16 @@ void frontier(const FrontierOptions& o, std::ostream& out) {
       if (std::isfinite(res.cheapest)) out << "  none fits the budget (the cheapest costs " << money(res.cheapest) << ")\n";
       continue;
     }
-    std::size_t wf = 6;
-    for (const auto& c : res.points) wf = std::max(wf, r.funded[c.index].size());
-    wf = std::min<std::size_t>(wf, 70);
-    out << "  " << pad_right("funded", wf) << pad_left("cost", 14) << pad_left(value_label, 14) << pad_left(risk_label, 12)
-        << pad_left("P(loss)", 9) << '\n';
-    for (const auto& c : res.points) {
-      std::string f = r.funded[c.index];
-      if (f.size() > wf) f = f.substr(0, wf - 3) + "...";
-      out << "  " << pad_right(f, wf) << pad_left(money(c.cost), 14)
-          << pad_left(by_roi_p50 ? percent(c.value) : money(c.value), 14) << pad_left(percent(c.risk), 12)
-          << pad_left(percent(r.summary[c.index].prob_loss), 9) << '\n';
+    std::vector<std::string> funded;
+    for (const auto& c : res.points) funded.push_back(r.funded[c.index]);
+    funded = fit_names(funded, 70);
+    std::vector<std::vector<std::string>> cells = {{"funded", "cost", value_label, risk_label, "P(loss)"}};
+    for (std::size_t j = 0; j < res.points.size(); ++j) {
+      const auto& c = res.points[j];
+      cells.push_back({funded[j], money(c.cost), by_roi_p50 ? percent(c.value) : money(c.value), percent(c.risk),
+                       percent(r.summary[c.index].prob_loss)});
     }
+    print_cells(out, cells, "  ");
   }
 }
 

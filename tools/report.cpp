@@ -112,6 +112,8 @@ std::string elide(const std::string& name, std::size_t width, std::size_t head) 
   return out;
 }
 
+}  // namespace
+
 // The names as a column at most `cap` columns wide, no two different names printed alike. A sweep
 // scenario's name tells its axes at the start and its funded subset at the end, so a long name
 // keeps both, half and half ("macro=base/…/funded=recommendations+fraud"); where that prints two
@@ -141,13 +143,14 @@ std::vector<std::string> fit_names(const std::vector<std::string>& names, std::s
 // Rows of cells as a table: the first column (names) left-aligned, the others right-aligned, each
 // as wide as its widest cell in terminal columns (so that accented and East Asian names line up),
 // and two spaces between columns, so that no two cells ever touch.
-void print_cells(std::ostream& out, const std::vector<std::vector<std::string>>& rows) {
+void print_cells(std::ostream& out, const std::vector<std::vector<std::string>>& rows, const std::string& indent) {
   std::vector<std::size_t> width;
   for (const auto& row : rows) {
     width.resize(std::max(width.size(), row.size()), 0);
     for (std::size_t j = 0; j < row.size(); ++j) width[j] = std::max(width[j], display_width(row[j]));
   }
   for (const auto& row : rows) {
+    out << indent;
     for (std::size_t j = 0; j < row.size(); ++j) {
       const std::string pad(width[j] - display_width(row[j]), ' ');
       if (j == 0)
@@ -158,8 +161,6 @@ void print_cells(std::ostream& out, const std::vector<std::vector<std::string>>&
     out << '\n';
   }
 }
-
-}  // namespace
 
 void print_table(std::ostream& out, const std::vector<std::string>& names, const std::vector<ScenarioSummary>& rows) {
   const std::vector<std::string> shown = fit_names(names, 60);

@@ -23,6 +23,14 @@ std::string json_str(const std::string& s);
 // A CSV field, quoted when it holds a comma, quote or newline.
 std::string csv_field(const std::string& s);
 
+// Names for a table column at most `cap` terminal columns wide: a long name keeps its start and
+// end around an ellipsis, cut between characters, and no two different names print alike (the
+// column widens where it must).
+std::vector<std::string> fit_names(const std::vector<std::string>& names, std::size_t cap);
+// Rows of cells as a table after `indent`: the first column left-aligned, the others right-aligned,
+// each as wide as its widest cell in terminal columns, two spaces between columns.
+void print_cells(std::ostream& out, const std::vector<std::vector<std::string>>& rows, const std::string& indent = "");
+
 // The P10/P50/P90 table printed at the end of `roisim run` and by `report --format table`.
 void print_table(std::ostream& out, const std::vector<std::string>& names, const std::vector<ScenarioSummary>& rows);
 // `report --format csv|json`: one row (object) per chosen scenario with every summary statistic.
