@@ -1228,6 +1228,12 @@ std::uint64_t Engine::layout_batch() const { return layout_batch_for(impl_->n, i
 
 const EngineTimings& Engine::timings() const { return impl_->timings; }
 
+std::uint64_t Engine::batch_bytes(const Plan& plan, const RunOptions& opt) {
+  const std::uint64_t n = plan.settings().trials, b = batch_for(n, opt);
+  const std::uint64_t stride = static_cast<std::uint64_t>(plan.settings().horizon_months) + 1;
+  return 3 * 8 * b * n + b * stride * cash_trials_for(n, opt) * 8 + NoInit<double>::kHugePage;
+}
+
 std::uint64_t Engine::memory_estimate(const Plan& plan, const RunOptions& opt) {
   const std::uint64_t n = plan.settings().trials;
   std::uint64_t arrays = 0, ranked = 0, uncertain = 0, success_projects = 0;
@@ -1251,7 +1257,6 @@ std::uint64_t Engine::memory_estimate(const Plan& plan, const RunOptions& opt) {
   // trials, and a third while the sink stage writes a batch's trials (full output); one on one
   // thread.
   const std::uint64_t sets = threads == 1 ? 1 : opt.overlap_sink && opt.sink_needs_trials ? 3 : 2;
-  const std::uint64_t cash = sets * b * stride * cash_trials_for(n, opt) * 8;
   // lhs keeps a 4-byte permutation per input, sobol an 8-byte point per input (sim/sampler.h).
   const Sampler s = plan.settings().sampler;
   const std::uint64_t sampler = s == Sampler::LatinHypercube ? 4 * n * uncertain : s == Sampler::Sobol ? 8 * n * uncertain : 0;
@@ -1259,8 +1264,8 @@ std::uint64_t Engine::memory_estimate(const Plan& plan, const RunOptions& opt) {
   // one thread, where run() frees a batch's work before the next is prepared) for at most one
   // variant per scenario of a batch and project whose success draw is an input.
   const std::uint64_t success = std::min<std::uint64_t>(sets, 2) * 12 * n * b * success_projects;
-  return cash + sampler + 8 * n * (arrays + 2 * ranked + plan.copula_vars().size()) + sets * 3 * 8 * b * n  // inputs, ranks, bands; batch results
-         + (sets + 1) * NoInit<double>::kHugePage  // the batch sets and the input pool, rounded to whole huge pages
+  return sets * batch_bytes(plan, opt) + sampler + 8 * n * (arrays + 2 * ranked + plan.copula_vars().size())  // batch sets; inputs, ranks, bands
+         + NoInit<double>::kHugePage  // the input pool, rounded to whole huge pages
          + success + threads * std::max<std::uint64_t>(kBlockBytes, (variants + 40) * stride * 8 * 8)  // project streams
          + 64 * n * threads  // statistics scratch
          + opt.reuse_bytes + (opt.reuse_bytes ? 96 * plan.scenario_count() : 0);  // identical scenarios (plan_reuse)

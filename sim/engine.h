@@ -145,6 +145,9 @@ class Engine {
   // batch), computed from the plan alone: nothing is allocated, so a run too big to fit can be
   // refused before an Engine (whose lhs/sobol precomputation is O(trials x inputs)) exists.
   static std::uint64_t memory_estimate(const Plan& plan, const RunOptions& options);
+  // The bytes of one set of a batch's per-trial outcomes and cash-flow trials (whole huge pages):
+  // run() keeps one to three (see memory_estimate); a distributed run's trial blocks one more.
+  static std::uint64_t batch_bytes(const Plan& plan, const RunOptions& options);
 
  private:
   struct Impl;

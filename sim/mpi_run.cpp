@@ -862,6 +862,15 @@ int size() {
   return n;
 }
 
+namespace {
+// What a rank holds beside its engine: the MPI library and its buffers (a rank's resident memory
+// at one trial is ~16 MiB above a plain process's) and, in trial blocks, the batch's gathered rows
+// (run_trial_blocks: one more set of a batch's per-trial buffers).
+std::uint64_t rank_bytes(const Plan& plan, const RunRequest& request) {
+  return (std::uint64_t{32} << 20) + Engine::batch_bytes(plan, request.engine);
+}
+}  // namespace
+
 RunReport simulate_to_file(const Plan& given, const RunRequest& request_in) {
   const auto start = std::chrono::steady_clock::now();
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
@@ -894,11 +903,11 @@ RunReport simulate_to_file(const Plan& given, const RunRequest& request_in) {
         largest.settings().trials = std::max<std::uint64_t>(1, request.max_trials);
         RunRequest summary = request;
         summary.summary_only = true;
-        check_resources(largest, summary);
+        check_resources(largest, summary, rank_bytes(largest, summary));
         stop = find_trial_count(plan, request);
         plan.settings().trials = stop->trials;
       }
-      check_resources(plan, request);
+      check_resources(plan, request, rank_bytes(plan, request));
       Engine probe(plan, request.engine);
       setup.batch = probe.layout_batch();  // the layout's batch, as a one-process run lays out its file
       setup.trials = plan.settings().trials;

@@ -164,14 +164,14 @@ std::uint64_t mem_available() {
 }
 }  // namespace
 
-ResourceEstimate estimate_resources(const Plan& plan, const RunRequest& request) {
+ResourceEstimate estimate_resources(const Plan& plan, const RunRequest& request, std::uint64_t extra_memory) {
   ResourceEstimate e;
   const double s = static_cast<double>(plan.scenario_count()), n = static_cast<double>(plan.settings().trials);
   const double k = static_cast<double>(plan.input_vars().size());
   RunOptions as_run = request.engine;  // as simulate_to_file runs it (the writer as a pipeline stage)
   as_run.overlap_sink = true;
   as_run.sink_needs_trials = !request.summary_only;
-  e.memory = Engine::memory_estimate(plan, as_run);
+  e.memory = Engine::memory_estimate(plan, as_run) + extra_memory;
   const double summary = s * (8 + 2 * kNumQuantiles + k + 16) * 8 + s * 64;
   const double trials = request.summary_only ? 0 : s * n * 3 * 8;
   e.file = static_cast<std::uint64_t>(std::min(summary + trials, 1.8e19));
@@ -184,15 +184,16 @@ ResourceEstimate estimate_resources(const Plan& plan, const RunRequest& request)
   return e;
 }
 
-void check_resources(const Plan& plan, const RunRequest& request) {
-  const ResourceEstimate e = estimate_resources(plan, request);
+void check_resources(const Plan& plan, const RunRequest& request, std::uint64_t extra_memory) {
+  const ResourceEstimate e = estimate_resources(plan, request, extra_memory);
   trace("memory estimate (MiB)", static_cast<long>(e.memory >> 20));  // ROISIM_TIMELINE; tests compare it with the peak
   const std::string shape = std::to_string(plan.scenario_count()) + " scenarios x " + std::to_string(plan.settings().trials) + " trials";
   if (e.memory_available && e.memory > e.memory_available * 0.9) {
     // The plan of identical scenarios grows with the scenario count, not the trials.
     RunRequest no_reuse = request;
     no_reuse.engine.reuse_bytes = 0;
-    const bool reuse_is_why = request.engine.reuse_bytes && estimate_resources(plan, no_reuse).memory <= e.memory_available * 0.9;
+    const bool reuse_is_why =
+        request.engine.reuse_bytes && estimate_resources(plan, no_reuse, extra_memory).memory <= e.memory_available * 0.9;
     const std::string fewer = reuse_is_why ? std::string("use --no-reuse (finding identical scenarios among this many takes the rest)")
                                            : std::string("use fewer --trials or fewer scenarios");
     throw InputError("this run (" + shape + ") needs about " + human_bytes(static_cast<double>(e.memory)) +

@@ -73,9 +73,10 @@ struct ResourceEstimate {
   std::uint64_t memory = 0, file = 0;
   std::uint64_t memory_available = 0, disk_available = 0;
 };
-ResourceEstimate estimate_resources(const Plan& plan, const RunRequest& request);
+// extra_memory: bytes the caller holds beside the engine (a distributed run's rank).
+ResourceEstimate estimate_resources(const Plan& plan, const RunRequest& request, std::uint64_t extra_memory = 0);
 // Refuses (InputError, with the estimate and what to change) a run that would not fit.
-void check_resources(const Plan& plan, const RunRequest& request);
+void check_resources(const Plan& plan, const RunRequest& request, std::uint64_t extra_memory = 0);
 // "1.5 GiB" style.
 std::string human_bytes(double bytes);
 

@@ -13,6 +13,7 @@
 #  3. A rank killed with SIGKILL mid-run: non-zero exit, no file at the target name, no temporary file.
 #  4. Bad input, a bad output, a usage error: said once; a scenario file bad on some ranks only
 #     (it can differ between nodes): exit 1 without hanging, said once, no file.
+#  5. The memory estimate bounds every rank's peak resident memory (trial blocks, one thread).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 serial=${1:-build/roisim}
@@ -189,6 +190,20 @@ start_error bad-on-ranks-1-2 "seen by rank 1 only" -n 1 --wdir "$tmp/good" "$pab
   --trials 300 --quiet : -n 2 --wdir "$tmp/badnode" "$pabs" run f.yaml -o "$tmp/bad-on-ranks-1-2.h5" --trials 300 --quiet
 start_error bad-on-rank-0 "unknown key 'bogus_key'" -n 1 --wdir "$tmp/badnode" "$pabs" run f.yaml -o "$tmp/bad-on-rank-0.h5" \
   --trials 300 --quiet : -n 2 --wdir "$tmp/good" "$pabs" run f.yaml -o "$tmp/bad-on-rank-0.h5" --trials 300 --quiet
+
+# 5. The memory estimate rank 0 checks (ROISIM_TIMELINE prints it) bounds every rank's peak RSS,
+#    in trial blocks at one thread too, where the gathered rows sit beside one engine buffer set.
+#    (Not under AddressSanitizer, whose shadow memory is not the program's.)
+if ! grep -q __asan_init "$par"; then
+  for mode in --summary-only --compression=1; do
+    ROISIM_TIMELINE=1 timeout -k 10 300 "${mpirun[@]}" -x ROISIM_TIMELINE -x ROISIM_MPI_SPLIT=trials -n 2 \
+      /usr/bin/time -f "peak %M" "$par" run "$seed" --trials 10000 --threads 1 "$mode" -o "$tmp/mem.h5" --quiet >"$tmp/mem.log" 2>&1 || true
+    est=$(awk '/memory estimate \(MiB\)/ {print $NF}' "$tmp/mem.log")
+    peak=$(awk '/^peak / {if ($2 > m) m = $2} END {print int(m / 1024)}' "$tmp/mem.log")
+    if [[ -n $est && $(grep -c '^peak ' "$tmp/mem.log") -eq 2 && $peak -le $est ]]; then ok "memory estimate $mode: $est MiB >= rank peak $peak MiB"
+    else bad "memory estimate $mode: '$est' MiB, rank peak $peak MiB"; sed 's/^/        /' "$tmp/mem.log"; fi
+  done
+fi
 
 if ((failed)); then echo "test_mpi: FAILED"; else echo "test_mpi: all passed"; fi
 exit "$failed"
