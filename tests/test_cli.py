@@ -324,7 +324,7 @@ projects:
     # padded by terminal columns (an East Asian character takes two), never two rows alike
     uni = os.path.join(tmp, "unicode.yaml")
     uni_names = ["\u00e4" * 78 + " A", "\u00e4" * 78 + " B", "X" * 40 + "1" + "Y" * 40, "X" * 40 + "2" + "Y" * 40,
-                 "\u6771\u4eac\u652f\u5e97\u306e\u6295\u8cc7", "Zu\u0308rich", "plain"]
+                 "\u6771\u4eac\u652f\u5e97\u306e\u6295\u8cc7", "Zu\u0308rich", "launch \U0001F680 done \u2705", "plain"]
     with open(uni, "w", encoding="utf-8") as f:
         f.write("roisim: 1\nsettings: {trials: 50, seed: 1}\nprojects:\n"
                 "  p: {kind: direct, initial_cost: 100, inputs: {annual_value: {dist: uniform, min: 10, max: 90}}}\n"

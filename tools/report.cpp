@@ -4,8 +4,11 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cwchar>
 #include <map>
 #include <string_view>
+
+#include <locale.h>
 
 namespace roisim::cli {
 
@@ -51,16 +54,25 @@ struct Piece {
   std::size_t columns;
 };
 
-// Terminal columns of a code point, as wcwidth() gives them for the common cases: 0 for combining
-// marks, zero-width spaces and joiners and variation selectors, 2 for the East Asian wide and
-// fullwidth blocks (Hangul, CJK, kana, fullwidth forms) and emoji, 1 otherwise.
+// Terminal columns of a code point: glibc's wcwidth() under C.UTF-8 (Unicode's East Asian widths:
+// 2 for CJK, Hangul, kana, fullwidth forms and emoji, 0 for combining marks, joiners and variation
+// selectors), whatever the user's locale; a control character (which names cannot hold) counts 1.
+// Where C.UTF-8 is missing, the common ranges.
 std::size_t columns_of(char32_t c) {
+  static const locale_t utf8 = ::newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(nullptr));
+  if (utf8) {
+    const locale_t before = ::uselocale(utf8);
+    const int w = ::wcwidth(static_cast<wchar_t>(c));
+    ::uselocale(before);
+    return w < 0 ? 1 : static_cast<std::size_t>(w);
+  }
   if ((c >= 0x0300 && c <= 0x036F) || (c >= 0x200B && c <= 0x200F) || (c >= 0xFE00 && c <= 0xFE0F)) return 0;
   const bool wide = (c >= 0x1100 && c <= 0x115F) || (c >= 0x2E80 && c <= 0x303E) || (c >= 0x3041 && c <= 0x33FF) ||
                     (c >= 0x3400 && c <= 0x4DBF) || (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0xA000 && c <= 0xA4CF) ||
                     (c >= 0xAC00 && c <= 0xD7A3) || (c >= 0xF900 && c <= 0xFAFF) || (c >= 0xFE30 && c <= 0xFE4F) ||
                     (c >= 0xFF00 && c <= 0xFF60) || (c >= 0xFFE0 && c <= 0xFFE6) || (c >= 0x1F300 && c <= 0x1F64F) ||
-                    (c >= 0x1F900 && c <= 0x1F9FF) || (c >= 0x20000 && c <= 0x3FFFD);
+                    (c >= 0x1F680 && c <= 0x1F6FF) || (c >= 0x1F900 && c <= 0x1F9FF) || (c >= 0x1FA70 && c <= 0x1FAFF) ||
+                    (c >= 0x20000 && c <= 0x3FFFD);
   return wide ? 2 : 1;
 }
 
