@@ -257,6 +257,33 @@ std::size_t control_at(const std::string& name, std::size_t i) {
   return 0;
 }
 
+// The code point of UTF-8 text at byte i (the text is valid UTF-8: the reader checks), and its length.
+char32_t code_point_at(const std::string& s, std::size_t i, std::size_t& len) {
+  const auto b = static_cast<unsigned char>(s[i]);
+  len = b < 0x80 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4;
+  char32_t c = len == 1 ? b : len == 2 ? b & 0x1F : len == 3 ? b & 0x0F : b & 0x07;
+  for (std::size_t k = 1; k < len && i + k < s.size(); ++k) c = (c << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+  return c;
+}
+
+// A space or an invisible character (no-break and typographic spaces, zero-width ones, the BOM).
+bool blank(char32_t c) {
+  return c == ' ' || c == 0xA0 || (c >= 0x2000 && c <= 0x200D) || c == 0x202F || c == 0x205F || c == 0x2060 || c == 0x3000 ||
+         c == 0xFEFF;
+}
+
+// Whether the name begins or ends with blank().
+bool blank_at_an_end(const std::string& name) {
+  if (name.empty()) return false;
+  std::size_t len = 0, last = 0;
+  if (blank(code_point_at(name, 0, len))) return true;
+  for (std::size_t i = 0; i < name.size(); i += len) {
+    last = i;
+    code_point_at(name, i, len);
+  }
+  return blank(code_point_at(name, last, len));
+}
+
 // The name with its control characters written as \n, \r, \t or \xNN (\u00NN for C1), for messages.
 std::string printable(const std::string& name) {
   std::string o;
@@ -339,15 +366,15 @@ class PlanBuilder {
   // Names appear in the results file, the CSV, the memo's tables and the terminal's table: a
   // control character (a tab, a line break) would break each of them. False (and an error) if
   // the name has one; `what` is "scenario name", "project name", ...
-  // A space at either end (a quoted " base") would make two names that print alike.
+  // A space at either end (a quoted " base", a no-break space) would make two names that print alike.
   bool plain_name(const Node& at, const std::string& what, const std::string& name) {
     for (std::size_t i = 0; i < name.size(); ++i)
       if (control_at(name, i)) {
         error(at, what + " '" + printable(name) + "' must not contain control characters (tabs, line breaks and the like)");
         return false;
       }
-    if (!name.empty() && (name.front() == ' ' || name.back() == ' ')) {
-      error(at, what + " '" + name + "' must not begin or end with a space");
+    if (blank_at_an_end(name)) {
+      error(at, what + " '" + name + "' must not begin or end with a space (or an invisible character)");
       return false;
     }
     return true;

@@ -269,9 +269,14 @@ TEST(ScenarioErrors, ControlCharactersInNames) {
             "t.yaml:3:3: error: project name 'a\\x7fb'" + tail);
   EXPECT_EQ(error_of("roisim: 1\nfactors:\n  \"f\\u0080\": 1\nprojects:\n  a: {kind: direct, initial_cost: 1, inputs: {annual_value: 2}}\n"),
             "t.yaml:3:3: error: factor name 'f\\u0080'" + tail);
-  EXPECT_EQ(error_of(with("scenarios:\n  - name: \" \"\n")), "t.yaml:28:11: error: scenario name ' ' must not begin or end with a space");
+  EXPECT_EQ(error_of(with("scenarios:\n  - name: \" \"\n")), "t.yaml:28:11: error: scenario name ' ' must not begin or end with a space (or an invisible character)");
   EXPECT_EQ(error_of("roisim: 1\nprojects:\n  \"a \": {kind: direct, initial_cost: 1, inputs: {annual_value: 2}}\n"),
-            "t.yaml:3:3: error: project name 'a ' must not begin or end with a space");
+            "t.yaml:3:3: error: project name 'a ' must not begin or end with a space (or an invisible character)");
+  EXPECT_EQ(error_of(with("scenarios:\n  - name: \"a\\u00a0\"\n")),
+            "t.yaml:28:11: error: scenario name 'a\u00a0' must not begin or end with a space (or an invisible character)");
+  EXPECT_EQ(error_of(with("scenarios:\n  - name: \"\\u200bb\"\n")),
+            "t.yaml:28:11: error: scenario name '\u200bb' must not begin or end with a space (or an invisible character)");
+  EXPECT_EQ(error_of(with("scenarios:\n  - name: \"a\\u00a0b \\u6771\"\n")), "");  // inside a name they may stand
   // Other characters stay allowed: accents, symbols, a leading '-' or '@', inner spaces.
   EXPECT_EQ(error_of(with("scenarios:\n  - name: \"-10% Ölpreis € @risk\"\n")), "");
 }
