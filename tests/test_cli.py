@@ -17,6 +17,14 @@ roisim = runner(ROISIM)
 SEED = os.path.join(ROOT, "scenarios", "seed_portfolio.yaml")
 
 
+def write(name, text):
+    """Writes text (UTF-8) to a file of that name in the test's folder; its path."""
+    path = os.path.join(tmp, name)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    return path
+
+
 def width(text):
     """Terminal columns: 2 for East Asian wide and fullwidth characters, 0 for combining marks."""
     return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
@@ -118,9 +126,7 @@ try:
     check(r.returncode == 1 and "out of range" in r.stderr, "replay trial out of range")
 
     # a non-PSD correlation matrix with correlation_repair: nearest runs and stores both matrices
-    rep = os.path.join(tmp, "repair.yaml")
-    with open(rep, "w") as f:
-        f.write("""roisim: 1
+    rep = write("repair.yaml", """roisim: 1
 settings: {trials: 200, correlation_repair: nearest}
 factors:
   a: {dist: uniform, min: 0, max: 1}
@@ -152,9 +158,7 @@ correlations: [[a, b, 0.9], [b, c, 0.9], [a, c, -0.9]]
     r = roisim("run", SEED, "--trials", "1000000000", "-o", os.path.join(tmp, "huge.h5"), "--summary-only")
     check(r.returncode == 1 and "of memory but" in r.stderr, "run beyond memory refused: " + r.stderr)
     # a billion scenarios of one trial: what does not fit is the plan of identical scenarios
-    big9 = os.path.join(tmp, "big9.yaml")
-    with open(big9, "w") as f:
-        f.write("roisim: 1\nsettings: {trials: 1, seed: 1}\nprojects:\n"
+    big9 = write("big9.yaml", "roisim: 1\nsettings: {trials: 1, seed: 1}\nprojects:\n"
                 "  p: {kind: direct, initial_cost: 1, inputs: {annual_value: {dist: uniform, min: 0, max: 3}}}\n"
                 "sweep:\n  funded: [[p]]\n  axes:\n"
                 + "".join(f"    a{i}: {{" + ", ".join(f"v{j}: {{}}" for j in range(10)) + "}\n" for i in range(9)))
@@ -171,9 +175,7 @@ correlations: [[a, b, 0.9], [b, c, 0.9], [a, c, -0.9]]
     # success inputs of a sweep whose every scenario has its own variant (the peak through
     # /usr/bin/time: a child forked from this Python would count Python's pages before its exec)
     axis = "".join(f"      v{i:03d}: {{scale: {{p.annual_value: {1 + (i + 1) / 1000}}}}}\n" for i in range(63))
-    succ = os.path.join(tmp, "succ.yaml")
-    with open(succ, "w") as f:
-        f.write("roisim: 1\nsettings: {trials: 150000, seed: 1}\nprojects:\n"
+    succ = write("succ.yaml", "roisim: 1\nsettings: {trials: 150000, seed: 1}\nprojects:\n"
                 "  p: {kind: direct, initial_cost: 1, p_success: 0.5, inputs: {annual_value: {dist: uniform, min: 0, max: 3}}}\n"
                 "sweep:\n  funded: [[p]]\n  axes:\n    a:\n" + axis)
     # (not under AddressSanitizer, whose shadow memory and quarantine are not the program's)
@@ -189,9 +191,7 @@ correlations: [[a, b, 0.9], [b, c, 0.9], [a, c, -0.9]]
         check(r.returncode == 0 and est and peak and peak[0] <= est[0],
               f"memory estimate {est} MiB >= peak {peak} MiB: {' '.join(args[5:])}")
     # auto-stop: the same file and target stop at the same trial count with the same bits
-    small = os.path.join(tmp, "small.yaml")
-    with open(small, "w") as f:
-        f.write("""roisim: 1
+    small = write("small.yaml", """roisim: 1
 settings: {seed: 3}
 projects:
   p: {kind: direct, initial_cost: 1000000, inputs: {annual_value: {dist: uniform, min: 0, max: 1000000}}}
@@ -221,9 +221,7 @@ projects:
               and np.isfinite(a["roi_quantile_lo"][0, 2:]).all(), "unbounded interval ends are -inf/+inf in the file")
     # a scenario whose ROI overflows to +inf: its intervals are undefined, so the target is not met
     # (a later finite half-width once replaced the undefined one, and the run stopped "met")
-    inf_yaml = os.path.join(tmp, "inf.yaml")
-    with open(inf_yaml, "w") as fh:
-        fh.write("roisim: 1\nsettings: {trials: 1000, seed: 3, horizon_months: 12}\nprojects:\n"
+    inf_yaml = write("inf.yaml", "roisim: 1\nsettings: {trials: 1000, seed: 3, horizon_months: 12}\nprojects:\n"
                  "  huge: {kind: direct, initial_cost: 1.0e-300, inputs: {annual_value: {dist: uniform, min: 1.0e+307, max: 1.0e+308}}}\n"
                  "  fine: {kind: direct, initial_cost: 100, inputs: {annual_value: {dist: uniform, min: 50, max: 150}}}\n"
                  "scenarios:\n  - {name: fine, projects: [fine]}\n  - {name: huge, projects: [huge]}\n")
@@ -267,9 +265,7 @@ projects:
     check(len(rows) == 563 and rows[0]["roi_sd"] == "" and rows[0]["roi_se"] == "" and float(rows[0]["roi_mean"]) == float(rows[0]["roi_p50"])
           and not any(v == "nan" for row in rows for v in row.values()), "csv: NaN is an empty field, never 'nan'")
     # names that Excel would run as formulas get a leading apostrophe; separators and quotes are quoted
-    names_yaml = os.path.join(tmp, "names.yaml")
-    with open(names_yaml, "w") as f:
-        f.write('roisim: 1\nsettings: {trials: 50, seed: 1}\nprojects:\n'
+    names_yaml = write("names.yaml", 'roisim: 1\nsettings: {trials: 50, seed: 1}\nprojects:\n'
                 '  "@proj": {kind: direct, initial_cost: 100, inputs: {annual_value: {dist: uniform, min: 10, max: 90}}}\n'
                 'scenarios:\n  - name: "+SUM(1,2)"\n  - name: "-2+3"\n  - name: "@SUM(A1)"\n'
                 '  - name: "a, \\"quoted\\" | pipe"\n  - name: "plain -"\n')
@@ -299,9 +295,7 @@ projects:
 
     # columns never touch: every value of a file where every trial loses (-100.0% [-100.0%, -100.0%]
     # filled the interval column), ROI below -1000% beside the name; a ROI no input moves has no drivers
-    lose = os.path.join(tmp, "lose.yaml")
-    with open(lose, "w") as f:
-        f.write("roisim: 1\nname: all-lose\nsettings: {trials: 200, seed: 3, horizon_months: 12}\nprojects:\n"
+    lose = write("lose.yaml", "roisim: 1\nname: all-lose\nsettings: {trials: 200, seed: 3, horizon_months: 12}\nprojects:\n"
                 "  a: {kind: direct, initial_cost: 1000000, p_success: 0.0, inputs: {annual_value: {dist: uniform, min: 10, max: 20}}}\n"
                 "  b: {kind: direct, initial_cost: 500000, inputs: {annual_value: 1000}}\n"
                 "  c: {kind: direct, initial_cost: 1, inputs: {annual_value: {dist: uniform, min: -2000, max: 1000}}}\n"
@@ -354,9 +348,7 @@ projects:
         text = f.read()
     with open(bad, "w") as f:
         f.write(text.replace("initial_cost: 900000", "initial_cost: -5").replace("catch_rate:", "catch_rat:"))
-    target = os.path.join(tmp, "bad.h5")
-    with open(target, "w") as f:
-        f.write("sentinel")
+    target = write("bad.h5", "sentinel")
     r = roisim("run", bad, "-o", target)
     check(r.returncode == 1, f"bad input exits 1 (got {r.returncode})")
     check(f"{bad}:21:19: error: recommendations.initial_cost must be > 0 (got -5)" in r.stderr, "located error: " + r.stderr)
@@ -534,9 +526,7 @@ projects:
         def f():
             resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
         return f
-    target = os.path.join(tmp, "limited.h5")
-    with open(target, "w") as f:
-        f.write("old results")
+    target = write("limited.h5", "old results")
     for extra, size in (((), 2 << 20), (("--summary-only",), 300 << 10)):
         r = subprocess.run([ROISIM, "run", SEED, "--trials", "3000", "-o", target, "--quiet", *extra], preexec_fn=limit(size),
                            capture_output=True, text=True, timeout=300)
@@ -605,9 +595,7 @@ projects:
     # interrupted at random moments (fixed seed): the target is the old file or a complete new one
     import random
     rng = random.Random(12345)
-    target = os.path.join(tmp, "target.h5")
-    with open(target, "w") as f:
-        f.write("old results")
+    target = write("target.h5", "old results")
     for i in range(8):
         sig = signal.SIGINT if i % 2 == 0 else signal.SIGTERM
         p = subprocess.Popen([ROISIM, "run", SEED, "--trials", "3000", "-o", target, "--quiet"], stderr=subprocess.PIPE)
