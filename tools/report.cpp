@@ -105,12 +105,10 @@ std::size_t display_width(std::string_view s) {
   return w;
 }
 
-// `name` in at most `width` columns: when it is longer, at most `head` columns of its start and
-// as much of its end as fits, around an ellipsis.
-std::string elide(const std::string& name, std::size_t width, std::size_t head) {
-  const std::vector<Piece> p = pieces(name);
-  std::size_t total = 0;
-  for (const Piece& x : p) total += x.columns;
+// `name` (cut into its pieces p, `total` columns) in at most `width` columns: when it is longer, at
+// most `head` columns of its start and as much of its end as fits, around an ellipsis.
+std::string elide(const std::string& name, const std::vector<Piece>& p, std::size_t total, std::size_t width,
+                  std::size_t head) {
   if (total <= width) return name;
   const std::size_t room = width > 0 ? width - 1 : 0;  // beside the ellipsis
   std::size_t first = 0, used = 0;
@@ -132,16 +130,23 @@ std::string elide(const std::string& name, std::size_t width, std::size_t head) 
 // names alike (they differ in the middle) every name keeps more of its end, and where even the
 // end alone does not tell them apart the column widens (at the latest nothing is elided).
 std::vector<std::string> fit_names(const std::vector<std::string>& names, std::size_t cap) {
+  // Each name cut into pieces once, whatever the widths tried below.
+  std::vector<std::vector<Piece>> cut(names.size());
+  std::vector<std::size_t> columns(names.size(), 0);
   std::size_t widest = 0;
-  for (const auto& n : names) widest = std::max(widest, display_width(n));
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    cut[i] = pieces(names[i]);
+    for (const Piece& x : cut[i]) columns[i] += x.columns;
+    widest = std::max(widest, columns[i]);
+  }
   std::vector<std::string> out;
   const auto distinct = [&](std::size_t w, std::size_t head) {
     out.clear();
     std::map<std::string, const std::string*> shown;  // printed text -> the name it stands for
-    for (const auto& n : names) {
-      out.push_back(elide(n, w, head));
-      const auto [it, added] = shown.emplace(out.back(), &n);
-      if (!added && *it->second != n) return false;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      out.push_back(elide(names[i], cut[i], columns[i], w, head));
+      const auto [it, added] = shown.emplace(out.back(), &names[i]);
+      if (!added && *it->second != names[i]) return false;
     }
     return true;
   };
