@@ -275,13 +275,9 @@ bool blank(char32_t c) {
 // Whether the name begins or ends with blank().
 bool blank_at_an_end(const std::string& name) {
   if (name.empty()) return false;
-  std::size_t len = 0, last = 0;
-  if (blank(code_point_at(name, 0, len))) return true;
-  for (std::size_t i = 0; i < name.size(); i += len) {
-    last = i;
-    code_point_at(name, i, len);
-  }
-  return blank(code_point_at(name, last, len));
+  std::size_t len = 0, last = name.size() - 1;
+  while (last > 0 && (static_cast<unsigned char>(name[last]) & 0xC0) == 0x80) --last;  // the last code point's start
+  return blank(code_point_at(name, 0, len)) || blank(code_point_at(name, last, len));
 }
 
 // The name with its control characters written as \n, \r, \t or \xNN (\u00NN for C1), for messages.
