@@ -512,7 +512,7 @@ struct Engine::Impl {
   //    still in use by its sink while batch i is simulated and batch i-1 summarised: a third set.
   // On one thread there is nothing to overlap: each batch is simulated, summarised and sunk in
   // turn, in one set of buffers (a third of the memory of two sets, and less of it faulted in:
-  // summary-only peak 58 -> 40 MiB, ~3% faster, on the seed file).
+  // summary-only peak 58 -> 40 MiB on the seed file; the time changes within the VM's noise).
   // Sinks are called in batch order, one at a time. Results do not depend on any of this (each
   // statistic reads only its own scenario's complete trials).
   void run(const std::function<void(const BatchResults&)>& sink, std::uint64_t first, std::uint64_t last) {
