@@ -3,6 +3,7 @@
 // (SIGHUP, SIGINT, SIGTERM).
 #include <CLI/CLI.hpp>
 
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -96,6 +97,16 @@ std::string exact(double x) {
   char buf[64];
   auto r = std::to_chars(buf, buf + sizeof buf, x, std::chars_format::general);
   return std::string(buf, r.ptr);
+}
+
+// A count or rate in three significant digits for the progress line: 950, 12.3k, 1.93M, 4.5G.
+std::string short_count(double x) {
+  static const char* const units[] = {"", "k", "M", "G", "T", "P"};
+  std::size_t u = 0;
+  while (u + 1 < std::size(units) && std::abs(x) >= 999.5) x /= 1000, ++u;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f%s" : "%.3g%s", x, units[u]);
+  return buf;
 }
 
 // Option checks with plain messages (CLI11's ranges print DBL_MAX in full and let NaN through;
@@ -281,13 +292,27 @@ int cmd_run(const RunArgs& a, const std::string& command_line) {
       const double simulated = static_cast<double>(p.simulated), rate = el > 0 ? simulated / el : 0;
       const double total = static_cast<double>(std::max<std::uint64_t>(p.total, 1)), done = static_cast<double>(p.done);
       const double left = p.done ? el * (total - done) / done : 0;
-      const int width = 24, filled = static_cast<int>(width * done / total);
       std::string what;
       if (a.target_ci > 0)
-        what = (searching ? "stage " + std::to_string(stage) : std::string("final run")) + " (" + std::to_string(p.trials) + " trials)  ";
-      std::fprintf(stderr, "\r  %s[%s%s] %3.0f%%  %.3g trials simulated  %.3g trials/s  %.0f s left \033[K", what.c_str(),
-                   std::string(filled, '#').c_str(), std::string(width - filled, '.').c_str(), 100.0 * done / total, simulated,
-                   rate, left);
+        what = (searching ? "stage " + std::to_string(stage) : std::string("final run")) + " (" + std::to_string(p.trials) + " trials) ";
+      char tail[160];
+      std::snprintf(tail, sizeof tail, " %3.0f%%  %5s trials simulated, %5s/s, %3.0f s left", 100.0 * done / total,
+                    short_count(simulated).c_str(), short_count(rate).c_str(), left);
+      // It fits the terminal (80 columns when it says none): a line that wraps is not overwritten by
+      // the next '\r'. The bar takes what the words leave, up to 24 columns; ASCII: a byte a column.
+      // The fields have fixed widths, so the bar keeps its width through a run.
+      winsize ws{};
+      const int cols = ::ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 ? ws.ws_col : 80;
+      std::string line = "  " + what;
+      const int room = cols - 1 - static_cast<int>(line.size() + std::strlen(tail)) - 2;
+      if (room >= 4) {
+        const int width = std::min(room, 24), filled = static_cast<int>(width * done / total);
+        line.append(1, '[').append(static_cast<std::size_t>(filled), '#').append(static_cast<std::size_t>(width - filled), '.');
+        line.push_back(']');
+      }
+      line += tail;
+      if (line.size() > static_cast<std::size_t>(cols - 1)) line.resize(static_cast<std::size_t>(std::max(cols - 1, 0)));
+      std::fprintf(stderr, "\r%s\033[K", line.c_str());
       std::fflush(stderr);
     };
   }
