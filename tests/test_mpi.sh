@@ -94,7 +94,7 @@ compare "one-scenario-ranks3" "$tmp/serial-one.h5" -n 3 -x ROISIM_MPI_SPLIT=tria
 compare "one-scenario-ranks3-summary" "$tmp/serial-one-summary.h5" -n 3 -x ROISIM_MPI_SPLIT=trials "$par" run "$one" \
   --threads 1 --summary-only --quiet
 set +e
-ROISIM_MPI_SPLIT=sideways "${mpirun[@]}" -x ROISIM_MPI_SPLIT -n 2 "$par" run "$large" -o "$tmp/bad-split.h5" --quiet \
+ROISIM_MPI_SPLIT=sideways timeout -k 10 300 "${mpirun[@]}" -x ROISIM_MPI_SPLIT -n 2 "$par" run "$large" -o "$tmp/bad-split.h5" --quiet \
   >"$tmp/bad-split.log" 2>&1
 rc=$?
 set -e
@@ -105,7 +105,7 @@ else bad "bad ROISIM_MPI_SPLIT: exit $rc"; sed 's/^/        /' "$tmp/bad-split.l
 # 2. a failing rank
 target="$tmp/fail.h5"
 set +e
-ROISIM_MPI_FAIL_RANK=1 "${mpirun[@]}" -x ROISIM_MPI_FAIL_RANK -n 3 "$par" run "$seed" -o "$target" --trials 300 \
+ROISIM_MPI_FAIL_RANK=1 timeout -k 10 300 "${mpirun[@]}" -x ROISIM_MPI_FAIL_RANK -n 3 "$par" run "$seed" -o "$target" --trials 300 \
   --threads 1 --quiet >"$tmp/fail.log" 2>&1
 rc=$?
 set -e
@@ -119,7 +119,7 @@ fi
 # 2b. the same in a trial-block run
 target="$tmp/fail-trials.h5"
 set +e
-ROISIM_MPI_FAIL_RANK=2 "${mpirun[@]}" -x ROISIM_MPI_FAIL_RANK -n 3 "$par" run "$large" -o "$target" --threads 1 \
+ROISIM_MPI_FAIL_RANK=2 timeout -k 10 300 "${mpirun[@]}" -x ROISIM_MPI_FAIL_RANK -n 3 "$par" run "$large" -o "$target" --threads 1 \
   --quiet >"$tmp/fail-trials.log" 2>&1
 rc=$?
 set -e
@@ -138,6 +138,10 @@ kill_test() {  # name, mpirun arguments before the program...
   "${mpirun[@]}" -n 2 "$@" "$par" run "$seed" -o "$target" --trials 50000 --threads 1 --summary-only --quiet \
     >"$tmp/$name.log" 2>&1 &
   local launcher=$!
+  # A time limit that leaves mpirun the launcher's child (pgrep -P below finds the ranks): a hang
+  # fails the test instead of the CI job.
+  (sleep 300 && kill -TERM "$launcher" 2>/dev/null) &
+  local watchdog=$!
   for _ in $(seq 300); do
     compgen -G "$target.tmp-*" >/dev/null && break
     sleep 0.1
@@ -149,6 +153,8 @@ kill_test() {  # name, mpirun arguments before the program...
   set +e
   wait "$launcher"
   rc=$?
+  kill "$watchdog" 2>/dev/null
+  wait "$watchdog" 2>/dev/null
   set -e
   leftover=$(find "$tmp" -name "$name.h5*")
   if [[ -n "$victim" && $rc -ne 0 && -z "$leftover" ]]; then
