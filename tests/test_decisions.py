@@ -178,6 +178,43 @@ try:
     check(d4["roi"]["p_a_beats_b"] == 0.5 and d4["roi"]["ties"] == 2000 and d4["roi"]["variance_ratio"] is None
           and d4["roi"]["diff_mean"] == 0, "compare of a scenario with itself: all ties count as half")
 
+    r = roisim("compare", a, "base", "base")
+    check(r.stdout.rstrip().endswith("A and B are identical trial by trial: every difference is zero.")
+          and "2000 ties" in r.stdout, "compare table of a scenario with itself: " + r.stdout[-300:])
+
+    # a difference without spread that is not zero (constant ROIs): the closing line says the
+    # difference is exact (it said "identical trial by trial" of a +100 pp difference); a Wilson
+    # interval of all wins ends at exactly 1 (it was 0.9999999999999998); one trial says so
+    const = os.path.join(tmp, "const.yaml")
+    with open(const, "w") as f:
+        f.write("roisim: 1\nname: const\nsettings: {trials: 50, seed: 3, horizon_months: 12, discount_rate: 0.0}\n"
+                "projects:\n  fixed: {kind: direct, initial_cost: 1000000, inputs: {annual_value: 1500000}}\n"
+                "  slow: {kind: direct, initial_cost: 1000000, launch_month: 2, inputs: {annual_value: 600000}}\n"
+                "  noisy: {kind: direct, initial_cost: 1000000, inputs: {annual_value: {dist: normal, mean: 1500000, sd: 100000}}}\n"
+                "scenarios:\n  - {name: fixed, projects: [fixed]}\n  - {name: slow, projects: [slow]}\n"
+                "  - {name: noisy, projects: [noisy]}\n")
+    ch5 = os.path.join(tmp, "const.h5")
+    r = roisim("run", const, "-o", ch5, "--quiet")
+    check(r.returncode == 0, "run const.yaml: " + r.stderr)
+    r = roisim("compare", ch5, "fixed", "slow")
+    check(r.returncode == 0 and "A - B is the same in every trial for ROI (+100.00 pp) and NPV (+1,000,000)" in r.stdout
+          and "identical" not in r.stdout and "50 wins, 0 ties, 0 losses" in r.stdout, "compare of a constant difference: " + r.stdout[-400:])
+    r = roisim("compare", ch5, "fixed", "slow", "--format", "json")
+    dj = json.loads(r.stdout)
+    check(dj["roi"]["p_a_beats_b_ci95"][1] == 1.0 and dj["npv"]["p_a_beats_b_ci95"][1] == 1.0
+          and dj["roi"]["p_a_beats_b_ci95"][0] < 1, "Wilson interval of all wins ends at exactly 1: " + str(dj["roi"]["p_a_beats_b_ci95"]))
+    r = roisim("compare", ch5, "slow", "fixed", "--format", "json")
+    dj = json.loads(r.stdout)
+    check(dj["roi"]["p_a_beats_b_ci95"][0] == 0.0, "Wilson interval of all losses starts at exactly 0")
+    r = roisim("compare", ch5, "fixed", "noisy")
+    check(r.returncode == 0 and "identical" not in r.stdout and "same in every trial" not in r.stdout
+          and "as many trials" in r.stdout, "compare of a constant with a noisy scenario: " + r.stdout[-300:])
+    ch1 = os.path.join(tmp, "const1.h5")
+    roisim("run", const, "-o", ch1, "--quiet", "--trials", "1")
+    r = roisim("compare", ch1, "noisy", "slow")
+    check(r.returncode == 0 and "One trial: the difference has no spread" in r.stdout and "1 win, 0 ties, 0 losses" in r.stdout,
+          "compare of one trial: " + r.stdout[-300:])
+
     # table output
     r = roisim("compare", a, "base", "recession")
     check(r.returncode == 0 and "P(A beats B on ROI)" in r.stdout and "variance ratio" in r.stdout

@@ -4,7 +4,7 @@
 sentences, the hurdle's decimals, which scenarios it covers, the sampler, few trials, names with
 Markdown's special characters (rendered by cmark-gfm where installed), a constant ROI, and the HTML
 page rendered in headless Chromium. Usage: test_memo.py ROISIM_BINARY REPO_ROOT"""
-import math, os, re, shutil, subprocess, sys, tempfile
+import decimal, math, os, re, shutil, subprocess, sys, tempfile
 
 import h5py
 
@@ -105,6 +105,18 @@ try:
           and "clears the 29.65% hurdle in every" in r.stdout and "30% hurdle" not in r.stdout, "hurdle 0.2965 printed as 29.65%")
     r = run("report", out, "--format", "markdown", "--hurdle", "0.125", "--scenario", "base")
     check("12.5% hurdle" in r.stdout and "12% hurdle" not in r.stdout, "hurdle 0.125 printed as 12.5%")
+    # every digit given: hurdles either side of base's P10 judge it differently and print differently
+    # (both read 88.112844% with six decimals)
+    r = run("report", out, "--format", "markdown", "--hurdle", "0.123456789", "--scenario", "base")
+    check("the 12.3456789% hurdle" in r.stdout, "hurdle 0.123456789 printed as 12.3456789%")
+    with h5py.File(out, "r") as f:
+        p10 = float(f["roi_quantile"][names.index("base")][1])
+    hurdles = (p10, math.nextafter(p10, 2.0))
+    texts = [run("report", out, "--format", "markdown", "--hurdle", repr(h), "--scenario", "base").stdout for h in hurdles]
+    shown = [re.search(r"the ([0-9.]+)% hurdle", t)[1] for t in texts]
+    given = [format(decimal.Decimal(repr(h)).scaleb(2).normalize(), "f") for h in hurdles]
+    check("**Fund.**" in texts[0] and "**At risk.**" in texts[1] and shown == given and shown[0] != shown[1],
+          f"hurdles a ulp apart either side of the P10 print apart, as given: {shown} vs {given}")
     with h5py.File(out, "r") as f:
         p10s = {n: f["roi_quantile"][i][1] for i, n in enumerate(names) if "=" not in n}
     # A P10 whose one decimal rounds up onto a hurdle just above it (P10 88.167%, hurdle 88.17%).
@@ -113,13 +125,13 @@ try:
     for n, p in near[:1]:
         h = math.ceil(10000 * p) / 10000
         r = run("report", out, "--format", "markdown", "--hurdle", repr(h), "--scenario", n)
-        m = re.search(r"clears the ([0-9.]+)% hurdle, but in 1 of 10 futures it is below ([0-9.]+)%", r.stdout)
+        m = re.search(r"clears the ([0-9.]+)% hurdle, but in 1 of 10 futures it is at or below ([0-9.]+)%", r.stdout)
         check(m and float(m.group(2)) < float(m.group(1)), f"{n}: P10 {p!r} below the hurdle {h!r} is printed below it")
 
     # An At risk verdict names the test that failed: P10 below the hurdle, a chance of a loss of
     # 5% or more, or both; the rule says so too.
     r = run("report", out, "--format", "markdown", "--hurdle", "1.0", "--scenario", "base")
-    check(re.search(r"\*\*At risk\.\*\* The median ROI of [0-9.]+% clears the 100% hurdle, but in 1 of 10 futures it is below "
+    check(re.search(r"\*\*At risk\.\*\* The median ROI of [0-9.]+% clears the 100% hurdle, but in 1 of 10 futures it is at or below "
                     r"[0-9.]+%, under the hurdle; the chance of losing money is [0-9.]+%\.", r.stdout), "at risk by P10 alone")
     check("or the chance of a loss is 5% or more" in r.stdout, "the rule states the chance-of-a-loss test")
 
@@ -191,7 +203,7 @@ try:
                     r"[0-9.]+%, but there is a [0-9.]+% chance of losing money, at or above the 5% limit\.", memo),
           "at risk by the chance of a loss alone: " + "".join(l for l in memo.splitlines() if l.startswith("- **")))
     memo = run_memo(risky, "--hurdle", "0.1", run_args=("--trials", "4000"))
-    check(re.search(r"it is below [0-9.]+%, under the hurdle, and there is a [0-9.]+% chance of losing money, at or above the 5% limit\.",
+    check(re.search(r"it is at or below [0-9.]+%, under the hurdle, and there is a [0-9.]+% chance of losing money, at or above the 5% limit\.",
                     memo), "at risk by both tests: " + "".join(l for l in memo.splitlines() if l.startswith("- **")))
 
     # Names with Markdown's special characters: the table keeps its columns, the text shows them.

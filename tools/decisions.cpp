@@ -209,8 +209,10 @@ Paired paired(const std::vector<double>& a, const std::vector<double>& b) {
   const double centre = (ph + z2 / (2 * nn)) / denom;
   const double half = kZ95 * std::sqrt(ph * (1 - ph) / nn + z2 / (4 * nn * nn)) / denom;
   p.p_beats = ph;
-  p.p_lo = std::max(0.0, centre - half);
-  p.p_hi = std::min(1.0, centre + half);
+  // Exactly 0 (1) when every trial is a loss (a win), as in the results file's Wilson intervals:
+  // the formula gives the end only up to rounding (0.9999999999999998).
+  p.p_lo = p.wins + p.ties == 0 ? 0.0 : std::max(0.0, centre - half);
+  p.p_hi = p.losses + p.ties == 0 ? 1.0 : std::min(1.0, centre + half);
   return p;
 }
 
@@ -304,17 +306,33 @@ void compare(const CompareOptions& o, std::ostream& out) {
   out << '\n';
   auto beats = [&](const char* what, const Paired& p) {
     out << "P(A beats B on " << what << ") = " << percent(p.p_beats) << "  (95% Wilson interval " << percent(p.p_lo) << " - "
-        << percent(p.p_hi) << "; " << p.wins << " wins, " << p.ties << " ties, " << p.losses << " losses; a tie counts as half)\n";
+        << percent(p.p_hi) << "; " << p.wins << (p.wins == 1 ? " win, " : " wins, ") << p.ties << (p.ties == 1 ? " tie, " : " ties, ")
+        << p.losses << (p.losses == 1 ? " loss" : " losses") << "; a tie counts as half)\n";
   };
   beats("ROI", roi);
   beats("NPV", npv);
   out << '\n';
-  if (std::isfinite(roi.variance_ratio)) {
+  // The closing line. A difference without spread (the same in every trial, or one trial) has no
+  // variance ratio; "identical" only when every trial ties on both measures.
+  if (std::isfinite(roi.variance_ratio) && std::isfinite(npv.variance_ratio)) {
     out << "Common random numbers: independent sampling would need " << fixed(roi.variance_ratio, 1)
         << "x as many trials for the same precision of the mean ROI difference (" << fixed(npv.variance_ratio, 1)
         << "x for NPV).\n";
-  } else {
+  } else if (n == 1) {
+    out << "One trial: the difference has no spread to estimate; run more trials.\n";
+  } else if (roi.ties == n && npv.ties == n) {
     out << "A and B are identical trial by trial: every difference is zero.\n";
+  } else {
+    std::string same;
+    if (!(roi.sd > 0)) same = "ROI (" + points(roi.mean) + ")";
+    if (!(npv.sd > 0)) same += (same.empty() ? "NPV (" : " and NPV (") + money(npv.mean, true) + ")";
+    out << "A - B is the same in every trial for " << same << ": that difference is exact, without sampling error.\n";
+    if (std::isfinite(roi.variance_ratio))
+      out << "Common random numbers: independent sampling would need " << fixed(roi.variance_ratio, 1)
+          << "x as many trials for the same precision of the mean ROI difference.\n";
+    else if (std::isfinite(npv.variance_ratio))
+      out << "Common random numbers: independent sampling would need " << fixed(npv.variance_ratio, 1)
+          << "x as many trials for the same precision of the mean NPV difference.\n";
   }
 }
 

@@ -1,6 +1,7 @@
 #include "tools/memo.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -358,16 +359,25 @@ std::string payback_fan(const ResultsSummary& r, std::size_t i, const std::vecto
 
 // ---- content -------------------------------------------------------------------------------------
 
-// The hurdle as given, with the fewest decimals (up to six) that print it: 0.125 is "12.5%" and
-// 0.2965 "29.65%". Rounded to a whole percent, a 29.65% hurdle read "30%" beside a P10 of 29.9%
-// said to clear it.
+// The hurdle as given: the shortest decimal that reads back as h, its point moved two places
+// (0.125 is "12.5%", 0.2965 "29.65%", 0.123456789 "12.3456789%"), so that two hurdles that judge a
+// scenario differently never print alike. Rounded, a 29.65% hurdle read "30%" beside a P10 of 29.9%
+// said to clear it, and 0.8811284365018943 and ...944 (either side of the seed base's P10) both
+// read "88.112844%".
 std::string hurdle_pct(double h) {
-  for (int d = 0; d < 6; ++d) {
-    const std::string s = percent(h, d);
-    const double printed = std::strtod(s.c_str(), nullptr);
-    if (std::abs(printed - 100 * h) <= 1e-9 * std::max(1.0, std::abs(100 * h))) return s;
-  }
-  return percent(h, 6);
+  char buf[400];
+  const auto r = std::to_chars(buf, buf + sizeof buf, h, std::chars_format::fixed);  // shortest round trip
+  if (r.ec != std::errc{} || !std::isfinite(h)) return percent(h, 6);
+  std::string t(buf, r.ptr), sign;
+  if (!t.empty() && t[0] == '-') sign = "-", t.erase(0, 1);
+  const std::size_t dot = t.find('.');
+  std::string whole = t.substr(0, dot), frac = dot == std::string::npos ? "" : t.substr(dot + 1);
+  frac.resize(std::max<std::size_t>(frac.size(), 2), '0');
+  whole += frac.substr(0, 2);
+  frac.erase(0, 2);
+  whole.erase(0, std::min(whole.find_first_not_of('0'), whole.size() - 1));
+  if (whole == "0" && frac.empty()) sign.clear();  // -0.0
+  return sign + whole + (frac.empty() ? "" : "." + frac) + "%";
 }
 
 // v as a percentage with one decimal, or with more where one would print it on the other side of
@@ -398,10 +408,10 @@ std::string verdict_sentence(const ScenarioSummary& s, double h) {
     std::string t = "**At risk.** The median ROI of " + p50 + " clears the " + hs + " hurdle";
     const std::string lossy_text = " chance of losing money, at or above the " + ls + " limit.";
     if (!low_p10) return t + " and in 9 of 10 futures it is at least " + p10 + ", but there is a " + loss + lossy_text;
-    t += ", but in 1 of 10 futures it is below " + p10 + ", under the hurdle";
+    t += ", but in 1 of 10 futures it is at or below " + p10 + ", under the hurdle";
     return lossy ? t + ", and there is a " + loss + lossy_text : t + "; the chance of losing money is " + loss + ".";
   }
-  return "**Do not fund.** The median ROI of " + p50 + " is below the " + hs + " hurdle; in 1 of 10 futures it is below " +
+  return "**Do not fund.** The median ROI of " + p50 + " is below the " + hs + " hurdle; in 1 of 10 futures it is at or below " +
          pct(s.roi_quantile[1]) + ".";
 }
 
@@ -492,7 +502,7 @@ void write_memo(const MemoOptions& o, std::ostream& out) {
            "payback month (median)", "pays back within " + horizon + " months"},
           table);
   d.para("P10 is the conservative case (9 of 10 futures do better), P50 the typical one, P90 the optimistic one. NPV is in the currency of the inputs. "
-         "A median payback month of \"never\" means most futures do not pay back within the horizon.");
+         "A median payback month of \"never\" means that about half the futures or more do not pay back within the horizon.");
   if (o.html) {
     std::vector<std::vector<double>> trials;
     for (auto i : rows) trials.push_back(r.has_trials ? read_trial_row(o.file, "roi", i) : std::vector<double>{});
