@@ -1071,6 +1071,16 @@ struct Engine::Impl {
     for (std::size_t i = 0; i < n; ++i) position[scratch.index[i]] = static_cast<std::uint32_t>(i);
     std::vector<std::uint64_t>& bits = scratch.bits;
     bits.assign((n + 63) / 64, 0);
+    // The worst k10 trials by ROI for the downside shift. Trials tied with the k10-th worst,
+    // [tie_lo, tie_hi) in the ROI order, count each with the weight (k10 - tie_lo) / (tie_hi -
+    // tie_lo): the average over every order of the ties, which the result then does not depend on
+    // (it took the ties of lowest trial index: with 76% of trials at ROI -1 because a project
+    // failed, that project's value read as a driver of the downside, its sign set by the draw).
+    const double* sr = scratch.roi_sorted.data();
+    std::size_t tie_lo = k10 - 1, tie_hi = k10;
+    while (tie_lo > 0 && sr[tie_lo - 1] == sr[k10 - 1]) --tie_lo;
+    while (tie_hi < n && sr[tie_hi] == sr[k10 - 1]) ++tie_hi;
+    const double tie_w = static_cast<double>(k10 - tie_lo) / static_cast<double>(tie_hi - tie_lo);
     double sum_sq = 0;
     for (std::size_t k = 0; k < K; ++k) {
       const double* rk;
@@ -1100,8 +1110,10 @@ struct Engine::Impl {
       sum_sq += rho * rho;
       d.tornado_low[at + k] = median_roi(*low, position, scratch.roi_sorted, bits);
       d.tornado_high[at + k] = median_roi(*high, position, scratch.roi_sorted, bits);
-      double pct = 0;
-      for (std::size_t i = 0; i < k10; ++i) pct += (rk[scratch.index[i]] - 0.5) / static_cast<double>(n);
+      double pct = 0, tied = 0;
+      for (std::size_t i = 0; i < tie_lo; ++i) pct += (rk[scratch.index[i]] - 0.5) / static_cast<double>(n);
+      for (std::size_t i = tie_lo; i < tie_hi; ++i) tied += (rk[scratch.index[i]] - 0.5) / static_cast<double>(n);
+      pct += tie_w * tied;  // without ties: the k10-th alone, weight 1 (the same bits as a plain sum)
       d.downside_shift[at + k] = sign * (pct / static_cast<double>(k10) - 0.5);
     }
     for (std::size_t k = 0; k < K; ++k)

@@ -657,6 +657,68 @@ scenarios:
   EXPECT_NE(got[0].tornado_high[kS], got[1].tornado_high[kS]);  // the scenarios' ROI differ
 }
 
+TEST(Drivers, DownsideShiftAveragesTheTiesAtTheWorstDecile) {
+  // Half the trials fail (ROI exactly -1), so the worst decile lies inside a tie of ~1,000 trials.
+  // The downside shift of the annual value, which a failed project does not use, is its mean
+  // percentile over all the tied trials (every order of the ties averaged), not over the 200 of
+  // lowest trial number: then it read as a driver of the downside, its sign set by the draw.
+  // Without ties at the boundary (scenario `b`, continuous ROI) it is the plain mean.
+  Plan plan = Plan::load_text(R"(roisim: 1
+settings: {trials: 2000, seed: 11, horizon_months: 24}
+projects:
+  coin: {kind: direct, initial_cost: 1000000, p_success: 0.5,
+         inputs: {annual_value: {dist: uniform, min: 2500000, max: 3500000}}}
+  b: {kind: direct, initial_cost: 50000, inputs: {annual_value: {dist: uniform, min: 10000, max: 90000}}}
+scenarios:
+  - {name: coin, projects: [coin]}
+  - {name: b, projects: [b]}
+)", "ties.yaml");
+  const std::size_t n = plan.settings().trials, K = plan.input_vars().size(), k10 = n / 10;
+  ASSERT_EQ(plan.input_names(), (std::vector<std::string>{"coin.annual_value", "coin.success", "b.annual_value"}));
+  Engine e(plan);
+  std::vector<double> shift(2 * K);
+  e.run([&](const BatchResults& b) {
+    for (std::uint64_t i = 0; i < b.count; ++i)
+      for (std::size_t k = 0; k < K; ++k) shift[(b.first + i) * K + k] = b.drivers.downside_shift[i * K + k];
+  });
+  for (std::uint64_t s = 0; s < 2; ++s) {
+    const std::size_t kin = s == 0 ? 0 : 2;  // the scenario's annual value
+    std::vector<double> roi(n), x(n);
+    for (std::size_t t = 0; t < n; ++t) {
+      const TrialDetail d = e.replay(s, t);
+      roi[t] = d.roi;
+      x[t] = d.projects.at(0).params.at(0).value;
+    }
+    // Percentiles of the input (continuous: no ties), then the weighted mean over the worst k10.
+    std::vector<std::size_t> order(n);
+    for (std::size_t i = 0; i < n; ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](std::size_t p, std::size_t q) { return x[p] < x[q]; });
+    std::vector<double> pct(n);
+    for (std::size_t i = 0; i < n; ++i) pct[order[i]] = (static_cast<double>(i + 1) - 0.5) / static_cast<double>(n);
+    std::vector<double> sorted = roi;
+    std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(k10 - 1), sorted.end());
+    const double kth = sorted[k10 - 1];
+    std::size_t below = 0, tied = 0;
+    double sum_below = 0, sum_tied = 0;
+    for (std::size_t t = 0; t < n; ++t) {
+      if (roi[t] < kth) ++below, sum_below += pct[t];
+      if (roi[t] == kth) ++tied, sum_tied += pct[t];
+    }
+    if (s == 0) {
+      ASSERT_EQ(kth, -1.0);
+      ASSERT_EQ(below, 0u);
+      ASSERT_GT(tied, 900u);
+    } else {
+      ASSERT_EQ(tied, 1u);
+    }
+    const double expected = (sum_below + static_cast<double>(k10 - below) / static_cast<double>(tied) * sum_tied) /
+                            static_cast<double>(k10) - 0.5;
+    EXPECT_NEAR(shift[s * K + kin], expected, 1e-12) << s;
+    if (s == 0) EXPECT_LT(std::abs(shift[s * K + kin]), 0.03);  // ~N(0, 0.009): no driver of the downside
+    if (s == 1) EXPECT_LT(shift[s * K + kin], -0.4);            // the only input: the worst decile is its lowest
+  }
+}
+
 TEST(Drivers, SuccessTornadoBandsAreFailuresAndSuccessesWhenEitherIsRare) {
   // Rare failures (p 0.95) and rare successes (p 0.08): the bands of a 0/1 input are its failures
   // and its successes, not the P5-P15 / P85-P95 of the 0/1 values (which hold every trial when

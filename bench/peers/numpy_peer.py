@@ -448,19 +448,24 @@ def drivers(roi, inputs):
     n = roi.size
     rc = stats.rankdata(roi) - (n + 1) / 2.0
     rnorm = float(np.sqrt(rc @ rc))
-    worst = np.argsort(roi, kind="stable")[:max(1, n // 10)]
+    # The worst k trials by ROI; trials tied with the k-th worst count each with the weight that
+    # averages over every order of the ties.
+    k = max(1, n // 10)
+    kth = np.partition(roi, k - 1)[k - 1]
+    below, tied = roi < kth, roi == kth
+    weight = np.where(below, 1.0, np.where(tied, (k - np.count_nonzero(below)) / np.count_nonzero(tied), 0.0))
     out = {}
     for name, (st, sign) in inputs.items():
         if not (st.norm > 0 and rnorm > 0) or sign == 0:
             continue
         rho = sign * float(st.centred @ rc) / (st.norm * rnorm)
         low, high = (st.low, st.high) if sign > 0 else (st.high, st.low)
-        pct = (st.centred[worst] + (n + 1) / 2.0 - 0.5) / n
+        pct = (st.centred + (n + 1) / 2.0 - 0.5) / n
         out[name] = {
             "spearman": rho,
             "tornado_low": float(np.median(roi[low])) if low.size else math.nan,
             "tornado_high": float(np.median(roi[high])) if high.size else math.nan,
-            "downside_shift": sign * (float(pct.mean()) - 0.5),
+            "downside_shift": sign * (float(pct @ weight) / k - 0.5),
         }
     total = sum(v["spearman"] ** 2 for v in out.values())
     for v in out.values():
