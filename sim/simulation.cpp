@@ -23,12 +23,6 @@ namespace roisim {
 
 namespace fs = std::filesystem;
 
-std::string default_output_path(const std::string& scenario_file) {
-  fs::path p(scenario_file);
-  p.replace_extension(".h5");
-  return p.string();
-}
-
 std::string file_kind(const fs::file_status& st) {
   switch (st.type()) {
     case fs::file_type::regular: return "a regular file";
@@ -42,19 +36,36 @@ std::string file_kind(const fs::file_status& st) {
   }
 }
 
+std::string default_output_path(const std::string& scenario_file) {
+  // Only beside a regular file in a folder of files: `run /dev/stdin` (a pipe, or a file given as
+  // `< file`) wrote /dev/stdin.h5 into /dev, and `run <(...)` was told "/dev/fd/63.h5 exists".
+  std::error_code ec;
+  fs::path p(scenario_file);
+  const fs::path dir = fs::canonical(p.parent_path().empty() ? fs::path(".") : p.parent_path(), ec);
+  const std::string d = ec ? std::string() : dir.string();
+  const bool special = d == "/dev" || d.rfind("/dev/", 0) == 0 || d == "/proc" || d.rfind("/proc/", 0) == 0;
+  if (special || !fs::is_regular_file(p, ec))
+    throw InputError("the scenario file '" + scenario_file + "' is " +
+                     (special ? std::string("a device or a process's descriptor") : file_kind(fs::status(p, ec))) +
+                     ", with no folder to put the results beside it; give the results file's path with -o");
+  p.replace_extension(".h5");
+  return p.string();
+}
+
 std::optional<std::string> not_replaceable(const std::string& path) {
   std::error_code ec;
   fs::path p(path);
   for (int hop = 0; hop < 40; ++hop) {
     // A process's file descriptors (/proc/self/fd/1, /dev/fd/1 through its link to /proc/self/fd)
     // are links to whatever they are open on, a regular file included: never renamed over.
-    const fs::path parent = fs::canonical(p.parent_path().empty() ? fs::path(".") : p.parent_path(), ec);
-    if (!ec) {
+    std::error_code pec;
+    const fs::path parent = fs::canonical(p.parent_path().empty() ? fs::path(".") : p.parent_path(), pec);
+    const fs::file_status st = fs::symlink_status(p, ec);
+    if (ec || !fs::exists(st)) return std::nullopt;  // (a dangling link: created through it; /proc/x.h5: not writable)
+    if (!pec) {
       const std::string dir = parent.string();
       if (dir == "/proc" || dir.rfind("/proc/", 0) == 0) return "a file descriptor of a process (" + p.string() + ")";
     }
-    const fs::file_status st = fs::symlink_status(p, ec);
-    if (ec || !fs::exists(st)) return std::nullopt;  // (a dangling link: created through it)
     if (fs::is_symlink(st)) {
       const fs::path target = fs::read_symlink(p, ec);
       if (ec) return std::nullopt;

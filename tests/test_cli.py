@@ -459,6 +459,62 @@ projects:
                        (("run", SEED, "--replay", "base:99999999999999999999999"), "--replay: takes SCENARIO:TRIAL")):
         r = roisim(*args, "-o" if args[0] == "run" else "--format", os.path.join(tmp, "x.h5") if args[0] == "run" else "table")
         check(r.returncode == 2 and what in r.stderr, f"{' '.join(args[2:])}: exit 2 with '{what}' (got {r.returncode}: {r.stderr.strip()[:200]})")
+    # options that would be ignored, and empty paths, are usage errors (they were accepted and ignored:
+    # --replay wrote no file to -o, --target-ci ran 2000 trials whatever --trials said, -o "" wrote
+    # FILE.h5, --hurdle did nothing outside the memo)
+    for args, what in ((("run", SEED, "--replay", "base:0", "-o", os.path.join(tmp, "x.h5")), "--output excludes --replay"),
+                       (("run", SEED, "--replay", "base:0", "--summary-only"), "--summary-only excludes --replay"),
+                       (("run", SEED, "--target-ci", "0.5", "--trials", "50"), "--trials excludes --target-ci"),
+                       (("run", SEED, "--max-trials", "5000"), "--max-trials requires --target-ci"),
+                       (("run", SEED, "-o", ""), "--output: must not be empty"),
+                       (("report", rep, "-o", ""), "--output: must not be empty"),
+                       (("report", rep, "--hurdle", "0.2"), "--hurdle applies to the memo (--format markdown or html)"),
+                       (("report", rep, "--hurdle", "0.2", "--format", "csv"), "not to --format csv")):
+        before = sorted(os.listdir(tmp))
+        r = roisim(*args)
+        check(r.returncode == 2 and what in r.stderr and sorted(os.listdir(tmp)) == before and r.stdout == "",
+              f"{' '.join(args[2:])}: exit 2 with '{what}', nothing written (got {r.returncode}: {r.stderr.strip()[:200]})")
+    # a scenario file that is not a regular file in a folder (a pipe, /dev/stdin) has no folder to
+    # put the results beside: -o is asked for (it wrote /dev/stdin.h5 into /dev); with -o it runs
+    with open(SEED, "rb") as f:
+        seed_text = f.read()
+    r = subprocess.run([ROISIM, "run", "/dev/stdin", "--trials", "20"], input=seed_text, capture_output=True, timeout=60)
+    check(r.returncode == 1 and b"give the results file's path with -o" in r.stderr and not os.path.exists("/dev/stdin.h5"),
+          "run /dev/stdin without -o: " + r.stderr.decode()[:200])
+    piped = os.path.join(tmp, "piped.h5")
+    r = subprocess.run([ROISIM, "run", "/dev/stdin", "--trials", "20", "-o", piped, "--quiet"], input=seed_text, capture_output=True,
+                       timeout=60)
+    check(r.returncode == 0 and os.path.isfile(piped), "run /dev/stdin -o FILE: " + r.stderr.decode()[:200])
+    r = roisim("run", SEED, "--trials", "20", "-o", "/proc/roisim-x.h5")
+    check(r.returncode == 1 and "exists" not in r.stderr and "not writable" in r.stderr, "-o /proc/x.h5 is not writable, not 'exists': " + r.stderr)
+    # huge ROIs print as numbers with their '%' (from 10^15 % on in scientific notation; %f of 3e67
+    # was cut to 63 wrong digits), money likewise; the memo's hurdle too
+    big = write("bigroi.yaml", "roisim: 1\nsettings: {trials: 100}\nprojects:\n"
+                "  a: {kind: direct, initial_cost: 1, inputs: {annual_value: 1e65}}\n")
+    bigh5 = os.path.join(tmp, "bigroi.h5")
+    r = roisim("run", big, "-o", bigh5)
+    row = [l for l in r.stdout.splitlines() if l.startswith("base")]
+    check(r.returncode == 0 and row and re.search(r"\b3\.00e\+67%", row[0]) and not re.search(r"[0-9]{20}", r.stdout),
+          "huge ROI in the run table: " + repr(row))
+    r = roisim("report", bigh5, "--format", "markdown", "--hurdle", "1e300")
+    check(r.returncode == 0 and "1e+302% hurdle" in r.stdout and not re.search(r"[0-9]{20}", r.stdout), "huge ROI and hurdle in the memo")
+    # bench --json escapes the file name (a '"' in it made invalid JSON)
+    odd = write('q"b\\x.yaml', "roisim: 1\nsettings: {trials: 10}\nprojects:\n"
+                "  a: {kind: direct, initial_cost: 1, inputs: {annual_value: 2}}\n")
+    r = roisim("bench", odd, "--trials", "10", "--repeat", "1", "--threads", "1", "--json")
+    try:
+        doc = json.loads(r.stdout)
+    except ValueError:
+        doc = {}
+    check(r.returncode == 0 and doc.get("file") == odd, "bench --json with a quote and a backslash in the file name: " + r.stdout[:200])
+    # the html memo is written whole: a damaged file leaves nothing on standard output (it left the page's head)
+    broken = os.path.join(tmp, "broken.h5")
+    shutil.copy(bigh5, broken)
+    with h5py.File(broken, "a") as f:
+        del f["roi"]
+        f["roi"] = np.array([[b"x"] * 100])  # text where numbers belong: read after the page's head
+    r = roisim("report", broken, "--format", "html")
+    check(r.returncode == 1 and r.stdout == "" and "'roi'" in r.stderr, "html memo of a damaged file: nothing on stdout: " + r.stdout[:100])
     r = roisim("run", SEED, "--trials", "010", "--seed", "0123", "--quiet", "-o", os.path.join(tmp, "decimal.h5"))
     with h5py.File(os.path.join(tmp, "decimal.h5")) as f:
         check(r.returncode == 0 and int(f.attrs["trials"]) == 10 and int(f.attrs["seed"]) == 123,

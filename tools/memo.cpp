@@ -366,8 +366,16 @@ std::string payback_fan(const ResultsSummary& r, std::size_t i, const std::vecto
 // read "88.112844%".
 std::string hurdle_pct(double h) {
   char buf[400];
+  if (!std::isfinite(h)) return percent(h, 6);
+  if (h != 0 && (std::abs(h) >= 1e13 || std::abs(h) < 1e-6)) {  // 1e300 is "1e+302%", not 303 digits
+    const auto r = std::to_chars(buf, buf + sizeof buf, h, std::chars_format::scientific);
+    const std::string t(buf, r.ptr);
+    const std::size_t e = t.find('e');
+    const int exponent = std::atoi(t.c_str() + e + 1) + 2;
+    return t.substr(0, e) + (exponent < 0 ? "e-" : "e+") + std::to_string(std::abs(exponent)) + "%";
+  }
   const auto r = std::to_chars(buf, buf + sizeof buf, h, std::chars_format::fixed);  // shortest round trip
-  if (r.ec != std::errc{} || !std::isfinite(h)) return percent(h, 6);
+  if (r.ec != std::errc{}) return percent(h, 6);
   std::string t(buf, r.ptr), sign;
   if (!t.empty() && t[0] == '-') sign = "-", t.erase(0, 1);
   const std::size_t dot = t.find('.');
@@ -460,8 +468,11 @@ void write_memo(const MemoOptions& o, std::ostream& out) {
   if (rows.empty()) throw InputError(o.file + " holds no scenarios");
   const std::string horizon = attr(r, "horizon_months");
   Doc d(o.html);
+  // The page is written whole at the end, as the markdown is: an error while it is made (a damaged
+  // dataset) leaves nothing on standard output (it had left the head of the page).
+  std::ostringstream head;
   if (o.html) {
-    out << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>ROI memo: " << escape_html(attr(r, "scenario_name"))
+    head << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>ROI memo: " << escape_html(attr(r, "scenario_name"))
         << "</title>\n<style>body{font-family:Georgia,serif;max-width:900px;margin:2em auto;color:#222;line-height:1.45}"
            "h1{font-size:1.6em}h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #ccc}"
            "table{border-collapse:collapse;font-family:Helvetica,Arial,sans-serif;font-size:0.85em;margin:0.5em 0}"
@@ -603,7 +614,7 @@ void write_memo(const MemoOptions& o, std::ostream& out) {
              "seed " + attr(r, "seed") + ", " + attr(r, "trials") + (r.trials == 1 ? " trial" : " trials") + ", sampler " + attr(r, "sampler") +
                  ", random numbers " + attr(r, "rng"),
              "scenario file SHA-256 " + attr(r, "config_sha256"), "results file " + md(o.file)});
-  out << d.str();
+  out << head.str() << d.str();
   if (o.html) out << "</body></html>\n";
 }
 

@@ -16,7 +16,12 @@ std::string percent(double f, int decimals) {
   if (std::isnan(f)) return "n/a";
   if (std::isinf(f)) return f > 0 ? "inf" : "-inf";
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f%%", decimals, 100.0 * f);
+  // From 10^15 % on, in scientific notation: %f of 3e67 needs 68 digits, and the buffer cut it to
+  // a wrong number without its '%'.
+  if (std::abs(100.0 * f) >= 1e15)
+    std::snprintf(buf, sizeof buf, "%.*e%%", std::max(decimals, 2), 100.0 * f);
+  else
+    std::snprintf(buf, sizeof buf, "%.*f%%", decimals, 100.0 * f);
   return buf;
 }
 
@@ -25,6 +30,10 @@ std::string money(double x, bool sign) {
   if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
   const double r = std::round(x);
   char buf[64];
+  if (std::fabs(r) >= 1e18) {  // 1,000,000,000,000,000,000 and up: scientific (the buffer cut %.0f of 1e65)
+    std::snprintf(buf, sizeof buf, sign ? "%+.3e" : "%.3e", r);
+    return buf;
+  }
   std::snprintf(buf, sizeof buf, "%.0f", std::fabs(r));
   std::string digits = buf, grouped;
   for (std::size_t i = 0; i < digits.size(); ++i) {

@@ -109,6 +109,11 @@ std::string short_count(double x) {
   return buf;
 }
 
+// A path option given as "" (a shell variable left empty) is refused, not read as "not given".
+CLI::Validator non_empty() {
+  return CLI::Validator([](std::string& v) { return v.empty() ? std::string("must not be empty") : std::string(); }, "PATH");
+}
+
 // Option checks with plain messages (CLI11's ranges print DBL_MAX in full and let NaN through;
 // an unsigned option would take "-1" as 2^64 - 1). whole_number is a transform: it also rewrites
 // the value in decimal, which CLI11 would otherwise read with a leading 0 as octal.
@@ -240,13 +245,15 @@ std::string repair_note(const Plan& plan) {
 
 int cmd_run(const RunArgs& a, const std::string& command_line) {
   RunRequest req;
-  req.output = a.output.empty() ? default_output_path(a.file) : a.output;
 #ifdef ROISIM_WITH_MPI  // issue 8: every rank loads the file and checks the output; they agree before going on
   std::optional<Plan> loaded;
   std::exception_ptr problem;
   try {
     loaded.emplace(load(a.file, &a));
-    if (a.replay.empty()) check_output_path(req.output, a.file);
+    if (a.replay.empty()) {
+      req.output = a.output.empty() ? default_output_path(a.file) : a.output;
+      check_output_path(req.output, a.file);
+    }
   } catch (...) {
     problem = std::current_exception();
   }
@@ -257,6 +264,7 @@ int cmd_run(const RunArgs& a, const std::string& command_line) {
 #else
   Plan plan = load(a.file, &a);
   if (!a.replay.empty()) return cmd_replay(plan, a.replay);
+  req.output = a.output.empty() ? default_output_path(a.file) : a.output;
   check_output_path(req.output, a.file);
   const bool speaks = true;
 #endif
@@ -533,7 +541,7 @@ int cmd_bench(const BenchArgs& given) {
   const double work = static_cast<double>(scenarios) * static_cast<double>(trials);
   const double base = rows.front().seconds * rows.front().threads;
   if (a.json) {
-    std::cout << "{\"file\": \"" << a.file << "\", \"scenarios\": " << scenarios << ", \"trials\": " << trials
+    std::cout << "{\"file\": " << roisim::cli::json_str(a.file) << ", \"scenarios\": " << scenarios << ", \"trials\": " << trials
               << ", \"output\": \"" << (a.full_output ? "full" : "summary-only") << "\", \"compression\": " << a.compression
               << ", \"repeat\": " << a.repeat << ", \"roisim_version\": \"" << kVersion << "\", \"git_sha\": \"" << kGitSha
               << "\", \"build_type\": \"" << kBuildType << "\", \"runs\": [";
@@ -599,21 +607,26 @@ int main(int argc, char** argv) {
   RunArgs ra;
   auto* run = app.add_subcommand("run", "simulate every scenario and write the HDF5 results file");
   run->add_option("file", ra.file, "scenario file (YAML)")->required();
-  run->add_option("-o,--output", ra.output, "results file (default: FILE with .h5)");
-  run->add_option("--trials", ra.trials, "trials per scenario (overrides settings.trials)")->transform(whole_number(1, kMaxTrials));
+  auto* run_out = run->add_option("-o,--output", ra.output, "results file (default: FILE with .h5)")->check(non_empty());
+  auto* run_trials = run->add_option("--trials", ra.trials, "trials per scenario (overrides settings.trials)")->transform(whole_number(1, kMaxTrials));
   run->add_option("--seed", ra.seed, "random seed, 0 to 2^63 - 1 (overrides settings.seed)")->transform(whole_number(0, kMaxSeed));
   run->add_option("--threads", ra.threads, "worker threads (default: all cores)")->check(CLI::Range(1, 4096));
   run->add_option("--sampler", ra.sampler, "mc (Monte Carlo), lhs (Latin hypercube) or sobol (scrambled Sobol points)")->check(CLI::IsMember({"mc", "lhs", "sobol"}));
-  run->add_flag("--summary-only", ra.summary_only, "omit the per-trial datasets");
-  run->add_option("--compression", ra.compression, "deflate level 0-9 of the per-trial datasets")->check(CLI::Range(0, 9));
+  auto* run_summary = run->add_flag("--summary-only", ra.summary_only, "omit the per-trial datasets");
+  auto* run_compression = run->add_option("--compression", ra.compression, "deflate level 0-9 of the per-trial datasets")->check(CLI::Range(0, 9));
   run->add_flag("--quiet", ra.quiet, "print nothing on success");
-  run->add_option("--target-ci", ra.target_ci, "auto-stop: add trials (2000, 4000, ...) until every 95% interval of P10/P50/P90 ROI and P(loss) is within +/- this")->check(finite_number(0, false));
-  run->add_option("--max-trials", ra.max_trials, "the most trials --target-ci may use (default 1000000)")->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
-  run->add_option("--cashflow-trials", ra.cashflow_trials, "trials behind cashflow_quantile (the payback fan chart); 0 = all (default 1000)")
+  auto* run_target = run->add_option("--target-ci", ra.target_ci, "auto-stop: add trials (2000, 4000, ...) until every 95% interval of P10/P50/P90 ROI and P(loss) is within +/- this")->check(finite_number(0, false));
+  auto* run_max = run->add_option("--max-trials", ra.max_trials, "the most trials --target-ci may use (default 1000000)")->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
+  auto* run_cash = run->add_option("--cashflow-trials", ra.cashflow_trials, "trials behind cashflow_quantile (the payback fan chart); 0 = all (default 1000)")
       ->transform(whole_number(0, kMaxTrials));
   run->add_flag("--no-reuse", ra.no_reuse, "compute every scenario, even one identical to an earlier one (same bits; for checking)");
-  run->add_option("--replay", ra.replay, "print one trial's every input and value (SCENARIO:TRIAL) instead of running")
+  auto* run_replay = run->add_option("--replay", ra.replay, "print one trial's every input and value (SCENARIO:TRIAL) instead of running")
       ->check(replay_spec());
+  // Options that would be ignored are refused (exit 2): --replay writes no file; --target-ci
+  // chooses the trial count itself (--max-trials caps it), and --max-trials means nothing without it.
+  for (CLI::Option* o : {run_out, run_summary, run_compression, run_target, run_max, run_cash}) run_replay->excludes(o);
+  run_target->excludes(run_trials);
+  run_max->needs(run_target);
 
   std::string vfile;
   auto* validate = app.add_subcommand("validate", "check a scenario file and print the expanded scenario count");
@@ -627,8 +640,10 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"table", "csv", "json", "markdown", "html"}));
   double hurdle = 0.15;
   std::string report_out;
-  report->add_option("--hurdle", hurdle, "the ROI a scenario must clear in the memo's verdict (default 0.15)")->check(finite_number());
-  report->add_option("-o,--output", report_out, "write the report to this file instead of standard output");
+  auto* report_hurdle =
+      report->add_option("--hurdle", hurdle, "the ROI a scenario must clear in the memo's verdict (default 0.15; markdown and html)")
+          ->check(finite_number());
+  report->add_option("-o,--output", report_out, "write the report to this file instead of standard output")->check(non_empty());
   report->add_option("--scenario", rscen, "only these scenarios (repeatable)");
 
   BenchArgs ba;
@@ -680,6 +695,14 @@ int main(int argc, char** argv) {
     if (roisim::mpi::rank() != 0) return 2;
 #endif
     app.exit(e);
+    return 2;
+  }
+  if (*report && report_hurdle->count() > 0 && format != "markdown" && format != "html") {  // it would be ignored
+#ifdef ROISIM_WITH_MPI
+    if (roisim::mpi::rank() != 0) return 2;
+#endif
+    std::fprintf(stderr, "--hurdle applies to the memo (--format markdown or html), not to --format %s\nRun with --help for more information.\n",
+                 format.c_str());
     return 2;
   }
   std::string command_line;
