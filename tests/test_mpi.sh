@@ -197,6 +197,14 @@ start_error bad-on-ranks-1-2 "seen by rank 1 only" -n 1 --wdir "$tmp/good" "$pab
 start_error bad-on-rank-0 "unknown key 'bogus_key'" -n 1 --wdir "$tmp/badnode" "$pabs" run f.yaml -o "$tmp/bad-on-rank-0.h5" \
   --trials 300 --quiet : -n 2 --wdir "$tmp/good" "$pabs" run f.yaml -o "$tmp/bad-on-rank-0.h5" --trials 300 --quiet
 
+# 4b. Commands other than run are rank 0's alone: printed once (each rank printed them).
+ok_once=1
+for cmd in "validate $seed" "report $tmp/serial.h5 --format csv"; do
+  timeout -k 10 120 "${mpirun[@]}" -n 3 "$par" $cmd >"$tmp/once.log" 2>&1 || ok_once=0
+  [[ $(grep -c -e ': ok, ' -e '^scenario,' "$tmp/once.log") -eq 1 ]] || { ok_once=0; sed 's/^/        /' "$tmp/once.log" | head -5; }
+done
+if ((ok_once)); then ok "validate and report under mpirun: printed once"; else bad "validate and report under mpirun: printed once per rank"; fi
+
 # 5. The memory estimate rank 0 checks (ROISIM_TIMELINE prints it) bounds every rank's peak RSS,
 #    in trial blocks at one thread too, where the gathered rows sit beside one engine buffer set.
 #    (Not under AddressSanitizer, whose shadow memory is not the program's.)

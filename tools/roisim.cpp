@@ -705,6 +705,11 @@ int main(int argc, char** argv) {
                  format.c_str());
     return 2;
   }
+#ifdef ROISIM_WITH_MPI
+  // Only `run` is distributed; under mpirun every other command is rank 0's alone (each rank had
+  // printed the report, and `report -o` had every rank write the same file).
+  if (!*run && roisim::mpi::rank() != 0) return 0;
+#endif
   std::string command_line;
   for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
 
