@@ -454,6 +454,12 @@ projects:
                        (("run", SEED, "--target-ci", "0"), "--target-ci: must be a finite number above 0"),
                        (("report", rep, "--hurdle", "nan"), "--hurdle: must be a finite number"),
                        (("frontier", rep, "--budget", "inf"), "--budget: must be a finite number of at least 0"),
+                       (("frontier", rep, "--budget", "0x1388"), "--budget: must be a finite number"),
+                       (("report", rep, "--hurdle", "0x1"), "--hurdle: must be a finite number"),
+                       (("run", SEED, "--target-ci", " 0.5"), "--target-ci: must be a finite number above 0"),
+                       (("run", SEED, "--target-ci", "0x1p-2"), "--target-ci: must be a finite number above 0"),
+                       (("run", SEED, "--trials", "1.5"), "--trials: must be a whole number"),
+                       (("run", SEED, "--trials", "0x10"), "--trials: must be a whole number"),
                        (("run", SEED, "--replay", "base"), "--replay: takes SCENARIO:TRIAL"),
                        (("run", SEED, "--replay", "base:-1"), "--replay: takes SCENARIO:TRIAL"),
                        (("run", SEED, "--replay", "base:99999999999999999999999"), "--replay: takes SCENARIO:TRIAL")):
@@ -515,6 +521,10 @@ projects:
         f["roi"] = np.array([[b"x"] * 100])  # text where numbers belong: read after the page's head
     r = roisim("report", broken, "--format", "html")
     check(r.returncode == 1 and r.stdout == "" and "'roi'" in r.stderr, "html memo of a damaged file: nothing on stdout: " + r.stdout[:100])
+    r = roisim("run", SEED, "--trials", "1e2", "--seed", "+7", "--quiet", "-o", os.path.join(tmp, "decimal.h5"))
+    with h5py.File(os.path.join(tmp, "decimal.h5")) as f:
+        check(r.returncode == 0 and int(f.attrs["trials"]) == 100 and int(f.attrs["seed"]) == 7,
+              "--trials 1e2 --seed +7 read as the scenario file reads them: " + r.stderr)
     r = roisim("run", SEED, "--trials", "010", "--seed", "0123", "--quiet", "-o", os.path.join(tmp, "decimal.h5"))
     with h5py.File(os.path.join(tmp, "decimal.h5")) as f:
         check(r.returncode == 0 and int(f.attrs["trials"]) == 10 and int(f.attrs["seed"]) == 123,

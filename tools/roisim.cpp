@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <atomic>
@@ -20,6 +21,7 @@
 #include <cstring>
 #include <cerrno>
 #include <sstream>
+#include <string_view>
 #include <memory>
 #include <functional>
 #include <optional>
@@ -117,28 +119,45 @@ CLI::Validator non_empty() {
 // Option checks with plain messages (CLI11's ranges print DBL_MAX in full and let NaN through;
 // an unsigned option would take "-1" as 2^64 - 1). whole_number is a transform: it also rewrites
 // the value in decimal, which CLI11 would otherwise read with a leading 0 as octal.
+// A decimal number as the scenario file writes one: digits, a point, an exponent, an optional sign
+// ("+10" as YAML reads it); not hex ("0x1388" and "0x1p12" were taken as 5000 and 4096), not
+// padded with spaces, not inf or nan.
+std::optional<double> decimal_number(std::string_view s) {
+  if (!s.empty() && s[0] == '+') s.remove_prefix(1);
+  if (s.empty() || !(std::isdigit(static_cast<unsigned char>(s[0])) || s[0] == '.' || s[0] == '-')) return std::nullopt;
+  double v = 0;
+  const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v, std::chars_format::general);
+  if (ec != std::errc() || p != s.data() + s.size() || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
 CLI::Validator whole_number(std::uint64_t lo, std::uint64_t hi) {
   return CLI::Validator(
       [lo, hi](std::string& s) -> std::string {
+        // Digits (any size), or as in the scenario file a whole decimal number up to 2^53 (1e3, +10).
         std::uint64_t v = 0;
-        const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-        if (ec != std::errc() || p != s.data() + s.size() || v < lo || v > hi)
+        const std::string_view d = !s.empty() && s[0] == '+' ? std::string_view(s).substr(1) : std::string_view(s);
+        const auto [p, ec] = std::from_chars(d.data(), d.data() + d.size(), v);
+        bool ok = !d.empty() && ec == std::errc() && p == d.data() + d.size();
+        if (!ok && ec != std::errc::result_out_of_range)
+          if (const auto x = decimal_number(s); x && *x == std::floor(*x) && *x >= 0 && *x <= 9007199254740992.0)
+            v = static_cast<std::uint64_t>(*x), ok = true;
+        if (!ok || v < lo || v > hi)
           return "must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi) + " (got '" + s + "')";
         s = std::to_string(v);  // decimal: CLI11 would read a leading 0 as octal (010 -> 8), the file does not
         return {};
       },
       "INT");
 }
-// A finite number; with a bound, above it (or at least it, when inclusive).
+// A finite decimal number; with a bound, above it (or at least it, when inclusive).
 CLI::Validator finite_number(std::optional<double> lo = std::nullopt, bool inclusive = true) {
   return CLI::Validator(
       [lo, inclusive](std::string& s) -> std::string {
-        char* end = nullptr;
-        errno = 0;
-        const double v = std::strtod(s.c_str(), &end);
-        const bool number = !s.empty() && end == s.c_str() + s.size() && std::isfinite(v);
-        const bool ok = number && (!lo || (inclusive ? v >= *lo : v > *lo));
-        if (ok) return {};
+        const auto v = decimal_number(s);
+        if (v && (!lo || (inclusive ? *v >= *lo : *v > *lo))) {
+          s = exact(*v);  // what CLI11 then converts: the same double
+          return {};
+        }
         std::string want = "a finite number";
         if (lo) want += std::string(inclusive ? " of at least " : " above ") + exact(*lo);
         return "must be " + want + " (got '" + s + "')";
