@@ -314,10 +314,13 @@ void compare(const CompareOptions& o, std::ostream& out) {
   out << '\n';
   // The closing line. A difference without spread (the same in every trial, or one trial) has no
   // variance ratio; "identical" only when every trial ties on both measures.
+  const auto crn = [&](double ratio, const char* what) {
+    out << "Common random numbers: independent sampling would need " << fixed(ratio, 1)
+        << "x as many trials for the same precision of the mean " << what << " difference";
+  };
   if (std::isfinite(roi.variance_ratio) && std::isfinite(npv.variance_ratio)) {
-    out << "Common random numbers: independent sampling would need " << fixed(roi.variance_ratio, 1)
-        << "x as many trials for the same precision of the mean ROI difference (" << fixed(npv.variance_ratio, 1)
-        << "x for NPV).\n";
+    crn(roi.variance_ratio, "ROI");
+    out << " (" << fixed(npv.variance_ratio, 1) << "x for NPV).\n";
   } else if (n == 1) {
     out << "One trial: the difference has no spread to estimate; run more trials.\n";
   } else if (roi.ties == n && npv.ties == n) {
@@ -327,12 +330,8 @@ void compare(const CompareOptions& o, std::ostream& out) {
     if (!(roi.sd > 0)) same = "ROI (" + points(roi.mean) + ")";
     if (!(npv.sd > 0)) same += (same.empty() ? "NPV (" : " and NPV (") + money(npv.mean, true) + ")";
     out << "A - B is the same in every trial for " << same << ": that difference is exact, without sampling error.\n";
-    if (std::isfinite(roi.variance_ratio))
-      out << "Common random numbers: independent sampling would need " << fixed(roi.variance_ratio, 1)
-          << "x as many trials for the same precision of the mean ROI difference.\n";
-    else if (std::isfinite(npv.variance_ratio))
-      out << "Common random numbers: independent sampling would need " << fixed(npv.variance_ratio, 1)
-          << "x as many trials for the same precision of the mean NPV difference.\n";
+    if (std::isfinite(roi.variance_ratio)) crn(roi.variance_ratio, "ROI"), out << ".\n";
+    else if (std::isfinite(npv.variance_ratio)) crn(npv.variance_ratio, "NPV"), out << ".\n";
   }
 }
 
