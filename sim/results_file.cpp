@@ -1456,4 +1456,24 @@ std::vector<double> read_cashflow_quantiles(const std::string& path, std::uint64
   return out;
 }
 
+NonFiniteMeans nonfinite_means(const std::string& path) {
+  NonFiniteMeans out;
+  Hid file = open_file(path);
+  for (const char* name : {"roi_mean", "npv_mean"}) {
+    Hid dset = open_dataset(file.get(), name, path);
+    const auto dims = dataset_dims(dset.get(), name, path);
+    if (dims.size() != 1) fail(path, std::string("reading '") + name + "'", " (not one-dimensional)");
+    std::vector<double> v(dims[0]);
+    if (!v.empty())
+      check(H5Dread(dset.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), path,
+            std::string("reading '") + name + "'");
+    if (out.flags.empty()) out.flags.assign(v.size(), 0);
+    for (std::size_t i = 0; i < v.size() && i < out.flags.size(); ++i)
+      if (!std::isfinite(v[i])) out.flags[i] = 1;
+  }
+  for (std::size_t i = 0; i < out.flags.size(); ++i)
+    if (out.flags[i] && out.count++ == 0) out.first = i;
+  return out;
+}
+
 }  // namespace roisim

@@ -504,6 +504,14 @@ projects:
           "huge ROI in the run table: " + repr(row))
     r = roisim("report", bigh5, "--format", "markdown", "--hurdle", "1e300")
     check(r.returncode == 0 and "1e+302% hurdle" in r.stdout and not re.search(r"[0-9]{20}", r.stdout), "huge ROI and hurdle in the memo")
+    # a mean ROI or NPV that is not finite (inputs beyond a double) is warned of, even with --quiet
+    huge = write("huge.yaml", "roisim: 1\nsettings: {trials: 100}\nprojects:\n"
+                 "  a: {kind: direct, initial_cost: 1, inputs: {annual_value: {dist: normal, mean: 1e308, sd: 1e308}}}\n"
+                 "  b: {kind: direct, initial_cost: 1, inputs: {annual_value: 2}}\n"
+                 "scenarios:\n  - {name: ok, projects: [b]}\n  - {name: huge, projects: [a]}\n")
+    r = roisim("run", huge, "-o", os.path.join(tmp, "huge.h5"), "--quiet")
+    check(r.returncode == 0 and "warning: 1 of 2 scenarios has a mean ROI or NPV that is not a finite number" in r.stderr
+          and "first 'huge'" in r.stderr, "non-finite means warned of: " + r.stderr)
     # bench --json escapes the file name (a '"' in it made invalid JSON)
     odd = write('q"b\\x.yaml', "roisim: 1\nsettings: {trials: 10}\nprojects:\n"
                 "  a: {kind: direct, initial_cost: 1, inputs: {annual_value: 2}}\n")

@@ -34,6 +34,7 @@
 #include "roisim/version.h"
 #include "sim/correlation.h"
 #include "sim/engine.h"
+#include "sim/results_file.h"
 #include "sim/scenario.h"
 #include "sim/simulation.h"
 #include "sim/trace.h"
@@ -350,6 +351,12 @@ int cmd_run(const RunArgs& a, const std::string& command_line) {
   RunReport r = simulate_to_file(plan, req);
 #endif
   if (tty) std::fprintf(stderr, "\r\033[K");
+  // Inputs beyond what a double holds (a normal of mean 1e308, a lognormal of sigma 1000) give a
+  // NaN or infinite mean ROI or NPV, and the memo would judge by it: say so (even with --quiet).
+  if (const NonFiniteMeans bad = nonfinite_means(req.output); bad.count > 0)
+    std::cerr << "warning: " << bad.count << " of " << r.scenarios << " scenario" << (r.scenarios == 1 ? "" : "s")
+              << (bad.count == 1 ? " has" : " have") << " a mean ROI or NPV that is not a finite number (NaN or infinite), first '" << plan.scenario(bad.first).name
+              << "': some input's values are beyond what a double holds; check the distributions' parameters\n";
   if (!a.quiet) {
     std::cout << plan.name() << ": " << r.scenarios << " scenario" << (r.scenarios == 1 ? "" : "s") << " x " << r.trials
               << " trials in " << std::fixed << std::setprecision(2) << r.seconds << " s" << std::defaultfloat;
