@@ -437,6 +437,11 @@ projects:
             r = subprocess.run([ROISIM, *args], stdout=full, stderr=subprocess.PIPE, text=True)
             check(r.returncode == 1 and "writing to standard output failed" in r.stderr,
                   f"{args[0]} > /dev/full: exit 1 with a message (got {r.returncode}: {r.stderr.strip()})")
+        # run: its table could not be written, but the results file was, and the message says so
+        written = os.path.join(tmp, "full.h5")
+        r = subprocess.run([ROISIM, "run", SEED, "--trials", "20", "-o", written], stdout=full, stderr=subprocess.PIPE, text=True)
+        check(r.returncode == 1 and f"the results file '{written}' was written" in r.stderr and os.path.isfile(written),
+              "run > /dev/full: exit 1, and the message says the file was written: " + r.stderr)
     other = os.path.join(tmp, "other.h5")
     with h5py.File(other, "w") as f:
         f["x"] = [1, 2, 3]

@@ -47,6 +47,9 @@
 
 namespace {
 
+// The results file a successful `run` wrote (stdout_checked names it when standard output fails).
+std::string g_results_written;
+
 using namespace roisim;
 
 std::atomic<bool> g_cancel{false};
@@ -351,6 +354,7 @@ int cmd_run(const RunArgs& a, const std::string& command_line) {
   RunReport r = simulate_to_file(plan, req);
 #endif
   if (tty) std::fprintf(stderr, "\r\033[K");
+  g_results_written = req.output;
   // Inputs beyond what a double holds (a normal of mean 1e308, a lognormal of sigma 1000) give a
   // NaN or infinite mean ROI or NPV, and the memo would judge by it: say so (even with --quiet).
   if (const NonFiniteMeans bad = nonfinite_means(req.output); bad.count > 0)
@@ -607,14 +611,16 @@ int cmd_bench(const BenchArgs& given) {
 
 // The exit status once standard output is flushed: a report or table that could not be written
 // (a full disk behind `> file`, a closed pipe end, /dev/full) is an error, not a silent success.
+// After `run` the results file is in place all the same, and the message says so.
 int stdout_checked(int rc) {
   errno = 0;
   std::cout.flush();
   const bool bad = !std::cout || std::fflush(stdout) != 0 || std::ferror(stdout);
   if (!bad) return rc;
   const int err = errno;
-  std::fprintf(stderr, "error: writing to standard output failed%s%s%s\n", err ? " (" : "", err ? std::strerror(err) : "",
-               err ? ")" : "");
+  std::fprintf(stderr, "error: writing to standard output failed%s%s%s%s%s%s\n", err ? " (" : "", err ? std::strerror(err) : "",
+               err ? ")" : "", g_results_written.empty() ? "" : "; the results file '", g_results_written.c_str(),
+               g_results_written.empty() ? "" : "' was written");
   return rc == 0 ? 1 : rc;
 }
 
