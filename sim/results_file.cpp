@@ -29,8 +29,9 @@
 // HDF5's serial pipeline: on the seed portfolio that pipeline cost ~55 ms a run, serial, which capped
 // the speed-up on many cores.
 //
-// The file is created exclusively under "<target>.tmp-<pid>-<6 hex>" in the target's folder and renamed
-// onto the target by commit() after it is closed and fsync'ed; an uncommitted writer removes it.
+// The file is created exclusively under "<target>.tmp-<pid>-<6 hex>" in the target's folder (the
+// target's name cut short where that would pass NAME_MAX: temporary_path) and renamed onto the
+// target by commit() after it is closed and fsync'ed; an uncommitted writer removes it.
 #include "sim/results_file.h"
 
 #include "sim/buffer.h"
@@ -708,7 +709,23 @@ std::string temporary_path(const std::string& target) {
   std::random_device rd;
   char buf[16];
   std::snprintf(buf, sizeof buf, "%06x", static_cast<unsigned>(rd()) & 0xffffffu);
-  return target + ".tmp-" + std::to_string(::getpid()) + "-" + buf;
+  const std::string suffix = ".tmp-" + std::to_string(::getpid()) + "-" + buf;
+  // The name in the folder must fit in NAME_MAX (255 on most file systems): a target name of
+  // 241-255 bytes is valid, but with the suffix it would not be (ENAMETOOLONG). Then the target's
+  // name is cut (at a UTF-8 character's start) so that the temporary name fits; the pid and the
+  // random part keep it unique, and the file is created exclusively anyway. A target name that is
+  // itself too long is left so, to fail when the file is created, not at the rename after the run.
+  const std::size_t slash = target.rfind('/');
+  const std::size_t start = slash == std::string::npos ? 0 : slash + 1;
+  const std::string folder = start == 0 ? "." : start == 1 ? "/" : target.substr(0, start - 1);
+  const long limit = ::pathconf(folder.c_str(), _PC_NAME_MAX);
+  const std::size_t name_max = limit > 0 ? static_cast<std::size_t>(limit) : 255;
+  std::size_t keep = target.size() - start;
+  if (keep <= name_max && keep + suffix.size() > name_max) {
+    keep = name_max > suffix.size() ? name_max - suffix.size() : 0;
+    while (keep > 0 && (static_cast<unsigned char>(target[start + keep]) & 0xC0) == 0x80) --keep;
+  }
+  return target.substr(0, start + keep) + suffix;
 }
 
 std::array<std::uint64_t, 2> trial_chunk_shape(const ResultsLayout& layout) {

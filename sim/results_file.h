@@ -86,7 +86,9 @@ struct BatchResults {
 std::array<std::uint64_t, 2> trial_chunk_shape(const ResultsLayout& layout);
 // "<target>.tmp-<pid>-<6 random hex digits>": the name a file is written under beside its target
 // before the rename (the random part: a leftover of a killed process whose pid is reused must not
-// block the name). The results writer, the MPI writer and `report -o` use it.
+// block the name). The results writer, the MPI writer and `report -o` use it. When that name would
+// exceed the folder's NAME_MAX (a target name of 241-255 bytes), the target's name is cut short
+// (at a character boundary) before the suffix, so that any valid target can be written.
 std::string temporary_path(const std::string& target);
 
 // Chunk rows (scenarios) of the per-scenario datasets, for the serial and the MPI writer alike:

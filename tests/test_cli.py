@@ -428,6 +428,25 @@ projects:
     for f in os.listdir(tmp):
         if f.startswith("again.csv.tmp-"):
             os.unlink(os.path.join(tmp, f))
+    # an output name that fits NAME_MAX but not with ".tmp-<pid>-<hex>" after it (241-255 bytes):
+    # written through a shorter temporary name, nothing left over; one past NAME_MAX is refused
+    name_max = os.pathconf(tmp, "PC_NAME_MAX")
+    for n in (name_max, name_max - 10):
+        long_h5, long_csv = os.path.join(tmp, "y" * (n - 3) + ".h5"), os.path.join(tmp, "r" * (n - 4) + ".csv")
+        r = roisim("run", copy, "--trials", "20", "--quiet", "-o", long_h5)
+        check(r.returncode == 0 and os.path.isfile(long_h5) and not [f for f in os.listdir(tmp) if ".tmp-" in f],
+              f"run -o a {n}-byte name: written, no temporary file left: {r.returncode} {r.stderr.strip()}")
+        r, ref = roisim("report", long_h5, "--format", "csv", "-o", long_csv), roisim("report", long_h5, "--format", "csv")
+        check(r.returncode == 0 and os.path.isfile(long_csv) and open(long_csv).read() == ref.stdout
+              and not [f for f in os.listdir(tmp) if ".tmp-" in f],
+              f"report -o a {n}-byte name: written, no temporary file left: {r.returncode} {r.stderr.strip()}")
+        for f in (long_h5, long_csv):
+            if os.path.exists(f):
+                os.unlink(f)
+    too_long = os.path.join(tmp, "z" * (name_max - 2) + ".h5")
+    r = roisim("run", copy, "--trials", "20", "--quiet", "-o", too_long)
+    check(r.returncode == 1 and "File name too long" in r.stderr and not [f for f in os.listdir(tmp) if ".tmp-" in f],
+          f"run -o a name past NAME_MAX: exit 1, the reason, no file: {r.returncode} {r.stderr.strip()}")
     r = roisim("report", rep, "-o", tmp)
     check(r.returncode == 1 and "is a folder" in r.stderr, "report -o FOLDER refused")
     r = roisim("report", rep, "-o", os.path.join(tmp, "missing", "r.txt"))

@@ -286,6 +286,48 @@ const std::vector<std::string> kInputs = {"alpha.adoption", "beta.cost_overrun",
 
 }  // namespace
 
+// A target name of 241-255 bytes is valid, but "<name>.tmp-<pid>-<hex>" would pass NAME_MAX
+// (ENAMETOOLONG): the temporary name then cuts the target's name short (never inside a UTF-8
+// character), keeps ".tmp-", the pid and the random part, and stays in the target's folder.
+TEST(ResultsFile, LongTargetNamesGetATemporaryNameThatFits) {
+  TempDir dir;
+  const std::size_t name_max = static_cast<std::size_t>(::pathconf(dir.path().c_str(), _PC_NAME_MAX));
+  ASSERT_GE(name_max, 64u);
+  const std::string pid = ".tmp-" + std::to_string(::getpid()) + "-";
+  for (const std::string& name : {std::string(name_max - 3, 'y') + ".h5", std::string(name_max - 20, 'y') + ".h5",
+                                  std::string(name_max - 30, 'y') + std::string(10, '\xc3') + ".h5",
+                                  std::string(name_max - 31, 'y') + std::string(10, '\xc3') + ".h5"}) {
+    std::string ok = name;  // the last two: "é" (C3 A9) repeated, so that the cut falls inside one
+    for (std::size_t i = 0; i < ok.size(); ++i)
+      if (static_cast<unsigned char>(ok[i]) == 0xC3) ok.insert(++i, "\xa9");
+    const std::string target = (dir.path() / ok).string();
+    const std::string a = temporary_path(target), b = temporary_path(target);
+    const std::string fa = fs::path(a).filename().string();
+    EXPECT_EQ(fs::path(a).parent_path(), dir.path());
+    EXPECT_LE(fa.size(), name_max) << fa;
+    EXPECT_NE(fa.find(pid), std::string::npos) << fa;
+    EXPECT_EQ(ok.rfind(fa.substr(0, fa.find(pid)), 0), 0u) << fa;  // a prefix of the target's name
+    EXPECT_NE((static_cast<unsigned char>(fa[fa.find(pid) - 1]) & 0xC0), 0xC0u) << fa;  // no cut-off lead byte
+    EXPECT_NE(a, b);
+  }
+  // A short name keeps the whole target name; one that is itself too long stays too long (it fails
+  // when created, not at the rename after the run).
+  EXPECT_EQ(temporary_path((dir.path() / "out.h5").string()).rfind((dir.path() / ("out.h5" + pid)).string(), 0), 0u);
+  const std::string too_long(name_max + 1, 'z');
+  EXPECT_EQ(fs::path(temporary_path((dir.path() / too_long).string())).filename().string().rfind(too_long + pid, 0), 0u);
+  // And the writer creates and commits such a file.
+  Fixture fx(2, 10, kInputs, false);
+  const std::string path = (dir.path() / (std::string(name_max - 3, 'w') + ".h5")).string();
+  {
+    ResultsWriter w(path, fx.layout);
+    EXPECT_NE(w.temp_path().find(pid), std::string::npos);
+    fx.write_all(w);
+    w.commit();
+  }
+  EXPECT_TRUE(fs::exists(path));
+  EXPECT_TRUE(dir.temp_files().empty());
+}
+
 TEST(ResultsFile, RoundTripsSummaryAndTrials) {
   TempDir dir;
   const std::string path = (dir.path() / "out.h5").string();
