@@ -280,13 +280,36 @@ bool blank_at_an_end(const std::string& name) {
   return blank(code_point_at(name, 0, len)) || blank(code_point_at(name, last, len));
 }
 
-// The name with its control characters written as \n, \r, \t or \xNN (\u00NN for C1), for messages.
+// What a format character that no name may hold anywhere is, or nullptr: line and paragraph
+// separators break a table's line as a line break does; bidirectional controls reorder what follows
+// them ("Trojan Source": a name can display as another); invisible ones make two names print alike.
+const char* hidden_kind(char32_t c) {
+  if (c == 0x2028) return "a line separator: it breaks the line like a line break";
+  if (c == 0x2029) return "a paragraph separator: it breaks the line like a line break";
+  if ((c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069) || c == 0x200E || c == 0x200F || c == 0x061C)
+    return "a bidirectional control: the name could display as another";
+  if ((c >= 0x200B && c <= 0x200D) || (c >= 0x2060 && c <= 0x2064) || c == 0xFEFF)
+    return "an invisible character: two names could print alike";
+  return nullptr;
+}
+
+// The name with its control characters written as \n, \r, \t or \xNN (\u00NN for C1), and the
+// characters of hidden_kind as \uNNNN, for messages.
 std::string printable(const std::string& name) {
   std::string o;
   for (std::size_t i = 0; i < name.size();) {
     const std::size_t len = control_at(name, i);
     if (len == 0) {
-      o += name[i++];
+      std::size_t n = 0;
+      const char32_t c = code_point_at(name, i, n);
+      if (hidden_kind(c)) {
+        char b[16];
+        std::snprintf(b, sizeof b, "\\u%04x", static_cast<unsigned>(c));
+        o += b;
+        i += n;
+      } else {
+        o += name[i++];
+      }
       continue;
     }
     const auto c = static_cast<unsigned char>(len == 1 ? name[i] : name[i + 1]);
@@ -362,11 +385,20 @@ class PlanBuilder {
   // Names appear in the results file, the CSV, the memo's tables and the terminal's table: a
   // control character (a tab, a line break) would break each of them. False (and an error) if
   // the name has one; `what` is "scenario name", "project name", ...
-  // A space at either end (a quoted " base", a no-break space) would make two names that print alike.
+  // A space at either end (a quoted " base", a no-break space) would make two names that print alike;
+  // so would an invisible character anywhere, and a bidirectional control or a line separator
+  // (hidden_kind) would print it broken or as another name.
   bool plain_name(const Node& at, const std::string& what, const std::string& name) {
     for (std::size_t i = 0; i < name.size(); ++i)
       if (control_at(name, i)) {
         error(at, what + " '" + printable(name) + "' must not contain control characters (tabs, line breaks and the like)");
+        return false;
+      }
+    for (std::size_t i = 0, n = 0; i < name.size(); i += n)
+      if (const char32_t c = code_point_at(name, i, n); const char* kind = hidden_kind(c)) {
+        char code[16];
+        std::snprintf(code, sizeof code, "U+%04X", static_cast<unsigned>(c));
+        error(at, what + " '" + printable(name) + "' must not contain " + code + " (" + kind + ")");
         return false;
       }
     if (blank_at_an_end(name)) {

@@ -274,11 +274,47 @@ TEST(ScenarioErrors, ControlCharactersInNames) {
             "t.yaml:3:3: error: project name 'a ' must not begin or end with a space (or an invisible character)");
   EXPECT_EQ(error_of(with("scenarios:\n  - name: \"a\\u00a0\"\n")),
             "t.yaml:28:11: error: scenario name 'a\u00a0' must not begin or end with a space (or an invisible character)");
-  EXPECT_EQ(error_of(with("scenarios:\n  - name: \"\\u200bb\"\n")),
-            "t.yaml:28:11: error: scenario name '\u200bb' must not begin or end with a space (or an invisible character)");
+  EXPECT_EQ(error_of(with("scenarios:\n  - name: \"\\u3000b\"\n")),
+            "t.yaml:28:11: error: scenario name '\u3000b' must not begin or end with a space (or an invisible character)");
   EXPECT_EQ(error_of(with("scenarios:\n  - name: \"a\\u00a0b \\u6771\"\n")), "");  // inside a name they may stand
   // Other characters stay allowed: accents, symbols, a leading '-' or '@', inner spaces.
   EXPECT_EQ(error_of(with("scenarios:\n  - name: \"-10% Ölpreis € @risk\"\n")), "");
+}
+
+// Line and paragraph separators (U+2028, U+2029) break the memo's tables and the terminal's lines
+// as a line break does; bidirectional controls ("Trojan Source") make a name display as another;
+// invisible characters make two names print alike. No kind of name may hold one anywhere, and the
+// error shows the name with it escaped.
+TEST(ScenarioErrors, SeparatorsBidiControlsAndInvisibleCharactersInNames) {
+  const std::string sep = " (a line separator: it breaks the line like a line break)";
+  const std::string bidi = " (a bidirectional control: the name could display as another)";
+  const std::string invisible = " (an invisible character: two names could print alike)";
+  EXPECT_EQ(error_of(with("scenarios:\n  - name: \"a\\u2028b\"\n")),
+            "t.yaml:28:11: error: scenario name 'a\\u2028b' must not contain U+2028" + sep);
+  EXPECT_EQ(error_of(with("scenarios:\n  - name: \"a\\u2029b\"\n")),
+            "t.yaml:28:11: error: scenario name 'a\\u2029b' must not contain U+2029 (a paragraph separator: it breaks the line like a line break)");
+  // Raw (unescaped) characters in the file too, in every kind of name.
+  EXPECT_EQ(error_of("roisim: 1\nprojects:\n  \"ab\u202ec\": {kind: direct, initial_cost: 1, inputs: {annual_value: 2}}\n"),
+            "t.yaml:3:3: error: project name 'ab\\u202ec' must not contain U+202E" + bidi);
+  EXPECT_EQ(error_of("roisim: 1\nfactors:\n  \"f\u2066x\u2069\": 1\nprojects:\n  a: {kind: direct, initial_cost: 1, inputs: {annual_value: 2}}\n"),
+            "t.yaml:3:3: error: factor name 'f\\u2066x\\u2069' must not contain U+2066" + bidi);
+  EXPECT_EQ(error_of("roisim: 1\nname: \"x\u200fy\"\nprojects:\n  a: {kind: direct, initial_cost: 1, inputs: {annual_value: 2}}\n"),
+            "t.yaml:2:7: error: the file's name 'x\\u200fy' must not contain U+200F" + bidi);
+  EXPECT_EQ(error_of(with("sweep:\n  axes: {\"m\\u202a\": {v: {}}}\n")),
+            "t.yaml:28:10: error: axis name 'm\\u202a' must not contain U+202A" + bidi);
+  EXPECT_EQ(error_of(with("sweep:\n  axes: {m: {\"v\\u200bw\": {}}}\n")),
+            "t.yaml:28:14: error: axis value 'v\\u200bw' must not contain U+200B" + invisible);
+  EXPECT_EQ(error_of(with("scenarios:\n  - name: \"\\u200bb\"\n")),
+            "t.yaml:28:11: error: scenario name '\\u200bb' must not contain U+200B" + invisible);
+  for (const char* c : {"\u061c", "\u200c", "\u200d", "\u200e", "\u202b", "\u202c", "\u202d", "\u2060",
+                        "\u2061", "\u2062", "\u2063", "\u2064", "\u2067", "\u2068", "\ufeff"}) {
+    const std::string e = error_of(with(std::string("scenarios:\n  - name: \"a") + c + "b\"\n"));
+    EXPECT_NE(e.find("t.yaml:28:11: error: scenario name 'a\\u"), std::string::npos) << e;
+    EXPECT_NE(e.find("b' must not contain U+"), std::string::npos) << e;
+  }
+  // Their neighbours stay allowed inside a name: a no-break space, an em space, Arabic letters,
+  // the hyphen U+2010, the ellipsis U+2026, the narrow no-break space U+202F.
+  EXPECT_EQ(error_of(with("scenarios:\n  - name: \"a\\u00a0b\\u2003c \\u0627\\u0644\\u2010\\u2026\\u202fd\"\n")), "");
 }
 
 TEST(ScenarioErrors, YamlLevelProblems) {
