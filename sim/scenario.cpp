@@ -1061,8 +1061,17 @@ class PlanBuilder {
     if (!f) {
       sw.funded_lists.push_back(all_projects());
     } else if (f->is_scalar() && f->value == "all_subsets") {
-      if (plan_.projects_.size() > 40) error(*f, "funded: all_subsets over " + std::to_string(plan_.projects_.size()) + " projects is too many scenarios (at most 40 projects)");
-      sw.all_subsets = true;
+      // 2^P - 1 subsets; the sweep expands to at most 10^12 scenarios (below), so P <= 39. Past
+      // that the error is this one alone (and 1 << P is never taken for P >= 64).
+      constexpr std::size_t kMaxSubsetProjects = 39;
+      if (plan_.projects_.size() > kMaxSubsetProjects) {
+        error(*f, "funded: all_subsets over " + std::to_string(plan_.projects_.size()) + " projects is too many scenarios (at most " +
+                      std::to_string(kMaxSubsetProjects) + " projects: 2^" + std::to_string(kMaxSubsetProjects) +
+                      " - 1 subsets; a sweep expands to at most 10^12 scenarios)");
+        sw.funded_lists.push_back(all_projects());
+      } else {
+        sw.all_subsets = true;
+      }
     } else if (f->is_seq()) {
       if (f->items.empty()) error(*f, "sweep.funded is an empty list");
       std::set<std::vector<int>> seen;

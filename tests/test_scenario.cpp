@@ -1,6 +1,7 @@
 // The scenario file loader (SPEC §4): expansion, names and located errors.
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <string>
 
 #include "sim/scenario.h"
@@ -117,6 +118,21 @@ sweep:
   EXPECT_EQ(p.scenario_name(2), "macro=base/t=b/funded=recs");
   EXPECT_EQ(p.scenario_name(7), "macro=boom/t=b/funded=recs+triage");
   EXPECT_EQ(bind_project(p, 0, p.scenario(7).overrides)[0].scale, 1.1);
+}
+
+// all_subsets: 2^P - 1 scenarios, and a sweep expands to at most 10^12, so 39 projects is the
+// most; the message says so (it said "at most 40", and 40 failed), and is the only error even
+// where 2^P would not fit in 64 bits.
+TEST(ScenarioErrors, AllSubsetsLimitIsTheOneStated) {
+  const auto projects = [](int n) {
+    std::string y = "roisim: 1\nprojects:\n";
+    for (int i = 0; i < n; ++i) y += "  p" + std::to_string(i) + ": {kind: direct, initial_cost: 1, inputs: {annual_value: 2}}\n";
+    return y + "scenarios: []\nsweep:\n  funded: all_subsets\n";
+  };
+  EXPECT_EQ(Plan::load_text(projects(39), "t.yaml").scenario_count(), (std::uint64_t{1} << 39) - 1);
+  const std::string limit = " projects is too many scenarios (at most 39 projects: 2^39 - 1 subsets; a sweep expands to at most 10^12 scenarios)";
+  EXPECT_EQ(error_of(projects(40)), "t.yaml:45:11: error: funded: all_subsets over 40" + limit);
+  EXPECT_EQ(error_of(projects(70)), "t.yaml:75:11: error: funded: all_subsets over 70" + limit);
 }
 
 TEST(Scenario, LargeSweepIsLazy) {
