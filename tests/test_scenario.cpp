@@ -3,6 +3,8 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "sim/scenario.h"
 
@@ -260,6 +262,21 @@ TEST(ScenarioErrors, CostsAndSettings) {
   std::string v = kMinimal;
   v.replace(v.find("initial_cost: 500000"), 20, "initial_cost: {dist: normal, mean: 5, sd: 1}");
   EXPECT_EQ(error_of(v), "t.yaml:9:19: error: recs.initial_cost must be > 0, but its distribution can take values in [-inf, inf]; give it min/max bounds");
+  // Numbers in messages read as the user wrote them: the shortest form that reads back exactly,
+  // not %g's -5e+01 for -50.
+  for (const auto& [written, shown] : std::vector<std::pair<std::string, std::string>>{
+           {"-50", "-50"}, {"-500000", "-500000"}, {"-5.0e5", "-500000"}, {"-0.1", "-0.1"}, {"-123456789012", "-123456789012"},
+           {"-1e-12", "-1e-12"}, {"-2.5e300", "-2.5e+300"}, {"-0.30000000000000004", "-0.30000000000000004"}}) {
+    std::string u = kMinimal;
+    u.replace(u.find("initial_cost: 500000"), 20, "initial_cost: " + written);
+    EXPECT_EQ(error_of(u), "t.yaml:9:19: error: recs.initial_cost must be > 0 (got " + shown + ")") << written;
+  }
+  std::string d = kMinimal;
+  d.replace(d.find("seed: 1}"), 8, "seed: 1, discount_rate: -10}");
+  EXPECT_EQ(error_of(d), "t.yaml:3:49: error: settings.discount_rate must be greater than -1 (got -10)");
+  std::string b = kMinimal;
+  b.replace(b.find("initial_cost: 500000"), 20, "initial_cost: {dist: uniform, min: -200, max: 100}");
+  EXPECT_EQ(error_of(b), "t.yaml:9:19: error: recs.initial_cost must be > 0, but its distribution can take values in [-200, 100]");
 }
 
 TEST(ScenarioErrors, ScenarioAndSweepStructure) {
