@@ -3,8 +3,10 @@
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -1186,8 +1188,12 @@ Plan Plan::load_text(const std::string& text, const std::string& file_name) {
 Plan Plan::load_file(const std::string& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) throw InputError::at(path, 0, 0, "is a folder, not a scenario file");
+  errno = 0;
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError::at(path, 0, 0, "cannot open the scenario file");
+  if (!in) {  // why: a missing file, a permission, a path through a file (the errno of open())
+    const int err = errno;
+    throw InputError::at(path, 0, 0, "cannot open the scenario file" + (err ? " (" + std::string(std::strerror(err)) + ")" : std::string()));
+  }
   std::ostringstream ss;
   ss << in.rdbuf();
   return load_text(ss.str(), path);

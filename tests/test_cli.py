@@ -374,7 +374,17 @@ projects:
     r = roisim("run", SEED, "-o", os.path.join(copy, "x.h5"))
     check(r.returncode == 1 and "does not exist" in r.stderr, "output under a file refused: " + r.stderr)
     r = roisim("run", os.path.join(tmp, "nope.yaml"))
-    check(r.returncode == 1 and "cannot open" in r.stderr, "missing scenario file -> 1")
+    check(r.returncode == 1 and "cannot open the scenario file (No such file or directory)" in r.stderr,
+          "missing scenario file -> 1, with the reason: " + r.stderr)
+    r = roisim("validate", os.path.join(tmp, "nope.yaml"))
+    check(r.returncode == 1 and "nope.yaml: error: cannot open the scenario file (No such file or directory)" in r.stderr,
+          "validate a missing file: the reason: " + r.stderr)
+    if os.geteuid() != 0:  # root reads it anyway
+        locked = write("locked.yaml", text)
+        os.chmod(locked, 0)
+        r = roisim("validate", locked)
+        check(r.returncode == 1 and "cannot open the scenario file (Permission denied)" in r.stderr,
+              "validate an unreadable file: the reason: " + r.stderr)
 
     # default output name: FILE with .h5
     r = roisim("run", copy, "--trials", "50", "--quiet")

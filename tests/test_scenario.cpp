@@ -279,6 +279,22 @@ TEST(ScenarioErrors, CostsAndSettings) {
   EXPECT_EQ(error_of(b), "t.yaml:9:19: error: recs.initial_cost must be > 0, but its distribution can take values in [-200, 100]");
 }
 
+// A scenario file that cannot be opened: the reason (errno) in the message.
+TEST(ScenarioErrors, UnopenableFileSaysWhy) {
+  const auto load_error = [](const std::string& path) {
+    try {
+      Plan::load_file(path);
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  const std::string missing = ::testing::TempDir() + "roisim-no-such-scenario.yaml";
+  EXPECT_EQ(load_error(missing), missing + ": error: cannot open the scenario file (No such file or directory)");
+  const std::string through_a_file = ROISIM_SOURCE_DIR "/README.md/x.yaml";
+  EXPECT_EQ(load_error(through_a_file), through_a_file + ": error: cannot open the scenario file (Not a directory)");
+}
+
 TEST(ScenarioErrors, ScenarioAndSweepStructure) {
   EXPECT_EQ(error_of(with("scenarios:\n  - name: a\n  - name: a\n")),
             "t.yaml:29:11: error: duplicate scenario name 'a' (first used at line 28)");
