@@ -1156,7 +1156,7 @@ struct Engine::Impl {
 
   TrialDetail replay(std::uint64_t scenario, std::uint64_t trial) const {
     if (scenario >= plan.scenario_count()) throw InputError("scenario index " + std::to_string(scenario) + " is out of range");
-    if (trial >= n) throw InputError("trial " + std::to_string(trial) + " is out of range (the run has " + std::to_string(n) + " trials)");
+    if (trial >= n) throw InputError("trial " + std::to_string(trial) + " is out of range (the run has " + count_of(n, "trial") + ")");
     const auto& vars = plan.variables();
     // Uniforms of this one trial, straight from the streams.
     std::vector<double> u(vars.size());

@@ -1,5 +1,6 @@
 #pragma once
 // Error types of the roisim library. The library throws; only tools/ turns errors into exit codes.
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -20,6 +21,11 @@ struct Diagnostic {
   std::string hint;  // e.g. "did you mean 'online_ratio'?"; empty when none helps
   std::string format() const;
 };
+
+// A count and its noun for messages: "1 scenario", "2 scenarios", "0 scenarios" (nouns plural in -s).
+inline std::string count_of(std::uint64_t n, const std::string& noun) {
+  return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
+}
 
 // Base of every error the library throws.
 class Error : public std::runtime_error {

@@ -1228,7 +1228,7 @@ struct ResultsWriter::Impl {
     if (failed) throw IoError("results file '" + fn + "': cannot commit after a failed write");
     if (rows_written != S)
       throw IoError("results file '" + fn + "': only " + std::to_string(rows_written) + " of " +
-                    std::to_string(S) + " scenarios were written");
+                    count_of(S, "scenario") + " were written");
     failed = true;  // until the rename succeeds
     if (syncer) {
       const int err = syncer->finish();
@@ -1443,7 +1443,7 @@ std::vector<double> read_trial_row(const std::string& path, const std::string& d
   const auto dims = dataset_dims(dset.get(), dataset, path);
   const std::string op = "reading row " + std::to_string(scenario) + " of '" + dataset + "'";
   if (dims.size() != 2) fail(path, op, " (not two-dimensional)");
-  if (scenario >= dims[0]) fail(path, op, " (the file has " + std::to_string(dims[0]) + " scenarios)");
+  if (scenario >= dims[0]) fail(path, op, " (the file has " + count_of(dims[0], "scenario") + ")");
   std::vector<double> out(dims[1]);
   if (dims[1] == 0) return out;
   Hid fspace = make(H5Dget_space(dset.get()), H5Sclose, path, op);
@@ -1462,7 +1462,7 @@ std::vector<double> read_cashflow_quantiles(const std::string& path, std::uint64
   const auto dims = dataset_dims(dset.get(), "cashflow_quantile", path);
   const std::string op = "reading row " + std::to_string(scenario) + " of 'cashflow_quantile'";
   if (dims.size() != 3) fail(path, op, " (not three-dimensional)");
-  if (scenario >= dims[0]) fail(path, op, " (the file has " + std::to_string(dims[0]) + " scenarios)");
+  if (scenario >= dims[0]) fail(path, op, " (the file has " + count_of(dims[0], "scenario") + ")");
   std::vector<double> out(dims[1] * dims[2]);
   if (out.empty()) return out;
   Hid fspace = make(H5Dget_space(dset.get()), H5Sclose, path, op);

@@ -386,6 +386,15 @@ projects:
         check(r.returncode == 1 and "cannot open the scenario file (Permission denied)" in r.stderr,
               "validate an unreadable file: the reason: " + r.stderr)
 
+    # counts of one read in the singular
+    one = write("one.yaml", "roisim: 1\nprojects:\n  p: {kind: direct, initial_cost: 1, inputs: {annual_value: {dist: uniform, min: 0, max: 2}}}\n")
+    r = roisim("validate", one)
+    check(r.returncode == 0 and r.stdout == f"{one}: ok, 1 project, 1 uncertain input, 1 scenario\n", "validate, counts of one: " + r.stdout)
+    r = roisim("run", one, "--trials", "1", "--quiet", "-o", os.path.join(tmp, "one.h5"))
+    r = roisim("report", os.path.join(tmp, "one.h5"))
+    check(r.returncode == 0 and r.stdout.startswith(os.path.join(tmp, "one.h5") + ": 1 scenario x 1 trial\n"), "report, counts of one: " + r.stdout[:200])
+    os.unlink(os.path.join(tmp, "one.h5"))
+
     # default output name: FILE with .h5
     r = roisim("run", copy, "--trials", "50", "--quiet")
     check(r.returncode == 0 and os.path.exists(os.path.join(tmp, "copy.h5")), "default output path")

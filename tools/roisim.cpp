@@ -383,7 +383,7 @@ int cmd_run(const RunArgs& a, const std::string& command_line) {
       std::cout << "\n\n";
     }
     cli::print_table(std::cout, r.names, r.summaries);
-    if (r.scenarios > r.names.size()) std::cout << "... and " << r.scenarios - r.names.size() << " more scenarios\n";
+    if (r.scenarios > r.names.size()) std::cout << "... and " << count_of(r.scenarios - r.names.size(), "more scenario") << '\n';
     std::cout << "\nresults: " << req.output << "\n  roisim report " << req.output
               << " [--format table|csv|json]\n  python3 -c \"import xarray; print(xarray.open_dataset('" << req.output
               << "', engine='h5netcdf'))\"\n";
@@ -393,8 +393,8 @@ int cmd_run(const RunArgs& a, const std::string& command_line) {
 
 int cmd_validate(const std::string& file) {
   Plan plan = load(file, nullptr);
-  std::cout << file << ": ok, " << plan.projects().size() << " projects, " << plan.input_vars().size()
-            << " uncertain inputs, " << plan.scenario_count() << " scenarios\n";
+  std::cout << file << ": ok, " << count_of(plan.projects().size(), "project") << ", "
+            << count_of(plan.input_vars().size(), "uncertain input") << ", " << count_of(plan.scenario_count(), "scenario") << '\n';
   if (const std::string note = repair_note(plan); !note.empty()) std::cout << note << '\n';
   return 0;
 }
@@ -477,7 +477,7 @@ int cmd_report(const std::string& file, const std::string& format, const std::ve
         std::vector<std::string> names;
         std::vector<ScenarioSummary> sums;
         for (auto i : rows) names.push_back(r->scenarios[i]), sums.push_back(r->summary[i]);
-        out << file << ": " << r->scenarios.size() << " scenarios x " << r->trials << " trials\n\n";
+        out << file << ": " << count_of(r->scenarios.size(), "scenario") << " x " << count_of(r->trials, "trial") << "\n\n";
         cli::print_table(out, names, sums);
         out << '\n';
         cli::print_intervals(out, *r, rows);
