@@ -294,7 +294,9 @@ const char* hidden_kind(char32_t c) {
   if (c == 0x2029) return "a paragraph separator: it breaks the line like a line break";
   if ((c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069) || c == 0x200E || c == 0x200F || c == 0x061C)
     return "a bidirectional control: the name could display as another";
-  if ((c >= 0x200B && c <= 0x200D) || (c >= 0x2060 && c <= 0x2064) || c == 0xFEFF)
+  // (The zero-width non-joiner and joiner U+200C, U+200D stay allowed inside a name: Persian and
+  // Indic words and emoji sequences need them. At an end they are refused as blanks.)
+  if (c == 0x200B || (c >= 0x2060 && c <= 0x2064) || c == 0xFEFF)
     return "an invisible character: two names could print alike";
   return nullptr;
 }
