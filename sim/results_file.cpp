@@ -52,6 +52,7 @@
 #include <limits>
 #include <array>
 #include <bit>
+#include <cctype>
 #include <charconv>
 #include <cerrno>
 #include <cmath>
@@ -1279,6 +1280,47 @@ const std::string& ResultsWriter::temp_path() const { return impl_->temp; }
 
 namespace {
 
+// The major version of a format_version text "MAJOR" or "MAJOR.MINOR[.more]" (digits only), or -1.
+int format_major(const std::string& v) {
+  int major = -1;
+  const char* end = v.data() + v.size();
+  auto [p, ec] = std::from_chars(v.data(), end, major);
+  if (ec != std::errc() || p == v.data() || major < 0) return -1;
+  while (p != end) {  // each further part: '.' then digits
+    if (*p++ != '.' || p == end || !std::isdigit(static_cast<unsigned char>(*p))) return -1;
+    while (p != end && std::isdigit(static_cast<unsigned char>(*p))) ++p;
+  }
+  return major;
+}
+
+// Refuses a file whose root attribute format_version is missing, not text, garbled, or of another
+// major version than this build's (kFormatVersion): its datasets may mean something else, and
+// reading it as ours would print wrong figures rather than fail.
+void check_format_version(hid_t f, const std::string& path) {
+  const std::string ours = std::string(" (this roisim reads format ") + std::to_string(kFormatMajor) +
+                           ".x and writes " + kFormatVersion + ")";
+  const htri_t exists = H5Aexists(f, "format_version");
+  if (exists < 0) fail_hdf5(path, "looking up attribute 'format_version'");
+  if (exists == 0)
+    throw IoError("results file '" + path + "': no root attribute 'format_version'" + ours +
+                  "; the file is damaged or was not written by roisim");
+  Hid a = make(H5Aopen(f, "format_version", H5P_DEFAULT), H5Aclose, path, "reading attribute 'format_version'");
+  const auto v = read_attr(a.get(), "format_version", path);
+  const std::string* text = v ? std::get_if<std::string>(&*v) : nullptr;
+  if (!text)
+    throw IoError("results file '" + path + "': root attribute 'format_version' is not a text \"MAJOR.MINOR\"" + ours);
+  const int major = format_major(*text);
+  if (major < 0)
+    throw IoError("results file '" + path + "': format_version '" + *text + "' is not a version (MAJOR.MINOR)" + ours);
+  if (major > kFormatMajor)
+    throw IoError("results file '" + path + "': format_version " + *text + " is newer than this roisim's " +
+                  kFormatVersion + " (it reads " + std::to_string(kFormatMajor) +
+                  ".x): read it with the newer roisim that wrote it");
+  if (major < kFormatMajor)
+    throw IoError("results file '" + path + "': format_version " + *text + " is older than " + kFormatVersion +
+                  ", the first format roisim wrote" + ours);
+}
+
 Hid open_file(const std::string& path) {
   silence_hdf5();
   std::error_code ec;
@@ -1294,6 +1336,7 @@ Hid open_file(const std::string& path) {
   H5Eclear2(H5E_DEFAULT);
   if (!ours)
     throw IoError("'" + path + "' is an HDF5 file but not a roisim results file (no root attribute filetype = \"roisim-results\")");
+  check_format_version(f.get(), path);
   return f;
 }
 
@@ -1372,6 +1415,14 @@ bool link_exists(hid_t f, const char* name, const std::string& file) {
   return e > 0;
 }
 
+// Refuses a file without a dataset that every results file holds (format 1.0 on): a damaged file,
+// not an older layout, whose figures would otherwise read as n/a.
+void require_dataset(hid_t f, const char* name, const std::string& file) {
+  if (!link_exists(f, name, file))
+    throw IoError("results file '" + file + "': dataset '" + name + "' is missing; every roisim results file (format " +
+                  kFormatVersion + " on) has it, so the file is damaged or incomplete");
+}
+
 }  // namespace
 
 ResultsSummary read_results_summary(const std::string& path) {
@@ -1388,7 +1439,18 @@ ResultsSummary read_results_summary(const std::string& path) {
     if (auto value = read_attr(attr.get(), name, path)) out.attributes.emplace(name, std::move(*value));
   }
 
+  for (const char* name : {"scenario", "input", "funded", "trial", "quantile"}) require_dataset(f, name, path);
+  for (const auto& field : kScalarFields)
+    if (field.in_every_file) require_dataset(f, field.name, path);
+  for (const auto& field : kQuantileFields)
+    if (field.in_every_file) require_dataset(f, field.name, path);
+  for (const auto& field : kInputFields)
+    if (field.in_every_file) require_dataset(f, field.name, path);
+
   out.scenarios = read_strings(f, "scenario", path);
+  // roisim run always simulates at least one scenario (a plan without any is refused).
+  if (out.scenarios.empty())
+    throw IoError("results file '" + path + "' holds no scenarios (roisim never writes such a file): nothing to read");
   out.inputs = read_strings(f, "input", path);
   const hsize_t S = out.scenarios.size(), K = out.inputs.size();
   out.funded = read_strings(f, "funded", path);
@@ -1408,7 +1470,8 @@ ResultsSummary read_results_summary(const std::string& path) {
   out.quantiles = read_doubles(f, "quantile", {hsize_t(kNumQuantiles)}, path);
 
   out.summary.resize(S);
-  // Fields added after format 1.0 may be absent from older files: NaN then.
+  // Fields added after format 1.0 (not in_every_file, checked above) may be absent from older
+  // files: NaN then.
   for (const auto& field : kScalarFields) {
     if (!link_exists(f, field.name, path)) {
       for (hsize_t i = 0; i < S; ++i) out.summary[i].*(field.member) = std::numeric_limits<double>::quiet_NaN();

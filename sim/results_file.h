@@ -14,6 +14,12 @@
 
 namespace roisim {
 
+// The results format this build writes (root attribute format_version, "MAJOR.MINOR"). Readers
+// take any file of the same major version (a minor version adds datasets or attributes that older
+// readers may ignore) and refuse another major version, or a file without a readable version.
+inline constexpr const char* kFormatVersion = "1.0";
+inline constexpr int kFormatMajor = 1;
+
 // The quantile levels stored in every file (the `quantile` dimension).
 inline constexpr double kQuantiles[] = {0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95};
 inline constexpr int kNumQuantiles = 7;

@@ -126,7 +126,7 @@ ResultsLayout make_layout(const Plan& plan, const RunRequest& request, std::uint
   l.horizon_months = s.horizon_months;
   auto& a = l.attributes;
   a["filetype"] = std::string("roisim-results");
-  a["format_version"] = std::string("1.0");
+  a["format_version"] = std::string(kFormatVersion);
   a["roisim_version"] = std::string(kVersion);
   a["git_sha"] = std::string(kGitSha);
   a["build_type"] = std::string(kBuildType);

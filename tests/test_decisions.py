@@ -412,6 +412,55 @@ try:
             cost_of = {x[0]: x[1] for x in cands}
             ok = ok and all(rel_close(p["cost"], cost_of[p["scenario"]], 1e-12) for p in fr["points"])
             check(ok, f"{prefix}: frontier of {len(fr['points'])} points verified against the {len(fit)} candidates")
+
+    # ---- files the readers refuse -------------------------------------------------------------
+    # Every reading command: exit 1, the file and the cause named, nothing on stdout, no crash.
+    def refused(path, needle, what):
+        for args in (["report", path], ["report", path, "--format", "markdown"], ["compare", path, "base", "recession"],
+                     ["frontier", path, "--budget", "2000000"]):
+            r = roisim(*args)
+            check(r.returncode == 1 and path in r.stderr and needle in r.stderr and r.stdout == "",
+                  f"{what}: {args[0]} {args[2:3]} refused: rc {r.returncode} {r.stderr[-400:]}")
+
+    def altered(tag, change):
+        path = os.path.join(tmp, f"altered_{tag}.h5")
+        shutil.copy(a, path)
+        with h5py.File(path, "a") as f:
+            change(f)
+        return path
+
+    # format_version was never read: a major version newer than this build's, or none, read silently
+    refused(altered("v2", lambda f: f.attrs.__setitem__("format_version", "2.0")),
+            "format_version 2.0 is newer than this roisim's 1.0", "format_version 2.0")
+    refused(altered("nov", lambda f: f.attrs.__delitem__("format_version")),
+            "no root attribute 'format_version'", "no format_version")
+    refused(altered("badv", lambda f: f.attrs.__setitem__("format_version", "one")),
+            "format_version 'one' is not a version", "format_version garbled")
+    r = roisim("report", altered("v11", lambda f: f.attrs.__setitem__("format_version", "1.1")))
+    check(r.returncode == 0, "a later minor version reads: " + r.stderr)
+
+    # datasets every results file has held since format 1.0: their absence is damage, not an older
+    # layout (report had shown n/a for every ROI figure, exit 0)
+    def drop(*names):
+        def change(f):
+            for n in names:
+                del f[n]
+        return change
+    refused(altered("core4", drop("roi_mean", "roi_quantile", "npv_quantile", "spearman")),
+            "dataset 'roi_mean' is missing", "four core datasets deleted")
+    for name in ("roi_quantile", "npv_quantile", "spearman", "payback_p50", "funded"):
+        path = altered("no_" + name, drop(name))
+        r = roisim("report", path)
+        check(r.returncode == 1 and f"'{path}': dataset '{name}' is missing" in r.stderr and r.stdout == "",
+              f"report without {name} refused: {r.stderr}")
+    # added later (decision statistics, cash-flow fan): a file from before lacks them and still reads
+    path = altered("older", drop("npv_se", "prob_loss_lo", "prob_loss_hi", "prob_payback_lo", "prob_payback_hi",
+                                 "roi_quantile_lo", "roi_quantile_hi", "variance_contribution", "tornado_low",
+                                 "tornado_high", "downside_shift", "cashflow_quantile", "month"))
+    for args in (["report", path], ["report", path, "--format", "markdown"], ["compare", path, "base", "recession"]):
+        r = roisim(*args)
+        check(r.returncode == 0, f"a file of the older layout reads: {args[0]}: {r.stderr}")
+
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
 

@@ -129,7 +129,7 @@ struct Fixture {
     layout.scenarios_per_batch = 2;
     layout.attributes = {
         {"filetype", std::string("roisim-results")},
-        {"format_version", std::int64_t{1}},
+        {"format_version", std::string(kFormatVersion)},
         {"roisim_version", std::string("0.1.0")},
         {"git_sha", std::string("0123456789ab")},
         {"build_type", std::string("Release")},
@@ -893,4 +893,111 @@ TEST(DataSyncer, ServesRequestsAndKeepsTheFirstError) {
   ::close(p[1]);
   ::close(fd);
   ::unlink(path);
+}
+
+// ---- What the reader refuses --------------------------------------------------------------------
+
+namespace {
+
+// The message of the IoError `f` throws ("" when it throws none).
+template <class F>
+std::string io_error(F&& f) {
+  try {
+    f();
+  } catch (const IoError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+// format_version was written and never read: a file of a later major version (whose datasets may
+// mean something else) was read as this one's.
+TEST(ResultsFile, RefusesAnotherMajorFormatVersion) {
+  TempDir dir;
+  const auto with_version = [&](const std::string& tag, std::optional<AttrValue> v) {
+    const std::string path = (dir.path() / (tag + ".h5")).string();
+    Fixture fx(3, 20, kInputs, false);
+    if (v) fx.layout.attributes["format_version"] = *v;
+    else fx.layout.attributes.erase("format_version");
+    fx.write(path);
+    return path;
+  };
+  const std::string newer = with_version("newer", std::string("2.0"));
+  std::string msg = io_error([&] { read_results_summary(newer); });
+  EXPECT_NE(msg.find(newer), std::string::npos) << msg;
+  EXPECT_NE(msg.find("format_version 2.0 is newer than this roisim's 1.0"), std::string::npos) << msg;
+  EXPECT_THROW(read_trial_row(newer, "roi", 0), IoError);
+  EXPECT_THROW(read_cashflow_quantiles(newer, 0), IoError);
+
+  const std::string missing = with_version("missing", std::nullopt);
+  msg = io_error([&] { read_results_summary(missing); });
+  EXPECT_NE(msg.find("no root attribute 'format_version'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("reads format 1.x and writes 1.0"), std::string::npos) << msg;
+
+  for (const auto& bad : {AttrValue(std::string("abc")), AttrValue(std::string("1.")), AttrValue(std::string("")),
+                          AttrValue(std::string("-1.0")), AttrValue(std::string("1.0 ")), AttrValue(std::int64_t{1})}) {
+    const std::string path = with_version("garbled", bad);
+    msg = io_error([&] { read_results_summary(path); });
+    EXPECT_TRUE(msg.find("is not a version") != std::string::npos ||
+                msg.find("is not a text") != std::string::npos) << msg;
+    fs::remove(path);
+  }
+  const std::string older = with_version("older", std::string("0.9"));
+  msg = io_error([&] { read_results_summary(older); });
+  EXPECT_NE(msg.find("format_version 0.9 is older than 1.0"), std::string::npos) << msg;
+
+  // A later minor version of the same major version reads (it may only add to the file).
+  EXPECT_NO_THROW(read_results_summary(with_version("minor", std::string("1.7"))));
+  EXPECT_NO_THROW(read_results_summary(with_version("current", std::string(kFormatVersion))));
+}
+
+// A file without roi_mean read as "an older layout": every ROI figure n/a, exit 0. Only the
+// datasets added after format 1.0 may be absent.
+TEST(ResultsFile, RefusesAFileWithoutADatasetEveryFileHolds) {
+  TempDir dir;
+  Fixture fx(3, 20, kInputs, false);
+  const std::string good = (dir.path() / "good.h5").string();
+  fx.write(good);
+  const auto without = [&](const char* name) {
+    const std::string path = (dir.path() / (std::string("no_") + name + ".h5")).string();
+    fs::copy_file(good, path);
+    H5Handle f{H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), H5Fclose};
+    EXPECT_GE(H5Ldelete(f.id, name, H5P_DEFAULT), 0) << name;
+    return path;
+  };
+  std::vector<std::string> required = {"scenario", "input", "funded", "trial", "quantile"};
+  for (const auto& f : results_fields::kScalarFields)
+    if (f.in_every_file) required.push_back(f.name);
+  for (const auto& f : results_fields::kQuantileFields)
+    if (f.in_every_file) required.push_back(f.name);
+  for (const auto& f : results_fields::kInputFields)
+    if (f.in_every_file) required.push_back(f.name);
+  // What format 1.0 (the first commit's writer) wrote.
+  EXPECT_EQ(required, (std::vector<std::string>{"scenario", "input", "funded", "trial", "quantile", "roi_mean", "roi_sd",
+                                                "roi_se", "prob_loss", "cvar10", "npv_mean", "payback_p50",
+                                                "prob_payback", "roi_quantile", "npv_quantile", "spearman"}));
+  for (const auto& name : required) {
+    const std::string path = without(name.c_str());
+    const std::string msg = io_error([&] { read_results_summary(path); });
+    EXPECT_NE(msg.find(path), std::string::npos) << msg;
+    EXPECT_NE(msg.find("dataset '" + name + "' is missing"), std::string::npos) << msg;
+  }
+  // Added later: absent from older files, NaN then.
+  for (const char* name : {"npv_se", "prob_loss_lo", "roi_quantile_hi", "tornado_low", "cashflow_quantile"}) {
+    const std::string path = without(name);
+    EXPECT_NO_THROW(read_results_summary(path)) << name;
+  }
+  EXPECT_TRUE(std::isnan(read_results_summary((dir.path() / "no_npv_se.h5").string()).summary[0].npv_se));
+}
+
+// A file of no scenarios said "not a scenario index 0-0" in compare.
+TEST(ResultsFile, RefusesAFileOfNoScenarios) {
+  TempDir dir;
+  Fixture fx(0, 20, kInputs, false);
+  const std::string path = (dir.path() / "none.h5").string();
+  fx.write(path);
+  const std::string msg = io_error([&] { read_results_summary(path); });
+  EXPECT_NE(msg.find("holds no scenarios"), std::string::npos) << msg;
 }

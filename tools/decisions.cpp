@@ -80,8 +80,9 @@ std::size_t find_scenario(const ResultsSummary& r, const std::string& who, const
   auto [p, ec] = std::from_chars(who.data(), who.data() + who.size(), idx);
   if (!who.empty() && ec == std::errc() && p == who.data() + who.size() && idx < r.scenarios.size())
     return static_cast<std::size_t>(idx);
+  if (r.scenarios.empty()) throw InputError("no scenario named '" + who + "' in " + file + ": the file holds no scenarios");
   throw InputError("no scenario named '" + who + "' in " + file + " (and it is not a scenario index 0-" +
-                   std::to_string(r.scenarios.empty() ? 0 : r.scenarios.size() - 1) + ")");
+                   std::to_string(r.scenarios.size() - 1) + ")");
 }
 
 void require_trials(const ResultsSummary& r, const std::string& file) {
