@@ -1280,6 +1280,220 @@ const std::string& ResultsWriter::temp_path() const { return impl_->temp; }
 
 namespace {
 
+// ------------------------------------------------------------------------------------------------
+// The global heap behind variable-length strings.
+//
+// A variable-length string is stored as a 16-byte record (its length, the file address of a global
+// heap collection "GCOL", an object index) whose bytes live in that collection. HDF5 (1.10.8 here)
+// trusts the collection: when it loads one it walks the objects by their size fields without a
+// bounds check, and when it reads a string it copies the heap object's size, not the record's
+// length, into a buffer sized by the record's length. One damaged size field made `report` die
+// with SIGSEGV inside H5HG_read (h5dump and h5py die the same way on such a string), and a damaged
+// length made it allocate gigabytes. So before any string is read, the records of the string
+// datasets (scenario, funded, input) are read raw (H5Dread_chunk / H5Dget_offset, no conversion)
+// and every collection they point to is walked here as HDF5 walks it, from the file's bytes: every
+// object must lie inside its collection, the collection inside the file, and each string's object
+// must exist and hold exactly the record's length. Then HDF5 reads only what was checked.
+// What this cannot reach: a string attribute's record (the API gives no raw access to attribute
+// data); its object is checked only where its collection is also one the datasets use (as the
+// root attributes share the scenario names' collection in files roisim writes). Datasets stored
+// filtered or compact (never by roisim; possible after h5repack) are read without the check.
+
+// The file's bytes, read with pread beside HDF5.
+class RawFile {
+ public:
+  explicit RawFile(const std::string& path) : path_(path) {
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) fail_errno(path, "opening", errno);
+    const off_t end = ::lseek(fd_, 0, SEEK_END);
+    if (end < 0) fail_errno(path, "reading its size", errno);
+    size_ = static_cast<std::uint64_t>(end);
+  }
+  ~RawFile() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  RawFile(const RawFile&) = delete;
+  RawFile& operator=(const RawFile&) = delete;
+  std::uint64_t size() const { return size_; }
+  // Bytes [at, at + n), which the caller has checked lie inside the file.
+  void read(std::uint64_t at, std::size_t n, unsigned char* out) const {
+    std::size_t done = 0;
+    while (done < n) {
+      const ssize_t got = ::pread(fd_, out + done, n - done, static_cast<off_t>(at + done));
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0) fail_errno(path_, "reading", errno);
+      if (got == 0) fail(path_, "reading", " (the file ends early)");
+      done += static_cast<std::size_t>(got);
+    }
+  }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  std::uint64_t size_ = 0;
+};
+
+std::uint64_t decode_le(const unsigned char* p, unsigned bytes) {
+  std::uint64_t v = 0;
+  for (unsigned i = bytes; i-- > 0;) v = (v << 8) | p[i];
+  return v;
+}
+
+// One global heap collection, walked as H5HG__cache_heap_deserialize walks it: object index ->
+// its size (objects that never appear: absent).
+struct HeapCollection {
+  std::vector<std::optional<std::uint64_t>> size;
+};
+
+class StringHeapCheck {
+ public:
+  StringHeapCheck(hid_t f, const std::string& path) : path_(path), raw_(path) {
+    Hid fcpl = make(H5Fget_create_plist(f), H5Pclose, path, "reading the file's creation properties");
+    size_t sa = 0, ss = 0;
+    hsize_t userblock = 0;
+    check(H5Pget_sizes(fcpl.get(), &sa, &ss), path, "reading the file's address size");
+    check(H5Pget_userblock(fcpl.get(), &userblock), path, "reading the file's user block size");
+    sizeof_addr_ = static_cast<unsigned>(sa);
+    sizeof_size_ = static_cast<unsigned>(ss);
+    base_ = userblock;  // HDF5's addresses count from the end of the user block
+  }
+
+  // Checks the strings of dataset `name` when it is a 1-D variable-length string dataset stored
+  // as roisim stores them (anything else is left to the reader, which refuses what it cannot use).
+  void dataset(hid_t f, const char* name) {
+    if (sizeof_addr_ < 1 || sizeof_addr_ > 8 || sizeof_size_ < 1 || sizeof_size_ > 8) return;
+    const htri_t exists = H5Lexists(f, name, H5P_DEFAULT);
+    if (exists <= 0) {
+      H5Eclear2(H5E_DEFAULT);
+      return;
+    }
+    const std::string op = std::string("reading '") + name + "'";
+    Hid dset = make(H5Dopen2(f, name, H5P_DEFAULT), H5Dclose, path_, op);
+    Hid ftype = make(H5Dget_type(dset.get()), H5Tclose, path_, op);
+    if (H5Tget_class(ftype.get()) != H5T_STRING || H5Tis_variable_str(ftype.get()) <= 0) return;
+    Hid space = make(H5Dget_space(dset.get()), H5Sclose, path_, op);
+    if (H5Sget_simple_extent_ndims(space.get()) != 1) return;
+    hsize_t n = 0;
+    check(H5Sget_simple_extent_dims(space.get(), &n, nullptr), path_, op);
+    if (n == 0) return;
+    const std::uint64_t rec = 4 + sizeof_addr_ + 4;
+    if (n > raw_.size() / rec)
+      fail(path_, op, " (the file is damaged: it declares " + std::to_string(n) + " strings, more than its " +
+                          std::to_string(raw_.size()) + " bytes can hold)");
+    Hid dcpl = make(H5Dget_create_plist(dset.get()), H5Pclose, path_, op);
+    const H5D_layout_t layout = H5Pget_layout(dcpl.get());
+    std::vector<unsigned char> records;
+    if (layout == H5D_CONTIGUOUS) {
+      const haddr_t at = H5Dget_offset(dset.get());
+      if (at == HADDR_UNDEF) {  // never written: every string is empty
+        H5Eclear2(H5E_DEFAULT);
+        return;
+      }
+      if (at > raw_.size() || n * rec > raw_.size() - at)
+        fail(path_, op, " (the file is damaged: its strings' records lie past the end of the file)");
+      records.resize(static_cast<std::size_t>(n * rec));
+      raw_.read(at, records.size(), records.data());
+      strings(records, 0, n, name);
+    } else if (layout == H5D_CHUNKED) {
+      if (H5Pget_nfilters(dcpl.get()) != 0) return;
+      hsize_t c = 0;
+      if (H5Pget_chunk(dcpl.get(), 1, &c) != 1 || c == 0) fail_hdf5(path_, op + " (its chunk shape)");
+      for (hsize_t first = 0; first < n; first += c) {
+        hsize_t bytes = 0;
+        check(H5Dget_chunk_storage_size(dset.get(), &first, &bytes), path_, op);
+        if (bytes == 0) continue;  // never written: empty strings
+        if (bytes != c * rec)
+          fail(path_, op, " (the file is damaged: a chunk of its strings' records holds " + std::to_string(bytes) +
+                              " bytes, not " + std::to_string(c * rec) + ")");
+        records.resize(static_cast<std::size_t>(bytes));
+        std::uint32_t filters = 0;
+        check(H5Dread_chunk(dset.get(), H5P_DEFAULT, &first, &filters, records.data()), path_, op);
+        strings(records, first, std::min(c, n - first), name);
+      }
+    }
+  }
+
+ private:
+  // Records [0, count) of `records`, strings first, first + 1, ... of the dataset.
+  void strings(const std::vector<unsigned char>& records, std::uint64_t first, std::uint64_t count, const char* name) {
+    const std::size_t rec = 4 + sizeof_addr_ + 4;
+    for (std::uint64_t i = 0; i < count; ++i) {
+      const unsigned char* r = records.data() + i * rec;
+      const std::uint64_t length = decode_le(r, 4);
+      const std::uint64_t addr = decode_le(r + 4, sizeof_addr_);
+      const std::uint64_t index = decode_le(r + 4 + sizeof_addr_, 4);
+      if (addr == 0) continue;  // a null string (HDF5 reads no heap for it)
+      const auto damaged = [&](const std::string& what) {
+        fail(path_, std::string("reading '") + name + "'",
+             " (the file is damaged: string " + std::to_string(first + i) + "'s text, object " + std::to_string(index) +
+                 " of the global heap collection at byte " + std::to_string(addr) + ", " + what + ")");
+      };
+      const HeapCollection& heap = collection(addr, [&](const std::string& what) {
+        fail(path_, std::string("reading '") + name + "'",
+             " (the file is damaged: the global heap collection at byte " + std::to_string(addr) +
+                 ", which holds the text of string " + std::to_string(first + i) + ", " + what + ")");
+      });
+      if (index == 0 || index >= heap.size.size() || !heap.size[index]) damaged("is not in the collection");
+      if (*heap.size[index] != length)
+        damaged("holds " + std::to_string(*heap.size[index]) + " bytes where the string has " + std::to_string(length));
+    }
+  }
+
+  template <class Damaged>
+  const HeapCollection& collection(std::uint64_t addr, const Damaged& damaged) {
+    if (last_ && last_addr_ == addr) return *last_;  // consecutive strings share a collection
+    if (auto it = heaps_.find(addr); it != heaps_.end()) {
+      last_addr_ = addr;
+      return *(last_ = &it->second);
+    }
+    const std::uint64_t align8 = 7;
+    const std::uint64_t hdr = (4 + 1 + 3 + sizeof_size_ + align8) & ~align8;      // H5HG_SIZEOF_HDR
+    const std::uint64_t objhdr = (2 + 2 + 4 + sizeof_size_ + align8) & ~align8;   // H5HG_SIZEOF_OBJHDR
+    const std::uint64_t at = base_ + addr;
+    if (at < base_ || at > raw_.size() || raw_.size() - at < hdr) damaged("lies past the end of the file");
+    unsigned char head[32];
+    raw_.read(at, static_cast<std::size_t>(hdr), head);
+    if (std::memcmp(head, "GCOL", 4) != 0 || head[4] != 1) damaged("is not there (no GCOL signature)");
+    const std::uint64_t size = decode_le(head + 8, sizeof_size_);
+    if (size < hdr || size > raw_.size() - at)
+      damaged("declares " + std::to_string(size) + " bytes, past the end of the file");
+    std::vector<unsigned char> chunk(static_cast<std::size_t>(size));
+    raw_.read(at, chunk.size(), chunk.data());
+    HeapCollection heap;
+    std::uint64_t p = hdr;
+    while (p < size) {
+      if (size - p < objhdr) break;  // too small for an object header: free space (as HDF5 takes it)
+      const unsigned char* o = chunk.data() + p;
+      const std::uint64_t idx = decode_le(o, 2), osize = decode_le(o + 8, sizeof_size_);
+      std::uint64_t need = 0;
+      if (idx > 0) {
+        if (osize > size)
+          damaged("is corrupt: its object " + std::to_string(idx) + " claims " + std::to_string(osize) +
+                  " bytes, more than the collection's " + std::to_string(size));
+        need = objhdr + ((osize + align8) & ~align8);
+      } else {
+        need = osize;  // the free space, its header included
+      }
+      if (need == 0 || need > size - p)
+        damaged("is corrupt: its object " + std::to_string(idx) + " (" + std::to_string(osize) +
+                " bytes) runs past the collection's end");
+      if (idx >= heap.size.size()) heap.size.resize(static_cast<std::size_t>(idx) + 1);
+      heap.size[idx] = osize;
+      p += need;
+    }
+    last_addr_ = addr;
+    return *(last_ = &heaps_.emplace(addr, std::move(heap)).first->second);
+  }
+
+  std::string path_;
+  RawFile raw_;
+  unsigned sizeof_addr_ = 8, sizeof_size_ = 8;
+  std::uint64_t base_ = 0;
+  std::map<std::uint64_t, HeapCollection> heaps_;
+  const HeapCollection* last_ = nullptr;  // the collection of the string checked last
+  std::uint64_t last_addr_ = 0;
+};
+
 // The major version of a format_version text "MAJOR" or "MAJOR.MINOR[.more]" (digits only), or -1.
 int format_major(const std::string& v) {
   int major = -1;
@@ -1326,6 +1540,11 @@ Hid open_file(const std::string& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) throw IoError("'" + path + "' is a folder, not a results file");
   Hid f = make(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose, path, "opening");
+  // Before any string is read (the attributes below included): see StringHeapCheck.
+  {
+    StringHeapCheck heap(f.get(), path);
+    for (const char* name : {"scenario", "funded", "input"}) heap.dataset(f.get(), name);
+  }
   // Another program's HDF5 file would fail later on some missing dataset: say what it is instead.
   bool ours = false;
   if (H5Aexists(f.get(), "filetype") > 0) {

@@ -3,7 +3,7 @@
 `roisim frontier` (efficient funded subsets within a budget), checked against h5py + NumPy and a
 brute force over the sweep.
 Usage: test_decisions.py ROISIM_BINARY REPO_ROOT"""
-import json, math, os, shutil, subprocess, sys, tempfile, time
+import json, math, os, shutil, struct, subprocess, sys, tempfile, time
 
 import h5py
 import numpy as np
@@ -461,6 +461,52 @@ try:
         r = roisim(*args)
         check(r.returncode == 0, f"a file of the older layout reads: {args[0]}: {r.stderr}")
 
+    # A damaged string in the global heap: HDF5 1.10.8 trusts a heap object's size field (h5dump and
+    # h5py die with SIGSEGV on such a file) and a string record's length (gigabytes allocated).
+    def heap_objects(data):
+        """(collection address, object index, offset of its header, size) of every global heap object."""
+        out, g = [], data.find(b"GCOL")
+        while g >= 0:
+            size = struct.unpack_from("<Q", data, g + 8)[0]
+            off = g + 16
+            while off + 16 <= g + size:
+                idx, _, _, sz = struct.unpack_from("<HHIQ", data, off)
+                if idx == 0:
+                    break
+                out.append((g, idx, off, sz))
+                off += 16 + (sz + 7) // 8 * 8
+            g = data.find(b"GCOL", g + 1)
+        return out
+
+    with open(a, "rb") as fh:
+        raw = bytearray(fh.read())
+    objs = heap_objects(raw)
+
+    def patched(tag, at, fmt, value):
+        b = bytearray(raw)
+        struct.pack_into(fmt, b, at, value)
+        path = os.path.join(tmp, f"heap_{tag}.h5")
+        with open(path, "wb") as fh:
+            fh.write(b)
+        return path
+
+    first = [o for o in objs if o[0] == objs[0][0]]
+    check(len(first) > 5, "the first heap collection holds objects")
+    # the reviewer's case: object 5 of the first collection (an input name) claims 0x7fffffff bytes
+    refused(patched("obj5", first[4][2] + 8, "<Q", 0x7fffffff), "is damaged", "heap object 5's size 0x7fffffff")
+    # the object that holds the scenario name "recession", and its record in the 'scenario' dataset
+    rec = [o for o in objs if raw[o[2] + 16:o[2] + 16 + o[3]] == b"recession" and o[3] == 9]
+    check(len(rec) == 1, f"one heap object holds 'recession': {rec}")
+    if rec:
+        g, idx, off, sz = rec[0]
+        refused(patched("recsize", off + 8, "<Q", 0x7fffffff), "is damaged", "'recession' object's size 0x7fffffff")
+        # a size that stays inside the collection: only the record's length tells it is wrong
+        refused(patched("recsize24", off + 8, "<Q", 24), "is damaged", "'recession' object's size 24")
+        at = raw.find(struct.pack("<IQI", sz, g, idx))
+        check(at > 0, "the 'scenario' record of 'recession' is in the file")
+        refused(patched("reclen", at, "<I", 0x7fffffff), "holds 9 bytes where the string has 2147483647",
+                "'recession' record's length 0x7fffffff")
+        refused(patched("recidx", at + 12, "<I", 999), "is not in the collection", "'recession' record's index 999")
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
 
