@@ -238,6 +238,21 @@ try:
     memo = run_memo("roisim: 1\nname: flat\nprojects:\n  b: " + project("{dist: discrete, values: [120000], probs: [1]}")
                     + "\nscenarios:\n  - name: base\n")
     check(re.search(r"^\*\*base\*\*: no input varies its ROI", memo, flags=re.M), "constant ROI, a degenerate distribution: no input varies")
+
+    # A discount_rate attribute missing or not a number: "n/a" as the other provenance figures (the
+    # memo had ended with only "error: stod").
+    odd_rate = os.path.join(tmp, "odd_rate.h5")
+    for what, change in (("missing", lambda a: a.__delitem__("discount_rate")),
+                         ("text", lambda a: a.__setitem__("discount_rate", "eight percent"))):
+        shutil.copy(out, odd_rate)
+        with h5py.File(odd_rate, "a") as f:
+            change(f.attrs)
+        for fmt in ("markdown", "html"):
+            r = run("report", odd_rate, "--format", fmt)
+            check(r.returncode == 0 and "at a discount rate of n/a." in r.stdout and r.stderr == "",
+                  f"discount_rate {what}, {fmt}: n/a: {r.returncode} {r.stderr}")
+    r = run("report", out, "--format", "markdown")
+    check("at a discount rate of 0.0%." in r.stdout, "a numeric discount_rate is printed as a percentage")
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
 

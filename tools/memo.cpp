@@ -48,6 +48,17 @@ std::string attr(const ResultsSummary& r, const std::string& key) {
   return num(std::get<double>(it->second));
 }
 
+// A rate attribute (discount_rate) as a percentage; n/a, as the other provenance figures, when the
+// file lacks it or holds text or a non-finite number there (std::stod had ended the memo with
+// "error: stod", naming neither the file nor the attribute).
+std::string rate_attr(const ResultsSummary& r, const std::string& key) {
+  auto it = r.attributes.find(key);
+  if (it == r.attributes.end()) return "n/a";
+  if (auto* d = std::get_if<double>(&it->second)) return std::isfinite(*d) ? pct(*d) : "n/a";
+  if (auto* i = std::get_if<std::int64_t>(&it->second)) return pct(static_cast<double>(*i));
+  return "n/a";
+}
+
 void append_html(std::string& o, char c) {
   switch (c) {
     case '&': o += "&amp;"; break;
@@ -483,7 +494,7 @@ void write_memo(const MemoOptions& o, std::ostream& out) {
   d.h1("ROI memo: " + md(attr(r, "scenario_name")));
   d.para("Every figure below comes from " + money(static_cast<double>(r.trials)) + " simulated future" + (r.trials == 1 ? "" : "s") +
          " per scenario (" + sampler_words(attr(r, "sampler")) + ", seed " + attr(r, "seed") + "), over a horizon of " + horizon +
-         " months at a discount rate of " + pct(std::stod(attr(r, "discount_rate"))) +
+         " months at a discount rate of " + rate_attr(r, "discount_rate") +
          ". ROI is the present value of the benefits divided by the present value of all costs, minus 1.");
   if (r.trials < kFewTrials)
     d.para("**Few trials.** With fewer than " + std::to_string(kFewTrials) +
