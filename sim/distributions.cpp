@@ -64,18 +64,7 @@ using BetaPolicy = boost::math::policies::policy<
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kMaxFinite = std::numeric_limits<double>::max();
 
-// Shortest decimal that reads back as the same double, in printf's %g layout (fixed for
-// 1e-4 <= |v| < 1e17, scientific otherwise): 0.3, 4, 5000000, 1e-12, inf, nan.
-std::string fmt_num(double v) {
-  if (std::isnan(v)) return "nan";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  const double a = std::fabs(v);
-  const auto layout = (a == 0.0 || (a >= 1e-4 && a < 1e17)) ? std::chars_format::fixed
-                                                             : std::chars_format::scientific;
-  char buf[64];
-  const auto res = std::to_chars(buf, buf + sizeof buf, v, layout);
-  return std::string(buf, res.ptr);
-}
+std::string fmt_num(double v) { return number_text(v); }  // sim/errors.h
 
 [[noreturn]] void fail(const std::string& message) { throw ParameterError(message); }
 

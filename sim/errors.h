@@ -2,6 +2,8 @@
 // Error types of the roisim library. The library throws; only tools/ turns errors into exit codes.
 #include <cstdint>
 #include <stdexcept>
+#include <charconv>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -21,6 +23,19 @@ struct Diagnostic {
   std::string hint;  // e.g. "did you mean 'online_ratio'?"; empty when none helps
   std::string format() const;
 };
+
+// A number for messages: the shortest decimal that reads back as the same double, as a user would
+// write it: fixed for 1e-4 <= |x| < 1e17 (-50, -500000, 0.1, not %g's -5e+01), scientific beyond
+// (1e-12, 1e+300); inf, nan.
+inline std::string number_text(double x) {
+  if (std::isnan(x)) return "nan";
+  if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
+  const double a = std::fabs(x);
+  const auto layout = a == 0.0 || (a >= 1e-4 && a < 1e17) ? std::chars_format::fixed : std::chars_format::scientific;
+  char buf[64];
+  const auto res = std::to_chars(buf, buf + sizeof buf, x, layout);
+  return std::string(buf, res.ptr);
+}
 
 // A count and its noun for messages: "1 scenario", "2 scenarios", "0 scenarios" (nouns plural in -s).
 inline std::string count_of(std::uint64_t n, const std::string& noun) {

@@ -49,6 +49,9 @@
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
+#include <sys/stat.h>
+#include <tuple>
+#include <set>
 #include <limits>
 #include <array>
 #include <bit>
@@ -1306,7 +1309,11 @@ class RawFile {
     fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd_ < 0) fail_errno(path, "opening", errno);
     const off_t end = ::lseek(fd_, 0, SEEK_END);
-    if (end < 0) fail_errno(path, "reading its size", errno);
+    if (end < 0) {
+      const int e = errno;
+      ::close(fd_);  // the destructor does not run for a throwing constructor
+      fail_errno(path, "reading its size", e);
+    }
     size_ = static_cast<std::uint64_t>(end);
   }
   ~RawFile() {
@@ -1540,10 +1547,24 @@ Hid open_file(const std::string& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) throw IoError("'" + path + "' is a folder, not a results file");
   Hid f = make(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose, path, "opening");
-  // Before any string is read (the attributes below included): see StringHeapCheck.
+  // Before any string is read (the attributes below included): see StringHeapCheck. Once per file
+  // and version of it in a process: the memo and compare open the file again for each row.
   {
-    StringHeapCheck heap(f.get(), path);
-    for (const char* name : {"scenario", "funded", "input"}) heap.dataset(f.get(), name);
+    struct stat st {};
+    const bool known = ::stat(path.c_str(), &st) == 0;
+    const auto key = std::make_tuple(static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino),
+                                     static_cast<std::int64_t>(st.st_size), static_cast<std::int64_t>(st.st_mtim.tv_sec),
+                                     static_cast<std::int64_t>(st.st_mtim.tv_nsec));
+    static std::mutex mutex;
+    static std::set<std::remove_const_t<decltype(key)>> checked;
+    std::unique_lock lock(mutex);
+    if (!known || !checked.count(key)) {
+      lock.unlock();
+      StringHeapCheck heap(f.get(), path);
+      for (const char* name : {"scenario", "funded", "input"}) heap.dataset(f.get(), name);
+      lock.lock();
+      if (known) checked.insert(key);
+    }
   }
   // Another program's HDF5 file would fail later on some missing dataset: say what it is instead.
   bool ours = false;

@@ -233,18 +233,7 @@ std::string did_you_mean(const std::string& name, const std::vector<std::string>
   return best.empty() ? std::string{} : "did you mean '" + best + "'?";
 }
 
-// A number for messages: the shortest decimal that reads back as the same double, as the user
-// would write it: fixed for 1e-4 <= |x| < 1e17 (-50, -500000, 0.1, not %g's -5e+01), scientific
-// beyond (1e-12, 1e+300); inf, nan. The same form as the distributions' messages (fmt_num).
-std::string fmt(double x) {
-  if (std::isnan(x)) return "nan";
-  if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
-  const double a = std::fabs(x);
-  const auto layout = a == 0.0 || (a >= 1e-4 && a < 1e17) ? std::chars_format::fixed : std::chars_format::scientific;
-  char buf[64];
-  const auto res = std::to_chars(buf, buf + sizeof buf, x, layout);
-  return std::string(buf, res.ptr);
-}
+std::string fmt(double x) { return number_text(x); }  // sim/errors.h
 
 std::string quote_list(const std::vector<std::string>& v) {
   std::string s;

@@ -43,7 +43,8 @@ std::string default_output_path(const std::string& scenario_file) {
   fs::path p(scenario_file);
   const fs::path dir = fs::canonical(p.parent_path().empty() ? fs::path(".") : p.parent_path(), ec);
   const std::string d = ec ? std::string() : dir.string();
-  const bool special = d == "/dev" || d.rfind("/dev/", 0) == 0 || d == "/proc" || d.rfind("/proc/", 0) == 0;
+  // (/dev itself; a folder under it such as /dev/shm holds ordinary files; /dev/fd is /proc/self/fd.)
+  const bool special = d == "/dev" || d == "/proc" || d.rfind("/proc/", 0) == 0;
   if (special || !fs::is_regular_file(p, ec))
     throw InputError("the scenario file '" + scenario_file + "' is " +
                      (special ? std::string("a device or a process's descriptor") : file_kind(fs::status(p, ec))) +

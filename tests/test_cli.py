@@ -503,6 +503,10 @@ projects:
                        (("run", SEED, "--target-ci", "0x1p-2"), "--target-ci: must be a finite number above 0"),
                        (("run", SEED, "--trials", "1.5"), "--trials: must be a whole number"),
                        (("run", SEED, "--trials", "0x10"), "--trials: must be a whole number"),
+                       (("run", SEED, "--seed", "+-0"), "--seed: must be a whole number"),
+                       (("run", SEED, "--target-ci", "0.5", "--max-trials", "0x1"), "--max-trials: must be a whole number"),
+                       (("run", SEED, "--compression", "011"), "--compression: must be a whole number from 0 to 9"),
+                       (("run", SEED, "--threads", "0x2"), "--threads: must be a whole number from 1 to 4096"),
                        (("run", SEED, "--replay", "base"), "--replay: takes SCENARIO:TRIAL"),
                        (("run", SEED, "--replay", "base:-1"), "--replay: takes SCENARIO:TRIAL"),
                        (("run", SEED, "--replay", "base:99999999999999999999999"), "--replay: takes SCENARIO:TRIAL")):
@@ -513,12 +517,13 @@ projects:
     # FILE.h5, --hurdle did nothing outside the memo)
     for args, what in ((("run", SEED, "--replay", "base:0", "-o", os.path.join(tmp, "x.h5")), "--output excludes --replay"),
                        (("run", SEED, "--replay", "base:0", "--summary-only"), "--summary-only excludes --replay"),
+                       (("run", SEED, "--replay", "base:0", "--quiet"), "--quiet excludes --replay"),
                        (("run", SEED, "--target-ci", "0.5", "--trials", "50"), "--trials excludes --target-ci"),
                        (("run", SEED, "--max-trials", "5000"), "--max-trials requires --target-ci"),
                        (("run", SEED, "-o", ""), "--output: must not be empty"),
                        (("report", rep, "-o", ""), "--output: must not be empty"),
                        (("report", rep, "--hurdle", "0.2"), "--hurdle applies to the memo (--format markdown or html)"),
-                       (("report", rep, "--hurdle", "0.2", "--format", "csv"), "not to --format csv")):
+                       (("report", rep, "--hurdle", "0.2", "--format", "csv"), "not to the csv format")):
         before = sorted(os.listdir(tmp))
         r = roisim(*args)
         check(r.returncode == 2 and what in r.stderr and sorted(os.listdir(tmp)) == before and r.stdout == "",
@@ -534,6 +539,14 @@ projects:
     r = subprocess.run([ROISIM, "run", "/dev/stdin", "--trials", "20", "-o", piped, "--quiet"], input=seed_text, capture_output=True,
                        timeout=60)
     check(r.returncode == 0 and os.path.isfile(piped), "run /dev/stdin -o FILE: " + r.stderr.decode()[:200])
+    if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK):  # a folder of files under /dev: FILE.h5 beside it
+        shm = tempfile.mkdtemp(dir="/dev/shm")
+        try:
+            shutil.copy(SEED, os.path.join(shm, "s.yaml"))
+            r = roisim("run", os.path.join(shm, "s.yaml"), "--trials", "20", "--quiet")
+            check(r.returncode == 0 and os.path.isfile(os.path.join(shm, "s.h5")), "run /dev/shm/.../s.yaml writes s.h5 beside it: " + r.stderr)
+        finally:
+            shutil.rmtree(shm, ignore_errors=True)
     r = roisim("run", SEED, "--trials", "20", "-o", "/proc/roisim-x.h5")
     check(r.returncode == 1 and "exists" not in r.stderr and "not writable" in r.stderr, "-o /proc/x.h5 is not writable, not 'exists': " + r.stderr)
     # huge ROIs print as numbers with their '%' (from 10^15 % on in scientific notation; %f of 3e67
@@ -665,12 +678,13 @@ projects:
         pb = os.path.join(tmp, "progress.h5")
 
         def on_terminal(command):  # rc, output, its progress lines (bytes: text mode reads '\r' as '\n')
-            r = subprocess.run(["script", "-qc", command, "/dev/null"], capture_output=True, timeout=300)
+            # stdin not a terminal: script would give the pty the caller's window size (not 80 columns)
+            r = subprocess.run(["script", "-qc", command, "/dev/null"], capture_output=True, timeout=300, stdin=subprocess.DEVNULL)
             out = r.stdout.decode("utf-8", "replace")
-            return r.returncode, out, [l.replace("\x1b[K", "") for l in re.split(r"[\r\n]+", out) if "trials simulated" in l]
+            return r.returncode, out, [l.replace("\x1b[K", "") for l in re.split(r"[\r\n]+", out) if " simulated, " in l]
 
         rc, out, lines = on_terminal(f"{ROISIM} run {SEED} --trials 2000 -o {pb}")
-        check(rc == 0 and len(lines) >= 2 and "s left" in lines[-1] and "100%" in lines[-1] and out.count("\x1b[K") >= 3
+        check(rc == 0 and len(lines) >= 2 and "s left" in lines[-1] and "100%" in lines[-1] and re.search(r"\[#{8,}\]", lines[-1]) and out.count("\x1b[K") >= 3
               and "\r\x1b[K" in out and "stage" not in out, "progress bar on a terminal, cleared at the end: " + repr(out[:300]))
         # auto-stop: each trial count tried is a stage of its own, named with its trial count, and the
         # run that writes the file counts that file's trials; with --summary-only the 80 copies of
@@ -679,7 +693,7 @@ projects:
         with h5py.File(pb, "r") as f:
             n = int(f.attrs["trials"])
         final = [l for l in lines if f"final run ({n} trials)" in l and "100%" in l]
-        simulated = [re.search(r" ([0-9.]+)([kM]?) trials simulated", l) for l in final]
+        simulated = [re.search(r" ([0-9.]+)([kM]?) simulated", l) for l in final]
         simulated = [float(m[1]) * {"": 1, "k": 1e3, "M": 1e6}[m[2]] for m in simulated if m]
         check(rc == 0 and any("stage 1 (2000 trials)" in l for l in lines) and simulated
               and abs(simulated[-1] - 483 * n) <= 0.005 * 483 * n,
@@ -687,7 +701,8 @@ projects:
         # the line fits 80 columns (the terminal's width when it gives none; the stage label made it
         # ~100): a line that wraps is not overwritten by the next; on 40 columns the bar gives way,
         # then the words are cut
-        check(lines and max(len(l) for l in lines) <= 79, f"progress line fits 80 columns: {max(lines, key=len)!r}")
+        check(lines and max(len(l) for l in lines) <= 79 and all(re.search(r"\) \[[#.]{8,}\] ", l) for l in lines),
+              f"progress line fits 80 columns, with a bar of 8 or more beside the stage label: {max(lines, key=len)!r}")
         rc, out, lines = on_terminal(f"stty cols 40; {ROISIM} run {SEED} --trials 2000 --threads 2 --summary-only -o {pb}")
         check(rc == 0 and lines and max(len(l) for l in lines) <= 39 and "[" not in "".join(lines),
               f"progress line on 40 columns: {lines[-2:]!r}")

@@ -209,10 +209,22 @@ try:
     r = roisim("compare", ch5, "fixed", "noisy")
     check(r.returncode == 0 and "identical" not in r.stdout and "same in every trial" not in r.stdout
           and "as many trials" in r.stdout, "compare of a constant with a noisy scenario: " + r.stdout[-300:])
+    huge = os.path.join(tmp, "huge.yaml")
+    with open(huge, "w") as f:
+        f.write("roisim: 1\nsettings: {trials: 100}\nprojects:\n"
+                "  a: {kind: direct, initial_cost: 1, inputs: {annual_value: {dist: normal, mean: 1e308, sd: 1e308}}}\n"
+                "  b: {kind: direct, initial_cost: 1, inputs: {annual_value: 2}}\n"
+                "scenarios:\n  - {name: ok, projects: [b]}\n  - {name: huge, projects: [a]}\n")
+    hh5 = os.path.join(tmp, "huge.h5")
+    roisim("run", huge, "-o", hh5, "--quiet")
+    r = roisim("compare", hh5, "huge", "ok")
+    check(r.returncode == 0 and "not a finite number in some trials" in r.stdout and "exact" not in r.stdout,
+          "compare with NaN differences does not call them exact: " + r.stdout[-300:])
     ch1 = os.path.join(tmp, "const1.h5")
     roisim("run", const, "-o", ch1, "--quiet", "--trials", "1")
     r = roisim("compare", ch1, "noisy", "slow")
-    check(r.returncode == 0 and "One trial: the difference has no spread" in r.stdout and "1 win, 0 ties, 0 losses" in r.stdout,
+    check(r.returncode == 0 and "One trial: the difference has no spread" in r.stdout and "1 win, 0 ties, 0 losses" in r.stdout
+          and "paired comparison of 1 trial (" in r.stdout,
           "compare of one trial: " + r.stdout[-300:])
 
     # table output

@@ -109,6 +109,11 @@ try:
     # (both read 88.112844% with six decimals)
     r = run("report", out, "--format", "markdown", "--hurdle", "0.123456789", "--scenario", "base")
     check("the 12.3456789% hurdle" in r.stdout, "hurdle 0.123456789 printed as 12.3456789%")
+    # the value judged is the value printed: a long decimal read once, correctly rounded (CLI11 read
+    # the text again through long double, an ulp away from 0.20000000000000004, and printed "20%")
+    r = run("report", out, "--format", "markdown", "--hurdle",
+            "0.200000000000000024981712119960530760209849177044816315174103", "--scenario", "base")
+    check("the 20.000000000000004% hurdle" in r.stdout, "a long hurdle is read correctly rounded: " + r.stdout[:0])
     with h5py.File(out, "r") as f:
         p10 = float(f["roi_quantile"][names.index("base")][1])
     hurdles = (p10, math.nextafter(p10, 2.0))

@@ -275,7 +275,7 @@ void compare(const CompareOptions& o, std::ostream& out) {
   }
 
   auto seed = ra.attributes.find("seed");
-  out << "paired comparison of " << n << " trials (common random numbers";
+  out << "paired comparison of " << count_of(n, "trial") << " (common random numbers";
   if (seed != ra.attributes.end()) out << ", seed " << attr_text(seed->second);
   out << ")\n";
   out << "  A: " << name_a << "  [" << ra.funded[ia] << "]" << (two_files ? "  in " + o.file_a : "") << '\n';
@@ -326,10 +326,12 @@ void compare(const CompareOptions& o, std::ostream& out) {
     out << "One trial: the difference has no spread to estimate; run more trials.\n";
   } else if (roi.ties == n && npv.ties == n) {
     out << "A and B are identical trial by trial: every difference is zero.\n";
+  } else if (!std::isfinite(roi.sd) || !std::isfinite(npv.sd)) {
+    out << "The difference is not a finite number in some trials (NaN or infinite values): its spread is undefined.\n";
   } else {
     std::string same;
-    if (!(roi.sd > 0)) same = "ROI (" + points(roi.mean) + ")";
-    if (!(npv.sd > 0)) same += (same.empty() ? "NPV (" : " and NPV (") + money(npv.mean, true) + ")";
+    if (roi.sd == 0) same = "ROI (" + points(roi.mean) + ")";
+    if (npv.sd == 0) same += (same.empty() ? "NPV (" : " and NPV (") + money(npv.mean, true) + ")";
     out << "A - B is the same in every trial for " << same << ": that difference is exact, without sampling error.\n";
     if (std::isfinite(roi.variance_ratio)) crn(roi.variance_ratio, "ROI"), out << ".\n";
     else if (std::isfinite(npv.variance_ratio)) crn(npv.variance_ratio, "NPV"), out << ".\n";

@@ -127,8 +127,9 @@ CLI::Validator non_empty() {
 // ("+10" as YAML reads it); not hex ("0x1388" and "0x1p12" were taken as 5000 and 4096), not
 // padded with spaces, not inf or nan.
 std::optional<double> decimal_number(std::string_view s) {
-  if (!s.empty() && s[0] == '+') s.remove_prefix(1);
-  if (s.empty() || !(std::isdigit(static_cast<unsigned char>(s[0])) || s[0] == '.' || s[0] == '-')) return std::nullopt;
+  const bool plus = !s.empty() && s[0] == '+';
+  if (plus) s.remove_prefix(1);
+  if (s.empty() || !(std::isdigit(static_cast<unsigned char>(s[0])) || s[0] == '.' || (s[0] == '-' && !plus))) return std::nullopt;
   double v = 0;
   const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v, std::chars_format::general);
   if (ec != std::errc() || p != s.data() + s.size() || !std::isfinite(v)) return std::nullopt;
@@ -144,7 +145,7 @@ CLI::Validator whole_number(std::uint64_t lo, std::uint64_t hi) {
         const auto [p, ec] = std::from_chars(d.data(), d.data() + d.size(), v);
         bool ok = !d.empty() && ec == std::errc() && p == d.data() + d.size();
         if (!ok && ec != std::errc::result_out_of_range)
-          if (const auto x = decimal_number(s); x && *x == std::floor(*x) && *x >= 0 && *x <= 9007199254740992.0)
+          if (const auto x = decimal_number(s); x && *x == std::floor(*x) && *x >= 0 && *x < 9007199254740992.0)
             v = static_cast<std::uint64_t>(*x), ok = true;
         if (!ok || v < lo || v > hi)
           return "must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi) + " (got '" + s + "')";
@@ -327,11 +328,12 @@ int cmd_run(const RunArgs& a, const std::string& command_line) {
       if (a.target_ci > 0)
         what = (searching ? "stage " + std::to_string(stage) : std::string("final run")) + " (" + std::to_string(p.trials) + " trials) ";
       char tail[160];
-      std::snprintf(tail, sizeof tail, " %3.0f%%  %5s trials simulated, %5s/s, %3.0f s left", 100.0 * done / total,
+      std::snprintf(tail, sizeof tail, " %3.0f%%  %5s simulated, %5s/s, %3.0f s left", 100.0 * done / total,
                     short_count(simulated).c_str(), short_count(rate).c_str(), left);
       // It fits the terminal (80 columns when it says none): a line that wraps is not overwritten by
       // the next '\r'. The bar takes what the words leave, up to 24 columns; ASCII: a byte a column.
-      // The fields have fixed widths, so the bar keeps its width through a run.
+      // The fields have fixed widths (up to 999 s left), so the bar keeps its width through a run;
+      // at 80 columns it has 8 or more beside --target-ci's stage label.
       winsize ws{};
       const int cols = ::ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 ? ws.ws_col : 80;
       std::string line = "  " + what;
@@ -362,8 +364,8 @@ int cmd_run(const RunArgs& a, const std::string& command_line) {
               << (bad.count == 1 ? " has" : " have") << " a mean ROI or NPV that is not a finite number (NaN or infinite), first '" << plan.scenario(bad.first).name
               << "': some input's values are beyond what a double holds; check the distributions' parameters\n";
   if (!a.quiet) {
-    std::cout << plan.name() << ": " << r.scenarios << " scenario" << (r.scenarios == 1 ? "" : "s") << " x " << r.trials
-              << " trials in " << std::fixed << std::setprecision(2) << r.seconds << " s" << std::defaultfloat;
+    std::cout << plan.name() << ": " << count_of(r.scenarios, "scenario") << " x " << count_of(r.trials, "trial")
+              << " in " << std::fixed << std::setprecision(2) << r.seconds << " s" << std::defaultfloat;
     if (r.timings.reused)
       std::cout << " (" << r.timings.reused << " identical to an earlier scenario: statistics computed once)";
     std::cout << "\n";
@@ -372,7 +374,7 @@ int cmd_run(const RunArgs& a, const std::string& command_line) {
     if (r.auto_stop) {
       const AutoStop& st = *r.auto_stop;
       std::cout << "auto-stop: " << (st.met ? "target" : "target NOT") << " met: every 95% interval of P10/P50/P90 ROI and P(loss) "
-                << (st.met ? "within" : "not yet within") << " +/-" << a.target_ci << " at " << st.trials << " trials (";
+                << (st.met ? "within" : "not yet within") << " +/-" << a.target_ci << " at " << count_of(st.trials, "trial") << " (";
       if (std::isnan(st.widest))
         std::cout << "undefined: " << st.widest_where << " is infinite)";
       else if (std::isinf(st.widest) && st.trials < 36)
@@ -642,21 +644,22 @@ int main(int argc, char** argv) {
   auto* run_out = run->add_option("-o,--output", ra.output, "results file (default: FILE with .h5)")->check(non_empty());
   auto* run_trials = run->add_option("--trials", ra.trials, "trials per scenario (overrides settings.trials)")->transform(whole_number(1, kMaxTrials));
   run->add_option("--seed", ra.seed, "random seed, 0 to 2^63 - 1 (overrides settings.seed)")->transform(whole_number(0, kMaxSeed));
-  run->add_option("--threads", ra.threads, "worker threads (default: all cores)")->check(CLI::Range(1, 4096));
+  run->add_option("--threads", ra.threads, "worker threads (default: all cores)")->transform(whole_number(1, 4096));
   run->add_option("--sampler", ra.sampler, "mc (Monte Carlo), lhs (Latin hypercube) or sobol (scrambled Sobol points)")->check(CLI::IsMember({"mc", "lhs", "sobol"}));
   auto* run_summary = run->add_flag("--summary-only", ra.summary_only, "omit the per-trial datasets");
-  auto* run_compression = run->add_option("--compression", ra.compression, "deflate level 0-9 of the per-trial datasets")->check(CLI::Range(0, 9));
-  run->add_flag("--quiet", ra.quiet, "print nothing on success");
-  auto* run_target = run->add_option("--target-ci", ra.target_ci, "auto-stop: add trials (2000, 4000, ...) until every 95% interval of P10/P50/P90 ROI and P(loss) is within +/- this")->check(finite_number(0, false));
-  auto* run_max = run->add_option("--max-trials", ra.max_trials, "the most trials --target-ci may use (default 1000000)")->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
+  auto* run_compression = run->add_option("--compression", ra.compression, "deflate level 0-9 of the per-trial datasets")->transform(whole_number(0, 9));
+  auto* run_quiet = run->add_flag("--quiet", ra.quiet, "print nothing on success");
+  auto* run_target = run->add_option("--target-ci", ra.target_ci, "auto-stop: add trials (2000, 4000, ...) until every 95% interval of P10/P50/P90 ROI and P(loss) is within +/- this")->transform(finite_number(0, false));
+  auto* run_max = run->add_option("--max-trials", ra.max_trials, "the most trials --target-ci may use (default 1000000)")->transform(whole_number(1, kMaxTrials));
   auto* run_cash = run->add_option("--cashflow-trials", ra.cashflow_trials, "trials behind cashflow_quantile (the payback fan chart); 0 = all (default 1000)")
       ->transform(whole_number(0, kMaxTrials));
-  run->add_flag("--no-reuse", ra.no_reuse, "compute every scenario, even one identical to an earlier one (same bits; for checking)");
+  auto* run_no_reuse = run->add_flag("--no-reuse", ra.no_reuse, "compute every scenario, even one identical to an earlier one (same bits; for checking)");
   auto* run_replay = run->add_option("--replay", ra.replay, "print one trial's every input and value (SCENARIO:TRIAL) instead of running")
       ->check(replay_spec());
   // Options that would be ignored are refused (exit 2): --replay writes no file; --target-ci
   // chooses the trial count itself (--max-trials caps it), and --max-trials means nothing without it.
-  for (CLI::Option* o : {run_out, run_summary, run_compression, run_target, run_max, run_cash}) run_replay->excludes(o);
+  for (CLI::Option* o : {run_out, run_summary, run_compression, run_target, run_max, run_cash, run_no_reuse, run_quiet})
+    run_replay->excludes(o);
   run_target->excludes(run_trials);
   run_max->needs(run_target);
 
@@ -674,7 +677,7 @@ int main(int argc, char** argv) {
   std::string report_out;
   auto* report_hurdle =
       report->add_option("--hurdle", hurdle, "the ROI a scenario must clear in the memo's verdict (default 0.15; markdown and html)")
-          ->check(finite_number());
+          ->transform(finite_number());
   report->add_option("-o,--output", report_out, "write the report to this file instead of standard output")->check(non_empty());
   report->add_option("--scenario", rscen, "only these scenarios (repeatable)");
 
@@ -682,10 +685,10 @@ int main(int argc, char** argv) {
   auto* bench = app.add_subcommand("bench", "measure end-to-end throughput (scenario x trials per second) over thread counts");
   bench->add_option("file", ba.file, "scenario file (default: scenarios/seed_portfolio.yaml, here or in the source tree)");
   bench->add_option("--trials", ba.trials, "trials per scenario (default: the file's)")->transform(whole_number(1, kMaxTrials));
-  bench->add_option("--threads", ba.threads, "thread counts, e.g. 1,2,4 (default: 1, 2, 4, ... all cores)")->delimiter(',')->check(CLI::Range(1, 4096));
-  bench->add_option("--repeat", ba.repeat, "runs per thread count; the median is reported (default 3)")->check(CLI::Range(1, 100));
+  bench->add_option("--threads", ba.threads, "thread counts, e.g. 1,2,4 (default: 1, 2, 4, ... all cores)")->delimiter(',')->transform(whole_number(1, 4096));
+  bench->add_option("--repeat", ba.repeat, "runs per thread count; the median is reported (default 3)")->transform(whole_number(1, 100));
   bench->add_flag("--full-output", ba.full_output, "write the per-trial datasets too (default: --summary-only)");
-  bench->add_option("--compression", ba.compression, "deflate level 0-9 with --full-output")->check(CLI::Range(0, 9));
+  bench->add_option("--compression", ba.compression, "deflate level 0-9 with --full-output")->transform(whole_number(0, 9));
   bench->add_flag("--json", ba.json, "machine-readable output");
   bench->add_flag("--no-reuse", ba.no_reuse, "compute every scenario, even one identical to an earlier one");
 
@@ -708,7 +711,7 @@ int main(int argc, char** argv) {
   cli::FrontierOptions fo;
   auto* frontier = app.add_subcommand("frontier", "efficient funded subsets of a sweep within a budget (value vs downside)");
   frontier->add_option("file", fo.file, "results file (.h5)")->required();
-  frontier->add_option("--budget", fo.budget, "the most the funded projects' expected initial costs may add up to")->required()->check(finite_number(0, true));
+  frontier->add_option("--budget", fo.budget, "the most the funded projects' expected initial costs may add up to")->required()->transform(finite_number(0, true));
   frontier->add_option("--axis", fo.axes, "keep only this sweep axis value, AXIS=VALUE (repeatable; default: one frontier per combination)");
   frontier->add_option("--value", fo.value, "npv_mean (default) or roi_p50")->check(CLI::IsMember({"npv_mean", "roi_p50"}));
   frontier->add_option("--risk", fo.risk, "roi_p10 (default) or cvar10")->check(CLI::IsMember({"roi_p10", "cvar10"}));
@@ -717,10 +720,19 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
+#ifdef ROISIM_WITH_MPI  // under mpirun, printed once
+    if (roisim::mpi::rank() != 0) return 0;
+#endif
     return stdout_checked(app.exit(e));
   } catch (const CLI::CallForAllHelp& e) {
+#ifdef ROISIM_WITH_MPI  // under mpirun, printed once
+    if (roisim::mpi::rank() != 0) return 0;
+#endif
     return stdout_checked(app.exit(e));
   } catch (const CLI::CallForVersion& e) {
+#ifdef ROISIM_WITH_MPI  // under mpirun, printed once
+    if (roisim::mpi::rank() != 0) return 0;
+#endif
     return stdout_checked(app.exit(e));
   } catch (const CLI::ParseError& e) {
 #ifdef ROISIM_WITH_MPI  // every rank parses the same command line: rank 0 says what is wrong
@@ -733,7 +745,7 @@ int main(int argc, char** argv) {
 #ifdef ROISIM_WITH_MPI
     if (roisim::mpi::rank() != 0) return 2;
 #endif
-    std::fprintf(stderr, "--hurdle applies to the memo (--format markdown or html), not to --format %s\nRun with --help for more information.\n",
+    std::fprintf(stderr, "--hurdle applies to the memo (--format markdown or html), not to the %s format\nRun with --help for more information.\n",
                  format.c_str());
     return 2;
   }
