@@ -143,7 +143,9 @@ std::vector<double> read_trial_row(const std::string& path, const std::string& d
 // One scenario's cashflow_quantile [(H + 1) * kNumQuantiles], month-major; empty when absent.
 std::vector<double> read_cashflow_quantiles(const std::string& path, std::uint64_t scenario);
 // Scenarios whose mean ROI or mean NPV is not finite (NaN or infinite: inputs beyond what a double
-// holds, e.g. a normal of mean 1e308): how many, and the first's index. `run` warns of them.
+// holds, e.g. a normal of mean 1e308): how many, and the first's index. `run` warns of them, reading
+// back the file it has just written (in every build, MPI included, rank 0 has the file, not every
+// scenario's summary).
 struct NonFiniteMeans {
   std::uint64_t count = 0, first = 0;
   std::vector<char> flags;  // per scenario

@@ -185,17 +185,20 @@ try:
     # a difference without spread that is not zero (constant ROIs): the closing line says the
     # difference is exact (it said "identical trial by trial" of a +100 pp difference); a Wilson
     # interval of all wins ends at exactly 1 (it was 0.9999999999999998); one trial says so
-    const = os.path.join(tmp, "const.yaml")
-    with open(const, "w") as f:
-        f.write("roisim: 1\nname: const\nsettings: {trials: 50, seed: 3, horizon_months: 12, discount_rate: 0.0}\n"
+    def run_file(name, text, *args):  # writes the scenario file, runs it; the results file's path
+        path = os.path.join(tmp, name)
+        with open(path + ".yaml", "w") as f:
+            f.write(text)
+        r = roisim("run", path + ".yaml", "-o", path + ".h5", "--quiet", *args)
+        check(r.returncode == 0, f"run {name}.yaml: " + r.stderr)
+        return path + ".h5"
+
+    ch5 = run_file("const", "roisim: 1\nname: const\nsettings: {trials: 50, seed: 3, horizon_months: 12, discount_rate: 0.0}\n"
                 "projects:\n  fixed: {kind: direct, initial_cost: 1000000, inputs: {annual_value: 1500000}}\n"
                 "  slow: {kind: direct, initial_cost: 1000000, launch_month: 2, inputs: {annual_value: 600000}}\n"
                 "  noisy: {kind: direct, initial_cost: 1000000, inputs: {annual_value: {dist: normal, mean: 1500000, sd: 100000}}}\n"
                 "scenarios:\n  - {name: fixed, projects: [fixed]}\n  - {name: slow, projects: [slow]}\n"
                 "  - {name: noisy, projects: [noisy]}\n")
-    ch5 = os.path.join(tmp, "const.h5")
-    r = roisim("run", const, "-o", ch5, "--quiet")
-    check(r.returncode == 0, "run const.yaml: " + r.stderr)
     r = roisim("compare", ch5, "fixed", "slow")
     check(r.returncode == 0 and "A - B is the same in every trial for ROI (+100.00 pp) and NPV (+1,000,000)" in r.stdout
           and "identical" not in r.stdout and "50 wins, 0 ties, 0 losses" in r.stdout, "compare of a constant difference: " + r.stdout[-400:])
@@ -209,19 +212,15 @@ try:
     r = roisim("compare", ch5, "fixed", "noisy")
     check(r.returncode == 0 and "identical" not in r.stdout and "same in every trial" not in r.stdout
           and "as many trials" in r.stdout, "compare of a constant with a noisy scenario: " + r.stdout[-300:])
-    huge = os.path.join(tmp, "huge.yaml")
-    with open(huge, "w") as f:
-        f.write("roisim: 1\nsettings: {trials: 100}\nprojects:\n"
-                "  a: {kind: direct, initial_cost: 1, inputs: {annual_value: {dist: normal, mean: 1e308, sd: 1e308}}}\n"
-                "  b: {kind: direct, initial_cost: 1, inputs: {annual_value: 2}}\n"
-                "scenarios:\n  - {name: ok, projects: [b]}\n  - {name: huge, projects: [a]}\n")
-    hh5 = os.path.join(tmp, "huge.h5")
-    roisim("run", huge, "-o", hh5, "--quiet")
+    hh5 = run_file("huge", "roisim: 1\nsettings: {trials: 100}\nprojects:\n"
+                   "  a: {kind: direct, initial_cost: 1, inputs: {annual_value: {dist: normal, mean: 1e308, sd: 1e308}}}\n"
+                   "  b: {kind: direct, initial_cost: 1, inputs: {annual_value: 2}}\n"
+                   "scenarios:\n  - {name: ok, projects: [b]}\n  - {name: huge, projects: [a]}\n")
     r = roisim("compare", hh5, "huge", "ok")
     check(r.returncode == 0 and "not a finite number in some trials" in r.stdout and "exact" not in r.stdout,
           "compare with NaN differences does not call them exact: " + r.stdout[-300:])
     ch1 = os.path.join(tmp, "const1.h5")
-    roisim("run", const, "-o", ch1, "--quiet", "--trials", "1")
+    roisim("run", os.path.join(tmp, "const.yaml"), "-o", ch1, "--quiet", "--trials", "1")
     r = roisim("compare", ch1, "noisy", "slow")
     check(r.returncode == 0 and "One trial: the difference has no spread" in r.stdout and "1 win, 0 ties, 0 losses" in r.stdout
           and "paired comparison of 1 trial (" in r.stdout,
