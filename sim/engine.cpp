@@ -290,22 +290,24 @@ struct Engine::Impl {
     double evaluation = 0, portfolio = 0;  // seconds spent in each part
   };
   tbb::enumerable_thread_specific<BlockScratch> block_scratch;
-  // One batch's per-trial outcomes and its cash-flow trials' cumulative cash flows; run() keeps
-  // two, as a batch's statistics run beside the next batch's simulation, and a third when the sink
-  // stage reads a batch's trials while the next two are simulated and summarised.
-  // One allocation per set (whole huge pages: one rounding, not four).
+  // One batch's per-trial outcomes (one allocation: whole huge pages, one rounding, not three) and,
+  // apart, its cash-flow trials' cumulative cash flows. run() keeps two of each, as a batch's
+  // statistics run beside the next batch's simulation, and a third set of outcomes when the sink
+  // stage reads a batch's trials while the next two are simulated and summarised: the sink does
+  // not read the cash flows, so they need no third set (10 MB less fresh memory on the seed
+  // file with full output at two threads, where a first touch costs ~2 ms a MB on this VM).
   struct BatchBuffers {
     Buffer all;
-    double *roi = nullptr, *npv = nullptr, *pay = nullptr, *cash = nullptr;
-    void size_for(std::size_t trials, std::size_t cash_values) {
-      all.resize(3 * trials + cash_values);
+    double *roi = nullptr, *npv = nullptr, *pay = nullptr;
+    void size_for(std::size_t trials) {
+      all.resize(3 * trials);
       roi = all.data();
       npv = roi + trials;
       pay = npv + trials;
-      cash = cash_values ? pay + trials : nullptr;
     }
   };
   BatchBuffers batch_buf[3];
+  Buffer cash_buf[2];
   // Identical scenarios (see RunOptions::reuse_bytes), planned by plan_reuse() for run()'s range:
   // same_as[s - first] is the earlier scenario whose statistics scenario s copies (or -1), and
   // uses[s - first] how many later scenarios copy scenario s's (0: not kept).
@@ -525,7 +527,8 @@ struct Engine::Impl {
       const bool chained = opt.overlap_sink;
       const bool serial = run_threads(opt) == 1;
       const std::size_t nbuf = serial ? 1 : chained && opt.sink_needs_trials ? 3 : 2;
-      BatchWork works[2];         // batch i: works[i % 2], batch_buf[i % nbuf]
+      const std::size_t ncash = std::min<std::size_t>(nbuf, 2);
+      BatchWork works[2];         // batch i: works[i % 2], batch_buf[i % nbuf], cash_buf[i % ncash]
       BatchResults results[3];    // batch i: results[i % 3] (the third for the sink stage)
       tbb::task_group tail, writing;
       // The prologue runs beside the sampling and the first batches, in the sink stage's group:
@@ -567,13 +570,15 @@ struct Engine::Impl {
         std::uint64_t i = 0;
         for (std::uint64_t s0 = first; s0 < last; s0 += bs, ++i) {
           check_cancel();
-          const std::size_t k = i % 2, kb = i % nbuf;
+          const std::size_t k = i % 2, kb = i % nbuf, kc = i % ncash;
           const std::uint64_t count = std::min(bs, last - s0);
           works[k] = prepare(s0, count, /*with_reuse=*/true);
           simulated[i % 3] = simulated_so_far += works[k].simulated;
           BatchBuffers& buf = batch_buf[kb];
-          buf.size_for(count * n, count * stride * cash_n);
-          simulate(works[k], 0, n, buf.roi, buf.npv, buf.pay, buf.cash, cash_n);
+          buf.size_for(count * n);
+          cash_buf[kc].resize(count * stride * cash_n);
+          double* const cash = cash_n ? cash_buf[kc].data() : nullptr;
+          simulate(works[k], 0, n, buf.roi, buf.npv, buf.pay, cash, cash_n);
           trace("batch simulated", static_cast<long>(i));
           // Batch i's results: the statistics need only the work lists.
           const auto begin_results = [&]() -> BatchResults& {
@@ -592,7 +597,7 @@ struct Engine::Impl {
           };
           if (serial) {  // one buffer set: summarised and written before the next batch
             check_cancel();
-            statistics(works[k], buf.roi, buf.npv, buf.pay, buf.cash, begin_results());
+            statistics(works[k], buf.roi, buf.npv, buf.pay, cash, begin_results());
             trace("batch summarised", static_cast<long>(i));
             writing.wait();  // the prologue
             to_sink(i);
@@ -607,10 +612,10 @@ struct Engine::Impl {
           // whose sink finished before batch i-2's began.
           if (i > 0 && chained) deliver(i - 1);
           begin_results();
-          tail.run([this, k, kb, i, &works, &results] {
+          tail.run([this, k, kb, cash, i, &works, &results] {
             check_cancel();
             const BatchBuffers& b = batch_buf[kb];
-            statistics(works[k], b.roi, b.npv, b.pay, b.cash, results[i % 3]);
+            statistics(works[k], b.roi, b.npv, b.pay, cash, results[i % 3]);
             trace("batch summarised", static_cast<long>(i));
           });
           if (i > 0 && !chained) deliver(i - 1);
@@ -1241,9 +1246,16 @@ std::uint64_t Engine::layout_batch() const { return layout_batch_for(impl_->n, i
 const EngineTimings& Engine::timings() const { return impl_->timings; }
 
 std::uint64_t Engine::batch_bytes(const Plan& plan, const RunOptions& opt) {
+  return trial_bytes(plan, opt) + cash_bytes(plan, opt);
+}
+std::uint64_t Engine::trial_bytes(const Plan& plan, const RunOptions& opt) {
+  const std::uint64_t n = plan.settings().trials, b = batch_for(n, opt);
+  return 3 * 8 * b * n + NoInit<double>::kHugePage;
+}
+std::uint64_t Engine::cash_bytes(const Plan& plan, const RunOptions& opt) {
   const std::uint64_t n = plan.settings().trials, b = batch_for(n, opt);
   const std::uint64_t stride = static_cast<std::uint64_t>(plan.settings().horizon_months) + 1;
-  return 3 * 8 * b * n + b * stride * cash_trials_for(n, opt) * 8 + NoInit<double>::kHugePage;
+  return b * stride * cash_trials_for(n, opt) * 8 + NoInit<double>::kHugePage;
 }
 
 std::uint64_t Engine::memory_estimate(const Plan& plan, const RunOptions& opt) {
@@ -1266,9 +1278,10 @@ std::uint64_t Engine::memory_estimate(const Plan& plan, const RunOptions& opt) {
   const std::uint64_t variants = b * plan.projects().size();
   const std::uint64_t stride = static_cast<std::uint64_t>(plan.settings().horizon_months) + 3;
   // run() keeps two batches (one simulated, one summarised) of per-trial outcomes and cash-flow
-  // trials, and a third while the sink stage writes a batch's trials (full output); one on one
-  // thread.
+  // trials, and a third of outcomes while the sink stage writes a batch's trials (full output);
+  // one on one thread.
   const std::uint64_t sets = threads == 1 ? 1 : opt.overlap_sink && opt.sink_needs_trials ? 3 : 2;
+  const std::uint64_t cash_sets = std::min<std::uint64_t>(sets, 2);
   // lhs keeps a 4-byte permutation per input, sobol an 8-byte point per input (sim/sampler.h).
   const Sampler s = plan.settings().sampler;
   const std::uint64_t sampler = s == Sampler::LatinHypercube ? 4 * n * uncertain : s == Sampler::Sobol ? 8 * n * uncertain : 0;
@@ -1276,7 +1289,7 @@ std::uint64_t Engine::memory_estimate(const Plan& plan, const RunOptions& opt) {
   // one thread, where run() frees a batch's work before the next is prepared) for at most one
   // variant per scenario of a batch and project whose success draw is an input.
   const std::uint64_t success = std::min<std::uint64_t>(sets, 2) * 12 * n * b * success_projects;
-  return sets * batch_bytes(plan, opt) + sampler + 8 * n * (arrays + 2 * ranked + plan.copula_vars().size())  // batch sets; inputs, ranks, bands
+  return sets * trial_bytes(plan, opt) + cash_sets * cash_bytes(plan, opt) + sampler + 8 * n * (arrays + 2 * ranked + plan.copula_vars().size())  // batch sets; inputs, ranks, bands
          + NoInit<double>::kHugePage  // the input pool, rounded to whole huge pages
          + success + threads * std::max<std::uint64_t>(kBlockBytes, (variants + 40) * stride * 8 * 8)  // project streams
          + 64 * n * threads  // statistics scratch
