@@ -863,11 +863,23 @@ int size() {
 }
 
 namespace {
+// The request as a rank runs it: its engine's batch is the file layout's (step 2 below), 64
+// scenarios where a one-process run on one or two threads takes 32, so the memory check must
+// count batches of that size too (it counted the smaller one).
+RunRequest as_rank_runs(const Plan& plan, RunRequest request) {
+  request.engine.batch_scenarios = Engine::layout_batch_of(plan, request.engine);
+  return request;
+}
 // What a rank holds beside its engine: the MPI library and its buffers (a rank's resident memory
 // at one trial is ~16 MiB above a plain process's) and, in trial blocks, the batch's gathered rows
-// (run_trial_blocks: one more set of a batch's per-trial buffers).
+// (run_trial_blocks: one more set of a batch's per-trial buffers). `request` as_rank_runs it.
 std::uint64_t rank_bytes(const Plan& plan, const RunRequest& request) {
   return (std::uint64_t{32} << 20) + Engine::batch_bytes(plan, request.engine);
+}
+// The resources check of a rank's run (sim/simulation.h), with its batch.
+void check_rank_resources(const Plan& plan, const RunRequest& request) {
+  const RunRequest ranked = as_rank_runs(plan, request);
+  check_resources(plan, ranked, rank_bytes(plan, ranked));
 }
 }  // namespace
 
@@ -903,11 +915,11 @@ RunReport simulate_to_file(const Plan& given, const RunRequest& request_in) {
         largest.settings().trials = std::max<std::uint64_t>(1, request.max_trials);
         RunRequest summary = request;
         summary.summary_only = true;
-        check_resources(largest, summary, rank_bytes(largest, summary));
+        check_rank_resources(largest, summary);
         stop = find_trial_count(plan, request);
         plan.settings().trials = stop->trials;
       }
-      check_resources(plan, request, rank_bytes(plan, request));
+      check_rank_resources(plan, request);
       Engine probe(plan, request.engine);
       setup.batch = probe.layout_batch();  // the layout's batch, as a one-process run lays out its file
       setup.trials = plan.settings().trials;
