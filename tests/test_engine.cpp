@@ -22,7 +22,7 @@ namespace {
 
 // Everything the engine produced for each scenario, by name.
 struct Captured {
-  std::vector<double> roi, npv, pay, spearman;
+  std::vector<double> roi, npv, pay, spearman, cash;  // cash: cashflow_quantile [(H + 1) x quantile]
   ScenarioSummary s;
   std::string funded;
 };
@@ -39,6 +39,8 @@ Results run(const Plan& plan, RunOptions o = {}, std::uint64_t first = 0, std::u
       c.npv.assign(b.npv + i * n, b.npv + (i + 1) * n);
       c.pay.assign(b.payback + i * n, b.payback + (i + 1) * n);
       c.spearman.assign(b.drivers.spearman.begin() + i * k, b.drivers.spearman.begin() + (i + 1) * k);
+      const std::size_t cq = b.cashflow_quantile.size() / b.count;
+      c.cash.assign(b.cashflow_quantile.begin() + i * cq, b.cashflow_quantile.begin() + (i + 1) * cq);
       c.s = b.summary[i];
       c.funded = b.funded[i];
     }
@@ -189,7 +191,11 @@ TEST(Engine, SinkModesAndPrologue) {
         in_order &= b.first == next;
         next = b.first + b.count;
         EXPECT_EQ(b.roi == nullptr, mode == 2);
-        for (std::uint64_t i = 0; i < b.count; ++i) got[b.names[i]].s = b.summary[i];
+        const std::size_t cq = b.cashflow_quantile.size() / b.count;
+        for (std::uint64_t i = 0; i < b.count; ++i) {
+          got[b.names[i]].s = b.summary[i];
+          got[b.names[i]].cash.assign(b.cashflow_quantile.begin() + i * cq, b.cashflow_quantile.begin() + (i + 1) * cq);
+        }
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
         // The batch's trials are still its own (not yet overwritten by a later batch's simulation,
         // which runs beside this sink): their mean, computed as summarize() computes it, is its roi_mean.
@@ -209,7 +215,12 @@ TEST(Engine, SinkModesAndPrologue) {
       EXPECT_FALSE(early);
       EXPECT_EQ(next, plan.scenario_count());
       ASSERT_EQ(got.size(), want.size());
-      for (const auto& [name, c] : want) EXPECT_TRUE(same_bits(got.at(name).s, c.s)) << name;
+      for (const auto& [name, c] : want) {
+        EXPECT_TRUE(same_bits(got.at(name).s, c.s)) << name;
+        // The fan chart too: its cash-flow trials have buffers of their own (two sets, not three).
+        ASSERT_EQ(got.at(name).cash.size(), c.cash.size()) << name;
+        EXPECT_EQ(std::memcmp(got.at(name).cash.data(), c.cash.data(), c.cash.size() * sizeof(double)), 0) << name;
+      }
 
       RunOptions bad = o;
       bad.prologue = [] { throw IoError("prologue failed"); };
