@@ -8,8 +8,12 @@ written, synced and renamed), for README "Performance".
 
 Each round runs every (output mode, thread count) once per binary; with --baseline the two binaries
 alternate (their order flips each round), so that drifts of a shared machine touch both alike.
-Every run writes the same target in a temporary folder, so from the second run on it replaces the
-previous file, as a user re-running a scenario does (--fresh removes it first, untimed). Wall time
+Each (binary, mode, thread count) writes a target of its own in a temporary folder, so from the
+second round on a run replaces the file the same command wrote before, as a user re-running it
+does (--fresh removes it first, untimed). (Until 2026-12-06 every run of a binary wrote one
+target: a summary-only run then replaced an 84 MB full-output file and paid for freeing it,
+up to ~38 ms inside rename() here, which inflated the summary 1 -> 2 ratio and deflated the
+full-output one.) Wall time
 is measured around the process, peak RSS comes from wait4(). Prints medians, the speed-up from the
 first thread count to each other one (the ratio of the medians, and the median of the per-round
 ratios), and with --peer the NumPy peer (bench/peers/numpy_peer.py, with and without its
@@ -93,7 +97,7 @@ def main(argv=None):
             for mode in modes:
                 for t in threads:
                     for name, b in order:
-                        out = os.path.join(tmp, f"{name}.h5")
+                        out = os.path.join(tmp, f"{name}-{mode}-{t}.h5")
                         if a.fresh and os.path.exists(out):
                             os.unlink(out)
                         cmd = [b, "run", a.file, "-o", out, "--quiet", "--trials", str(a.trials), "--threads", str(t)]

@@ -244,11 +244,11 @@ std::uint64_t batch_within(std::uint64_t n, const RunOptions& opt, std::uint64_t
   return std::clamp<std::uint64_t>(by_memory, 1, cap);
 }
 // The engine's batch: at most 64 scenarios, and 32 on one or two threads, where a batch's
-// statistics need fewer scenarios to keep every thread busy. On the seed file 32 is as fast as 64
-// (8% faster while the buffers were on 4 KiB pages, each faulted in once) with a third less
-// memory (summary-only peak 108 -> 75 MB, full output 162 -> 105 MB); 16 is slower (its
-// per-trial buffers fall below the huge-page threshold, and the variants a batch shares are
-// evaluated more often). Many threads keep 64 so that each batch's statistics still give every
+// statistics need fewer scenarios to keep every thread busy. On the seed file (2026-12-06, 8-10
+// alternating end-to-end rounds) two threads are slower at 64 than at 32 (summary-only 0.24 vs
+// 0.21 s) and no faster at 20 or 24; one thread is 0-5% faster at 64 (fewer batches evaluate
+// the variants they share) for 19-23 MiB more (summary-only peak 40 -> 59 MiB, full 45 -> 68),
+// so it keeps 32 too; 16 is slower (the variants a batch shares are evaluated more often). Many threads keep 64 so that each batch's statistics still give every
 // thread several scenarios. The results do not depend on it: each scenario's statistics read
 // only its own trials.
 std::uint64_t batch_for(std::uint64_t n, const RunOptions& opt) {
