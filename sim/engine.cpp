@@ -246,9 +246,10 @@ std::uint64_t batch_within(std::uint64_t n, const RunOptions& opt, std::uint64_t
 // The engine's batch: at most 64 scenarios, and 32 on one or two threads, where a batch's
 // statistics need fewer scenarios to keep every thread busy. On the seed file (2026-12-06, 8-10
 // alternating end-to-end rounds) two threads are slower at 64 than at 32 (summary-only 0.24 vs
-// 0.21 s) and no faster at 20 or 24; one thread is 0-5% faster at 64 (fewer batches evaluate
-// the variants they share) for 19-23 MiB more (summary-only peak 40 -> 59 MiB, full 45 -> 68),
-// so it keeps 32 too; 16 is slower (the variants a batch shares are evaluated more often). Many threads keep 64 so that each batch's statistics still give every
+// 0.21 s) and no faster at 20 or 24; one thread is -1% to +5% faster at 64 (fewer batches
+// evaluate the variants they share) for 19-23 MiB more (summary-only peak 40 -> 59 MiB, full
+// 45 -> 68), so it keeps 32 too; 16 is slower (the variants a batch shares are evaluated more
+// often). Many threads keep 64 so that each batch's statistics still give every
 // thread several scenarios. The results do not depend on it: each scenario's statistics read
 // only its own trials.
 std::uint64_t batch_for(std::uint64_t n, const RunOptions& opt) {
@@ -259,6 +260,17 @@ std::uint64_t batch_for(std::uint64_t n, const RunOptions& opt) {
 std::uint64_t layout_batch_for(std::uint64_t n, const RunOptions& opt) { return batch_within(n, opt, 64); }
 std::uint64_t cash_trials_for(std::uint64_t n, const RunOptions& opt) {
   return opt.cashflow_trials == 0 ? n : std::min<std::uint64_t>(n, opt.cashflow_trials);
+}
+// The buffer sets run() keeps: per-trial outcomes for the batch simulated and the one summarised
+// beside it, and a third while the sink stage reads a batch's trials (full output); cash-flow
+// trials, which no sink reads, for the first two only; one of each on one thread, where the
+// stages run one after another. memory_estimate counts the same.
+struct BufferSets {
+  std::size_t outcomes, cash;
+};
+BufferSets buffer_sets(const RunOptions& opt) {
+  if (run_threads(opt) == 1) return {1, 1};
+  return {opt.overlap_sink && opt.sink_needs_trials ? std::size_t{3} : std::size_t{2}, 2};
 }
 
 struct Engine::Impl {
@@ -527,8 +539,7 @@ struct Engine::Impl {
       const std::size_t stride = static_cast<std::size_t>(h) + 1, cash_n = cashflow_trials();
       const bool chained = opt.overlap_sink;
       const bool serial = run_threads(opt) == 1;
-      const std::size_t nbuf = serial ? 1 : chained && opt.sink_needs_trials ? 3 : 2;
-      const std::size_t ncash = std::min<std::size_t>(nbuf, 2);
+      const std::size_t nbuf = buffer_sets(opt).outcomes, ncash = buffer_sets(opt).cash;
       BatchWork works[2];         // batch i: works[i % 2], batch_buf[i % nbuf], cash_buf[i % ncash]
       BatchResults results[3];    // batch i: results[i % 3] (the third for the sink stage)
       tbb::task_group tail, writing;
@@ -1246,6 +1257,7 @@ std::uint64_t Engine::layout_batch() const { return layout_batch_for(impl_->n, i
 std::uint64_t Engine::layout_batch_of(const Plan& plan, const RunOptions& opt) {
   return layout_batch_for(plan.settings().trials, opt);
 }
+std::uint64_t Engine::batch_of(const Plan& plan, const RunOptions& opt) { return batch_for(plan.settings().trials, opt); }
 
 const EngineTimings& Engine::timings() const { return impl_->timings; }
 
@@ -1281,19 +1293,15 @@ std::uint64_t Engine::memory_estimate(const Plan& plan, const RunOptions& opt) {
   // input gives each scenario its own).
   const std::uint64_t variants = b * plan.projects().size();
   const std::uint64_t stride = static_cast<std::uint64_t>(plan.settings().horizon_months) + 3;
-  // run() keeps two batches (one simulated, one summarised) of per-trial outcomes and cash-flow
-  // trials, and a third of outcomes while the sink stage writes a batch's trials (full output);
-  // one on one thread.
-  const std::uint64_t sets = threads == 1 ? 1 : opt.overlap_sink && opt.sink_needs_trials ? 3 : 2;
-  const std::uint64_t cash_sets = std::min<std::uint64_t>(sets, 2);
+  const BufferSets sets = buffer_sets(opt);  // as run() keeps them
   // lhs keeps a 4-byte permutation per input, sobol an 8-byte point per input (sim/sampler.h).
   const Sampler s = plan.settings().sampler;
   const std::uint64_t sampler = s == Sampler::LatinHypercube ? 4 * n * uncertain : s == Sampler::Sobol ? 8 * n * uncertain : 0;
   // The live batches' success inputs (ranks and band lists, ~12 bytes a trial; two batches, one on
   // one thread, where run() frees a batch's work before the next is prepared) for at most one
   // variant per scenario of a batch and project whose success draw is an input.
-  const std::uint64_t success = std::min<std::uint64_t>(sets, 2) * 12 * n * b * success_projects;
-  return sets * trial_bytes(plan, opt) + cash_sets * cash_bytes(plan, opt) + sampler + 8 * n * (arrays + 2 * ranked + plan.copula_vars().size())  // batch sets; inputs, ranks, bands
+  const std::uint64_t success = sets.cash * 12 * n * b * success_projects;
+  return sets.outcomes * trial_bytes(plan, opt) + sets.cash * cash_bytes(plan, opt) + sampler + 8 * n * (arrays + 2 * ranked + plan.copula_vars().size())  // batch sets; inputs, ranks, bands
          + NoInit<double>::kHugePage  // the input pool, rounded to whole huge pages
          + success + threads * std::max<std::uint64_t>(kBlockBytes, (variants + 40) * stride * 8 * 8)  // project streams
          + 64 * n * threads  // statistics scratch

@@ -141,6 +141,8 @@ class Engine {
   std::uint64_t layout_batch() const;
   // The same from the plan alone (an MPI run's ranks use it as their batch: sim/mpi_run.cpp).
   static std::uint64_t layout_batch_of(const Plan& plan, const RunOptions& options);
+  // batch_scenarios() from the plan alone: the batch memory_estimate counts.
+  static std::uint64_t batch_of(const Plan& plan, const RunOptions& options);
   // Time spent so far in each phase.
   const EngineTimings& timings() const;
   // Upper estimate of the memory a run of this plan needs, in bytes (sampled inputs, ranks, one
