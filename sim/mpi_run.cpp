@@ -863,23 +863,20 @@ int size() {
 }
 
 namespace {
-// The request as a rank runs it: its engine's batch is the file layout's (step 2 below), 64
-// scenarios where a one-process run on one or two threads takes 32, so the memory check must
-// count batches of that size too (it counted the smaller one).
-RunRequest as_rank_runs(const Plan& plan, RunRequest request) {
-  request.engine.batch_scenarios = Engine::layout_batch_of(plan, request.engine);
-  return request;
-}
 // What a rank holds beside its engine: the MPI library and its buffers (a rank's resident memory
-// at one trial is ~16 MiB above a plain process's) and, in trial blocks, the batch's gathered rows
-// (run_trial_blocks: one more set of a batch's per-trial buffers). `request` as_rank_runs it.
-std::uint64_t rank_bytes(const Plan& plan, const RunRequest& request) {
-  return (std::uint64_t{32} << 20) + Engine::batch_bytes(plan, request.engine);
+// at one trial is ~16 MiB above a plain process's) and, with gathered_rows (trial blocks), the
+// batch's gathered rows (run_trial_blocks: one more set of a batch's per-trial buffers).
+std::uint64_t rank_bytes(const Plan& plan, const RunRequest& request, bool gathered_rows) {
+  return (std::uint64_t{32} << 20) + (gathered_rows ? Engine::batch_bytes(plan, request.engine) : 0);
 }
-// The resources check of a rank's run (sim/simulation.h), with its batch.
-void check_rank_resources(const Plan& plan, const RunRequest& request) {
-  const RunRequest ranked = as_rank_runs(plan, request);
-  check_resources(plan, ranked, rank_bytes(plan, ranked));
+// The resources check of the ranks' run (sim/simulation.h), counted as they run it: their engines
+// take the file layout's batch (step 2 below), 64 scenarios where a one-process run on one or two
+// threads takes 32 (the check had counted 32), and only trial blocks gather rows. (It still counts
+// the writer stage's third set of outcomes with full output, which ranks, whose engines run no
+// sink stage, do not keep: an over-count of one set.)
+void check_rank_resources(const Plan& plan, RunRequest request, Split split) {
+  request.engine.batch_scenarios = Engine::layout_batch_of(plan, request.engine);
+  check_resources(plan, request, rank_bytes(plan, request, split == Split::Trials));
 }
 }  // namespace
 
@@ -915,13 +912,12 @@ RunReport simulate_to_file(const Plan& given, const RunRequest& request_in) {
         largest.settings().trials = std::max<std::uint64_t>(1, request.max_trials);
         RunRequest summary = request;
         summary.summary_only = true;
-        check_rank_resources(largest, summary);
+        // The search runs on rank 0 as one process does (its batch), beside the MPI library.
+        check_resources(largest, summary, rank_bytes(largest, summary, true));
         stop = find_trial_count(plan, request);
         plan.settings().trials = stop->trials;
       }
-      check_rank_resources(plan, request);
-      Engine probe(plan, request.engine);
-      setup.batch = probe.layout_batch();  // the layout's batch, as a one-process run lays out its file
+      setup.batch = Engine::layout_batch_of(plan, request.engine);  // as a one-process run lays out its file
       setup.trials = plan.settings().trials;
       ResultsLayout layout = make_layout(plan, request, setup.batch);
       if (stop) {
@@ -939,6 +935,7 @@ RunReport simulate_to_file(const Plan& given, const RunRequest& request_in) {
       double ratio = 1;
       setup.split = choose_split(plan, bounds, R, ratio);
       if (setup.split == Split::Trials) bounds = split_trials(setup.trials, R);
+      check_rank_resources(plan, request, setup.split);
       char what[160];
       std::snprintf(what, sizeof what, "%d MPI rank%s, split by %s (scenario split: largest share %.2fx an even one)", R,
                     R == 1 ? "" : "s", setup.split == Split::Trials ? "trial blocks" : "scenarios", ratio);

@@ -199,6 +199,7 @@ ResourceEstimate estimate_resources(const Plan& plan, const RunRequest& request,
 void check_resources(const Plan& plan, const RunRequest& request, std::uint64_t extra_memory) {
   const ResourceEstimate e = estimate_resources(plan, request, extra_memory);
   trace("memory estimate (MiB)", static_cast<long>(e.memory >> 20));  // ROISIM_TIMELINE; tests compare it with the peak
+  trace("memory estimate batch (scenarios)", static_cast<long>(Engine::batch_of(plan, request.engine)));  // and check this
   const std::string shape = count_of(plan.scenario_count(), "scenario") + " x " + count_of(plan.settings().trials, "trial");
   if (e.memory_available && e.memory > e.memory_available * 0.9) {
     // The plan of identical scenarios grows with the scenario count, not the trials.
