@@ -18,7 +18,7 @@ is measured around the process, peak RSS comes from wait4(). Prints medians, the
 first thread count to each other one (the ratio of the medians, and the median of the per-round
 ratios), and with --peer the NumPy peer (bench/peers/numpy_peer.py, with and without its
 per-project cache) on the same file and trials, timed the same way, with the ratio to roisim's
-one-thread summary-only time. Needs only Python's standard library (and, for --peer, numpy, scipy
+median for the first mode and thread count given (summary-only on one thread by default). Needs only Python's standard library (and, for --peer, numpy, scipy
 and yaml).
 """
 import argparse
