@@ -6,13 +6,16 @@ from them (small trial counts: this checks the plumbing, not the speed).
 
 - bench/end_to_end.py: one round at 1 and 2 threads, both output modes, against itself as the
   baseline, with the NumPy peer: every row present with positive times, the peer's lines and
-  ratios; bad arguments exit 2 with a message.
+  ratios; bad arguments exit 2 with a message; through a wrapper that logs each run's -o target,
+  two rounds: every (mode, threads) writes one target of its own, new in the first round and
+  replaced in the second.
 - bench/peers/compare.sh: the three-row table with positive rates and ratios.
 """
 import os
 import re
 import subprocess
 import sys
+import tempfile
 
 from testlib import Checks
 
@@ -38,6 +41,36 @@ def main():
     peers = re.findall(r"numpy peer \((per-project cache|no cache)\)\s+([0-9.]+) s .* roisim is\s+([0-9.]+)x faster", p.stdout)
     check(len(peers) == 2 and all(float(x[1]) > 0 and float(x[2]) > 0 for x in peers),
           f"end_to_end.py --peer prints both peers with a ratio:\n{p.stdout}")
+
+    # Each configuration replaces only the file its own command wrote the round before (a user
+    # re-running it): a wrapper logs every run's -o target and whether it existed. Until 8c33379
+    # all runs of a binary wrote one target, so a summary-only run replaced a full-output file.
+    with tempfile.TemporaryDirectory() as tmp:
+        log = os.path.join(tmp, "runs.log")
+        wrapper = os.path.join(tmp, "roisim-logged")
+        with open(wrapper, "w") as f:
+            f.write("#!/bin/sh\n"
+                    "if [ \"$1\" = run ]; then\n"
+                    "  prev=$(echo \"$@\" | sed 's/.* -o \\([^ ]*\\) .*/\\1/')\n"
+                    "  mode=full; case \"$*\" in *--summary-only*) mode=summary;; esac\n"
+                    "  threads=$(echo \"$@\" | sed 's/.*--threads \\([0-9]*\\).*/\\1/')\n"
+                    "  if [ -e \"$prev\" ]; then existed=1; else existed=0; fi\n"
+                    f"  echo \"$mode $threads $prev $existed\" >> {log}\n"
+                    "fi\n"
+                    f"exec {roisim} \"$@\"\n")
+        os.chmod(wrapper, 0o755)
+        p = subprocess.run([py, e2e, "--roisim", wrapper, "--rounds", "2", "--trials", TRIALS, "--threads", "1,2"],
+                           capture_output=True, text=True, timeout=600)
+        check(p.returncode == 0, f"end_to_end.py through a logging wrapper exits 0 (got {p.returncode}: {p.stderr.strip()})")
+        runs = [line.split() for line in open(log)] if os.path.exists(log) else []
+        check(len(runs) == 8, f"2 rounds x 2 modes x 2 thread counts = 8 runs logged, got {len(runs)}")
+        targets = {}
+        for mode, threads, target, _ in runs:
+            targets.setdefault((mode, threads), set()).add(target)
+        check(all(len(t) == 1 for t in targets.values()) and len({next(iter(t)) for t in targets.values()}) == 4,
+              f"each (mode, threads) writes one target of its own: {targets}")
+        check([r[3] for r in runs] == ["0"] * 4 + ["1"] * 4,
+              f"the first round writes new files, the second replaces its own: {runs}")
 
     for bad in (["--threads", "0"], ["--modes", "fast"], ["--roisim", os.path.join(root, "no-such-binary")]):
         q = subprocess.run([py, e2e, *bad], capture_output=True, text=True, timeout=60)
