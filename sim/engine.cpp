@@ -539,7 +539,8 @@ struct Engine::Impl {
       const std::size_t stride = static_cast<std::size_t>(h) + 1, cash_n = cashflow_trials();
       const bool chained = opt.overlap_sink;
       const bool serial = run_threads(opt) == 1;
-      const std::size_t nbuf = buffer_sets(opt).outcomes, ncash = buffer_sets(opt).cash;
+      const BufferSets sets = buffer_sets(opt);
+      const std::size_t nbuf = sets.outcomes, ncash = sets.cash;
       BatchWork works[2];         // batch i: works[i % 2], batch_buf[i % nbuf], cash_buf[i % ncash]
       BatchResults results[3];    // batch i: results[i % 3] (the third for the sink stage)
       tbb::task_group tail, writing;
@@ -1300,7 +1301,7 @@ std::uint64_t Engine::memory_estimate(const Plan& plan, const RunOptions& opt) {
   // The live batches' success inputs (ranks and band lists, ~12 bytes a trial; two batches, one on
   // one thread, where run() frees a batch's work before the next is prepared) for at most one
   // variant per scenario of a batch and project whose success draw is an input.
-  const std::uint64_t success = sets.cash * 12 * n * b * success_projects;
+  const std::uint64_t success = (threads == 1 ? 1 : 2) * 12 * n * b * success_projects;
   return sets.outcomes * trial_bytes(plan, opt) + sets.cash * cash_bytes(plan, opt) + sampler + 8 * n * (arrays + 2 * ranked + plan.copula_vars().size())  // batch sets; inputs, ranks, bands
          + NoInit<double>::kHugePage  // the input pool, rounded to whole huge pages
          + success + threads * std::max<std::uint64_t>(kBlockBytes, (variants + 40) * stride * 8 * 8)  // project streams
