@@ -4,7 +4,7 @@ written, synced and renamed), for README "Performance".
 
   /usr/bin/python3 bench/end_to_end.py [--roisim build/roisim] [--baseline OTHER_ROISIM]
       [--file scenarios/seed_portfolio.yaml] [--trials 10000] [--threads 1,2] [--rounds 5]
-      [--modes summary,full] [--fresh] [--peer]
+      [--modes summary,full] [--fresh] [--peer] [--ceiling]
 
 Each round runs every (output mode, thread count) once per binary; with --baseline the two binaries
 alternate (their order flips each round), so that drifts of a shared machine touch both alike.
@@ -18,8 +18,15 @@ is measured around the process, peak RSS comes from wait4(). Prints medians, the
 first thread count to each other one (the ratio of the medians, and the median of the per-round
 ratios), and with --peer the NumPy peer (bench/peers/numpy_peer.py, with and without its
 per-project cache) on the same file and trials, timed the same way, with the ratio to roisim's
-median for the first mode and thread count given (summary-only on one thread by default). Needs only Python's standard library (and, for --peer, numpy, scipy
-and yaml).
+median for the first mode and thread count given (summary-only on one thread by default).
+
+--ceiling measures what the machine itself allows a speed-up from the first thread count (1) to
+the largest (T): each round and output mode also starts T one-thread runs of the binary at once
+(each with a target of its own) and times them from the first start to the last exit. On a shared
+VM two vCPUs slow each other down (caches, memory, the host), so T independent runs take longer
+at once than one alone; T x (one alone) / (T at once) is the speed-up a perfectly parallel
+program, with no serial part, could show here, and the binary's own speed-up is printed as a share
+of it. Needs only Python's standard library (and, for --peer, numpy, scipy and yaml).
 """
 import argparse
 import os
@@ -47,6 +54,25 @@ def timed(cmd):
     return wall, usage.ru_maxrss / 1024.0, p.returncode, err
 
 
+def timed_together(cmds):
+    """Starts every command at once; returns the wall seconds from the first start to the last exit,
+    and the first failure as (exit status, stderr text, command) or None."""
+    errs = [tempfile.TemporaryFile() for _ in cmds]
+    try:
+        t0 = time.perf_counter()
+        procs = [subprocess.Popen(c, stdout=subprocess.DEVNULL, stderr=e) for c, e in zip(cmds, errs)]
+        codes = [p.wait() for p in procs]
+        wall = time.perf_counter() - t0
+        for c, e, rc in zip(cmds, errs, codes):
+            if rc != 0:
+                e.seek(0)
+                return wall, (rc, e.read().decode(errors="replace"), c)
+        return wall, None
+    finally:
+        for e in errs:
+            e.close()
+
+
 def scenario_count(roisim, path):
     out = subprocess.run([roisim, "validate", path], capture_output=True, text=True, check=True).stdout
     # "FILE: ok, 5 projects, 22 uncertain inputs, 563 scenarios"
@@ -64,6 +90,8 @@ def main(argv=None):
     ap.add_argument("--modes", default="summary,full", help="summary, full or both (comma-separated)")
     ap.add_argument("--fresh", action="store_true", help="remove the previous results file before each run (untimed)")
     ap.add_argument("--peer", action="store_true", help="also time the NumPy peer, with and without its cache")
+    ap.add_argument("--ceiling", action="store_true",
+                    help="also time T one-thread runs at once (T: the largest thread count): the machine's own ceiling on the speed-up")
     a = ap.parse_args(argv)
 
     threads = [int(t) for t in a.threads.split(",") if t]
@@ -74,6 +102,9 @@ def main(argv=None):
         ap.error("--modes: summary, full or summary,full")
     if a.rounds < 1 or a.trials < 1:
         ap.error("--rounds and --trials must be at least 1")
+    together = max(threads)
+    if a.ceiling and (threads[0] != 1 or together < 2):
+        ap.error("--ceiling: the first thread count must be 1 and another one larger")
     bins = [("roisim", os.path.abspath(a.roisim))]
     if a.baseline:
         bins.insert(0, ("baseline", os.path.abspath(a.baseline)))
@@ -91,6 +122,7 @@ def main(argv=None):
 
     tmp = tempfile.mkdtemp(prefix="roisim-e2e-")
     times = {}  # (name, mode, threads) -> [(wall, rss)]
+    ceiling = {}  # mode -> [wall of `together` one-thread runs of the binary at once]
     try:
         for r in range(a.rounds):
             order = bins if r % 2 == 0 else bins[::-1]
@@ -107,6 +139,19 @@ def main(argv=None):
                         if rc != 0:
                             sys.exit(f"end_to_end.py: {' '.join(cmd)} failed ({rc}): {err.strip()}")
                         times.setdefault((name, mode, t), []).append((wall, rss))
+                if a.ceiling:
+                    name, b = bins[-1]
+                    cmds = []
+                    for k in range(together):
+                        out = os.path.join(tmp, f"{name}-{mode}-1-at-once-{k}.h5")
+                        if a.fresh and os.path.exists(out):
+                            os.unlink(out)
+                        cmds.append([b, "run", a.file, "-o", out, "--quiet", "--trials", str(a.trials), "--threads", "1"]
+                                    + (["--summary-only"] if mode == "summary" else []))
+                    wall, failed = timed_together(cmds)
+                    if failed:
+                        sys.exit(f"end_to_end.py: {' '.join(failed[2])} failed ({failed[0]}): {failed[1].strip()}")
+                    ceiling.setdefault(mode, []).append(wall)
         peer = []
         if a.peer:
             py = os.environ.get("PYTHON", "/usr/bin/python3")
@@ -133,6 +178,17 @@ def main(argv=None):
                 spc = f"{sp:9.2f} {per:11.2f}" if t != threads[0] else f"{'':9s} {'':11s}"
                 print(f"{name:10s} {mode:8s} {t:7d} {med:9.3f} {min(w):6.3f}..{max(w):<6.3f} "
                       f"{evaluations / med:10.3g} {rss:6.0f} MiB {spc}")
+    if a.ceiling:
+        name = bins[-1][0]
+        print(f"\nthe machine's ceiling on the 1 -> {together} speed-up ({together} one-thread runs of {name} at once, "
+              f"each with its own file, timed from the first start to the last exit):")
+        for mode in modes:
+            alone = statistics.median(x[0] for x in times[(name, mode, 1)])
+            at_once = statistics.median(ceiling[mode])
+            limit = together * alone / at_once
+            own = alone / statistics.median(x[0] for x in times[(name, mode, together)])
+            print(f"  {mode:8s} 1 alone {alone:.3f} s, {together} at once {at_once:.3f} s (median): ceiling {limit:.2f}; "
+                  f"{name} on {together} threads {own:.2f} ({100 * own / limit:.0f}% of it)")
     if a.peer:
         ref = statistics.median(x[0] for x in times[(bins[-1][0], modes[0], threads[0])])
         print(f"\nagainst {bins[-1][0]} ({modes[0]}, {threads[0]} thread(s), {ref:.3f} s), each peer run once, end to end:")
