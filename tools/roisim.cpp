@@ -154,6 +154,29 @@ CLI::Validator whole_number(std::uint64_t lo, std::uint64_t hi) {
       },
       "INT");
 }
+// A comma-separated list of whole numbers in [lo, hi], each as whole_number reads it, rewritten as
+// "1,2,4". An empty element is an error: CLI11's own delimiter dropped it ("1,,2" ran 1 and 2).
+CLI::Validator whole_number_list(std::uint64_t lo, std::uint64_t hi) {
+  return CLI::Validator(
+      [lo, hi](std::string& s) -> std::string {
+        const CLI::Validator one = whole_number(lo, hi);
+        std::string out;
+        std::size_t from = 0;
+        while (true) {
+          const std::size_t comma = s.find(',', from);
+          std::string item = s.substr(from, comma == std::string::npos ? std::string::npos : comma - from);
+          if (!one(item).empty())
+            return "must be a comma-separated list of whole numbers from " + std::to_string(lo) + " to " +
+                   std::to_string(hi) + " (got '" + s + "')";
+          out += (out.empty() ? "" : ",") + item;
+          if (comma == std::string::npos) break;
+          from = comma + 1;
+        }
+        s = out;
+        return {};
+      },
+      "INT,...");
+}
 // A finite decimal number; with a bound, above it (or at least it, when inclusive).
 CLI::Validator finite_number(std::optional<double> lo = std::nullopt, bool inclusive = true) {
   return CLI::Validator(
@@ -501,7 +524,7 @@ int cmd_report(const std::string& file, const std::string& format, const std::ve
 struct BenchArgs {
   std::string file;  // default: the seed portfolio (seed_portfolio())
   std::uint64_t trials = 0;
-  std::vector<int> threads;
+  std::string threads;  // "1,2,4" (whole_number_list; given twice: "1\n2"), or empty: 1, 2, 4, ... all cores
   bool json = false, full_output = false, no_reuse = false;
   int compression = 1, repeat = 3;
 };
@@ -523,7 +546,12 @@ int cmd_bench(const BenchArgs& given) {
   namespace fs = std::filesystem;
   BenchArgs a = given;
   if (a.file.empty()) a.file = seed_portfolio();
-  std::vector<int> counts = a.threads;
+  std::vector<int> counts;
+  for (std::size_t from = 0; from < a.threads.size();) {  // validated: "1,2,4"; repeated: "1\n2"
+    const std::size_t comma = std::min(a.threads.find_first_of(",\n", from), a.threads.size());
+    counts.push_back(std::stoi(a.threads.substr(from, comma - from)));
+    from = comma + 1;
+  }
   if (counts.empty()) {
     const int hw = std::max(1, static_cast<int>(tbb::info::default_concurrency()));
     for (int t = 1; t < hw; t *= 2) counts.push_back(t);
@@ -685,7 +713,7 @@ int main(int argc, char** argv) {
   auto* bench = app.add_subcommand("bench", "measure end-to-end throughput (scenario x trials per second) over thread counts");
   bench->add_option("file", ba.file, "scenario file (default: scenarios/seed_portfolio.yaml, here or in the source tree)");
   bench->add_option("--trials", ba.trials, "trials per scenario (default: the file's)")->transform(whole_number(1, kMaxTrials));
-  bench->add_option("--threads", ba.threads, "thread counts, e.g. 1,2,4 (default: 1, 2, 4, ... all cores)")->delimiter(',')->transform(whole_number(1, 4096));
+  bench->add_option("--threads", ba.threads, "thread counts, e.g. 1,2,4 (default: 1, 2, 4, ... all cores)")->transform(whole_number_list(1, 4096))->multi_option_policy(CLI::MultiOptionPolicy::Join);
   bench->add_option("--repeat", ba.repeat, "runs per thread count; the median is reported (default 3)")->transform(whole_number(1, 100));
   bench->add_flag("--full-output", ba.full_output, "write the per-trial datasets too (default: --summary-only)");
   bench->add_option("--compression", ba.compression, "deflate level 0-9 with --full-output")->transform(whole_number(0, 9));
