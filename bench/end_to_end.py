@@ -20,13 +20,17 @@ ratios), and with --peer the NumPy peer (bench/peers/numpy_peer.py, with and wit
 per-project cache) on the same file and trials, timed the same way, with the ratio to roisim's
 median for the first mode and thread count given (summary-only on one thread by default).
 
---ceiling measures what the machine itself allows a speed-up from the first thread count (1) to
-the largest (T): each round and output mode also starts T one-thread runs of the binary at once
-(each with a target of its own) and times them from the first start to the last exit. On a shared
-VM two vCPUs slow each other down (caches, memory, the host), so T independent runs take longer
-at once than one alone; T x (one alone) / (T at once) is the speed-up a perfectly parallel
-program, with no serial part, could show here, and the binary's own speed-up is printed as a share
-of it. Needs only Python's standard library (and, for --peer, numpy, scipy and yaml).
+--ceiling estimates what the machine itself allows a speed-up from the first thread count (1) to
+the largest (T): each round and output mode also starts T one-thread runs of the --roisim binary
+(not the baseline) at once, right after that mode's T-thread run, each with a target of its own,
+and times them from the first start to the last exit. On a shared VM vCPUs slow each other down
+(caches, memory, disk, the host), so T independent runs take longer at once than one alone;
+T x (one alone) / (T at once) estimates the speed-up a perfectly parallel program, with no serial
+part, could show here (an estimate, not a bound: T processes also repeat their starts, memory and
+commits, which one T-thread process shares). It is printed from the medians and as the median of
+the per-round values, and the binary's own speed-up as a share of it (per round: (T at once) /
+(T x the T-thread run)). Needs only Python's standard library (and, for --peer, numpy, scipy and
+yaml).
 """
 import argparse
 import os
@@ -58,9 +62,17 @@ def timed_together(cmds):
     """Starts every command at once; returns the wall seconds from the first start to the last exit,
     and the first failure as (exit status, stderr text, command) or None."""
     errs = [tempfile.TemporaryFile() for _ in cmds]
+    procs = []
     try:
         t0 = time.perf_counter()
-        procs = [subprocess.Popen(c, stdout=subprocess.DEVNULL, stderr=e) for c, e in zip(cmds, errs)]
+        try:
+            for c, e in zip(cmds, errs):
+                procs.append(subprocess.Popen(c, stdout=subprocess.DEVNULL, stderr=e))
+        except BaseException:  # no process left writing into the folder that is about to be removed
+            for p in procs:
+                p.kill()
+                p.wait()
+            raise
         codes = [p.wait() for p in procs]
         wall = time.perf_counter() - t0
         for c, e, rc in zip(cmds, errs, codes):
@@ -183,12 +195,17 @@ def main(argv=None):
         print(f"\nthe machine's ceiling on the 1 -> {together} speed-up ({together} one-thread runs of {name} at once, "
               f"each with its own file, timed from the first start to the last exit):")
         for mode in modes:
-            alone = statistics.median(x[0] for x in times[(name, mode, 1)])
-            at_once = statistics.median(ceiling[mode])
+            alone_r = [x[0] for x in times[(name, mode, 1)]]
+            own_r = [x[0] for x in times[(name, mode, together)]]
+            alone, at_once = statistics.median(alone_r), statistics.median(ceiling[mode])
             limit = together * alone / at_once
-            own = alone / statistics.median(x[0] for x in times[(name, mode, together)])
-            print(f"  {mode:8s} 1 alone {alone:.3f} s, {together} at once {at_once:.3f} s (median): ceiling {limit:.2f}; "
-                  f"{name} on {together} threads {own:.2f} ({100 * own / limit:.0f}% of it)")
+            own = alone / statistics.median(own_r)
+            # Per round: the pair beside the same round's one- and T-thread runs.
+            limit_r = statistics.median(together * a1 / w for a1, w in zip(alone_r, ceiling[mode]))
+            share_r = statistics.median(w / (together * wt) for w, wt in zip(ceiling[mode], own_r))
+            print(f"  {mode:8s} 1 alone {alone:.4f} s, {together} at once {at_once:.4f} s (median): ceiling {limit:.3f} "
+                  f"(per round {limit_r:.3f}); {name} on {together} threads {own:.3f} ({100 * own / limit:.0f}% of it; "
+                  f"per round {100 * share_r:.0f}%)")
     if a.peer:
         ref = statistics.median(x[0] for x in times[(bins[-1][0], modes[0], threads[0])])
         print(f"\nagainst {bins[-1][0]} ({modes[0]}, {threads[0]} thread(s), {ref:.3f} s), each peer run once, end to end:")
