@@ -513,7 +513,9 @@ projects:
         r = roisim(*args, "-o" if args[0] == "run" else "--format", os.path.join(tmp, "x.h5") if args[0] == "run" else "table")
         check(r.returncode == 2 and what in r.stderr, f"{' '.join(args[2:])}: exit 2 with '{what}' (got {r.returncode}: {r.stderr.strip()[:200]})")
     # bench's list of thread counts: an empty element is an error (CLI11's delimiter dropped it, so
-    # "1,,2" ran 1 and 2), each element reads as --threads does; repeating the option adds to it
+    # "1,,2", "1," and ",2" ran; the other three were refused before too, in other words), each
+    # element reads as --threads does; repeating the option adds to it; the list is one argument, so
+    # a FILE after it stays the file (the list option had taken it as a further value)
     for bad in ("1,,2", "1,", ",2", "", "0x2", "1,5000"):
         r = roisim("bench", SEED, "--trials", "10", "--repeat", "1", "--threads", bad)
         check(r.returncode == 2 and f"--threads: must be a comma-separated list of whole numbers from 1 to 4096 (got '{bad}')" in r.stderr
@@ -521,6 +523,10 @@ projects:
     r = roisim("bench", SEED, "--trials", "10", "--repeat", "1", "--threads", "2,+1", "--threads", "1e0", "--json")
     counts = [row.get("threads") for row in json.loads(r.stdout).get("runs", [])] if r.returncode == 0 else None
     check(counts == [2, 1, 1], f"bench --threads 2,+1 --threads 1e0 runs 2, 1 and 1 threads (got {counts}: {r.stderr.strip()[:200]})")
+    r = roisim("bench", "--trials", "10", "--repeat", "1", "--threads", "1,2", SEED, "--json")
+    runs = json.loads(r.stdout).get("runs", []) if r.returncode == 0 else []
+    check([row.get("threads") for row in runs] == [1, 2] and json.loads(r.stdout).get("file") == SEED,
+          f"bench --threads 1,2 FILE runs FILE at 1 and 2 threads (got {r.returncode}: {r.stdout[:200]} {r.stderr.strip()[:200]})")
     # options that would be ignored, and empty paths, are usage errors (they were accepted and ignored:
     # --replay wrote no file to -o, --target-ci ran 2000 trials whatever --trials said, -o "" wrote
     # FILE.h5, --hurdle did nothing outside the memo)
