@@ -197,6 +197,29 @@ def main():
         r = plot(repo, other, "--out", os.path.join(tmp, "e3"))
         check(r.returncode == 1 and "not a roisim results file" in r.stderr,
               f"foreign HDF5 file: exit 1 ({r.stderr.strip()})")
+        # A results file of another major format_version, or none, or a garbled one: refused before
+        # any chart, as roisim's readers refuse it (its datasets may mean something else).
+        for k, (value, says) in enumerate((("2.0", "format_version 2.0 is not 1.x"),
+                                           ("0.9", "format_version 0.9 is not 1.x"),
+                                           ("1.x", "format_version '1.x' is not a version (MAJOR.MINOR)"),
+                                           (np.int64(1), "root attribute 'format_version' is not a text"),
+                                           (None, "no root attribute 'format_version'"))):
+            copy = os.path.join(tmp, f"version{k}.h5")
+            shutil.copyfile(seed, copy)
+            with h5py.File(copy, "r+") as f:
+                del f.attrs["format_version"]
+                if value is not None:
+                    f.attrs["format_version"] = value
+            r = plot(repo, copy, "--out", os.path.join(tmp, f"e5{k}"))
+            check(r.returncode == 1 and says in r.stderr and "reads format 1.x" in r.stderr
+                  and not os.path.exists(os.path.join(tmp, f"e5{k}")),
+                  f"format_version {value!r}: exit 1 with '{says}', no chart ({r.returncode}: {r.stderr.strip()})")
+        copy = os.path.join(tmp, "version_minor.h5")
+        shutil.copyfile(seed, copy)
+        with h5py.File(copy, "r+") as f:
+            f.attrs["format_version"] = "1.7"
+        r = plot(repo, copy, "--out", os.path.join(tmp, "e57"))
+        check(r.returncode == 0, f"format_version 1.7 (a later minor version): charts drawn ({r.returncode}: {r.stderr.strip()})")
         r = plot(repo, seed, "--out", os.path.join(tmp, "e4"), "--scenario", "recesion")
         check(r.returncode == 1 and "unknown scenario 'recesion'" in r.stderr and "recession" in r.stderr,
               f"unknown scenario: exit 1 with a suggestion ({r.stderr.strip()})")
