@@ -182,7 +182,8 @@ def main():
         check(not any("histogram_" in p for p in r.stdout.split()), "summary-only: no histogram written")
         check_outputs(out, ["scurve", "risk_return"] + [f"tornado_{s}" for s in slugs], r.stdout)
 
-        # 5. Errors: missing file, not HDF5, not a roisim file, unknown scenario -> exit 1 with a message.
+        # 5. Errors: missing file, not HDF5, not a roisim file, another format_version, unknown
+        # scenario -> exit 1 with a message.
         r = plot(repo, os.path.join(tmp, "no-such-file.h5"), "--out", os.path.join(tmp, "e1"))
         check(r.returncode == 1 and "no such file" in r.stderr, f"missing file: exit 1 ({r.returncode}, {r.stderr.strip()})")
         check(r.stdout == "", "missing file: nothing on stdout")
@@ -199,9 +200,13 @@ def main():
               f"foreign HDF5 file: exit 1 ({r.stderr.strip()})")
         # A results file of another major format_version, or none, or a garbled one: refused before
         # any chart, as roisim's readers refuse it (its datasets may mean something else).
-        for k, (value, says) in enumerate((("2.0", "format_version 2.0 is not 1.x"),
-                                           ("0.9", "format_version 0.9 is not 1.x"),
+        for k, (value, says) in enumerate((("2.0", "format_version 2.0 is newer than this roisim-plot's 1.x"),
+                                           (np.bytes_(b"2.1"), "format_version 2.1 is newer"),  # a fixed-length string
+                                           ("0.9", "format_version 0.9 is older than 1.0"),
                                            ("1.x", "format_version '1.x' is not a version (MAJOR.MINOR)"),
+                                           ("1.", "format_version '1.' is not a version"),
+                                           ("\u0661.0", "is not a version"),  # an Arabic-Indic one: not ASCII
+                                           ("4294967297.0", "is not a version"),  # beyond roisim's int
                                            (np.int64(1), "root attribute 'format_version' is not a text"),
                                            (None, "no root attribute 'format_version'"))):
             copy = os.path.join(tmp, f"version{k}.h5")
@@ -211,15 +216,17 @@ def main():
                 if value is not None:
                     f.attrs["format_version"] = value
             r = plot(repo, copy, "--out", os.path.join(tmp, f"e5{k}"))
-            check(r.returncode == 1 and says in r.stderr and "reads format 1.x" in r.stderr
+            check(r.returncode == 1 and says in r.stderr and "1.x" in r.stderr
                   and not os.path.exists(os.path.join(tmp, f"e5{k}")),
                   f"format_version {value!r}: exit 1 with '{says}', no chart ({r.returncode}: {r.stderr.strip()})")
-        copy = os.path.join(tmp, "version_minor.h5")
-        shutil.copyfile(seed, copy)
-        with h5py.File(copy, "r+") as f:
-            f.attrs["format_version"] = "1.7"
-        r = plot(repo, copy, "--out", os.path.join(tmp, "e57"))
-        check(r.returncode == 0, f"format_version 1.7 (a later minor version): charts drawn ({r.returncode}: {r.stderr.strip()})")
+        for k, value in enumerate(("1.7", "1", "01.0.3", np.array([b"1.0"]))):  # one element of a (1,) array, as roisim reads it
+            copy = os.path.join(tmp, f"version_ok{k}.h5")
+            shutil.copyfile(seed, copy)
+            with h5py.File(copy, "r+") as f:
+                f.attrs["format_version"] = value
+            r = plot(repo, copy, "--out", os.path.join(tmp, f"e6{k}"), "--scenario", "base", "--format", "png")
+            check(r.returncode == 0 and r.stdout.split(),
+                  f"format_version {value!r} (a 1.x version): charts drawn ({r.returncode}: {r.stderr.strip()})")
         r = plot(repo, seed, "--out", os.path.join(tmp, "e4"), "--scenario", "recesion")
         check(r.returncode == 1 and "unknown scenario 'recesion'" in r.stderr and "recession" in r.stderr,
               f"unknown scenario: exit 1 with a suggestion ({r.stderr.strip()})")
