@@ -1,5 +1,7 @@
 #include "sim/errors.h"
 
+#include <algorithm>
+
 namespace roisim {
 
 std::string Diagnostic::format() const {
@@ -18,6 +20,18 @@ std::string Diagnostic::format() const {
 }
 
 namespace {
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j)
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
 std::string join(const std::vector<Diagnostic>& ds) {
   std::string out;
   for (const auto& d : ds) {
@@ -27,6 +41,23 @@ std::string join(const std::vector<Diagnostic>& ds) {
   return out;
 }
 }  // namespace
+
+std::string did_you_mean(const std::string& name, const std::vector<std::string>& candidates) {
+  std::string best;
+  std::size_t best_d = std::max<std::size_t>(2, name.size() / 3) + 1;
+  for (const auto& c : candidates) {
+    const std::size_t d = edit_distance(name, c);
+    if (d < best_d) best_d = d, best = c;
+  }
+  if (best.empty() && name.size() >= 3) {  // a unique candidate that starts with the name
+    for (const auto& c : candidates)
+      if (c.rfind(name, 0) == 0) {
+        if (!best.empty()) return {};
+        best = c;
+      }
+  }
+  return best.empty() ? std::string{} : "did you mean '" + best + "'?";
+}
 
 InputError InputError::at(const std::string& file, int line, int column, const std::string& message) {
   Diagnostic d;

@@ -42,6 +42,11 @@ inline std::string count_of(std::uint64_t n, const std::string& noun) {
   return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
 }
 
+// "did you mean 'x'?" for the candidate closest to name (edit distance within a third of the
+// name's length, at least 2), or the only candidate that starts with a name of 3+ characters;
+// empty when none is close.
+std::string did_you_mean(const std::string& name, const std::vector<std::string>& candidates);
+
 // Base of every error the library throws.
 class Error : public std::runtime_error {
  public:
