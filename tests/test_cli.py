@@ -512,6 +512,20 @@ projects:
                        (("run", SEED, "--replay", "base:99999999999999999999999"), "--replay: takes SCENARIO:TRIAL")):
         r = roisim(*args, "-o" if args[0] == "run" else "--format", os.path.join(tmp, "x.h5") if args[0] == "run" else "table")
         check(r.returncode == 2 and what in r.stderr, f"{' '.join(args[2:])}: exit 2 with '{what}' (got {r.returncode}: {r.stderr.strip()[:200]})")
+    # CLI11's messages for a command that is not one ("A subcommand is required", also for a typo)
+    # and an option given twice ("At Most 1 required but received 2"), in plain words
+    commands = "the commands are run, validate, report, bench, compare, frontier"
+    for args, says in ((("frobnicate",), "unknown command 'frobnicate'; " + commands),
+                       (("reprot", rep), "unknown command 'reprot' (did you mean 'report'?); " + commands),
+                       (("valid", SEED), "unknown command 'valid' (did you mean 'validate'?)"),
+                       ((), "a command is required: one of run, validate, report, bench, compare, frontier"),
+                       (("run", SEED, "--trials", "5", "--trials", "6", "-o", os.path.join(tmp, "x.h5")),
+                        "--trials: given 2 times; give it once"),
+                       (("report", rep, "--format", "csv", "--format", "json"), "--format: given 2 times; give it once")):
+        r = roisim(*args)
+        check(r.returncode == 2 and r.stderr.startswith(says) and "Run with --help" in r.stderr and r.stdout == ""
+              and not os.path.exists(os.path.join(tmp, "x.h5")),
+              f"roisim {' '.join(args)}: exit 2 with '{says}' (got {r.returncode}: {r.stderr.strip()[:200]})")
     # bench's list of thread counts: an empty element is an error (CLI11's delimiter dropped it, so
     # "1,,2", "1," and ",2" ran; the other three were refused before too, in other words), each
     # element reads as --threads does; repeating the option adds to it; the list is one argument, so

@@ -177,6 +177,30 @@ CLI::Validator whole_number_list(std::uint64_t lo, std::uint64_t hi) {
       },
       "INT,...");
 }
+// Two of CLI11's messages in plain words: a command that is not one ("A subcommand is required",
+// which also answered `roisim frobnicate`) and an option given twice ("--trials: At Most 1 required
+// but received 2"). Empty: CLI11's own message stands.
+std::string plain_parse_error(CLI::App& app, const CLI::ParseError& e, int argc, char** argv) {
+  const std::string what = e.what();
+  if (dynamic_cast<const CLI::RequiredError*>(&e) && app.get_subcommands().empty() &&
+      what.find("subcommand") != std::string::npos) {
+    std::vector<std::string> names;
+    for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) names.push_back(sub->get_name());
+    std::string list;
+    for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+    const std::string first = argc > 1 ? argv[1] : "";
+    if (first.empty() || first[0] == '-')
+      return "a command is required: one of " + list;
+    const std::string hint = roisim::did_you_mean(first, names);
+    return "unknown command '" + first + "'" + (hint.empty() ? "" : " (" + hint + ")") + "; the commands are " + list;
+  }
+  static const std::string kTwice = ": At Most 1 required but received ";
+  if (dynamic_cast<const CLI::ArgumentMismatch*>(&e))
+    if (const auto at = what.find(kTwice); at != std::string::npos && at > 0)
+      return what.substr(0, at) + ": given " + what.substr(at + kTwice.size()) + " times; give it once";
+  return {};
+}
+
 // A finite decimal number; with a bound, above it (or at least it, when inclusive).
 CLI::Validator finite_number(std::optional<double> lo = std::nullopt, bool inclusive = true) {
   return CLI::Validator(
@@ -766,6 +790,10 @@ int main(int argc, char** argv) {
 #ifdef ROISIM_WITH_MPI  // every rank parses the same command line: rank 0 says what is wrong
     if (roisim::mpi::rank() != 0) return 2;
 #endif
+    if (const std::string plain = plain_parse_error(app, e, argc, argv); !plain.empty()) {
+      std::fprintf(stderr, "%s\nRun with --help for more information.\n", plain.c_str());
+      return 2;
+    }
     app.exit(e);
     return 2;
   }
