@@ -518,10 +518,20 @@ projects:
     for args, says in ((("frobnicate",), "unknown command 'frobnicate'; " + commands),
                        (("reprot", rep), "unknown command 'reprot' (did you mean 'report'?); " + commands),
                        (("valid", SEED), "unknown command 'valid' (did you mean 'validate'?)"),
+                       (("rep", rep), "unknown command 'rep' (did you mean 'report'?)"),  # a prefix before distance ('run')
+                       (("RUN", SEED), "unknown command 'RUN' (did you mean 'run'?)"),
+                       (("r", SEED), "unknown command 'r'; " + commands),  # run or report: no hint
                        ((), "a command is required: one of run, validate, report, bench, compare, frontier"),
+                       (("--trials", "5", "run", SEED), "unknown option '--trials' before the command (a command's options follow it); " + commands),
+                       (("--", "run", SEED), "'--' ends the options: the command comes before it; " + commands),
                        (("run", SEED, "--trials", "5", "--trials", "6", "-o", os.path.join(tmp, "x.h5")),
                         "--trials: given 2 times; give it once"),
-                       (("report", rep, "--format", "csv", "--format", "json"), "--format: given 2 times; give it once")):
+                       (("run", SEED, "--trials", "5", "--trials", "6", "--trials", "7", "-o", os.path.join(tmp, "x.h5")),
+                        "--trials: given 3 times; give it once"),
+                       (("report", rep, "--format", "csv", "--format", "json"), "--format: given 2 times; give it once"),
+                       # errors inside a command keep CLI11's words (not "given N times", not "unknown command")
+                       (("compare", rep, rep, rep, rep, rep), "args: At Most 4 required but received 5"),
+                       (("run",), "file is required")):
         r = roisim(*args)
         check(r.returncode == 2 and r.stderr.startswith(says) and "Run with --help" in r.stderr and r.stdout == ""
               and not os.path.exists(os.path.join(tmp, "x.h5")),

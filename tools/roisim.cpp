@@ -177,21 +177,42 @@ CLI::Validator whole_number_list(std::uint64_t lo, std::uint64_t hi) {
       },
       "INT,...");
 }
-// Two of CLI11's messages in plain words: a command that is not one ("A subcommand is required",
-// which also answered `roisim frobnicate`) and an option given twice ("--trials: At Most 1 required
-// but received 2"). Empty: CLI11's own message stands.
+// Some of CLI11's messages in plain words: a command that is not one ("A subcommand is required",
+// which also answered `roisim frobnicate`), an option before the command, and an option given
+// twice ("--trials: At Most 1 required but received 2"). Empty: CLI11's own message stands.
 std::string plain_parse_error(CLI::App& app, const CLI::ParseError& e, int argc, char** argv) {
   const std::string what = e.what();
+  std::vector<std::string> names;
+  for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) names.push_back(sub->get_name());
+  std::string list;
+  for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+  const std::string first = argc > 1 ? argv[1] : "";
+  // -h, --help and --version are the only options before a command; any other there is the error
+  // (CLI11 said "A subcommand is required", or "The following arguments were not expected" when
+  // a command followed).
+  if (first == "--") return "'--' ends the options: the command comes before it; the commands are " + list;
+  if (first.size() > 1 && first[0] == '-' && first != "-h" && first != "--help" && first != "--version" &&
+      first.rfind("--help=", 0) != 0)
+    return "unknown option '" + first + "' before the command (a command's options follow it); the commands are " + list;
   if (dynamic_cast<const CLI::RequiredError*>(&e) && app.get_subcommands().empty() &&
       what.find("subcommand") != std::string::npos) {
-    std::vector<std::string> names;
-    for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) names.push_back(sub->get_name());
-    std::string list;
-    for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
-    const std::string first = argc > 1 ? argv[1] : "";
-    if (first.empty() || first[0] == '-')
-      return "a command is required: one of " + list;
-    const std::string hint = roisim::did_you_mean(first, names);
+    if (first.empty()) return "a command is required: one of " + list;
+    // The hint: the command itself in other letter case, else the only command that starts with
+    // what was typed, else (none starting so) the closest by edit distance.
+    std::string lower = first, hint;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::vector<std::string> starting;
+    for (const auto& n : names) {
+      if (n == lower) {
+        starting = {n};
+        break;
+      }
+      if (n.rfind(lower, 0) == 0) starting.push_back(n);
+    }
+    if (starting.size() == 1)
+      hint = "did you mean '" + starting[0] + "'?";
+    else if (starting.empty())
+      hint = roisim::did_you_mean(lower, names);
     return "unknown command '" + first + "'" + (hint.empty() ? "" : " (" + hint + ")") + "; the commands are " + list;
   }
   static const std::string kTwice = ": At Most 1 required but received ";
