@@ -32,14 +32,13 @@
 // so that each holds all the trials of an even share of the batch's scenarios, and each computes
 // and writes those. ROISIM_MPI_SPLIT=auto|scenarios|trials overrides the choice.
 #include "sim/mpi_run.h"
+#include "sim/hdf5.h"
+#include "sim/results_datasets.h"
 #include "sim/results_fields.h"
 
-#include <fcntl.h>
 #include <hdf5.h>
 #include <mpi.h>
 #include <unistd.h>
-// H5DSpublic.h needs hdf5.h first.
-#include <H5DSpublic.h>
 
 #include <algorithm>
 #include <array>
@@ -69,10 +68,9 @@ namespace roisim::mpi {
 namespace {
 
 bool g_initialised = false;
-// True while the file is open with the MPI-IO driver: closing an HDF5 object is then a collective
-// call, which a rank unwinding from an error must not make (the other ranks are elsewhere and it
-// would wait forever); it leaves the handles open and aborts instead.
-bool g_collective = false;
+// h5::g_collective (sim/hdf5.h) is true while the file is open with the MPI-IO driver: closing an
+// HDF5 object is then a collective call, which a rank unwinding from an error must not make (the
+// other ranks are elsewhere and it would wait forever); it leaves the handles open and aborts instead.
 
 // ------------------------------------------------------------------------------------------------
 // MPI helpers
@@ -179,99 +177,9 @@ void install_fatal_signal_handlers() {
 }
 
 // ------------------------------------------------------------------------------------------------
-// HDF5 helpers (as in sim/results_file.cpp)
+// HDF5: sim/hdf5.h (errors, handles; h5::g_collective while the file is open for MPI-IO)
 
-herr_t collect_error(unsigned n, const H5E_error2_t* err, void* data) {
-  auto* out = static_cast<std::string*>(data);
-  if (n == 0 && err && err->desc && out->empty()) *out = err->desc;
-  return 0;
-}
-
-[[noreturn]] void fail_hdf5(const std::string& file, const std::string& op) {
-  std::string detail;
-  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, collect_error, &detail);
-  H5Eclear2(H5E_DEFAULT);
-  throw IoError("results file '" + file + "': " + op + " failed" + (detail.empty() ? "" : " (" + detail + ")"));
-}
-
-void check(herr_t status, const std::string& file, const std::string& op) {
-  if (status < 0) fail_hdf5(file, op);
-}
-
-class Hid {
- public:
-  using Closer = herr_t (*)(hid_t);
-  Hid() = default;
-  Hid(hid_t id, Closer closer) : id_(id), closer_(closer) {}
-  Hid(const Hid&) = delete;
-  Hid& operator=(const Hid&) = delete;
-  Hid(Hid&& o) noexcept : id_(std::exchange(o.id_, H5I_INVALID_HID)), closer_(o.closer_) {}
-  Hid& operator=(Hid&& o) noexcept {
-    if (this != &o) {
-      reset();
-      id_ = std::exchange(o.id_, H5I_INVALID_HID);
-      closer_ = o.closer_;
-    }
-    return *this;
-  }
-  ~Hid() {
-    if (!(g_collective && std::uncaught_exceptions() > 0)) reset();
-  }
-  hid_t get() const { return id_; }
-  herr_t close() {
-    herr_t s = 0;
-    if (id_ >= 0 && closer_) s = closer_(id_);
-    id_ = H5I_INVALID_HID;
-    return s;
-  }
-  void reset() noexcept { (void)close(); }
-
- private:
-  hid_t id_ = H5I_INVALID_HID;
-  Closer closer_ = nullptr;
-};
-
-Hid make(hid_t id, Hid::Closer closer, const std::string& file, const std::string& op) {
-  if (id < 0) fail_hdf5(file, op);
-  return Hid(id, closer);
-}
-
-Hid make_space(const std::vector<hsize_t>& dims, const std::string& file) {
-  if (dims.empty()) return make(H5Screate(H5S_SCALAR), H5Sclose, file, "creating a dataspace");
-  return make(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose, file,
-              "creating a dataspace");
-}
-
-Hid make_vlen_utf8(const std::string& file) {
-  Hid type = make(H5Tcopy(H5T_C_S1), H5Tclose, file, "creating the string type");
-  check(H5Tset_size(type.get(), H5T_VARIABLE), file, "creating the string type");
-  check(H5Tset_cset(type.get(), H5T_CSET_UTF8), file, "creating the string type");
-  return type;
-}
-
-void write_attr(hid_t obj, const std::string& name, const AttrValue& value, const std::string& file) {
-  const std::string op = "writing attribute '" + name + "'";
-  Hid space = make_space({}, file);
-  Hid vlen;
-  hid_t type;
-  const void* ptr;
-  const char* cstr = nullptr;
-  if (const auto* s = std::get_if<std::string>(&value)) {
-    vlen = make_vlen_utf8(file);
-    type = vlen.get();
-    cstr = s->c_str();
-    ptr = &cstr;
-  } else if (const auto* i = std::get_if<std::int64_t>(&value)) {
-    type = H5T_NATIVE_INT64;
-    ptr = i;
-  } else {
-    type = H5T_NATIVE_DOUBLE;
-    ptr = &std::get<double>(value);
-  }
-  Hid attr = make(H5Acreate2(obj, name.c_str(), type, space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose, file, op);
-  check(H5Awrite(attr.get(), type, ptr), file, op);
-  check(attr.close(), file, op);
-}
+using namespace h5;
 
 // ------------------------------------------------------------------------------------------------
 // The dataset tables are sim/results_fields.h, shared with sim/results_file.cpp (and
@@ -282,232 +190,13 @@ constexpr const char* kTrialNames[3] = {"roi", "npv", "payback_month"};
 // [scenario, month, quantile]; NaN rows where the engine did not compute them.
 constexpr const char* kCashflowName = "cashflow_quantile";
 
-struct DatasetOptions {
-  std::vector<hsize_t> chunk;
-  bool shuffle = false;
-  int deflate = -1;
-  bool fletcher32 = false;
-  std::string long_name, units;
-};
-
-Hid create_dataset(hid_t f, const std::string& file, const std::string& name, hid_t type,
-                   const std::vector<hsize_t>& dims, const DatasetOptions& opt) {
-  const std::string op = "creating dataset '" + name + "'";
-  Hid space = make_space(dims, file);
-  Hid dcpl = make(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, file, op);
-  check(H5Pset_attr_creation_order(dcpl.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), file, op);
-  check(H5Pset_obj_track_times(dcpl.get(), 0), file, op);
-  const bool empty = std::any_of(dims.begin(), dims.end(), [](hsize_t d) { return d == 0; });
-  if (!opt.chunk.empty() && !empty) {
-    check(H5Pset_chunk(dcpl.get(), static_cast<int>(opt.chunk.size()), opt.chunk.data()), file, op);
-    if (opt.shuffle) check(H5Pset_shuffle(dcpl.get()), file, op);
-    if (opt.deflate >= 0) check(H5Pset_deflate(dcpl.get(), static_cast<unsigned>(opt.deflate)), file, op);
-    if (opt.fletcher32) check(H5Pset_fletcher32(dcpl.get()), file, op);
-  }
-  Hid dset = make(H5Dcreate2(f, name.c_str(), type, space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT), H5Dclose,
-                  file, op);
-  if (!opt.long_name.empty()) write_attr(dset.get(), "long_name", AttrValue(opt.long_name), file);
-  if (!opt.units.empty()) write_attr(dset.get(), "units", AttrValue(opt.units), file);
-  return dset;
-}
-
-void make_scale(hid_t dset, const std::string& name, const std::string& file) {
-  check(H5DSset_scale(dset, name.c_str()), file, "making '" + name + "' a dimension scale");
-}
-
-void attach(hid_t dset, const std::vector<hid_t>& scales, const std::string& name, const std::string& file) {
-  for (unsigned axis = 0; axis < scales.size(); ++axis)
-    check(H5DSattach_scale(dset, scales[axis], axis), file,
-          "attaching dimension scale " + std::to_string(axis) + " of '" + name + "'");
-}
-
-void write_all(hid_t dset, hid_t memtype, const void* buf, const std::string& name, const std::string& file) {
-  check(H5Dwrite(dset, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf), file, "writing '" + name + "'");
-}
-
-std::vector<const char*> c_strings(const std::vector<std::string>& strings) {
-  std::vector<const char*> out;
-  for (const auto& s : strings) out.push_back(s.c_str());
-  return out;
-}
-
-// Step 1: the whole file but the per-scenario values and the scenario / funded strings, as
-// ResultsWriter's create_layout makes it (serial driver, rank 0).
+// Step 1: the whole file but the per-scenario values and the scenario / funded strings, made by
+// create_results_datasets as ResultsWriter makes it (serial driver, rank 0).
 // path: the file to create; fn: the name its messages give (the results file asked for).
 void create_skeleton(const std::string& path, const std::string& fn, const ResultsLayout& layout) {
-  const hsize_t S = layout.scenarios, N = layout.trials, K = layout.inputs.size();
-  Hid fcpl = make(H5Pcreate(H5P_FILE_CREATE), H5Pclose, fn, "creating a property list");
-  check(H5Pset_link_creation_order(fcpl.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), fn,
-        "setting link creation order");
-  check(H5Pset_attr_creation_order(fcpl.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), fn,
-        "setting attribute creation order");
-  Hid file = make(H5Fcreate(path.c_str(), H5F_ACC_EXCL, fcpl.get(), H5P_DEFAULT), H5Fclose, fn,
-                  "creating '" + path + "' (written there, then renamed)");
-  const hid_t f = file.get();
+  Hid file = create_temporary_file(path, fn);
   Hid vlen = make_vlen_utf8(fn);
-  const StatChunkRows rows_of = stat_chunk_rows(layout);  // as the serial writer's
-  const hsize_t scen_chunk = rows_of.scalar;
-
-  DatasetOptions o;
-  o.chunk = {scen_chunk};
-  o.long_name = "scenario name";
-  Hid scenario_ds = create_dataset(f, fn, "scenario", vlen.get(), {S}, o);
-  make_scale(scenario_ds.get(), "scenario", fn);
-
-  o = {};
-  o.long_name = "trial index";
-  Hid trial_ds = create_dataset(f, fn, "trial", H5T_STD_I64LE, {N}, o);
-  make_scale(trial_ds.get(), "trial", fn);
-  {
-    constexpr std::uint64_t kBlock = 1 << 20;
-    std::vector<std::int64_t> idx;
-    for (std::uint64_t start = 0; start < N; start += kBlock) {
-      const std::uint64_t n = std::min<std::uint64_t>(kBlock, N - start);
-      idx.resize(n);
-      for (std::uint64_t i = 0; i < n; ++i) idx[i] = static_cast<std::int64_t>(start + i);
-      Hid fspace = make(H5Dget_space(trial_ds.get()), H5Sclose, fn, "writing 'trial'");
-      const hsize_t st[1] = {start}, cnt[1] = {n};
-      check(H5Sselect_hyperslab(fspace.get(), H5S_SELECT_SET, st, nullptr, cnt, nullptr), fn, "writing 'trial'");
-      Hid mspace = make(H5Screate_simple(1, cnt, nullptr), H5Sclose, fn, "writing 'trial'");
-      check(H5Dwrite(trial_ds.get(), H5T_NATIVE_INT64, mspace.get(), fspace.get(), H5P_DEFAULT, idx.data()), fn,
-            "writing 'trial'");
-    }
-  }
-
-  o = {};
-  o.long_name = "uncertain input name";
-  Hid input_ds = create_dataset(f, fn, "input", vlen.get(), {K}, o);
-  make_scale(input_ds.get(), "input", fn);
-  if (K) {
-    auto ptrs = c_strings(layout.inputs);
-    write_all(input_ds.get(), vlen.get(), ptrs.data(), "input", fn);
-  }
-
-  o = {};
-  o.long_name = "quantile level";
-  o.units = "1";
-  Hid quantile_ds = create_dataset(f, fn, "quantile", H5T_IEEE_F64LE, {hsize_t(kNumQuantiles)}, o);
-  make_scale(quantile_ds.get(), "quantile", fn);
-  write_all(quantile_ds.get(), H5T_NATIVE_DOUBLE, kQuantiles, "quantile", fn);
-
-  o = {};
-  o.long_name = "month since the start (0 = the build, paid up front)";
-  o.units = "month";
-  const hsize_t M = hsize_t(layout.horizon_months) + 1;
-  Hid month_ds = create_dataset(f, fn, "month", H5T_STD_I64LE, {M}, o);
-  make_scale(month_ds.get(), "month", fn);
-  {
-    std::vector<std::int64_t> months(M);
-    for (hsize_t m = 0; m < M; ++m) months[m] = static_cast<std::int64_t>(m);
-    write_all(month_ds.get(), H5T_NATIVE_INT64, months.data(), "month", fn);
-  }
-
-  const bool has_corr = layout.correlation_original.has_value() || layout.correlation_repaired.has_value();
-  const hsize_t C = layout.correlated_inputs.size();
-  Hid corr_in_ds, corr_to_ds;
-  if (has_corr) {
-    auto ptrs = c_strings(layout.correlated_inputs);
-    o = {};
-    o.long_name = "correlated input name (row)";
-    corr_in_ds = create_dataset(f, fn, "corr_input", vlen.get(), {C}, o);
-    make_scale(corr_in_ds.get(), "corr_input", fn);
-    if (C) write_all(corr_in_ds.get(), vlen.get(), ptrs.data(), "corr_input", fn);
-    o.long_name = "correlated input name (column)";
-    corr_to_ds = create_dataset(f, fn, "corr_input_to", vlen.get(), {C}, o);
-    make_scale(corr_to_ds.get(), "corr_input_to", fn);
-    if (C) write_all(corr_to_ds.get(), vlen.get(), ptrs.data(), "corr_input_to", fn);
-  }
-
-  if (!layout.summary_only) {
-    const auto [rows, cols] = trial_chunk_shape(layout);
-    o = {};
-    o.chunk = {rows, cols};
-    o.shuffle = true;
-    o.deflate = layout.compression;
-    o.fletcher32 = true;
-    const std::array<const char*, 3> meta[] = {
-        {"roi", "ROI per trial", "1"},
-        {"npv", "NPV per trial", ""},
-        {"payback_month", "payback month per trial (inf: no payback)", "month"},
-    };
-    for (const auto& m : meta) {
-      o.long_name = m[1];
-      o.units = m[2];
-      Hid ds = create_dataset(f, fn, m[0], H5T_IEEE_F64LE, {S, N}, o);
-      attach(ds.get(), {scenario_ds.get(), trial_ds.get()}, m[0], fn);
-    }
-  }
-
-  o = {};
-  o.chunk = {scen_chunk};
-  o.long_name = "funded projects (joined by '+')";
-  {
-    Hid ds = create_dataset(f, fn, "funded", vlen.get(), {S}, o);
-    attach(ds.get(), {scenario_ds.get()}, "funded", fn);
-  }
-
-  o = {};
-  o.chunk = {scen_chunk};
-  o.shuffle = true;
-  o.deflate = std::max(1, layout.compression);
-  for (const auto& field : kScalarFields) {
-    o.long_name = field.long_name;
-    o.units = field.units;
-    Hid ds = create_dataset(f, fn, field.name, H5T_IEEE_F64LE, {S}, o);
-    attach(ds.get(), {scenario_ds.get()}, field.name, fn);
-  }
-  o.chunk = {rows_of.quantile, hsize_t(kNumQuantiles)};
-  for (const auto& field : kQuantileFields) {
-    o.long_name = field.long_name;
-    o.units = field.units;
-    Hid ds = create_dataset(f, fn, field.name, H5T_IEEE_F64LE, {S, hsize_t(kNumQuantiles)}, o);
-    attach(ds.get(), {scenario_ds.get(), quantile_ds.get()}, field.name, fn);
-  }
-  o.chunk = {rows_of.input, std::max<hsize_t>(1, K)};
-  for (const auto& field : kInputFields) {
-    o.long_name = field.long_name;
-    o.units = "1";
-    Hid ds = create_dataset(f, fn, field.name, H5T_IEEE_F64LE, {S, K}, o);
-    attach(ds.get(), {scenario_ds.get(), input_ds.get()}, field.name, fn);
-  }
-  o.chunk = {rows_of.cashflow, M, hsize_t(kNumQuantiles)};
-  o.long_name = "quantiles of the portfolio's cumulative discounted net cash flow at each month";
-  o.units = "";
-  {
-    Hid ds = create_dataset(f, fn, kCashflowName, H5T_IEEE_F64LE, {S, M, hsize_t(kNumQuantiles)}, o);
-    attach(ds.get(), {scenario_ds.get(), month_ds.get(), quantile_ds.get()}, kCashflowName, fn);
-  }
-
-  if (has_corr) {
-    const std::pair<const std::optional<Eigen::MatrixXd>*, std::array<const char*, 2>> mats[] = {
-        {&layout.correlation_original, {"correlation_spearman", "Spearman correlation of the inputs (as given)"}},
-        {&layout.correlation_repaired,
-         {"correlation_spearman_repaired", "Spearman correlation of the inputs (repaired, used)"}},
-    };
-    for (const auto& [m, meta] : mats) {
-      if (!m->has_value()) continue;
-      if (hsize_t((*m)->rows()) != C || hsize_t((*m)->cols()) != C)
-        throw IoError("results file '" + fn + "': correlation matrix does not match the correlated inputs");
-      o = {};
-      o.long_name = meta[1];
-      o.units = "1";
-      Hid ds = create_dataset(f, fn, meta[0], H5T_IEEE_F64LE, {C, C}, o);
-      attach(ds.get(), {corr_in_ds.get(), corr_to_ds.get()}, meta[0], fn);
-      if (C) {
-        const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> row_major = **m;
-        write_all(ds.get(), H5T_NATIVE_DOUBLE, row_major.data(), meta[0], fn);
-      }
-    }
-  }
-
-  for (const auto& [name, value] : layout.attributes) write_attr(f, name, value, fn);
-  scenario_ds.reset();
-  trial_ds.reset();
-  input_ds.reset();
-  quantile_ds.reset();
-  month_ds.reset();
-  corr_in_ds.reset();
-  corr_to_ds.reset();
+  create_results_datasets(file.get(), fn, layout, vlen.get());  // every dataset closed again
   vlen.reset();
   check(file.close(), fn, "closing");
 }
@@ -560,17 +249,6 @@ void write_rows_collective(hid_t dset, hid_t dxpl, std::uint64_t first, std::uin
                            hsize_t cols, const double* buf, const std::string& name, const std::string& fn) {
   write_ranges_collective(dset, dxpl, {Rows{first, count}}, rank, cols, buf, name, fn);
 }
-
-void fsync_path(const std::string& path, bool directory, const std::string& file) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | (directory ? O_DIRECTORY : 0));
-  if (fd < 0) throw IoError("results file '" + file + "': opening '" + path + "' to fsync it failed (" + std::strerror(errno) + ")");
-  const int rc = ::fsync(fd);
-  const int err = errno;
-  ::close(fd);
-  if (rc != 0 && !(directory && (err == EINVAL || err == ENOTSUP)))
-    throw IoError("results file '" + file + "': fsync of '" + path + "' failed (" + std::strerror(err) + ")");
-}
-
 
 // Splits [0, S) into `ranks` contiguous ranges of about equal cost, boundaries on multiples of
 // `unit` scenarios. cost(i) = funded projects of scenario i + 1 (x trials, the same for all).
@@ -984,7 +662,7 @@ RunReport simulate_to_file(const Plan& given, const RunRequest& request_in) {
     Hid fapl = make(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, request.output, "creating a property list");
     check(H5Pset_fapl_mpio(fapl.get(), MPI_COMM_WORLD, MPI_INFO_NULL), request.output, "selecting the MPI-IO driver");
     Hid file = make(H5Fopen(temp.c_str(), H5F_ACC_RDWR, fapl.get()), H5Fclose, request.output, "opening (MPI-IO)");
-    g_collective = true;
+    h5::g_collective = true;
     Hid dxpl = make(H5Pcreate(H5P_DATASET_XFER), H5Pclose, request.output, "creating a property list");
     check(H5Pset_dxpl_mpio(dxpl.get(), H5FD_MPIO_COLLECTIVE), request.output, "selecting collective I/O");
     auto open = [&](const char* name) {
@@ -1090,7 +768,7 @@ RunReport simulate_to_file(const Plan& given, const RunRequest& request_in) {
     for (auto& d : trial_ds) check(d.close(), request.output, "closing a per-trial dataset (flushing its chunks)");
     dxpl.reset();
     check(file.close(), request.output, "closing (MPI-IO)");
-    g_collective = false;
+    h5::g_collective = false;
     fapl.reset();
     report.timings = engine.timings();
     {  // scenarios copied from an identical earlier one: each rank copies within its own share

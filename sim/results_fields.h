@@ -38,6 +38,7 @@ constexpr ScalarField kScalarFields[] = {
     {"prob_payback_lo", &ScenarioSummary::prob_payback_lo, "95% Wilson interval of P[payback]: lower end", "1"},
     {"prob_payback_hi", &ScenarioSummary::prob_payback_hi, "95% Wilson interval of P[payback]: upper end", "1"},
 };
+constexpr int kNumScalarFields = static_cast<int>(std::size(kScalarFields));
 
 // The per-scenario [scenario, quantile] statistics.
 struct QuantileField {

@@ -1,4 +1,6 @@
-// The results file of SPEC §6, written with the HDF5 C library and its dimension-scale API (H5DS).
+// The results file of SPEC §6, written with the HDF5 C library and its dimension-scale API (H5DS):
+// its datasets made by create_results_datasets (sim/results_datasets.h, shared with the MPI
+// writer), the library's calls wrapped by sim/hdf5.h.
 //
 // Layout (one flat root group, every axis of every dataset attached to a dimension scale, so the file
 // is netCDF-4 compatible and xarray's h5netcdf engine reads it directly):
@@ -36,6 +38,8 @@
 
 #include "sim/buffer.h"
 #include "sim/data_syncer.h"
+#include "sim/hdf5.h"
+#include "sim/results_datasets.h"
 #include "sim/results_fields.h"
 #include "sim/simd.h"
 
@@ -43,8 +47,6 @@
 #include <hdf5.h>
 #include <unistd.h>
 #include <libdeflate.h>
-// H5DSpublic.h needs hdf5.h first.
-#include <H5DSpublic.h>
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
 
@@ -72,141 +74,12 @@
 namespace roisim {
 namespace {
 
-// ------------------------------------------------------------------------------------------------
-// Errors
-
-// The innermost message of HDF5's error stack (the most specific cause), then clears the stack.
-herr_t collect_error(unsigned n, const H5E_error2_t* err, void* data) {
-  auto* out = static_cast<std::string*>(data);
-  if (n == 0 && err && err->desc && out->empty()) *out = err->desc;
-  return 0;
-}
-
-std::string hdf5_detail() {
-  std::string detail;
-  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, collect_error, &detail);
-  H5Eclear2(H5E_DEFAULT);
-  // A failed system call: HDF5's message ("file write failed: time = ..., filename = ..., errno =
-  // 28, error message = 'No space left on device', buf = 0x...") comes down to its errno.
-  if (const auto at = detail.find("errno = "); at != std::string::npos) {
-    int err = 0;
-    const char* p = detail.c_str() + at + 8;
-    if (std::from_chars(p, detail.c_str() + detail.size(), err).ec == std::errc() && err > 0)
-      return " (" + std::string(std::strerror(err)) + ")";
-  }
-  return detail.empty() ? std::string() : " (" + detail + ")";
-}
-
-[[noreturn]] void fail(const std::string& file, const std::string& op, const std::string& detail = "") {
-  throw IoError("results file '" + file + "': " + op + " failed" + detail);
-}
-
-[[noreturn]] void fail_hdf5(const std::string& file, const std::string& op) { fail(file, op, hdf5_detail()); }
-
-[[noreturn]] void fail_errno(const std::string& file, const std::string& op, int err) {
-  fail(file, op, std::string(" (") + std::strerror(err) + ")");
-}
-
-void check(herr_t status, const std::string& file, const std::string& op) {
-  if (status < 0) fail_hdf5(file, op);
-}
-
-// Also, before the library's first use: no clean-up at exit. When a write fails (a full disk),
-// closing the file fails too and HDF5 keeps it open; its clean-up at exit then tried to flush it
-// again and crashed (SIGSEGV in H5F__close_cb after the error was reported). Every file is closed
-// explicitly on success, and the temporary file is removed on failure, so nothing needs it. (The
-// MPI build keeps it: parallel HDF5 ties its clean-up to MPI_Finalize.)
-void silence_hdf5() {
-#ifndef ROISIM_WITH_MPI
-  static std::once_flag once;
-  std::call_once(once, [] { H5dont_atexit(); });
-#endif
-  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-}
+using namespace h5;  // sim/hdf5.h: errors, handles, datasets
+// The per-scenario dataset tables: sim/results_fields.h (shared with the MPI writer).
+using namespace results_fields;
 
 // ------------------------------------------------------------------------------------------------
-// RAII handle: one class for every kind of hid_t, holding the matching close function.
-
-class Hid {
- public:
-  using Closer = herr_t (*)(hid_t);
-  Hid() = default;
-  Hid(hid_t id, Closer closer) : id_(id), closer_(closer) {}
-  Hid(const Hid&) = delete;
-  Hid& operator=(const Hid&) = delete;
-  Hid(Hid&& other) noexcept : id_(std::exchange(other.id_, H5I_INVALID_HID)), closer_(other.closer_) {}
-  Hid& operator=(Hid&& other) noexcept {
-    if (this != &other) {
-      reset();
-      id_ = std::exchange(other.id_, H5I_INVALID_HID);
-      closer_ = other.closer_;
-    }
-    return *this;
-  }
-  ~Hid() { reset(); }
-
-  hid_t get() const { return id_; }
-  bool valid() const { return id_ >= 0; }
-  // Closes now and reports the status (the handle is released either way).
-  herr_t close() {
-    herr_t status = 0;
-    if (id_ >= 0 && closer_) status = closer_(id_);
-    id_ = H5I_INVALID_HID;
-    return status;
-  }
-  void reset() noexcept { (void)close(); }
-
- private:
-  hid_t id_ = H5I_INVALID_HID;
-  Closer closer_ = nullptr;
-};
-
-Hid make(hid_t id, Hid::Closer closer, const std::string& file, const std::string& op) {
-  if (id < 0) fail_hdf5(file, op);
-  return Hid(id, closer);
-}
-
-Hid make_plist(hid_t cls, const std::string& file) {
-  return make(H5Pcreate(cls), H5Pclose, file, "creating a property list");
-}
-
-Hid make_space(const std::vector<hsize_t>& dims, const std::string& file) {
-  if (dims.empty()) return make(H5Screate(H5S_SCALAR), H5Sclose, file, "creating a dataspace");
-  return make(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose, file,
-              "creating a dataspace");
-}
-
-// Variable-length UTF-8 string type (what netCDF-4 calls NC_STRING).
-Hid make_vlen_utf8(const std::string& file) {
-  Hid type = make(H5Tcopy(H5T_C_S1), H5Tclose, file, "creating the string type");
-  check(H5Tset_size(type.get(), H5T_VARIABLE), file, "creating the string type");
-  check(H5Tset_cset(type.get(), H5T_CSET_UTF8), file, "creating the string type");
-  return type;
-}
-
-// ------------------------------------------------------------------------------------------------
-// Attributes
-
-void write_attr(hid_t obj, const std::string& name, hid_t type, const void* value, const std::string& file) {
-  const std::string op = "writing attribute '" + name + "'";
-  Hid space = make_space({}, file);
-  Hid attr =
-      make(H5Acreate2(obj, name.c_str(), type, space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose, file, op);
-  check(H5Awrite(attr.get(), type, value), file, op);
-  check(attr.close(), file, op);
-}
-
-void write_attr(hid_t obj, const std::string& name, const AttrValue& value, const std::string& file) {
-  if (const auto* s = std::get_if<std::string>(&value)) {
-    Hid type = make_vlen_utf8(file);
-    const char* ptr = s->c_str();
-    write_attr(obj, name, type.get(), &ptr, file);
-  } else if (const auto* i = std::get_if<std::int64_t>(&value)) {
-    write_attr(obj, name, H5T_NATIVE_INT64, i, file);
-  } else {
-    write_attr(obj, name, H5T_NATIVE_DOUBLE, &std::get<double>(value), file);
-  }
-}
+// Attributes read back
 
 // Reads a scalar (or one-element) string, integer or float attribute; nullopt for anything else.
 std::optional<AttrValue> read_attr(hid_t attr, const std::string& name, const std::string& file) {
@@ -253,135 +126,6 @@ herr_t collect_attr_name(hid_t, const char* name, const H5A_info_t*, void* data)
   return 0;
 }
 
-// ------------------------------------------------------------------------------------------------
-// Datasets
-
-struct DatasetOptions {
-  std::vector<hsize_t> chunk;  // empty: contiguous
-  bool shuffle = false;
-  int deflate = -1;  // -1: none; 0-9: deflate level
-  bool fletcher32 = false;
-  std::string long_name, units;
-};
-
-constexpr std::size_t kMiB = std::size_t{1} << 20;
-
-Hid create_dataset(hid_t file_id, const std::string& file, const std::string& name, hid_t type,
-                   const std::vector<hsize_t>& dims, const DatasetOptions& opt) {
-  const std::string op = "creating dataset '" + name + "'";
-  Hid space = make_space(dims, file);
-  Hid dcpl = make_plist(H5P_DATASET_CREATE, file);
-  Hid dapl = make_plist(H5P_DATASET_ACCESS, file);
-  // As netCDF-4 does: attribute creation order tracked and indexed, no object timestamps.
-  check(H5Pset_attr_creation_order(dcpl.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), file, op);
-  check(H5Pset_obj_track_times(dcpl.get(), 0), file, op);
-  // HDF5 cannot chunk a dataset with a zero-length fixed dimension: such datasets stay contiguous.
-  const bool empty = std::any_of(dims.begin(), dims.end(), [](hsize_t d) { return d == 0; });
-  if (!opt.chunk.empty() && !empty) {
-    check(H5Pset_chunk(dcpl.get(), static_cast<int>(opt.chunk.size()), opt.chunk.data()), file, op);
-    if (opt.shuffle) check(H5Pset_shuffle(dcpl.get()), file, op);
-    if (opt.deflate >= 0) check(H5Pset_deflate(dcpl.get(), static_cast<unsigned>(opt.deflate)), file, op);
-    if (opt.fletcher32) check(H5Pset_fletcher32(dcpl.get()), file, op);
-    // A chunk cache that holds a few chunks, so that a chunk only partly covered by one batch stays
-    // in memory until the next batch completes it (no re-read / re-compress per batch). Only the
-    // rows written through H5Dwrite (scenario names) use it: the writer hands every numeric chunk
-    // over whole (H5Dwrite_chunk). 521 hash slots (HDF5's default): its table is allocated and
-    // zeroed per dataset, and 10,007 slots had cost ~500 fresh pages a run.
-    std::size_t chunk_bytes = H5Tget_size(type);
-    for (hsize_t c : opt.chunk) chunk_bytes *= static_cast<std::size_t>(c);
-    const std::size_t cache = std::max<std::size_t>(4 * chunk_bytes, kMiB);
-    check(H5Pset_chunk_cache(dapl.get(), 521, cache, 0.75), file, op);
-  }
-  Hid dset = make(H5Dcreate2(file_id, name.c_str(), type, space.get(), H5P_DEFAULT, dcpl.get(), dapl.get()),
-                  H5Dclose, file, op);
-  if (!opt.long_name.empty()) write_attr(dset.get(), "long_name", AttrValue(opt.long_name), file);
-  if (!opt.units.empty()) write_attr(dset.get(), "units", AttrValue(opt.units), file);
-  return dset;
-}
-
-// Turns a freshly created 1-D dataset into the dimension scale named after it.
-void make_scale(hid_t dset, const std::string& name, const std::string& file) {
-  check(H5DSset_scale(dset, name.c_str()), file, "making '" + name + "' a dimension scale");
-}
-
-void attach(hid_t dset, const std::vector<hid_t>& scales, const std::string& name, const std::string& file) {
-  for (unsigned axis = 0; axis < scales.size(); ++axis)
-    check(H5DSattach_scale(dset, scales[axis], axis), file,
-          "attaching dimension scale " + std::to_string(axis) + " of '" + name + "'");
-}
-
-// A transfer property list whose conversion buffers hold `elements` elements (at least `least`, at
-// most 1 MiB). HDF5 allocates its type-conversion and background buffers at the list's size (1 MiB
-// each by default) and zeroes them on every H5Dwrite: for a batch's scenario names and the
-// layout's coordinate datasets those were fresh pages each call (on this project's VMs a third of
-// a summary-only run's page faults, each several microseconds). Any size of at least one element
-// of the widest type converts the same.
-Hid small_transfer(hid_t memtype, std::size_t least, std::size_t elements, const std::string& file,
-                   const std::string& op) {
-  Hid dxpl = make(H5Pcreate(H5P_DATASET_XFER), H5Pclose, file, op);
-  const std::size_t elem = std::max(H5Tget_size(memtype), std::size_t{16});  // vlen: 16 bytes on file
-  const std::size_t bytes = std::clamp<std::size_t>(elem * elements, elem * least, std::max(elem * least, std::size_t{1} << 20));
-  check(H5Pset_buffer(dxpl.get(), bytes, nullptr, nullptr), file, op);
-  return dxpl;
-}
-
-// Writes rows [first, first + count) of a 1-D ([rows]) or 2-D ([rows, cols]) dataset.
-// Rows [first, first + count) of a dataset of rank 1, 2 or 3; `cols` is the product of the
-// dimensions after the first (for rank 3, the dataset's own trailing dimensions are used).
-void write_rows(hid_t dset, hid_t memtype, std::uint64_t first, std::uint64_t count, int rank, hsize_t cols,
-                const void* buf, const std::string& name, const std::string& file) {
-  if (count == 0 || (rank >= 2 && cols == 0)) return;
-  const std::string op = "writing rows of '" + name + "'";
-  Hid fspace = make(H5Dget_space(dset), H5Sclose, file, op);
-  hsize_t start[3] = {first, 0, 0};
-  hsize_t size[3] = {count, cols, 0};
-  if (rank == 3) {
-    hsize_t dims[3];
-    check(H5Sget_simple_extent_dims(fspace.get(), dims, nullptr), file, op);
-    size[1] = dims[1];
-    size[2] = dims[2];
-  }
-  check(H5Sselect_hyperslab(fspace.get(), H5S_SELECT_SET, start, nullptr, size, nullptr), file, op);
-  Hid mspace = make(H5Screate_simple(rank, size, nullptr), H5Sclose, file, op);
-  const std::size_t row = rank == 3 ? size[1] * size[2] : (rank == 2 ? cols : 1);
-  Hid dxpl = small_transfer(memtype, row, row * count, file, op);
-  check(H5Dwrite(dset, memtype, mspace.get(), fspace.get(), dxpl.get(), buf), file, op);
-}
-
-void write_all(hid_t dset, hid_t memtype, const void* buf, const std::string& name, const std::string& file) {
-  const std::string op = "writing '" + name + "'";
-  Hid space = make(H5Dget_space(dset), H5Sclose, file, op);
-  const hssize_t elements = H5Sget_simple_extent_npoints(space.get());
-  if (elements < 0) throw IoError("results file '" + file + "': " + op + ": cannot read its extent");
-  Hid dxpl = small_transfer(memtype, 1, static_cast<std::size_t>(elements), file, op);
-  check(H5Dwrite(dset, memtype, H5S_ALL, H5S_ALL, dxpl.get(), buf), file, op);
-}
-
-std::vector<const char*> c_strings(const std::vector<std::string>& strings) {
-  std::vector<const char*> out;
-  out.reserve(strings.size());
-  for (const auto& s : strings) out.push_back(s.c_str());
-  return out;
-}
-
-// The per-scenario dataset tables: sim/results_fields.h (shared with the MPI writer).
-using namespace results_fields;
-constexpr int kNumScalarFields = static_cast<int>(std::size(kScalarFields));
-
-
-void fsync_path(const std::string& path, bool directory, const std::string& file) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | (directory ? O_DIRECTORY : 0));
-  if (fd < 0) fail_errno(file, "opening '" + path + "' to fsync it", errno);
-  int rc = ::fsync(fd);
-  const int err = errno;
-  ::close(fd);
-  // Some file systems cannot fsync a directory (EINVAL); the rename itself has happened.
-  if (rc != 0 && !(directory && (err == EINVAL || err == ENOTSUP)))
-    fail_errno(file, "fsync of '" + path + "'", err);
-}
-
-
-// ------------------------------------------------------------------------------------------------
 // The per-trial filter pipeline, applied outside HDF5 (see the file comment).
 
 static_assert(std::endian::native == std::endian::little,
@@ -748,6 +492,180 @@ StatChunkRows stat_chunk_rows(const ResultsLayout& layout) {
   return r;
 }
 
+ResultsDatasets create_results_datasets(hid_t f, const std::string& fn, const ResultsLayout& layout, hid_t vlen_str) {
+  const std::uint64_t S = layout.scenarios, N = layout.trials, K = layout.inputs.size();
+  ResultsDatasets d;
+  const StatChunkRows rows_of = stat_chunk_rows(layout);
+  const hsize_t scen_chunk = rows_of.scalar;
+
+  // --- dimension scales
+  DatasetOptions o;
+  o.chunk = {scen_chunk};
+  o.long_name = "scenario name";
+  d.scenario = create_dataset(f, fn, "scenario", vlen_str, {S}, o);
+  make_scale(d.scenario.get(), "scenario", fn);
+
+  o = {};
+  o.long_name = "trial index";
+  Hid trial_ds = create_dataset(f, fn, "trial", H5T_STD_I64LE, {N}, o);
+  make_scale(trial_ds.get(), "trial", fn);
+  {
+    constexpr std::uint64_t kBlock = 1 << 20;
+    std::vector<std::int64_t> idx;
+    for (std::uint64_t start = 0; start < N; start += kBlock) {
+      const std::uint64_t n = std::min(kBlock, N - start);
+      idx.resize(n);
+      for (std::uint64_t i = 0; i < n; ++i) idx[i] = static_cast<std::int64_t>(start + i);
+      write_rows(trial_ds.get(), H5T_NATIVE_INT64, start, n, 1, 0, idx.data(), "trial", fn);
+    }
+  }
+
+  o = {};
+  o.long_name = "uncertain input name";
+  Hid input_ds = create_dataset(f, fn, "input", vlen_str, {K}, o);
+  make_scale(input_ds.get(), "input", fn);
+  if (K) {
+    auto ptrs = c_strings(layout.inputs);
+    write_all(input_ds.get(), vlen_str, ptrs.data(), "input", fn);
+  }
+
+  o = {};
+  o.long_name = "quantile level";
+  o.units = "1";
+  Hid quantile_ds = create_dataset(f, fn, "quantile", H5T_IEEE_F64LE, {hsize_t(kNumQuantiles)}, o);
+  make_scale(quantile_ds.get(), "quantile", fn);
+  write_all(quantile_ds.get(), H5T_NATIVE_DOUBLE, kQuantiles, "quantile", fn);
+
+  o = {};
+  o.long_name = "month since the start (0 = the build, paid up front)";
+  o.units = "month";
+  const hsize_t M = hsize_t(layout.horizon_months) + 1;
+  Hid month_ds = create_dataset(f, fn, "month", H5T_STD_I64LE, {M}, o);
+  make_scale(month_ds.get(), "month", fn);
+  {
+    std::vector<std::int64_t> months(M);
+    for (hsize_t m = 0; m < M; ++m) months[m] = static_cast<std::int64_t>(m);
+    write_all(month_ds.get(), H5T_NATIVE_INT64, months.data(), "month", fn);
+  }
+
+  const bool has_corr = layout.correlation_original.has_value() || layout.correlation_repaired.has_value();
+  const hsize_t C = layout.correlated_inputs.size();
+  Hid corr_in_ds, corr_to_ds;
+  if (has_corr) {
+    for (const auto* m : {&layout.correlation_original, &layout.correlation_repaired})
+      if (m->has_value() && (hsize_t((*m)->rows()) != C || hsize_t((*m)->cols()) != C))
+        throw IoError("results file '" + fn + "': correlation matrix is " + std::to_string((*m)->rows()) +
+                      "x" + std::to_string((*m)->cols()) + " for " + std::to_string(C) +
+                      " correlated inputs");
+    auto ptrs = c_strings(layout.correlated_inputs);
+    o = {};
+    o.long_name = "correlated input name (row)";
+    corr_in_ds = create_dataset(f, fn, "corr_input", vlen_str, {C}, o);
+    make_scale(corr_in_ds.get(), "corr_input", fn);
+    if (C) write_all(corr_in_ds.get(), vlen_str, ptrs.data(), "corr_input", fn);
+    o.long_name = "correlated input name (column)";
+    corr_to_ds = create_dataset(f, fn, "corr_input_to", vlen_str, {C}, o);
+    make_scale(corr_to_ds.get(), "corr_input_to", fn);
+    if (C) write_all(corr_to_ds.get(), vlen_str, ptrs.data(), "corr_input_to", fn);
+  }
+
+  // --- per trial
+  if (!layout.summary_only) {
+    const auto [rows, cols] = trial_chunk_shape(layout);
+    o = {};
+    o.chunk = {rows, cols};
+    o.shuffle = true;
+    // Level 0 keeps the deflate filter at level 0 (stored blocks): the file still declares a
+    // compression filter (checkers and h5py's .compression see "gzip"), at almost no CPU cost.
+    o.deflate = layout.compression;
+    o.fletcher32 = true;
+    const std::pair<Hid*, std::array<const char*, 3>> trials[] = {
+        {&d.roi, {"roi", "ROI per trial", "1"}},
+        {&d.npv, {"npv", "NPV per trial", ""}},
+        {&d.payback_month, {"payback_month", "payback month per trial (inf: no payback)", "month"}},
+    };
+    for (const auto& [ds, meta] : trials) {
+      o.long_name = meta[1];
+      o.units = meta[2];
+      *ds = create_dataset(f, fn, meta[0], H5T_IEEE_F64LE, {S, N}, o);
+      attach(ds->get(), {d.scenario.get(), trial_ds.get()}, meta[0], fn);
+    }
+  }
+
+  // --- per scenario
+  o = {};
+  o.chunk = {scen_chunk};
+  o.long_name = "funded projects (joined by '+')";
+  d.funded = create_dataset(f, fn, "funded", vlen_str, {S}, o);
+  attach(d.funded.get(), {d.scenario.get()}, "funded", fn);
+
+  o = {};
+  o.chunk = {scen_chunk};
+  o.shuffle = true;
+  o.deflate = std::max(1, layout.compression);
+  for (int i = 0; i < kNumScalarFields; ++i) {
+    o.long_name = kScalarFields[i].long_name;
+    o.units = kScalarFields[i].units;
+    d.scalar[i] = create_dataset(f, fn, kScalarFields[i].name, H5T_IEEE_F64LE, {S}, o);
+    attach(d.scalar[i].get(), {d.scenario.get()}, kScalarFields[i].name, fn);
+  }
+  o.chunk = {rows_of.quantile, hsize_t(kNumQuantiles)};
+  for (int i = 0; i < kNumQuantileFields; ++i) {
+    o.long_name = kQuantileFields[i].long_name;
+    o.units = kQuantileFields[i].units;
+    d.quantile[i] = create_dataset(f, fn, kQuantileFields[i].name, H5T_IEEE_F64LE, {S, hsize_t(kNumQuantiles)}, o);
+    attach(d.quantile[i].get(), {d.scenario.get(), quantile_ds.get()}, kQuantileFields[i].name, fn);
+  }
+
+  o.chunk = {rows_of.input, std::max<hsize_t>(1, K)};
+  for (int i = 0; i < kNumInputFields; ++i) {
+    o.long_name = kInputFields[i].long_name;
+    o.units = "1";
+    d.input[i] = create_dataset(f, fn, kInputFields[i].name, H5T_IEEE_F64LE, {S, K}, o);
+    attach(d.input[i].get(), {d.scenario.get(), input_ds.get()}, kInputFields[i].name, fn);
+  }
+
+  o.chunk = {rows_of.cashflow, M, hsize_t(kNumQuantiles)};
+  o.long_name = "quantiles of the portfolio's cumulative discounted net cash flow at each month";
+  o.units = "";
+  d.cashflow = create_dataset(f, fn, "cashflow_quantile", H5T_IEEE_F64LE, {S, M, hsize_t(kNumQuantiles)}, o);
+  attach(d.cashflow.get(), {d.scenario.get(), month_ds.get(), quantile_ds.get()}, "cashflow_quantile", fn);
+
+  // --- correlation matrices
+  if (has_corr) {
+    const std::pair<const std::optional<Eigen::MatrixXd>*, std::array<const char*, 2>> mats[] = {
+        {&layout.correlation_original,
+         {"correlation_spearman", "Spearman correlation of the inputs (as given)"}},
+        {&layout.correlation_repaired,
+         {"correlation_spearman_repaired", "Spearman correlation of the inputs (repaired, used)"}},
+    };
+    for (const auto& [m, meta] : mats) {
+      if (!m->has_value()) continue;
+      o = {};
+      o.long_name = meta[1];
+      o.units = "1";
+      Hid ds = create_dataset(f, fn, meta[0], H5T_IEEE_F64LE, {C, C}, o);
+      attach(ds.get(), {corr_in_ds.get(), corr_to_ds.get()}, meta[0], fn);
+      if (C) {
+        const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> row_major = **m;
+        write_all(ds.get(), H5T_NATIVE_DOUBLE, row_major.data(), meta[0], fn);
+      }
+      check(ds.close(), fn, std::string("closing '") + meta[0] + "'");
+    }
+  }
+
+  // --- root attributes (std::map: key order)
+  for (const auto& [name, value] : layout.attributes) write_attr(f, name, value, fn);
+
+  check(trial_ds.close(), fn, "closing 'trial'");
+  check(input_ds.close(), fn, "closing 'input'");
+  check(quantile_ds.close(), fn, "closing 'quantile'");
+  check(month_ds.close(), fn, "closing 'month'");
+  check(corr_in_ds.close(), fn, "closing 'corr_input'");
+  check(corr_to_ds.close(), fn, "closing 'corr_input_to'");
+  return d;
+}
+
 // ==================================================================================================
 // Writer
 
@@ -808,19 +726,7 @@ struct ResultsWriter::Impl {
       throw IoError("results file '" + target + "': folder '" + folder.string() + "' does not exist");
     temp = temporary_path(target);
 
-    // netCDF-4 style: link (and attribute) creation order tracked and indexed on the root group.
-    Hid fcpl = make_plist(H5P_FILE_CREATE, target);
-    check(H5Pset_link_creation_order(fcpl.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), target,
-          "setting link creation order");
-    check(H5Pset_attr_creation_order(fcpl.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), target,
-          "setting attribute creation order");
-    const hid_t fid = H5Fcreate(temp.c_str(), H5F_ACC_EXCL, fcpl.get(), H5P_DEFAULT);
-    if (fid < 0) {
-      const std::string detail = hdf5_detail();
-      ::unlink(temp.c_str());  // HDF5 may have made it before failing (a full disk); the name is ours
-      fail(target, "creating '" + temp + "' (written there, then renamed)", detail);
-    }
-    file = Hid(fid, H5Fclose);
+    file = create_temporary_file(temp, target);  // nothing left at temp if it fails
     created = true;
     {  // the POSIX descriptor of HDF5's default (sec2) driver, for start_writeback
       Hid fapl{H5Fget_access_plist(file.get()), H5Pclose};
@@ -859,197 +765,56 @@ struct ResultsWriter::Impl {
     file.reset();
   }
 
-  // The RowChunks of a dataset of shape dims created with chunk shape `chunk` (HDF5 stores an empty
-  // dataset contiguously: nothing to write then).
-  static RowChunks row_chunks(hid_t ds, const char* name, const std::vector<hsize_t>& chunk,
-                              const std::vector<hsize_t>& dims) {
+  // The RowChunks of a per-scenario dataset, its shape and chunk shape read back from the file as
+  // create_results_datasets made them (HDF5 stores an empty dataset contiguously: nothing to
+  // write then).
+  RowChunks row_chunks(hid_t ds, const char* name) const {
+    const std::string op = std::string("reading the chunk shape of '") + name + "'";
     RowChunks rc;
-    if (std::any_of(dims.begin(), dims.end(), [](hsize_t d) { return d == 0; })) return rc;
+    Hid dcpl = make(H5Dget_create_plist(ds), H5Pclose, target, op);
+    if (H5Pget_layout(dcpl.get()) != H5D_CHUNKED) return rc;
+    Hid space = make(H5Dget_space(ds), H5Sclose, target, op);
+    hsize_t dims[3] = {0, 0, 0}, chunk[3] = {0, 0, 0};
+    const int rank = H5Sget_simple_extent_ndims(space.get());
+    if (rank < 1 || rank > 3 || H5Sget_simple_extent_dims(space.get(), dims, nullptr) != rank ||
+        H5Pget_chunk(dcpl.get(), rank, chunk) != rank || chunk[0] == 0)
+      fail(target, op);
+    for (int i = 1; i < rank; ++i)
+      if (chunk[i] != dims[i]) fail(target, op, " (a chunk must hold whole rows)");
     rc.ds = ds;
     rc.name = name;
     rc.rows = chunk[0];
-    for (std::size_t i = 1; i < dims.size(); ++i) rc.row_elems *= dims[i];
+    for (int i = 1; i < rank; ++i) rc.row_elems *= dims[i];
     return rc;
   }
 
   void create_layout() {
-    const hid_t f = file.get();
-    const std::string& fn = target;  // messages name the file asked for (the temporary one is removed)
-    const StatChunkRows rows_of = stat_chunk_rows(layout);
-    const hsize_t scen_chunk = rows_of.scalar;
-
-    // --- dimension scales
-    DatasetOptions o;
-    o.chunk = {scen_chunk};
-    o.long_name = "scenario name";
-    scenario_ds = create_dataset(f, fn, "scenario", vlen_str.get(), {S}, o);
-    make_scale(scenario_ds.get(), "scenario", fn);
-
-    o = {};
-    o.long_name = "trial index";
-    Hid trial_ds = create_dataset(f, fn, "trial", H5T_STD_I64LE, {N}, o);
-    make_scale(trial_ds.get(), "trial", fn);
-    {
-      constexpr std::uint64_t kBlock = 1 << 20;
-      std::vector<std::int64_t> idx;
-      for (std::uint64_t start = 0; start < N; start += kBlock) {
-        const std::uint64_t n = std::min(kBlock, N - start);
-        idx.resize(n);
-        for (std::uint64_t i = 0; i < n; ++i) idx[i] = static_cast<std::int64_t>(start + i);
-        write_rows(trial_ds.get(), H5T_NATIVE_INT64, start, n, 1, 0, idx.data(), "trial", fn);
-      }
-    }
-
-    o = {};
-    o.long_name = "uncertain input name";
-    Hid input_ds = create_dataset(f, fn, "input", vlen_str.get(), {K}, o);
-    make_scale(input_ds.get(), "input", fn);
-    if (K) {
-      auto ptrs = c_strings(layout.inputs);
-      write_all(input_ds.get(), vlen_str.get(), ptrs.data(), "input", fn);
-    }
-
-    o = {};
-    o.long_name = "quantile level";
-    o.units = "1";
-    Hid quantile_ds = create_dataset(f, fn, "quantile", H5T_IEEE_F64LE, {hsize_t(kNumQuantiles)}, o);
-    make_scale(quantile_ds.get(), "quantile", fn);
-    write_all(quantile_ds.get(), H5T_NATIVE_DOUBLE, kQuantiles, "quantile", fn);
-
-    o = {};
-    o.long_name = "month since the start (0 = the build, paid up front)";
-    o.units = "month";
-    const hsize_t M = hsize_t(layout.horizon_months) + 1;
-    months = M;
-    Hid month_ds = create_dataset(f, fn, "month", H5T_STD_I64LE, {M}, o);
-    make_scale(month_ds.get(), "month", fn);
-    {
-      std::vector<std::int64_t> months(M);
-      for (hsize_t m = 0; m < M; ++m) months[m] = static_cast<std::int64_t>(m);
-      write_all(month_ds.get(), H5T_NATIVE_INT64, months.data(), "month", fn);
-    }
-
-    const bool has_corr = layout.correlation_original.has_value() || layout.correlation_repaired.has_value();
-    const hsize_t C = layout.correlated_inputs.size();
-    Hid corr_in_ds, corr_to_ds;
-    if (has_corr) {
-      for (const auto* m : {&layout.correlation_original, &layout.correlation_repaired})
-        if (m->has_value() && (hsize_t((*m)->rows()) != C || hsize_t((*m)->cols()) != C))
-          throw IoError("results file '" + fn + "': correlation matrix is " + std::to_string((*m)->rows()) +
-                        "x" + std::to_string((*m)->cols()) + " for " + std::to_string(C) +
-                        " correlated inputs");
-      auto ptrs = c_strings(layout.correlated_inputs);
-      o = {};
-      o.long_name = "correlated input name (row)";
-      corr_in_ds = create_dataset(f, fn, "corr_input", vlen_str.get(), {C}, o);
-      make_scale(corr_in_ds.get(), "corr_input", fn);
-      if (C) write_all(corr_in_ds.get(), vlen_str.get(), ptrs.data(), "corr_input", fn);
-      o.long_name = "correlated input name (column)";
-      corr_to_ds = create_dataset(f, fn, "corr_input_to", vlen_str.get(), {C}, o);
-      make_scale(corr_to_ds.get(), "corr_input_to", fn);
-      if (C) write_all(corr_to_ds.get(), vlen_str.get(), ptrs.data(), "corr_input_to", fn);
-    }
-
-    // --- per trial
+    ResultsDatasets d = create_results_datasets(file.get(), target, layout, vlen_str.get());
+    scenario_ds = std::move(d.scenario);
+    funded_ds = std::move(d.funded);
+    roi_ds = std::move(d.roi);
+    npv_ds = std::move(d.npv);
+    payback_ds = std::move(d.payback_month);
+    cashflow_ds = std::move(d.cashflow);
     if (!layout.summary_only) {
-      const auto [rows, cols] = chunk_shape(S, N, layout.scenarios_per_batch);
-      chunk_rows = rows;
-      chunk_cols = cols;
-      o = {};
-      o.chunk = {rows, cols};
-      o.shuffle = true;
-      // Level 0 keeps the deflate filter at level 0 (stored blocks): the file still declares a
-      // compression filter (checkers and h5py's .compression see "gzip"), at almost no CPU cost.
-      o.deflate = layout.compression;
-      o.fletcher32 = true;
-      const std::pair<Hid*, std::array<const char*, 3>> trials[] = {
-          {&roi_ds, {"roi", "ROI per trial", "1"}},
-          {&npv_ds, {"npv", "NPV per trial", ""}},
-          {&payback_ds, {"payback_month", "payback month per trial (inf: no payback)", "month"}},
-      };
-      for (const auto& [ds, meta] : trials) {
-        o.long_name = meta[1];
-        o.units = meta[2];
-        *ds = create_dataset(f, fn, meta[0], H5T_IEEE_F64LE, {S, N}, o);
-        attach(ds->get(), {scenario_ds.get(), trial_ds.get()}, meta[0], fn);
-      }
+      const auto shape = trial_chunk_shape(layout);
+      chunk_rows = shape[0];
+      chunk_cols = shape[1];
     }
-
-    // --- per scenario
-    o = {};
-    o.chunk = {scen_chunk};
-    o.long_name = "funded projects (joined by '+')";
-    funded_ds = create_dataset(f, fn, "funded", vlen_str.get(), {S}, o);
-    attach(funded_ds.get(), {scenario_ds.get()}, "funded", fn);
-
-    o = {};
-    o.chunk = {scen_chunk};
-    o.shuffle = true;
-    o.deflate = std::max(1, layout.compression);
+    months = hsize_t(layout.horizon_months) + 1;
     for (int i = 0; i < kNumScalarFields; ++i) {
-      o.long_name = kScalarFields[i].long_name;
-      o.units = kScalarFields[i].units;
-      scalar_ds[i] = create_dataset(f, fn, kScalarFields[i].name, H5T_IEEE_F64LE, {S}, o);
-      attach(scalar_ds[i].get(), {scenario_ds.get()}, kScalarFields[i].name, fn);
-      scalar_rows[i] = row_chunks(scalar_ds[i].get(), kScalarFields[i].name, o.chunk, {S});
+      scalar_ds[i] = std::move(d.scalar[i]);
+      scalar_rows[i] = row_chunks(scalar_ds[i].get(), kScalarFields[i].name);
     }
-    o.chunk = {rows_of.quantile, hsize_t(kNumQuantiles)};
     for (int i = 0; i < kNumQuantileFields; ++i) {
-      o.long_name = kQuantileFields[i].long_name;
-      o.units = kQuantileFields[i].units;
-      quantile_field_ds[i] = create_dataset(f, fn, kQuantileFields[i].name, H5T_IEEE_F64LE, {S, hsize_t(kNumQuantiles)}, o);
-      attach(quantile_field_ds[i].get(), {scenario_ds.get(), quantile_ds.get()}, kQuantileFields[i].name, fn);
-      quantile_rows[i] = row_chunks(quantile_field_ds[i].get(), kQuantileFields[i].name, o.chunk, {S, hsize_t(kNumQuantiles)});
+      quantile_field_ds[i] = std::move(d.quantile[i]);
+      quantile_rows[i] = row_chunks(quantile_field_ds[i].get(), kQuantileFields[i].name);
     }
-
-    o.chunk = {rows_of.input, std::max<hsize_t>(1, K)};
     for (int i = 0; i < kNumInputFields; ++i) {
-      o.long_name = kInputFields[i].long_name;
-      o.units = "1";
-      input_field_ds[i] = create_dataset(f, fn, kInputFields[i].name, H5T_IEEE_F64LE, {S, K}, o);
-      attach(input_field_ds[i].get(), {scenario_ds.get(), input_ds.get()}, kInputFields[i].name, fn);
-      input_rows[i] = row_chunks(input_field_ds[i].get(), kInputFields[i].name, o.chunk, {S, K});
+      input_field_ds[i] = std::move(d.input[i]);
+      input_rows[i] = row_chunks(input_field_ds[i].get(), kInputFields[i].name);
     }
-
-    o.chunk = {rows_of.cashflow, M, hsize_t(kNumQuantiles)};
-    o.long_name = "quantiles of the portfolio's cumulative discounted net cash flow at each month";
-    o.units = "";
-    cashflow_ds = create_dataset(f, fn, "cashflow_quantile", H5T_IEEE_F64LE, {S, M, hsize_t(kNumQuantiles)}, o);
-    attach(cashflow_ds.get(), {scenario_ds.get(), month_ds.get(), quantile_ds.get()}, "cashflow_quantile", fn);
-    cashflow_rows = row_chunks(cashflow_ds.get(), "cashflow_quantile", o.chunk, {S, M, hsize_t(kNumQuantiles)});
-
-    // --- correlation matrices
-    if (has_corr) {
-      const std::pair<const std::optional<Eigen::MatrixXd>*, std::array<const char*, 2>> mats[] = {
-          {&layout.correlation_original,
-           {"correlation_spearman", "Spearman correlation of the inputs (as given)"}},
-          {&layout.correlation_repaired,
-           {"correlation_spearman_repaired", "Spearman correlation of the inputs (repaired, used)"}},
-      };
-      for (const auto& [m, meta] : mats) {
-        if (!m->has_value()) continue;
-        o = {};
-        o.long_name = meta[1];
-        o.units = "1";
-        Hid ds = create_dataset(f, fn, meta[0], H5T_IEEE_F64LE, {C, C}, o);
-        attach(ds.get(), {corr_in_ds.get(), corr_to_ds.get()}, meta[0], fn);
-        if (C) {
-          const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> row_major = **m;
-          write_all(ds.get(), H5T_NATIVE_DOUBLE, row_major.data(), meta[0], fn);
-        }
-        check(ds.close(), fn, std::string("closing '") + meta[0] + "'");
-      }
-    }
-
-    // --- root attributes (std::map: key order)
-    for (const auto& [name, value] : layout.attributes) write_attr(f, name, value, fn);
-
-    check(trial_ds.close(), fn, "closing 'trial'");
-    check(input_ds.close(), fn, "closing 'input'");
-    check(quantile_ds.close(), fn, "closing 'quantile'");
-    check(month_ds.close(), fn, "closing 'month'");
-    check(corr_in_ds.close(), fn, "closing 'corr_input'");
-    check(corr_to_ds.close(), fn, "closing 'corr_input_to'");
+    cashflow_rows = row_chunks(cashflow_ds.get(), "cashflow_quantile");
   }
 
   void write_batch(const BatchResults& b) {
