@@ -1,6 +1,9 @@
 #include "sim/errors.h"
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <system_error>
 
 namespace roisim {
 
@@ -41,6 +44,21 @@ std::string join(const std::vector<Diagnostic>& ds) {
   return out;
 }
 }  // namespace
+
+DecimalRead read_decimal(std::string_view text, double& out) {
+  const char* b = text.data();
+  const char* e = text.data() + text.size();
+  if (b != e && *b == '+') ++b;  // std::from_chars takes '-' only
+  if (b == e || *b == '+' || (*b == '-' && b != text.data())) return DecimalRead::not_a_number;
+  double v = 0;
+  const auto [p, ec] = std::from_chars(b, e, v, std::chars_format::general);  // no hex, no spaces
+  if (p != e) return DecimalRead::not_a_number;
+  if (ec == std::errc::result_out_of_range) return DecimalRead::out_of_range;
+  if (ec != std::errc()) return DecimalRead::not_a_number;
+  if (!std::isfinite(v)) return DecimalRead::not_finite;
+  out = v;
+  return DecimalRead::ok;
+}
 
 std::string did_you_mean(const std::string& name, const std::vector<std::string>& candidates) {
   std::string best;

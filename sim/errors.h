@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace roisim {
@@ -36,6 +37,13 @@ inline std::string number_text(double x) {
   const auto res = std::to_chars(buf, buf + sizeof buf, x, layout);
   return std::string(buf, res.ptr);
 }
+
+// A decimal number as roisim reads one, in a scenario file and on the command line alike: an
+// optional sign ('+', as YAML allows, or '-'), then digits with an optional point and exponent
+// ("5e6", ".5", "+10", "-3"). Not hex ("0x10"), not two signs ("+-3"), no spaces, not inf or nan
+// (not_finite: "inf", "-infinity", "nan"), not beyond double's range (out_of_range: "1e400").
+enum class DecimalRead { ok, not_a_number, out_of_range, not_finite };
+DecimalRead read_decimal(std::string_view text, double& out);
 
 // A count and its noun for messages: "1 scenario", "2 scenarios", "0 scenarios" (nouns plural in -s).
 inline std::string count_of(std::uint64_t n, const std::string& noun) {

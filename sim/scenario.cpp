@@ -408,22 +408,21 @@ class PlanBuilder {
       error(n, what + " must be a finite number, not " + s);
       return std::nullopt;
     }
-    const char* b = s.data();
-    if (!s.empty() && s[0] == '+') ++b;
     double x = 0;
-    auto [ptr, ec] = std::from_chars(b, s.data() + s.size(), x);
-    if (s.empty() || ec != std::errc() || ptr != s.data() + s.size()) {
-      if (ec == std::errc::result_out_of_range)
+    switch (read_decimal(s, x)) {  // as the command line reads numbers (sim/errors.h)
+      case DecimalRead::ok:
+        return x;
+      case DecimalRead::out_of_range:
         error(n, what + " is out of range: " + s);
-      else
+        break;
+      case DecimalRead::not_finite:
+        error(n, what + " must be a finite number, not " + s);
+        break;
+      case DecimalRead::not_a_number:
         error(n, what + " must be a number, not '" + s + "'");
-      return std::nullopt;
+        break;
     }
-    if (!std::isfinite(x)) {
-      error(n, what + " must be a finite number, not " + s);
-      return std::nullopt;
-    }
-    return x;
+    return std::nullopt;
   }
   // A whole number in [min_value, max_value], written as digits or (up to 2^53) as a number.
   std::optional<std::uint64_t> integer(const Node& n, const std::string& what, std::uint64_t min_value,

@@ -204,6 +204,38 @@ TEST(ScenarioErrors, WrongTypesAndNonFiniteNumbers) {
   EXPECT_EQ(error_of(w), "t.yaml:11:27: error: recs.sessions_per_month must be a number, not a list");
 }
 
+// One reading of numbers for the scenario file and the command line (sim/errors.h). "+-0.3" had
+// loaded as -0.3 (the file's reader skipped the '+' and std::from_chars took the '-').
+TEST(ScenarioErrors, NumbersAreReadAsTheCommandLineReadsThem) {
+  const std::pair<const char*, DecimalRead> cases[] = {
+      {"5e6", DecimalRead::ok},          {".5", DecimalRead::ok},           {"+10", DecimalRead::ok},
+      {"-3", DecimalRead::ok},           {"5.", DecimalRead::ok},           {"+.25", DecimalRead::ok},
+      {"+-3", DecimalRead::not_a_number}, {"-+3", DecimalRead::not_a_number}, {"++3", DecimalRead::not_a_number},
+      {"--3", DecimalRead::not_a_number}, {"+", DecimalRead::not_a_number},  {"", DecimalRead::not_a_number},
+      {"0x10", DecimalRead::not_a_number}, {" 1", DecimalRead::not_a_number}, {"1 ", DecimalRead::not_a_number},
+      {"1e", DecimalRead::not_a_number},  {"1,5", DecimalRead::not_a_number}, {".inf", DecimalRead::not_a_number},
+      {"1e400", DecimalRead::out_of_range}, {"-1e400", DecimalRead::out_of_range},
+      {"inf", DecimalRead::not_finite},   {"-infinity", DecimalRead::not_finite}, {"+nan", DecimalRead::not_finite},
+  };
+  for (const auto& [text, expected] : cases) {
+    double v = -7;
+    EXPECT_EQ(read_decimal(text, v), expected) << "'" << text << "'";
+    if (expected != DecimalRead::ok) EXPECT_EQ(v, -7) << "'" << text << "' changed the output";
+  }
+  double v = 0;
+  ASSERT_EQ(read_decimal("+10", v), DecimalRead::ok);
+  EXPECT_EQ(v, 10);
+  ASSERT_EQ(read_decimal("-2.5e-3", v), DecimalRead::ok);
+  EXPECT_EQ(v, -2.5e-3);
+
+  std::string y = kMinimal;
+  y.replace(y.find("min: 0.3"), 8, "min: +-0.3");
+  EXPECT_EQ(error_of(y), "t.yaml:13:43: error: recs.offline_ctr_lift.min must be a number, not '+-0.3'");
+  std::string z = kMinimal;
+  z.replace(z.find("5.0e6"), 5, "+inf");
+  EXPECT_EQ(error_of(z), "t.yaml:11:27: error: recs.sessions_per_month must be a finite number, not +inf");
+}
+
 TEST(ScenarioErrors, UnknownFactorProjectAndInputReferences) {
   std::string y = kMinimal;
   y.replace(y.find("{factor: online_ratio}"), 22, "{factor: online_ration}");

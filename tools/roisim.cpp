@@ -123,16 +123,12 @@ CLI::Validator non_empty() {
 // Option checks with plain messages (CLI11's ranges print DBL_MAX in full and let NaN through;
 // an unsigned option would take "-1" as 2^64 - 1). whole_number is a transform: it also rewrites
 // the value in decimal, which CLI11 would otherwise read with a leading 0 as octal.
-// A decimal number as the scenario file writes one: digits, a point, an exponent, an optional sign
-// ("+10" as YAML reads it); not hex ("0x1388" and "0x1p12" were taken as 5000 and 4096), not
-// padded with spaces, not inf or nan.
+// A decimal number as the scenario file reads one (read_decimal): digits, a point, an exponent, an
+// optional sign ("+10" as YAML reads it); not hex ("0x1388" and "0x1p12" were taken as 5000 and
+// 4096), not padded with spaces, not inf or nan.
 std::optional<double> decimal_number(std::string_view s) {
-  const bool plus = !s.empty() && s[0] == '+';
-  if (plus) s.remove_prefix(1);
-  if (s.empty() || !(std::isdigit(static_cast<unsigned char>(s[0])) || s[0] == '.' || (s[0] == '-' && !plus))) return std::nullopt;
   double v = 0;
-  const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v, std::chars_format::general);
-  if (ec != std::errc() || p != s.data() + s.size() || !std::isfinite(v)) return std::nullopt;
+  if (roisim::read_decimal(s, v) != roisim::DecimalRead::ok) return std::nullopt;  // sim/errors.h
   return v;
 }
 
