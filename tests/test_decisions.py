@@ -48,6 +48,8 @@ def expected_paired(a, b):
     denom = 1 + Z * Z / n
     centre = (p + Z * Z / (2 * n)) / denom
     half = Z * math.sqrt(p * (1 - p) / n + Z * Z / (4 * n * n)) / denom
+    if ties == n:  # every trial a tie: exactly one half, no interval around it
+        centre, half = 0.5, 0.0
     var_d = np.var(d, ddof=1)
     return {
         "mean_a": float(np.mean(a)), "mean_b": float(np.mean(b)),
@@ -177,10 +179,16 @@ try:
     d4 = json.loads(r.stdout)
     check(d4["roi"]["p_a_beats_b"] == 0.5 and d4["roi"]["ties"] == 2000 and d4["roi"]["variance_ratio"] is None
           and d4["roi"]["diff_mean"] == 0, "compare of a scenario with itself: all ties count as half")
+    # ... exactly: no Wilson interval around it (it had said 47.8% - 52.2%)
+    check(d4["roi"]["p_a_beats_b_ci95"] == [0.5, 0.5] and d4["npv"]["p_a_beats_b_ci95"] == [0.5, 0.5],
+          f"compare of a scenario with itself: P(A beats B) interval {d4['roi']['p_a_beats_b_ci95']}")
+    check_paired(d4["roi"], expected_paired(roi[names.index("base")], roi[names.index("base")]), "ROI base vs base")
 
     r = roisim("compare", a, "base", "base")
     check(r.stdout.rstrip().endswith("A and B are identical trial by trial: every difference is zero.")
-          and "2000 ties" in r.stdout, "compare table of a scenario with itself: " + r.stdout[-300:])
+          and "2000 ties" in r.stdout and "Wilson" not in r.stdout
+          and "P(A beats B on ROI) = 50.0%  (every trial ties; 0 wins, 2000 ties, 0 losses" in r.stdout,
+          "compare table of a scenario with itself: " + r.stdout[-400:])
 
     # a difference without spread that is not zero (constant ROIs): the closing line says the
     # difference is exact (it said "identical trial by trial" of a +100 pp difference); a Wilson

@@ -214,6 +214,9 @@ Paired paired(const std::vector<double>& a, const std::vector<double>& b) {
   // the formula gives the end only up to rounding (0.9999999999999998).
   p.p_lo = p.wins + p.ties == 0 ? 0.0 : std::max(0.0, centre - half);
   p.p_hi = p.losses + p.ties == 0 ? 1.0 : std::min(1.0, centre + half);
+  // Every trial a tie (A and B the same in each): exactly one half, no sampling error to bound.
+  // (With some ties the binomial interval is conservative: a tie's half varies less than a coin.)
+  if (p.ties == n) p.p_lo = p.p_hi = 0.5;
   return p;
 }
 
@@ -306,8 +309,9 @@ void compare(const CompareOptions& o, std::ostream& out) {
   row("variance ratio", times(roi.variance_ratio), times(npv.variance_ratio));
   out << '\n';
   auto beats = [&](const char* what, const Paired& p) {
-    out << "P(A beats B on " << what << ") = " << percent(p.p_beats) << "  (95% Wilson interval " << percent(p.p_lo) << " - "
-        << percent(p.p_hi) << "; " << p.wins << (p.wins == 1 ? " win, " : " wins, ") << p.ties << (p.ties == 1 ? " tie, " : " ties, ")
+    out << "P(A beats B on " << what << ") = " << percent(p.p_beats) << "  ("
+        << (p.ties == n ? std::string("every trial ties") : "95% Wilson interval " + percent(p.p_lo) + " - " + percent(p.p_hi))
+        << "; " << p.wins << (p.wins == 1 ? " win, " : " wins, ") << p.ties << (p.ties == 1 ? " tie, " : " ties, ")
         << p.losses << (p.losses == 1 ? " loss" : " losses") << "; a tie counts as half)\n";
   };
   beats("ROI", roi);
