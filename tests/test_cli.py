@@ -536,6 +536,16 @@ projects:
         check(r.returncode == 2 and r.stderr.startswith(says) and "Run with --help" in r.stderr and r.stdout == ""
               and not os.path.exists(os.path.join(tmp, "x.h5")),
               f"roisim {' '.join(args)}: exit 2 with '{says}' (got {r.returncode}: {r.stderr.strip()[:200]})")
+    # help names each value once, without CLI11's type before it ("--trials UINT:INT",
+    # "--sampler TEXT:{mc,lhs,sobol}", "--replay TEXT:SCENARIO:TRIAL" before)
+    helps = {c: roisim(c, "--help") for c in ("run", "validate", "report", "bench", "compare", "frontier")}
+    for c, r in helps.items():
+        typed = re.findall(r"\b(?:TEXT|UINT|INT|FLOAT):\S*", r.stdout)
+        check(r.returncode == 0 and not typed, f"{c} --help: no CLI11 type before a value's name (got {typed})")
+    for c, shown in (("run", "--trials INT Excludes: --target-ci"), ("run", "--sampler {mc,lhs,sobol}"),
+                     ("run", "--replay SCENARIO:TRIAL"), ("run", "--target-ci NUMBER"), ("run", "-o,--output PATH"),
+                     ("bench", "--threads INT,..."), ("frontier", "--risk {roi_p10,cvar10}")):
+        check(shown in helps[c].stdout, f"{c} --help shows '{shown}': {helps[c].stdout[:600]}")
     # bench's list of thread counts: an empty element is an error (CLI11's delimiter dropped it, so
     # "1,,2", "1," and ",2" ran; the other three were refused before too, in other words), each
     # element reads as --threads does; repeating the option adds to it; the list is one argument, so

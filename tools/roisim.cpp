@@ -697,6 +697,21 @@ int stdout_checked(int rc) {
 
 }  // namespace
 
+// Help without CLI11's type before each value's own name: "--trials INT", "--sampler {mc,lhs,sobol}",
+// "--replay SCENARIO:TRIAL" (it printed "UINT:INT", "TEXT:{mc,lhs,sobol}", "TEXT:SCENARIO:TRIAL").
+class PlainFormatter : public CLI::Formatter {
+ public:
+  std::string make_option_opts(const CLI::Option* opt) const override {
+    std::string out = CLI::Formatter::make_option_opts(opt);
+    for (const char* type : {" TEXT:", " UINT:", " INT:", " FLOAT:"})
+      if (out.rfind(type, 0) == 0) {
+        out.erase(1, std::strlen(type) - 1);
+        break;
+      }
+    return out;
+  }
+};
+
 int main(int argc, char** argv) {
   install_signal_handlers();  // first, so that an early SIGINT/SIGTERM/SIGHUP still exits 130/143/129 cleanly
 #ifdef ROISIM_WITH_MPI  // issue 8: MPI_Init here, MPI_Finalize when main returns
@@ -706,6 +721,7 @@ int main(int argc, char** argv) {
   CLI::App app{"roisim: Monte Carlo ROI risk simulation for portfolios of ML projects"};
   app.set_version_flag("--version", std::string("roisim ") + kVersion + " (" + kGitSha + ")");
   app.require_subcommand(1);
+  app.formatter(std::make_shared<PlainFormatter>());  // before the commands, which take it from app
 
   RunArgs ra;
   auto* run = app.add_subcommand("run", "simulate every scenario and write the HDF5 results file");
@@ -769,9 +785,9 @@ int main(int argc, char** argv) {
       ->expected(3, 4)
       ->option_text("TEXT x 3 or 4 REQUIRED");  // CLI11 2.1 would print "x 3" for expected(3, 4)
   // ... and "args(3x)" in the usage line.
-  struct CompareFormatter : CLI::Formatter {
+  struct CompareFormatter : PlainFormatter {
     std::string make_option_usage(const CLI::Option* opt) const override {
-      return opt->get_name(true, false) == "args" ? "OUT.h5 A B | A.h5 A B.h5 B" : CLI::Formatter::make_option_usage(opt);
+      return opt->get_name(true, false) == "args" ? "OUT.h5 A B | A.h5 A B.h5 B" : PlainFormatter::make_option_usage(opt);
     }
   };
   compare->formatter(std::make_shared<CompareFormatter>());
