@@ -2,10 +2,50 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <cmath>
 #include <system_error>
 
 namespace roisim {
+
+std::string escape_controls(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  char buf[8];
+  for (std::size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c == 0x7F) {
+      if (c == '\n') out += "\\n";
+      else if (c == '\r') out += "\\r";
+      else if (c == '\t') out += "\\t";
+      else std::snprintf(buf, sizeof buf, "\\x%02x", c), out += buf;
+      ++i;
+      continue;
+    }
+    // C1 (U+0080-U+009F: C2 80-9F), ALM (U+061C: D8 9C), LRM/RLM (U+200E-F: E2 80 8E-8F), the
+    // embeddings and overrides (U+202A-E: E2 80 AA-AE) and isolates (U+2066-9: E2 81 A6-A9).
+    unsigned code = 0;
+    std::size_t len = 0;
+    if (c == 0xC2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) <= 0x9F &&
+        static_cast<unsigned char>(text[i + 1]) >= 0x80) {
+      code = static_cast<unsigned char>(text[i + 1]), len = 2;
+    } else if (c == 0xD8 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) == 0x9C) {
+      code = 0x061C, len = 2;
+    } else if (c == 0xE2 && i + 2 < text.size()) {
+      const auto b1 = static_cast<unsigned char>(text[i + 1]), b2 = static_cast<unsigned char>(text[i + 2]);
+      if (b1 == 0x80 && ((b2 >= 0x8E && b2 <= 0x8F) || (b2 >= 0xAA && b2 <= 0xAE))) code = 0x2000 + (b2 - 0x80), len = 3;
+      else if (b1 == 0x81 && b2 >= 0xA6 && b2 <= 0xA9) code = 0x2040 + (b2 - 0x80), len = 3;
+    }
+    if (len) {
+      std::snprintf(buf, sizeof buf, "\\u%04x", code);
+      out += buf;
+      i += len;
+    } else {
+      out += text[i++];
+    }
+  }
+  return out;
+}
 
 std::string Diagnostic::format() const {
   std::string out;
@@ -19,7 +59,7 @@ std::string Diagnostic::format() const {
   }
   out += "error: " + message;
   if (!hint.empty()) out += " (" + hint + ")";
-  return out;
+  return escape_controls(out);  // a file name or a quoted key must not start a line of its own
 }
 
 namespace {

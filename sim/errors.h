@@ -45,6 +45,12 @@ inline std::string number_text(double x) {
 enum class DecimalRead { ok, not_a_number, out_of_range, not_finite };
 DecimalRead read_decimal(std::string_view text, double& out);
 
+// `text` with what would act on a terminal or break a message's line written out, for messages
+// that quote what a user wrote: C0 controls as \n, \r, \t or \xNN, DEL as \x7f, C1 controls as
+// \u0080-\u009f, the Unicode bidirectional controls (which reorder what a line displays) as
+// \uNNNN. Every diagnostic and error message goes through it before it is printed.
+std::string escape_controls(std::string_view text);
+
 // A count and its noun for messages: "1 scenario", "2 scenarios", "0 scenarios" (nouns plural in -s).
 inline std::string count_of(std::uint64_t n, const std::string& noun) {
   return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");

@@ -536,6 +536,14 @@ projects:
         check(r.returncode == 2 and r.stderr.startswith(says) and "Run with --help" in r.stderr and r.stdout == ""
               and not os.path.exists(os.path.join(tmp, "x.h5")),
               f"roisim {' '.join(args)}: exit 2 with '{says}' (got {r.returncode}: {r.stderr.strip()[:200]})")
+    # the user's words in a message are escaped: an ESC sequence had reached the terminal, a line
+    # break had started a line of its own
+    for args, says in ((("fro\x1b[2Jb", SEED), "unknown command 'fro\\x1b[2Jb'"),
+                       (("run", SEED, "--sampler", "mc\nerror: forged"), "--sampler: mc\\nerror: forged not in {mc,lhs,sobol}"),
+                       (("report", os.path.join(tmp, "no\nsuch.h5")), "error: results file '" + tmp + "/no\\nsuch.h5': opening failed")):
+        r = roisim(*args)
+        check(r.returncode in (1, 2) and says in r.stderr and "\x1b" not in r.stderr and r.stderr.count("\n") <= 2,
+              f"roisim {args!r}: escaped in the message (got {r.returncode}: {r.stderr!r})")
     # help names each value once, without CLI11's type before it ("--trials UINT:INT",
     # "--sampler TEXT:{mc,lhs,sobol}", "--replay TEXT:SCENARIO:TRIAL" before)
     helps = {c: roisim(c, "--help") for c in ("run", "validate", "report", "bench", "compare", "frontier")}

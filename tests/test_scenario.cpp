@@ -204,6 +204,22 @@ TEST(ScenarioErrors, WrongTypesAndNonFiniteNumbers) {
   EXPECT_EQ(error_of(w), "t.yaml:11:27: error: recs.sessions_per_month must be a number, not a list");
 }
 
+// A message quotes what the file says with its control characters escaped: a key holding a line
+// break had printed a second, forged "FILE:1:1: error:" line, and escape sequences reached the
+// terminal (clearing it, setting its title).
+TEST(ScenarioErrors, QuotedTextIsEscaped) {
+  std::string y = kMinimal;
+  y.replace(y.find("trials: 100"), 11, "trials: 100, \"x\\nF.yaml:1:1: error: forged\": 1");
+  EXPECT_EQ(error_of(y), "t.yaml:3:25: error: unknown key 'x\\nF.yaml:1:1: error: forged' in settings");
+  std::string z = kMinimal;
+  z.replace(z.find("kind: revenue"), 13, "kind: \"\\e]0;title\\a\\e[2J\\u202e\\u0085\"");
+  const std::string said = error_of(z), expected = "t.yaml:8:11: error: unknown kind '\\x1b]0;title\\x07\\x1b[2J\\u202e\\u0085' for";
+  EXPECT_EQ(said.substr(0, expected.size()), expected);
+  EXPECT_EQ(escape_controls("a\tb\rc\x7f\xc2\x9b\xe2\x81\xa7\xd8\x9c é \xe2\x80\x8f"),
+            "a\\tb\\rc\\x7f\\u009b\\u2067\\u061c é \\u200f");
+  EXPECT_EQ(escape_controls("plain 'text' – ünïcode ✓"), "plain 'text' – ünïcode ✓");
+}
+
 // One reading of numbers for the scenario file and the command line (sim/errors.h). "+-0.3" had
 // loaded as -0.3 (the file's reader skipped the '+' and std::from_chars took the '-').
 TEST(ScenarioErrors, NumbersAreReadAsTheCommandLineReadsThem) {

@@ -823,11 +823,10 @@ int main(int argc, char** argv) {
 #ifdef ROISIM_WITH_MPI  // every rank parses the same command line: rank 0 says what is wrong
     if (roisim::mpi::rank() != 0) return 2;
 #endif
-    if (const std::string plain = plain_parse_error(app, e, argc, argv); !plain.empty()) {
-      std::fprintf(stderr, "%s\nRun with --help for more information.\n", plain.c_str());
-      return 2;
-    }
-    app.exit(e);
+    // What CLI11's app.exit(e) prints, with the user's words escaped (sim/errors.h): an argument
+    // holding a line break or a terminal's escape sequence is quoted in the message.
+    const std::string plain = plain_parse_error(app, e, argc, argv);
+    std::fprintf(stderr, "%s\nRun with --help for more information.\n", escape_controls(plain.empty() ? e.what() : plain).c_str());
     return 2;
   }
   if (*report && report_hurdle->count() > 0 && format != "markdown" && format != "html") {  // it would be ignored
@@ -879,7 +878,7 @@ int main(int argc, char** argv) {
     std::cerr << e.what() << '\n';
     rc = 1;
   } catch (const std::exception& e) {
-    std::cerr << "error: " << e.what() << '\n';
+    std::cerr << "error: " << escape_controls(e.what()) << '\n';  // names from files and arguments, quoted
     rc = 1;
   }
   return stdout_checked(rc);
