@@ -83,6 +83,19 @@ void require_less(const char* dist, double min, double max) {
     fail(std::string(dist) + ": min " + fmt_num(min) + " must be less than max " + fmt_num(max));
 }
 
+// The beta shapes (pert's included) whose quantile table the tests prove (|F(Q(u)) - u| <= 1e-9,
+// monotone, inside the support). Beyond them the table was wrong or could not be built: alpha
+// 1e-14 gave a median of 1 (it is 0), alpha 1e-18 or pert lambda 1e306 ended in an internal
+// error, alpha = beta = 1e15 was not monotone. Such shapes are a point mass for every purpose.
+constexpr double kMinShape = 1e-3, kMaxShape = 1e6;
+
+void require_shape(const char* dist, const char* name, double v) {
+  require_positive(dist, name, v);
+  if (v < kMinShape || v > kMaxShape)
+    fail(std::string(dist) + ": " + name + " must be from 0.001 to 1000000 (got " + fmt_num(v) +
+         "): beyond, the distribution is a point for every purpose (use a constant or a discrete input)");
+}
+
 inline double sigmoid(double y) noexcept { return 1.0 / (1.0 + std::exp(-y)); }
 inline double log_sigmoid(double y) noexcept {
   return y < 0.0 ? y - std::log1p(std::exp(y)) : -std::log1p(std::exp(-y));
@@ -376,6 +389,9 @@ Distribution Distribution::pert(double min, double mode, double max, double lamb
   require_finite("pert", "mode", mode);
   require_finite("pert", "max", max);
   require_positive("pert", "lambda", lambda);
+  if (lambda > kMaxShape)  // alpha and beta lie in [1, 1 + lambda]
+    fail("pert: lambda must be at most 1000000 (got " + fmt_num(lambda) +
+         "): beyond, the distribution is a point at the mode for every purpose (use a constant)");
   require_less("pert", min, max);
   if (mode < min || mode > max)
     fail("pert: mode " + fmt_num(mode) + " is outside [min, max] = [" + fmt_num(min) + ", " +
@@ -442,8 +458,8 @@ Distribution Distribution::lognormal(double median, double sigma) {
 }
 
 Distribution Distribution::beta(double alpha, double beta, double min, double max) {
-  require_positive("beta", "alpha", alpha);
-  require_positive("beta", "beta", beta);
+  require_shape("beta", "alpha", alpha);
+  require_shape("beta", "beta", beta);
   require_finite("beta", "min", min);
   require_finite("beta", "max", max);
   require_less("beta", min, max);

@@ -259,7 +259,8 @@ TEST(Beta, InfiniteDensityAtTheEndsIsAsAccurateAsDoublesAllow) {
 
 TEST(Beta, ExtremeShapesStayMonotoneAndInside) {
   for (auto [a, b] : std::vector<std::pair<double, double>>{
-           {0.01, 0.01}, {0.001, 1}, {1, 0.001}, {1e4, 3}, {50, 0.5}, {0.02, 200}, {1e5, 1e5}}) {
+           {0.01, 0.01}, {0.001, 1}, {1, 0.001}, {1e4, 3}, {50, 0.5}, {0.02, 200}, {1e5, 1e5},
+           {0.001, 0.001}, {1e6, 3}, {2, 1e6}, {1e6, 1e6}, {0.001, 1e6}}) {
     const Distribution d = Distribution::beta(a, b);
     std::vector<double> us = u_grid();
     us.insert(us.end(), kExtremeU.begin(), kExtremeU.end());
@@ -536,6 +537,17 @@ TEST(Validation, ExactMessages) {
   EXPECT_EQ(error_of([] { Distribution::beta(0, 1); }), "beta: alpha must be > 0 (got 0)");
   EXPECT_EQ(error_of([] { Distribution::beta(1, -2); }), "beta: beta must be > 0 (got -2)");
   EXPECT_EQ(error_of([] { Distribution::beta(1, 2, 1, 0); }), "beta: min 1 must be less than max 0");
+  // Shapes beyond the table's proven range (alpha 1e-14 had given a median of 1; 1e-18 and pert's
+  // lambda 1e306 an internal error "cannot create std::vector larger than max_size()").
+  EXPECT_EQ(error_of([] { Distribution::beta(1e-18, 1); }),
+            "beta: alpha must be from 0.001 to 1000000 (got 1e-18): beyond, the distribution is a point for every "
+            "purpose (use a constant or a discrete input)");
+  EXPECT_EQ(error_of([] { Distribution::beta(2, 1e15); }).substr(0, 51), "beta: beta must be from 0.001 to 1000000 (got 1e+15)");
+  EXPECT_EQ(error_of([] { Distribution::beta(9.99e-4, 1); }).substr(0, 54), "beta: alpha must be from 0.001 to 1000000 (got 0.000999)");
+  EXPECT_EQ(error_of([] { Distribution::pert(0, 0.5, 1, 1e306); }),
+            "pert: lambda must be at most 1000000 (got 1e+306): beyond, the distribution is a point at the mode for every "
+            "purpose (use a constant)");
+  EXPECT_NO_THROW(Distribution::pert(0, 0.5, 1, 1e6).quantile(0.5));
   EXPECT_EQ(error_of([] { Distribution::lognormal(-1, 1); }), "lognormal: median must be > 0 (got -1)");
   EXPECT_EQ(error_of([] { Distribution::lognormal(1, 0); }), "lognormal: sigma must be > 0 (got 0)");
   EXPECT_EQ(error_of([] { Distribution::normal(0, 1, 2, 1); }), "normal: min 2 must be less than max 1");
