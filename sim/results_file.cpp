@@ -1493,6 +1493,12 @@ ResultsSummary read_results_summary(const std::string& path) {
   }
   for (const auto& field : kInputFields)
     if (link_exists(f, field.name, path)) out.drivers.*(field.member) = read_doubles(f, field.name, {S, K}, path);
+  // The four driver details came in together (files from before lack them all), and readers test
+  // one of them for all: a file holding only some (edited, damaged) reads as one without any, n/a,
+  // rather than half a table (a report of such a file had ended in SIGSEGV).
+  Drivers& dr = out.drivers;
+  if (dr.variance_contribution.empty() || dr.tornado_low.empty() || dr.tornado_high.empty() || dr.downside_shift.empty())
+    dr.variance_contribution.clear(), dr.tornado_low.clear(), dr.tornado_high.clear(), dr.downside_shift.clear();
   out.has_trials =
       link_exists(f, "roi", path) && link_exists(f, "npv", path) && link_exists(f, "payback_month", path);
   check(file.close(), path, "closing");

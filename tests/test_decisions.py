@@ -479,6 +479,19 @@ try:
     for args in (["report", path], ["report", path, "--format", "markdown"], ["compare", path, "base", "recession"]):
         r = roisim(*args)
         check(r.returncode == 0, f"a file of the older layout reads: {args[0]}: {r.stderr}")
+    # one driver detail missing (an edited file): read as none of them, n/a (report, the memo and its
+    # tornado had ended in SIGSEGV, exit 139)
+    for name in ("variance_contribution", "tornado_low", "tornado_high", "downside_shift"):
+        path = altered("no_" + name, drop(name))
+        for args in (["report", path, "--scenario", "base"], ["report", path, "--format", "markdown"],
+                     ["report", path, "--format", "html"], ["report", path, "--format", "json"]):
+            r = roisim(*args)
+            check(r.returncode == 0 and r.stderr == "", f"{' '.join(args[2:])} without {name}: exit {r.returncode} {r.stderr[-300:]}")
+        r = roisim("report", path, "--format", "json")
+        doc = json.loads(r.stdout) if r.returncode == 0 else {}
+        drivers = [v for sc in doc.get("scenarios", []) for v in (sc.get("drivers") or {}).values()]
+        check(drivers and all(d.get("spearman") is not None and d.get("tornado_low") is None for d in drivers),
+              f"json without {name}: spearman kept, the four details null ({str(drivers[:1])[:200]})")
 
     # A damaged string in the global heap: HDF5 1.10.8 trusts a heap object's size field (h5dump and
     # h5py die with SIGSEGV on such a file) and a string record's length (gigabytes allocated).
