@@ -100,6 +100,33 @@ DecimalRead read_decimal(std::string_view text, double& out) {
   return DecimalRead::ok;
 }
 
+bool decimal_is_whole(std::string_view text) {
+  std::size_t i = 0;
+  if (i < text.size() && (text[i] == '+' || text[i] == '-')) ++i;
+  std::string digits;  // every mantissa digit, the point left out
+  long long point = -1;  // digits before the point
+  for (; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c >= '0' && c <= '9') digits += c;
+    else if (c == '.' && point < 0) point = static_cast<long long>(digits.size());
+    else break;
+  }
+  if (point < 0) point = static_cast<long long>(digits.size());
+  long long exp = 0;
+  if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
+    ++i;
+    const bool negative = i < text.size() && text[i] == '-';
+    if (i < text.size() && (text[i] == '+' || text[i] == '-')) ++i;
+    for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) exp = std::min(exp * 10 + (text[i] - '0'), 1000000LL);
+    if (negative) exp = -exp;
+  }
+  // Digits from position point + exp on are the fraction: whole when they are all zero.
+  const long long first_fraction = std::max(0LL, point + exp);
+  for (long long k = first_fraction; k < static_cast<long long>(digits.size()); ++k)
+    if (digits[static_cast<std::size_t>(k)] != '0') return false;
+  return true;
+}
+
 std::string did_you_mean(const std::string& name, const std::vector<std::string>& candidates) {
   std::string best;
   std::size_t best_d = std::max<std::size_t>(2, name.size() / 3) + 1;

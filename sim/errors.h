@@ -44,6 +44,10 @@ inline std::string number_text(double x) {
 // (not_finite: "inf", "-infinity", "nan"), not beyond double's range (out_of_range: "1e400").
 enum class DecimalRead { ok, not_a_number, out_of_range, not_finite };
 DecimalRead read_decimal(std::string_view text, double& out);
+// Whether a text read_decimal takes is a whole number as written, digit by digit: "1e3", "10.0"
+// and "2.5e1" are; "50.000000000000001" and "4503599627370497.5" are not, although the doubles
+// they round to are.
+bool decimal_is_whole(std::string_view text);
 
 // `text` with what would act on a terminal or break a message's line written out, for messages
 // that quote what a user wrote: C0 controls as \n, \r, \t or \xNN, DEL as \x7f, C1 controls as

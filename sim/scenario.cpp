@@ -444,14 +444,14 @@ class PlanBuilder {
     }
     auto x = number(n, what);
     if (!x) return std::nullopt;
-    if (*x != std::floor(*x)) {
+    if (*x != std::floor(*x) || !decimal_is_whole(n.value)) {  // as written: 50.000000000000001 is 50 as a double
       error(n, what + " must be a whole number (got " + n.value + ")");
       return std::nullopt;
     }
     if (*x < static_cast<double>(min_value) || *x > static_cast<double>(max_value))
       return out_of_range(*x < static_cast<double>(min_value));
-    if (*x > 9007199254740992.0) {
-      error(n, what + " is above 2^53 written as a decimal number; write it as digits (got " + n.value + ")");
+    if (*x >= 9007199254740992.0) {  // 2^53: 9007199254740993.0 reads as it too
+      error(n, what + " is 2^53 or above written as a decimal number; write it as digits (got " + n.value + ")");
       return std::nullopt;
     }
     return static_cast<std::uint64_t>(*x);
@@ -480,10 +480,8 @@ class PlanBuilder {
       }
     }
     if (const Node* x = n.find("horizon_months"))
-      if (auto v = integer(*x, "settings.horizon_months", 1)) {
-        if (*v > 1200) error(*x, "settings.horizon_months must be at most 1200 (100 years)");
-        else s.horizon_months = static_cast<int>(*v);
-      }
+      if (auto v = integer(*x, "settings.horizon_months", 1, 1200))  // 100 years
+        s.horizon_months = static_cast<int>(*v);
     if (const Node* x = n.find("discount_rate"))
       if (auto v = number(*x, "settings.discount_rate")) {
         if (*v <= -1) error(*x, "settings.discount_rate must be greater than -1 (got " + fmt(*v) + ")");
@@ -1086,8 +1084,9 @@ class PlanBuilder {
         if (!fresh) error(n, "sweep axes '" + it->second + "' and '" + a.name + "' both set '" + plan_.vars_[var].name + "'; their combination is ambiguous");
       }
     }
-    long double total = static_cast<long double>(sw.funded_count(plan_.projects_.size())) + plan_.explicit_.size();
+    long double total = static_cast<long double>(sw.funded_count(plan_.projects_.size()));
     for (const auto& a : sw.axes) total *= std::max<std::size_t>(1, a.values.size());
+    total += plan_.explicit_.size();  // (the explicit scenarios had been multiplied by the axes too)
     if (total > 1e12) error(n, "the sweep expands to more than 10^12 scenarios");
     plan_.sweep_ = std::move(sw);
   }
@@ -1154,9 +1153,18 @@ Plan Plan::load_file(const std::string& path) {
     const int err = errno;
     throw InputError::at(path, 0, 0, "cannot open the scenario file" + (err ? " (" + std::string(std::strerror(err)) + ")" : std::string()));
   }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return load_text(ss.str(), path);
+  // At most 256 MiB (a device such as /dev/zero, or a mistaken path to a data file, had been read
+  // until memory ran out): a sweep of many scenarios is written with axes, not listed.
+  constexpr std::size_t kMaxBytes = std::size_t{256} << 20;
+  std::string text;
+  std::vector<char> buf(std::size_t{1} << 16);
+  while (in.read(buf.data(), static_cast<std::streamsize>(buf.size())) || in.gcount() > 0) {
+    text.append(buf.data(), static_cast<std::size_t>(in.gcount()));
+    if (text.size() > kMaxBytes)
+      throw InputError::at(path, 0, 0, "is larger than 256 MiB, too large for a scenario file (many scenarios are written as sweep axes)");
+  }
+  if (in.bad()) throw InputError::at(path, 0, 0, "reading the scenario file failed");
+  return load_text(text, path);
 }
 
 }  // namespace roisim

@@ -65,22 +65,36 @@ class TreeBuilder : public YAML::EventHandler {
     n.value = value;
     n.quoted = (tag == "!");  // yaml-cpp tags non-plain (quoted, block) scalars with "!"
     if (n.quoted) check_closed(mark);
-    if (!tag.empty() && tag != "!" && tag != "?") fail(mark, "YAML tags are not supported (" + tag + ")");
+    refuse_tag(mark, tag);
     add(std::move(n), anchor);
   }
-  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+  void OnSequenceStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
                        YAML::EmitterStyle::value) override {
+    refuse_tag(mark, tag);
     push(make(Node::Type::Sequence, mark), anchor, mark);
   }
   void OnSequenceEnd() override { pop(); }
-  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+  void OnMapStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
                   YAML::EmitterStyle::value) override {
+    refuse_tag(mark, tag);
     push(make(Node::Type::Map, mark), anchor, mark);
   }
   void OnMapEnd() override {
     Frame& f = stack_.back();
     if (f.pending_key) fail_at(f.node.line, f.node.column, "mapping key without a value");
     pop();
+  }
+
+  // A mark's column counted in characters, as every message counts them (yaml-cpp counts bytes:
+  // an "é" earlier on the line had moved the column one further than the UTF-8 check said).
+  int column_of(const YAML::Mark& mark) {
+    if (mark.line < 0 || mark.column < 0) return mark.column + 1;
+    const std::size_t start = line_start(mark.line);
+    const std::size_t end = std::min(text_.size(), start + static_cast<std::size_t>(mark.column));
+    int col = 1;
+    for (std::size_t i = start; i < end; ++i)
+      if ((static_cast<unsigned char>(text_[i]) & 0xC0) != 0x80) ++col;
+    return col;
   }
 
   Node take_root() {
@@ -102,18 +116,29 @@ class TreeBuilder : public YAML::EventHandler {
     Node n;
     n.type = t;
     n.line = mark.line + 1;
-    n.column = mark.column + 1;
+    n.column = column_of(mark);
     return n;
   }
   [[noreturn]] void fail(const YAML::Mark& mark, const std::string& msg) {
-    fail_at(mark.line + 1, mark.column + 1, msg);
+    fail_at(mark.line + 1, column_of(mark), msg);
+  }
+  // Tags are not read (a "!!float" would mean nothing to roisim): refused on scalars and
+  // collections alike ("!" and "?" are yaml-cpp's marks for untagged nodes; tags on maps and
+  // lists had been dropped silently).
+  void refuse_tag(const YAML::Mark& mark, const std::string& tag) {
+    if (!tag.empty() && tag != "!" && tag != "?") fail(mark, "YAML tags are not supported (" + tag + ")");
+  }
+  static int characters(const std::string& s) {
+    int n = 0;
+    for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    return n;
   }
   [[noreturn]] void fail_at(int line, int col, const std::string& msg) {
     throw InputError::at(file_, line, col, msg);
   }
   // Every node counts, and again in each copy kept for an anchor and each alias's expansion: the
   // copies are made, so nested anchors (each level keeping all below it) are bounded too.
-  void count(std::size_t n, const YAML::Mark& mark) { count_at(n, mark.line + 1, mark.column + 1); }
+  void count(std::size_t n, const YAML::Mark& mark) { count_at(n, mark.line + 1, column_of(mark)); }
   void count_at(std::size_t n, int line, int col) {
     total_ += n;
     if (total_ > kMaxNodes)
@@ -155,6 +180,9 @@ class TreeBuilder : public YAML::EventHandler {
       f.node.items.push_back(std::move(n));
     } else if (!f.pending_key) {
       if (n.type != Node::Type::Scalar) fail_at(n.line, n.column, "mapping keys must be plain names, not " + std::string(n.type_name()));
+      // YAML 1.1's merge key: read as a key named "<<" it made, e.g., a sweep axis of that name.
+      if (!n.quoted && n.value == "<<")
+        fail_at(n.line, n.column, "merge keys (<<) are not supported: write the keys out (an anchor may still stand for a whole value)");
       if (auto [it, fresh] = f.key_lines.emplace(n.value, n.line); !fresh)
         fail_at(n.line, n.column, "duplicate key '" + n.value + "' (first defined at line " + std::to_string(it->second) + ")");
       f.key = std::move(n);
@@ -164,7 +192,7 @@ class TreeBuilder : public YAML::EventHandler {
       // line); point just past the key instead, where the value is missing.
       if (n.type == Node::Type::Null && n.line != f.key.line) {
         n.line = f.key.line;
-        n.column = f.key.column + static_cast<int>(f.key.value.size()) + 1;
+        n.column = f.key.column + characters(f.key.value) + 1;
       }
       f.node.entries.emplace_back(std::move(f.key), std::move(n));
       f.pending_key = false;
@@ -196,18 +224,22 @@ class TreeBuilder : public YAML::EventHandler {
   // or tag (!t) in front of the scalar, where yaml-cpp puts the mark; a byte-order mark before
   // line 1 skipped.
   std::size_t offset_of(const YAML::Mark& mark) {
-    if (line_starts_.empty()) {
-      line_starts_.push_back(bom_length(text_));
-      for (std::size_t i = 0; i < text_.size(); ++i)
-        if (text_[i] == '\n') line_starts_.push_back(i + 1);
-    }
-    if (mark.line < 0 || mark.column < 0 || static_cast<std::size_t>(mark.line) >= line_starts_.size()) return text_.size();
-    std::size_t i = line_starts_[static_cast<std::size_t>(mark.line)] + static_cast<std::size_t>(mark.column);
+    if (mark.line < 0 || mark.column < 0) return text_.size();
+    std::size_t i = line_start(mark.line) + static_cast<std::size_t>(mark.column);
     while (i < text_.size() && (text_[i] == '&' || text_[i] == '!')) {
       while (i < text_.size() && text_[i] != ' ' && text_[i] != '\t' && text_[i] != '\n' && text_[i] != '"' && text_[i] != '\'') ++i;
       while (i < text_.size() && (text_[i] == ' ' || text_[i] == '\t')) ++i;
     }
     return i;
+  }
+  // The byte offset of 0-based line `line` (past a byte-order mark on the first), or the end.
+  std::size_t line_start(int line) {
+    if (line_starts_.empty()) {
+      line_starts_.push_back(bom_length(text_));
+      for (std::size_t i = 0; i < text_.size(); ++i)
+        if (text_[i] == '\n') line_starts_.push_back(i + 1);
+    }
+    return static_cast<std::size_t>(line) < line_starts_.size() ? line_starts_[static_cast<std::size_t>(line)] : text_.size();
   }
 
   std::string file_;
@@ -280,13 +312,13 @@ Node parse(const std::string& text, const std::string& file) {
       // it would report an empty document forever). yaml-cpp's positions do not count a BOM.
       const std::size_t at = static_cast<std::size_t>(std::max(0, second.pos)) + bom_length(text);
       if (at < text.size() && text[at] == ',')
-        throw InputError::at(file, second.line + 1, second.column + 1,
+        throw InputError::at(file, second.line + 1, builder.column_of(second),
                              "invalid YAML: unexpected ',' (no value can start with it here)");
-      throw InputError::at(file, second.line + 1, second.column + 1,
+      throw InputError::at(file, second.line + 1, builder.column_of(second),
                            "the file holds more than one YAML document (the second starts here); roisim reads one");
     }
   } catch (const YAML::DeepRecursion& e) {
-    throw InputError::at(file, e.mark.line + 1, e.mark.column + 1, "the document is nested too deeply");
+    throw InputError::at(file, e.mark.line + 1, builder.column_of(e.mark), "the document is nested too deeply");
   } catch (const YAML::Exception& e) {
     // A tab in a line's indentation is the usual cause of yaml-cpp's "end of map not found" and
     // kin, which do not say so: name the first such line up to the error.
@@ -302,11 +334,12 @@ Node parse(const std::string& text, const std::string& file) {
       }
       line_start = end + 1;
     }
-    // YAML limits a key written without quotes to 1024 characters; yaml-cpp only says the ':'
-    // after a longer one is an "illegal map value".
+    // YAML limits an implicit key (a key followed by ':' on its line, quoted or not) to 1024
+    // characters, and yaml-cpp counts bytes; it only says the ':' after a longer one is an "illegal
+    // map value". An explicit key ("? KEY" on a line, ": VALUE" on the next) has no limit.
     if (hint.empty() && e.msg == YAML::ErrorMsg::MAP_VALUE && e.mark.column > 1024)
-      hint = " (a key of more than 1024 characters must be quoted)";
-    throw InputError::at(file, e.mark.line + 1, e.mark.column + 1, "invalid YAML: " + e.msg + hint);
+      hint = " (a key of more than 1024 bytes must be written as an explicit key: '? KEY' on one line, ': VALUE' on the next)";
+    throw InputError::at(file, e.mark.line + 1, builder.column_of(e.mark), "invalid YAML: " + e.msg + hint);
   }
   return builder.take_root();
 }

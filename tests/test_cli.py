@@ -544,6 +544,15 @@ projects:
         r = roisim(*args)
         check(r.returncode in (1, 2) and says in r.stderr and "\x1b" not in r.stderr and r.stderr.count("\n") <= 2,
               f"roisim {args!r}: escaped in the message (got {r.returncode}: {r.stderr!r})")
+    # a device as the scenario file: read up to a limit, then refused (it had been read until memory ran out)
+    r = roisim("validate", "/dev/zero")
+    check(r.returncode == 1 and "/dev/zero: error: is larger than 256 MiB, too large for a scenario file" in r.stderr,
+          f"validate /dev/zero: refused after 256 MiB (got {r.returncode}: {r.stderr[:200]})")
+    # a whole number is whole as written (these ran seed ...498 and 50 trials)
+    for opt, val in (("--seed", "4503599627370497.5"), ("--trials", "50.000000000000001"), ("--seed", "9007199254740993.0")):
+        r = roisim("run", SEED, opt, val, "-o", os.path.join(tmp, "x.h5"))
+        check(r.returncode == 2 and f"{opt}: must be a whole number from" in r.stderr and f"(got '{val}')" in r.stderr
+              and not os.path.exists(os.path.join(tmp, "x.h5")), f"run {opt} {val}: refused (got {r.returncode}: {r.stderr[:200]})")
     # help names each value once, without CLI11's type before it ("--trials UINT:INT",
     # "--sampler TEXT:{mc,lhs,sobol}", "--replay TEXT:SCENARIO:TRIAL" before)
     helps = {c: roisim(c, "--help") for c in ("run", "validate", "report", "bench", "compare", "frontier")}

@@ -220,6 +220,22 @@ TEST(ScenarioErrors, QuotedTextIsEscaped) {
   EXPECT_EQ(escape_controls("plain 'text' – ünïcode ✓"), "plain 'text' – ünïcode ✓");
 }
 
+// The explicit scenarios are added to the sweep's count, not multiplied by its axes: one explicit
+// scenario beside a sweep of 6e11 had been refused as "more than 10^12 scenarios".
+TEST(ScenarioErrors, ExplicitScenariosAddToTheSweepCount) {
+  std::string axes;
+  for (int a = 0; a < 4; ++a) {
+    axes += "    ax" + std::to_string(a) + ": {";
+    for (int v = 0; v < (a < 3 ? 1000 : 600); ++v) axes += (v ? ", v" : "v") + std::to_string(v) + ": {}";
+    axes += "}\n";
+  }
+  const std::string y = with("scenarios: [{name: one}]\nsweep:\n  axes:\n" + axes);
+  EXPECT_EQ(error_of(y), "");
+  EXPECT_EQ(Plan::load_text(y, "t.yaml").scenario_count(), 600000000001ULL);
+  EXPECT_NE(error_of(with("scenarios: [{name: one}]\nsweep:\n  axes:\n" + axes + "    ax9: {a: {}, b: {}}\n")).find("more than 10^12"),
+            std::string::npos);
+}
+
 // One reading of numbers for the scenario file and the command line (sim/errors.h). "+-0.3" had
 // loaded as -0.3 (the file's reader skipped the '+' and std::from_chars took the '-').
 TEST(ScenarioErrors, NumbersAreReadAsTheCommandLineReadsThem) {
@@ -250,6 +266,32 @@ TEST(ScenarioErrors, NumbersAreReadAsTheCommandLineReadsThem) {
   std::string z = kMinimal;
   z.replace(z.find("5.0e6"), 5, "+inf");
   EXPECT_EQ(error_of(z), "t.yaml:11:27: error: recs.sessions_per_month must be a finite number, not +inf");
+}
+
+// A whole number is whole as written, not only as the double it rounds to (trials 50.000000000000001
+// ran 50 trials; seed 4503599627370497.5 ran seed ...498; 9007199254740993.0 ran 2^53).
+TEST(ScenarioErrors, WholeNumbersAreWholeAsWritten) {
+  for (const char* whole : {"50", "1e3", "10.0", "2.5e1", "+7", "1.000e2", "0.0", "5000e-3", "12.50e1"})
+    EXPECT_TRUE(decimal_is_whole(whole)) << whole;
+  for (const char* part : {"50.000000000000001", "4503599627370497.5", "1.5", "1e-1", "5001e-3", "2.51e1"})
+    EXPECT_FALSE(decimal_is_whole(part)) << part;
+  std::string y = kMinimal;
+  y.replace(y.find("trials: 100"), 11, "trials: 50.000000000000001");
+  EXPECT_EQ(error_of(y), "t.yaml:3:20: error: settings.trials must be a whole number (got 50.000000000000001)");
+  std::string z = kMinimal;
+  z.replace(z.find("seed: 1"), 7, "seed: 4503599627370497.5");
+  EXPECT_EQ(error_of(z), "t.yaml:3:31: error: settings.seed must be a whole number (got 4503599627370497.5)");
+  std::string w = kMinimal;
+  w.replace(w.find("seed: 1"), 7, "seed: 9007199254740993.0");
+  EXPECT_EQ(error_of(w), "t.yaml:3:31: error: settings.seed is 2^53 or above written as a decimal number; write it as digits "
+                         "(got 9007199254740993.0)");
+  std::string v = kMinimal;
+  v.replace(v.find("seed: 1"), 7, "seed: 1.2e1");
+  EXPECT_EQ(error_of(v), "");
+  // horizon_months' own limit, not uint64's (it had said "at most 18446744073709551615" for 1e300)
+  std::string h = kMinimal;
+  h.replace(h.find("seed: 1"), 7, "seed: 1, horizon_months: 1e300");
+  EXPECT_EQ(error_of(h), "t.yaml:3:50: error: settings.horizon_months must be at most 1200 (got 1e300)");
 }
 
 TEST(ScenarioErrors, UnknownFactorProjectAndInputReferences) {
@@ -436,8 +478,35 @@ TEST(ScenarioErrors, YamlLevelProblems) {
   EXPECT_EQ(error_of("{\"roisim\": 1, \"projects\": {}},\n"), "t.yaml:1:30: error: invalid YAML: unexpected ',' (no value can start with it here)");
   EXPECT_EQ(error_of("\xEF\xBB\xBF#xyz\n,\n"), "t.yaml:2:1: error: invalid YAML: unexpected ',' (no value can start with it here)");
   EXPECT_EQ(error_of("\xEF\xBB\xBF,\n"), "t.yaml:1:1: error: invalid YAML: unexpected ',' (no value can start with it here)");
-  EXPECT_EQ(error_of("roisim: 1\n" + std::string(1030, 'k') + ": 1\n"),
-            "t.yaml:2:1031: error: invalid YAML: illegal map value (a key of more than 1024 characters must be quoted)");
+  // A key of more than 1024 bytes before its ':' (quoted or not; yaml-cpp counts bytes) must be an
+  // explicit key (the hint had said to quote it, which fails the same way).
+  const std::string hint = "illegal map value (a key of more than 1024 bytes must be written as an explicit key: "
+                           "'? KEY' on one line, ': VALUE' on the next)";
+  EXPECT_EQ(error_of("roisim: 1\n" + std::string(1030, 'k') + ": 1\n"), "t.yaml:2:1031: error: invalid YAML: " + hint);
+  EXPECT_EQ(error_of("roisim: 1\n\"" + std::string(1030, 'k') + "\": 1\n"), "t.yaml:2:1033: error: invalid YAML: " + hint);
+  std::string e600;
+  for (int i = 0; i < 600; ++i) e600 += "\xC3\xA9";  // 600 characters, 1,200 bytes
+  EXPECT_EQ(error_of("roisim: 1\n\"" + e600 + "\": 1\n"), "t.yaml:2:603: error: invalid YAML: " + hint);
+  const std::string k = std::string(1030, 'k');
+  EXPECT_EQ(error_of(with("scenarios: [{name: a, set: {}}]\nsweep:\n  axes:\n    ? " + k + "\n    : {x: {}}\n")).find("invalid YAML"),
+            std::string::npos);
+
+  // Columns count characters, as the UTF-8 check does (yaml-cpp's marks count bytes: the number
+  // error after "éé" had said column 47 where the UTF-8 error at the same place said 45).
+  EXPECT_EQ(error_of("roisim: 1\nprojects: {\xC3\xA9\xC3\xA9: {kind: direct, initial_cost: x, inputs: {annual_value: 5}}}\n"),
+            "t.yaml:2:45: error: \xC3\xA9\xC3\xA9.initial_cost must be a number, not 'x'");
+  EXPECT_EQ(error_of("roisim: 1\nprojects: {\xC3\xA9\xC3\xA9: {kind: direct, initial_cost: \xFF, inputs: {annual_value: 5}}}\n"),
+            "t.yaml:2:45: error: the file is not UTF-8 text (byte 0xFF here); save it as UTF-8");
+  EXPECT_EQ(error_of("roisim: 1\n\xC3\xA9: [1, 2\n"), "t.yaml:3:1: error: invalid YAML: end of sequence flow not found");
+
+  // Tags on maps and lists are refused as on scalars (they had been dropped); YAML 1.1's merge key
+  // is refused (it had been read as a key named "<<", e.g. a sweep axis).
+  EXPECT_EQ(error_of("roisim: 1\nprojects: !!map {a: {kind: direct, initial_cost: 1, inputs: {annual_value: 5}}}\n"),
+            "t.yaml:2:11: error: YAML tags are not supported (tag:yaml.org,2002:map)");
+  EXPECT_EQ(error_of("roisim: 1\nprojects: {a: {kind: direct, initial_cost: 1, inputs: !!seq {annual_value: 5}}}\n"),
+            "t.yaml:2:55: error: YAML tags are not supported (tag:yaml.org,2002:seq)");
+  EXPECT_EQ(error_of("roisim: 1\nx: &m {kind: direct}\nprojects: {a: {<<: *m, initial_cost: 1, inputs: {annual_value: 5}}}\n"),
+            "t.yaml:3:16: error: merge keys (<<) are not supported: write the keys out (an anchor may still stand for a whole value)");
 }
 
 // The reader copies an anchored part to expand its aliases: nested anchors (each level keeping a
