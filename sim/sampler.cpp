@@ -40,6 +40,43 @@ SobolDimensions sobol_dimensions(const Plan& plan) {
   return d;
 }
 
+namespace {
+// Each variable's Sobol dimension (uncertain ones; 0 for the others). Dimensions depend on the
+// factors and projects sections alone, never on the scenarios (SPEC §5: adding a scenario never
+// changes another's results): first the inputs declared uncertain there, by name; then every
+// other name an input can have (a constant, or a project's read of a factor, which a scenario's
+// `set` makes uncertain), by name.
+std::vector<std::size_t> sobol_dimension_of(const Plan& plan) {
+  const SobolDimensions sd = sobol_dimensions(plan);
+  const std::vector<std::string>& first = sd.declared_uncertain;
+  const std::vector<std::string>& rest = sd.others;
+  const auto dimension_of = [&](const std::string& name) -> std::size_t {
+    if (auto it = std::lower_bound(first.begin(), first.end(), name); it != first.end() && *it == name)
+      return static_cast<std::size_t>(it - first.begin());
+    const auto it = std::lower_bound(rest.begin(), rest.end(), name);
+    if (it == rest.end() || *it != name) throw Error("internal error: input '" + name + "' has no Sobol dimension");
+    return first.size() + static_cast<std::size_t>(it - rest.begin());
+  };
+  const auto& vars = plan.variables();
+  std::vector<std::size_t> dim_of(vars.size(), 0);
+  for (std::size_t v = 0; v < vars.size(); ++v)
+    if (vars[v].uncertain()) dim_of[v] = dimension_of(vars[v].name);
+  return dim_of;
+}
+}  // namespace
+
+std::string sobol_problem(const Plan& plan) {
+  const std::vector<std::size_t> dim_of = sobol_dimension_of(plan);
+  const auto& vars = plan.variables();
+  std::size_t last = vars.size();
+  for (std::size_t v = 0; v < vars.size(); ++v)
+    if (vars[v].uncertain() && (last == vars.size() || dim_of[v] > dim_of[last])) last = v;
+  if (last == vars.size() || dim_of[last] + 1 <= BOOST_RANDOM_SOBOL_MAX_DIMENSION) return {};
+  return "sampler sobol: input '" + vars[last].name + "' needs Sobol dimension " + std::to_string(dim_of[last] + 1) +
+         ", but Boost.Random's tables stop at " + std::to_string(BOOST_RANDOM_SOBOL_MAX_DIMENSION) +
+         " (one per input the file declares); use the lhs or mc sampler";
+}
+
 UniformSampler::UniformSampler(const Plan& plan)
     : plan_(plan), sampler_(plan.settings().sampler), n_(plan.settings().trials) {
   const auto& vars = plan.variables();
@@ -56,33 +93,13 @@ UniformSampler::UniformSampler(const Plan& plan)
       for (std::uint64_t i = 0; i < n_; ++i) p[keys[i].second] = static_cast<std::uint32_t>(i);
     });
   } else if (sampler_ == Sampler::Sobol) {
-    // Dimensions depend on the factors and projects sections alone, never on the scenarios (SPEC
-    // §5: adding a scenario never changes another's results): first the inputs declared
-    // uncertain there, by name; then every other name an input can have (a constant, or a
-    // project's read of a factor, which a scenario's `set` makes uncertain), by name.
-    const SobolDimensions sd = sobol_dimensions(plan);
-    const std::vector<std::string>& first = sd.declared_uncertain;
-    const std::vector<std::string>& rest = sd.others;
-    const auto dimension_of = [&](const std::string& name) -> std::size_t {
-      if (auto it = std::lower_bound(first.begin(), first.end(), name); it != first.end() && *it == name)
-        return static_cast<std::size_t>(it - first.begin());
-      const auto it = std::lower_bound(rest.begin(), rest.end(), name);
-      if (it == rest.end() || *it != name) throw Error("internal error: input '" + name + "' has no Sobol dimension");
-      return first.size() + static_cast<std::size_t>(it - rest.begin());
-    };
+    const std::vector<std::size_t> dim_of = sobol_dimension_of(plan);  // (never from the scenarios)
     std::vector<int> used;  // the uncertain variables, in dimension order
-    std::vector<std::size_t> dim_of(vars.size(), 0);
     for (std::size_t v = 0; v < vars.size(); ++v)
-      if (vars[v].uncertain()) {
-        dim_of[v] = dimension_of(vars[v].name);
-        used.push_back(static_cast<int>(v));
-      }
+      if (vars[v].uncertain()) used.push_back(static_cast<int>(v));
     std::sort(used.begin(), used.end(), [&](int a, int b) { return dim_of[a] < dim_of[b]; });
     const std::size_t dims = used.empty() ? 0 : dim_of[used.back()] + 1;  // generated per point
-    if (dims > BOOST_RANDOM_SOBOL_MAX_DIMENSION)
-      throw Error("--sampler sobol: input '" + vars[used.back()].name + "' needs Sobol dimension " + std::to_string(dims) +
-                  ", but Boost.Random's tables stop at " + std::to_string(BOOST_RANDOM_SOBOL_MAX_DIMENSION) +
-                  " (one per input the file declares); use --sampler lhs or mc");
+    if (const std::string why = sobol_problem(plan); !why.empty()) throw Error(why);
     slot_.assign(vars.size(), -1);
     std::vector<std::size_t> want(used.size());  // dimension of points_[i]
     for (std::size_t i = 0; i < used.size(); ++i) {

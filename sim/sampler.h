@@ -25,6 +25,9 @@ struct SobolDimensions {
   bool operator==(const SobolDimensions&) const = default;
 };
 SobolDimensions sobol_dimensions(const Plan& plan);
+// Why `plan` cannot run with the sobol sampler (an input past Boost.Random's last dimension), or
+// "": checked when a file asking for sobol is loaded (so `validate` says it) and when a run starts.
+std::string sobol_problem(const Plan& plan);
 // The results file's `sobol_dimensions` attribute (sobol runs): names this assignment.
 inline constexpr const char* kSobolDimensionScheme = "declared uncertain inputs by name, then every other input name by name";
 

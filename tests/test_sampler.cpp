@@ -130,7 +130,18 @@ TEST(Sampler, SobolBeyondBoostsTablesIsAClearError) {
     FAIL() << "no error";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("needs Sobol dimension 3669"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("use --sampler lhs or mc"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("use the lhs or mc sampler"), std::string::npos) << e.what();
+  }
+  // A file that asks for sobol itself is refused when loaded, at settings.sampler (`validate` had
+  // passed it and the run had blamed a --sampler option never given).
+  std::string z = y;
+  z.replace(z.find("seed: 1}"), 8, "seed: 1, sampler: sobol}");
+  try {
+    (void)Plan::load_text(z, "t.yaml");
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()).substr(0, 87),
+              "t.yaml:2:41: error: settings.sampler sobol: input 'f13667' needs Sobol dimension 3669, ");
   }
 }
 
