@@ -227,6 +227,28 @@ try:
     r = roisim("compare", hh5, "huge", "ok")
     check(r.returncode == 0 and "not a finite number in some trials" in r.stdout and "exact" not in r.stdout,
           "compare with NaN differences does not call them exact: " + r.stdout[-300:])
+    # NaN ROIs (costs and values beyond a double: inf - inf): such a trial is neither a tie nor a win,
+    # and P(A beats B) and the quantiles of A - B are undefined, as numpy.quantile says (they had
+    # counted as ties, and the quantiles came from a sort around the NaNs)
+    nh5 = run_file("nan", "roisim: 1\nsettings: {trials: 200, seed: 7}\nprojects:\n"
+                   "  good: {kind: direct, initial_cost: 100000, maintenance_share: 0.2,\n"
+                   "         inputs: {annual_value: {dist: uniform, min: 1e5, max: 3e5}}}\n"
+                   "  wild: {kind: direct, initial_cost: {dist: uniform, min: 1e307, max: 1.7e308}, maintenance_share: 0.2,\n"
+                   "         inputs: {annual_value: {dist: uniform, min: 1e307, max: 1.7e308}}}\n"
+                   "scenarios:\n  - {name: both, projects: [good, wild]}\n  - {name: good, projects: [good]}\n")
+    with h5py.File(nh5, "r") as f:
+        nroi = f["roi"][:]
+    ra, rb = nroi[0], nroi[1]
+    nans = int(np.sum(np.isnan(ra - rb)))
+    r = roisim("compare", nh5, "both", "good", "--format", "json")
+    dn = json.loads(r.stdout)["roi"] if r.returncode == 0 else {}
+    check(0 < nans < 200 and dn.get("not_a_number") == nans and dn.get("ties") == int(np.sum(ra == rb))
+          and dn.get("wins") == int(np.sum(ra > rb)) and dn.get("p_a_beats_b") is None and dn.get("diff_p50") is None
+          and dn.get("p_a_beats_b_ci95") == [None, None],
+          f"compare with NaN trials: {nans} not a number, P and quantiles null (got {str(dn)[:400]})")
+    r = roisim("compare", nh5, "both", "good")
+    check(r.returncode == 0 and f"P(A beats B on ROI) = n/a  ({nans} trials where A - B is not a number;" in r.stdout
+          and "Wilson" not in r.stdout, "compare table with NaN trials: " + r.stdout[-500:])
     ch1 = os.path.join(tmp, "const1.h5")
     roisim("run", os.path.join(tmp, "const.yaml"), "-o", ch1, "--quiet", "--trials", "1")
     r = roisim("compare", ch1, "noisy", "slow")

@@ -157,6 +157,7 @@ struct Paired {
   double variance_ratio = kNaN;  // (var A + var B) / var(A − B)
   double correlation = kNaN;     // Pearson correlation of A and B
   std::uint64_t wins = 0, ties = 0, losses = 0;  // A > B, A == B, A < B
+  std::uint64_t undefined = 0;  // A - B not a number (a NaN, or inf - inf): neither a win, a tie nor a loss
   double p_beats = kNaN, p_lo = kNaN, p_hi = kNaN;  // (wins + ties/2)/n and its Wilson interval
 };
 
@@ -173,7 +174,8 @@ Paired paired(const std::vector<double>& a, const std::vector<double>& b) {
   std::vector<double> d(n);
   for (std::size_t t = 0; t < n; ++t) {
     d[t] = a[t] - b[t];
-    if (a[t] > b[t]) ++p.wins;
+    if (std::isnan(d[t])) ++p.undefined;  // (NaN trials had counted as ties)
+    else if (a[t] > b[t]) ++p.wins;
     else if (a[t] < b[t]) ++p.losses;
     else ++p.ties;
   }
@@ -200,6 +202,9 @@ Paired paired(const std::vector<double>& a, const std::vector<double>& b) {
     p.variance_ratio = var_d > 0 ? (var_a + var_b) / var_d : (var_a + var_b > 0 ? std::numeric_limits<double>::infinity() : kNaN);
     p.correlation = saa > 0 && sbb > 0 ? static_cast<double>(sab / std::sqrt(saa * sbb)) : kNaN;
   }
+  // With a difference that is not a number, its quantiles and P(A beats B) are undefined too (as
+  // NumPy's quantile says): std::sort had ordered around the NaNs and given numbers.
+  if (p.undefined > 0) return p;
   std::sort(d.begin(), d.end());
   for (int i = 0; i < 5; ++i) p.q[i] = quantile_type7(d.data(), n, kDiffQuantiles[i]);
   // Wilson score interval of a binomial proportion (Wilson 1927), ties counted as half a win.
@@ -228,7 +233,7 @@ void paired_json(std::ostream& out, const Paired& p) {
   out << "\n      \"independent_se\": " << json_num(p.independent_se) << ", \"variance_ratio\": " << json_num(p.variance_ratio)
       << ", \"correlation\": " << json_num(p.correlation) << ",\n      \"p_a_beats_b\": " << json_num(p.p_beats)
       << ", \"p_a_beats_b_ci95\": [" << json_num(p.p_lo) << ", " << json_num(p.p_hi) << "], \"wins\": " << p.wins
-      << ", \"ties\": " << p.ties << ", \"losses\": " << p.losses << "}";
+      << ", \"ties\": " << p.ties << ", \"losses\": " << p.losses << ", \"not_a_number\": " << p.undefined << "}";
 }
 
 }  // namespace
@@ -262,6 +267,8 @@ void compare(const CompareOptions& o, std::ostream& out) {
         << "},\n  \"scenario_b\": {\"name\": " << json_str(name_b) << ", \"index\": " << ib << ", \"funded\": "
         << json_str(rbr.funded[ib]) << "},\n  \"trials\": " << n
         << ",\n  \"ties\": \"a trial with ROI_A == ROI_B (NPV_A == NPV_B) counts as half a win\""
+        << ",\n  \"not_a_number\": \"trials where A - B is not a number (NaN, or infinite minus infinite): then P(A beats B) "
+           "and the quantiles of A - B are undefined (null)\""
         << ",\n  \"interval\": \"95%: mean difference +- 1.959964 se; P(A beats B) by Wilson's score interval\""
         << ",\n  \"roi\": ";
     paired_json(out, roi);
@@ -309,6 +316,12 @@ void compare(const CompareOptions& o, std::ostream& out) {
   row("variance ratio", times(roi.variance_ratio), times(npv.variance_ratio));
   out << '\n';
   auto beats = [&](const char* what, const Paired& p) {
+    if (p.undefined > 0) {
+      out << "P(A beats B on " << what << ") = n/a  (" << count_of(p.undefined, "trial") << " where A - B is not a number; "
+          << p.wins << (p.wins == 1 ? " win, " : " wins, ") << p.ties << (p.ties == 1 ? " tie, " : " ties, ") << p.losses
+          << (p.losses == 1 ? " loss" : " losses") << " in the others)\n";
+      return;
+    }
     out << "P(A beats B on " << what << ") = " << percent(p.p_beats) << "  ("
         << (p.ties == n ? std::string("every trial ties") : "95% Wilson interval " + percent(p.p_lo) + " - " + percent(p.p_hi))
         << "; " << p.wins << (p.wins == 1 ? " win, " : " wins, ") << p.ties << (p.ties == 1 ? " tie, " : " ties, ")
