@@ -244,6 +244,23 @@ try:
                     + "\nscenarios:\n  - name: base\n")
     check(re.search(r"^\*\*base\*\*: no input varies its ROI", memo, flags=re.M), "constant ROI, a degenerate distribution: no input varies")
 
+    # NaN ROIs (costs and values beyond a double): no verdict, and a subset whose P10 is NaN in some
+    # combination does not clear the hurdle (it had been listed as clearing it, worst P10 "1.00e+302%",
+    # and base read "Do not fund. The median ROI of n/a is below the hurdle").
+    memo = run_memo("roisim: 1\nname: nan\nsettings: {trials: 200, seed: 7}\nprojects:\n"
+                    "  good: {kind: direct, initial_cost: 100000, maintenance_share: 0.2,\n"
+                    "         inputs: {annual_value: {dist: uniform, min: 100000, max: 300000}}}\n"
+                    "  wild: {kind: direct, initial_cost: {dist: uniform, min: 1e307, max: 1.7e308}, maintenance_share: 0.2,\n"
+                    "         inputs: {annual_value: {dist: uniform, min: 1e307, max: 1.7e308}}}\n"
+                    "sweep:\n  funded: all_subsets\n  axes:\n    macro: {base: {}, down: {scale: {good.annual_value: 0.5}}}\n",
+                    "--hurdle", "0", run_args=())
+    check(verdicts(memo)[:1] == [("base", "No verdict")] and "The median ROI of n/a" not in memo
+          and "**No verdict** where these figures are not numbers." in memo,
+          f"NaN percentiles: no verdict ({verdicts(memo)[:2]})")
+    best = memo[memo.find("## Best funded subsets"):memo.find("## Key assumptions")]
+    check("e+30" not in best and "| wild |" not in best and "| good+wild |" not in best and "| good |" in best,
+          "NaN P10 subsets do not clear the hurdle: " + best[:600])
+
     # A discount_rate attribute missing or not a number: "n/a" as the other provenance figures (the
     # memo had ended with only "error: stod").
     odd_rate = os.path.join(tmp, "odd_rate.h5")

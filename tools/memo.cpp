@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -30,6 +31,8 @@ constexpr std::uint64_t kFewTrials = 100;
 }  // namespace
 
 std::string verdict(double p10, double p50, double prob_loss, double hurdle) {
+  // (A NaN had failed every test and read "Do not fund ... the median ROI of n/a is below the hurdle".)
+  if (std::isnan(p10) || std::isnan(p50) || std::isnan(prob_loss)) return "No verdict";
   if (p10 >= hurdle && prob_loss < kMaxLoss) return "Fund";
   if (p50 >= hurdle) return "At risk";
   return "Do not fund";
@@ -419,6 +422,9 @@ std::string verdict_sentence(const ScenarioSummary& s, double h) {
   const std::string hs = hurdle_pct(h), ls = percent(kMaxLoss, 0);
   const std::string p10 = pct_vs(s.roi_quantile[1], h, hs), p50 = pct_vs(s.roi_quantile[3], h, hs);
   const std::string loss = pct_vs(s.prob_loss, kMaxLoss, ls);
+  if (v == "No verdict")
+    return "**No verdict.** Its ROI is not a number in some simulated futures (an input beyond what a double holds), so its "
+           "percentiles are undefined: check the distributions' parameters.";
   if (v == "Fund")
     return "**Fund.** In 9 of 10 simulated futures the ROI is at least " + p10 + ", above the " + hs + " hurdle; the chance of losing money is " +
            loss + ".";
@@ -507,7 +513,11 @@ void write_memo(const MemoOptions& o, std::ostream& out) {
   d.para("Rule: **Fund** when in 9 of 10 simulated futures the ROI is at least the " + hurdle +
          " hurdle (P10 ROI at or above it) and the chance of a loss is under " + max_loss +
          "; **At risk** when the median future clears the hurdle but the downside does not: the P10 ROI is below the hurdle, or the "
-         "chance of a loss is " + max_loss + " or more, or both; **Do not fund** when the median ROI is below the hurdle.");
+         "chance of a loss is " + max_loss + " or more, or both; **Do not fund** when the median ROI is below the hurdle." +
+         (std::any_of(rows.begin(), rows.end(), [&](std::size_t i) {
+            const auto& s = r.summary[i];
+            return verdict(s.roi_quantile[1], s.roi_quantile[3], s.prob_loss, o.hurdle) == "No verdict";
+          }) ? " **No verdict** where these figures are not numbers." : ""));
   std::vector<std::string> items;
   for (auto i : rows) items.push_back("**" + md(r.scenarios[i]) + "** — " + verdict_sentence(r.summary[i], o.hurdle));
   d.bullets(items);
@@ -567,23 +577,31 @@ void write_memo(const MemoOptions& o, std::ostream& out) {
   }
 
   // Best funded subsets of the sweep, judged across all its other axes.
-  struct Subset { double npv_sum = 0, worst_p10 = 1e300, worst_loss = 0; int n = 0; };
+  // A NaN P10 (or mean NPV) in any combination makes the subset's NaN: it clears nothing and ranks
+  // last (std::min had skipped it, so a subset with NaN P10s was listed as clearing the hurdle,
+  // with 1e300 as its worst P10, and a NaN mean broke the sort's ordering).
+  struct Subset { double npv_sum = 0, worst_p10 = std::numeric_limits<double>::infinity(), worst_loss = 0; int n = 0; };
   std::map<std::string, Subset> subsets;
   for (std::size_t i = 0; i < S; ++i) {
     const auto pos = r.scenarios[i].rfind("funded=");
     if (pos == std::string::npos) continue;
     Subset& b = subsets[r.scenarios[i].substr(pos + 7)];
     b.npv_sum += r.summary[i].npv_mean;
-    b.worst_p10 = std::min(b.worst_p10, r.summary[i].roi_quantile[1]);
+    const double p10 = r.summary[i].roi_quantile[1];
+    b.worst_p10 = std::isnan(p10) || std::isnan(b.worst_p10) ? std::numeric_limits<double>::quiet_NaN() : std::min(b.worst_p10, p10);
     b.worst_loss = std::max(b.worst_loss, r.summary[i].prob_loss);
     ++b.n;
   }
   if (!subsets.empty()) {
     std::vector<std::pair<std::string, Subset>> ranked(subsets.begin(), subsets.end());
-    std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.second.npv_sum / a.second.n > b.second.npv_sum / b.second.n; });
+    const auto mean_npv = [](const Subset& b) {
+      const double m = b.npv_sum / b.n;
+      return std::isnan(m) ? -std::numeric_limits<double>::infinity() : m;
+    };
+    std::stable_sort(ranked.begin(), ranked.end(), [&](const auto& a, const auto& b) { return mean_npv(a.second) > mean_npv(b.second); });
     std::vector<std::vector<std::string>> best;
     for (const auto& [name, b] : ranked) {
-      if (b.worst_p10 < o.hurdle) continue;
+      if (!(b.worst_p10 >= o.hurdle) || std::isnan(b.npv_sum)) continue;
       best.push_back({md(name), money(b.npv_sum / b.n), pct(b.worst_p10), pct(b.worst_loss)});
       if (best.size() == 5) break;
     }

@@ -7,6 +7,8 @@
 //   At risk       P50 ROI >= h otherwise (P10 ROI < h, or P(loss) >= 5%, or both): the typical
 //                 future clears h, the downside does not; the memo says which test failed.
 //   Do not fund   P50 ROI < h: the typical future does not clear h.
+//   No verdict    P10 or P50 ROI or P(loss) is not a number (inputs beyond what a double holds
+//                 made some futures' ROI NaN): nothing can be judged from them.
 #include <ostream>
 #include <string>
 #include <vector>
@@ -24,7 +26,7 @@ struct MemoOptions {
 
 void write_memo(const MemoOptions& options, std::ostream& out);
 
-// The verdict of one scenario by the rule above: "Fund", "At risk" or "Do not fund".
+// The verdict of one scenario by the rule above: "Fund", "At risk", "Do not fund" or "No verdict".
 std::string verdict(double p10, double p50, double prob_loss, double hurdle);
 
 }  // namespace roisim::cli
