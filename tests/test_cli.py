@@ -805,6 +805,33 @@ projects:
     check(rc == 129 and not os.path.exists(slow) and not [f for f in os.listdir(tmp) if ".tmp-" in f],
           f"SIGHUP exits 129 and leaves no file (got {rc})")
 
+    # report, compare and frontier end at a signal too (a long report had run to its end through
+    # SIGINT and SIGTERM), removing report -o's temporary file; a signal that breaks a blocking open
+    # (a FIFO with no writer) exits 128 + the signal, not 1
+    small = os.path.join(tmp, "small.h5")
+    roisim("run", SEED, "--trials", "200", "-o", small, "--quiet")
+    big = os.path.join(tmp, "big.html")
+    for sig, code in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
+        many = [a for _ in range(3000) for a in ("--scenario", "base")]
+        p = subprocess.Popen([ROISIM, "report", small, "--format", "html", "-o", big] + many, stderr=subprocess.PIPE)
+        time.sleep(1.0)
+        p.send_signal(sig)
+        t0 = time.time()
+        rc = p.wait(timeout=120)
+        err = p.stderr.read().decode()
+        check(rc == code and time.time() - t0 < 2 and "interrupted" in err and not os.path.exists(big)
+              and not [f for f in os.listdir(tmp) if ".tmp-" in f],
+              f"report -o at {sig.name}: exit {code}, at once, no file (got {rc} after {time.time() - t0:.1f} s: {err[:200]})")
+    fifo = os.path.join(tmp, "fifo")
+    os.mkfifo(fifo)
+    for args in (["compare", fifo, "a", "b"], ["report", fifo], ["frontier", fifo, "--budget", "1"], ["run", fifo, "-o", big]):
+        p = subprocess.Popen([ROISIM] + args, stderr=subprocess.PIPE)
+        time.sleep(0.5)
+        p.send_signal(signal.SIGINT)
+        rc = p.wait(timeout=60)
+        check(rc == 130 and not os.path.exists(big), f"{args[0]} blocked on a FIFO, SIGINT: exit 130 (got {rc})")
+    os.unlink(fifo)
+
     # interrupted at random moments (fixed seed): the target is the old file or a complete new one
     import random
     rng = random.Random(12345)

@@ -55,9 +55,21 @@ using namespace roisim;
 std::atomic<bool> g_cancel{false};
 std::atomic<int> g_signal{0};
 
+// `report`, `compare`, `frontier` and `validate` never looked at g_cancel: a long report ran to
+// its end through Ctrl-C. They write nothing but report -o's temporary file, so they end at
+// once, removing it (g_signal_unlink), as `run` ends with its own clean-up.
+std::atomic<bool> g_exit_at_signal{false};
+char g_signal_unlink[4096] = "";
+
 extern "C" void on_signal(int sig) {
   g_signal.store(sig);
   g_cancel.store(true);
+  if (g_exit_at_signal.load()) {
+    if (g_signal_unlink[0]) ::unlink(g_signal_unlink);
+    static const char msg[] = "roisim: interrupted\n";
+    (void)!::write(STDERR_FILENO, msg, sizeof msg - 1);
+    ::_exit(128 + sig);
+  }
 }
 
 void install_signal_handlers() {
@@ -489,6 +501,10 @@ void write_text_output(const std::string& output, const std::string& input, F&& 
     return;
   }
   const std::string tmp = temporary_path(output);
+  // Named for the signal handler before it exists (unlinking a name not yet made is harmless).
+  const bool named = tmp.size() < sizeof g_signal_unlink;
+  if (named) std::memcpy(g_signal_unlink, tmp.c_str(), tmp.size() + 1);
+  struct Unname { bool on; ~Unname() { if (on) g_signal_unlink[0] = '\0'; } } unname{named};
   std::FILE* f = std::fopen(tmp.c_str(), "wbx");
   if (!f) throw failed("creating a file beside it", errno);
   try {
@@ -845,6 +861,10 @@ int main(int argc, char** argv) {
   std::string command_line;
   for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
 
+  if (!*run && !*bench) {  // see g_exit_at_signal; a signal already received ends it now
+    g_exit_at_signal.store(true);
+    if (const int sig = g_signal.load()) on_signal(sig);
+  }
   int rc = 2;
   try {
     if (*run) rc = cmd_run(ra, command_line);
@@ -881,5 +901,8 @@ int main(int argc, char** argv) {
     std::cerr << "error: " << escape_controls(e.what()) << '\n';  // names from files and arguments, quoted
     rc = 1;
   }
+  // A signal that broke a blocking call on its way (opening a FIFO: "Interrupted system call") is
+  // an interruption, not an input error: 128 + the signal, as when the engine stops.
+  if (rc == 1 && g_signal.load() != 0) rc = 128 + g_signal.load();
   return stdout_checked(rc);
 }
