@@ -1473,6 +1473,20 @@ ResultsSummary read_results_summary(const std::string& path) {
       fail(path, "reading 'quantile'", " (expected " + std::to_string(kNumQuantiles) + " levels)");
   }
   out.quantiles = read_doubles(f, "quantile", {hsize_t(kNumQuantiles)}, path);
+  // Readers label the columns P5 ... P95 by position: other levels (an edited file) would be
+  // printed under the wrong names.
+  if (!std::equal(out.quantiles.begin(), out.quantiles.end(), std::begin(kQuantiles)))
+    fail(path, "reading 'quantile'", " (its levels are not roisim's 0.05 0.10 0.25 0.50 0.75 0.90 0.95)");
+  // The per-trial datasets hold `trial`'s length of columns (the table and the memo count trials
+  // by it).
+  for (const char* name : {"roi", "npv", "payback_month"}) {
+    if (!link_exists(f, name, path)) continue;
+    Hid d = open_dataset(f, name, path);
+    const auto dims = dataset_dims(d.get(), name, path);
+    if (dims.size() != 2 || dims[0] != S || dims[1] != out.trials)
+      fail(path, std::string("reading '") + name + "'",
+           " (its shape is not [scenario, trial] = [" + std::to_string(S) + ", " + std::to_string(out.trials) + "])");
+  }
 
   out.summary.resize(S);
   // Fields added after format 1.0 (not in_every_file, checked above) may be absent from older
@@ -1537,6 +1551,12 @@ std::vector<double> read_cashflow_quantiles(const std::string& path, std::uint64
   const std::string op = "reading row " + std::to_string(scenario) + " of 'cashflow_quantile'";
   if (dims.size() != 3) fail(path, op, " (not three-dimensional)");
   if (scenario >= dims[0]) fail(path, op, " (the file has " + count_of(dims[0], "scenario") + ")");
+  // [scenario, month, quantile]: month 0 (the build) and at least one more, and roisim's seven
+  // levels (the fan chart had drawn "M-nan" paths from one month, and from three levels the
+  // wrong bands).
+  if (dims[1] < 2 || dims[2] != hsize_t(kNumQuantiles))
+    fail(path, op, " (its shape is not [scenario, month, quantile] with 2 or more months and " + std::to_string(kNumQuantiles) +
+                       " quantiles)");
   std::vector<double> out(dims[1] * dims[2]);
   if (out.empty()) return out;
   Hid fspace = make(H5Dget_space(dset.get()), H5Sclose, path, op);

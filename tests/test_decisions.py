@@ -501,6 +501,34 @@ try:
     for args in (["report", path], ["report", path, "--format", "markdown"], ["compare", path, "base", "recession"]):
         r = roisim(*args)
         check(r.returncode == 0, f"a file of the older layout reads: {args[0]}: {r.stderr}")
+    # shapes and levels the readers rely on (edited files): refused, not printed under wrong labels
+    def replace(name, data):
+        def change(f):
+            del f[name]
+            f.create_dataset(name, data=data)
+        return change
+    refused(altered("qlevels", lambda f: f["quantile"].__setitem__(slice(None), np.arange(1, 8) / 10)),
+            "its levels are not roisim's 0.05 0.10 0.25 0.50 0.75 0.90 0.95", "quantile levels 0.1 ... 0.7")
+    refused(altered("trial50", replace("trial", np.arange(50))),
+            "its shape is not [scenario, trial] = [", "a 'trial' of 50 beside 2000 trials")
+    with h5py.File(a, "r") as f:
+        S = f["roi"].shape[0]
+    for tag, shape in (("cf1", (S, 1, 7)), ("cf3", (S, 37, 3))):
+        path = altered(tag, replace("cashflow_quantile", np.zeros(shape)))
+        r = roisim("report", path, "--format", "html")
+        check(r.returncode == 1 and "its shape is not [scenario, month, quantile]" in r.stderr and r.stdout == "",
+              f"cashflow_quantile of shape {shape}: refused (the fan chart had drawn 'M-nan'): {r.returncode} {r.stderr[-300:]}")
+
+    # the stored scenario file changed after the run: frontier would read other costs than the run's
+    def edit_config(f):
+        text = f.attrs["config"]
+        text = text.decode() if isinstance(text, bytes) else text
+        f.attrs["config"] = text.replace("initial_cost: ", "initial_cost: 1") + "\n# edited after the run\n"
+    path = altered("cfg", edit_config)
+    r = roisim("frontier", path, "--budget", "2000000")
+    check(r.returncode == 1 and "does not match its config_sha256" in r.stderr and r.stdout == "",
+          f"frontier of an edited config: refused ({r.returncode} {r.stderr[-300:]})")
+
     # one driver detail missing (an edited file): read as none of them, n/a (report, the memo and its
     # tornado had ended in SIGSEGV, exit 139)
     for name in ("variance_contribution", "tornado_low", "tornado_high", "downside_shift"):

@@ -227,6 +227,18 @@ def main():
             r = plot(repo, copy, "--out", os.path.join(tmp, f"e6{k}"), "--scenario", "base", "--format", "png")
             check(r.returncode == 0 and r.stdout.split(),
                   f"format_version {value!r} (a 1.x version): charts drawn ({r.returncode}: {r.stderr.strip()})")
+        # Driver rows of another shape (an edited file): the tornado is skipped with a note (a
+        # TypeError traceback had ended the script, exit 1).
+        copy = os.path.join(tmp, "spearman3d.h5")
+        shutil.copyfile(seed, copy)
+        with h5py.File(copy, "r+") as f:
+            S, K = f["spearman"].shape
+            del f["spearman"]
+            f["spearman"] = np.zeros((S, K, 2))
+        r = plot(repo, copy, "--out", os.path.join(tmp, "e7"), "--scenario", "base", "--format", "png")
+        check(r.returncode == 0 and "Traceback" not in r.stderr
+              and f"tornado: skipped: spearman has rows of shape ({K}, 2), expected one value per input ({K},)" in r.stderr,
+              f"a 3-D spearman: tornado skipped with a note ({r.returncode}: {r.stderr.strip()[-300:]})")
         r = plot(repo, seed, "--out", os.path.join(tmp, "e4"), "--scenario", "recesion")
         check(r.returncode == 1 and "unknown scenario 'recesion'" in r.stderr and "recession" in r.stderr,
               f"unknown scenario: exit 1 with a suggestion ({r.stderr.strip()})")

@@ -16,6 +16,7 @@
 #include "sim/results_file.h"
 #include "sim/sampler.h"
 #include "sim/scenario.h"
+#include "sim/sha256.h"
 #include "sim/statistics.h"
 #include "tools/report.h"
 
@@ -498,6 +499,13 @@ void frontier(const FrontierOptions& o, std::ostream& out) {
   auto cfg = r.attributes.find("config");
   if (cfg == r.attributes.end() || !std::holds_alternative<std::string>(cfg->second))
     throw InputError(o.file + " has no 'config' attribute (the scenario file), which the frontier needs for the costs");
+  // The costs come from the stored scenario file: one changed after the run (its hash no longer
+  // the one the run recorded) would give other costs than the run's, silently.
+  if (const auto sha = r.attributes.find("config_sha256");
+      sha != r.attributes.end() && std::holds_alternative<std::string>(sha->second) &&
+      std::get<std::string>(sha->second) != sha256_hex(std::get<std::string>(cfg->second)))
+    throw InputError("the scenario file stored in " + o.file + " ('config') does not match its config_sha256: it was changed "
+                     "after the run, and the frontier would read costs the run did not use");
   const Plan plan = Plan::load_text(std::get<std::string>(cfg->second), "<config of " + o.file + ">");
   if (plan.scenario_count() != S)
     throw InputError("the scenario file stored in " + o.file + " expands to " + std::to_string(plan.scenario_count()) +
