@@ -316,6 +316,7 @@ class PlanBuilder {
     }
     if (const Node* n = root.find("name")) {
       if (!n->is_scalar()) error(*n, "name must be text");
+      else if (n->value.empty()) error(*n, "name must not be empty (leave the key out for the file's own name)");
       else if (plain_name(*n, "the file's name", n->value)) plan_.name_ = n->value;
     } else {
       std::string f = plan_.file_;
@@ -1052,7 +1053,9 @@ class PlanBuilder {
       if (expect_map(*ax, "sweep.axes")) {
         if (ax->entries.empty()) error(*ax, "sweep.axes is empty; give at least one axis or remove the key");
         for (const auto& [k, v] : ax->entries) {
-          if (k.value.find('=') != std::string::npos || k.value.find('/') != std::string::npos)
+          // (An empty axis name or value had made scenarios named "=x/funded=a".)
+          if (k.value.empty()) error(k, "an axis name must not be empty");
+          else if (k.value.find('=') != std::string::npos || k.value.find('/') != std::string::npos)
             error(k, "axis name '" + k.value + "' must not contain '=' or '/'");
           plain_name(k, "axis name", k.value);
           Plan::Axis axis{k.value, {}};
@@ -1060,7 +1063,8 @@ class PlanBuilder {
           if (v.entries.empty()) error(v, "sweep axis '" + k.value + "' has no values");
           for (const auto& [vk, vv] : v.entries) {
             Plan::AxisValue av{vk.value, {}};
-            if (vk.value.find('=') != std::string::npos || vk.value.find('/') != std::string::npos)
+            if (vk.value.empty()) error(vk, "a value of axis '" + k.value + "' must not be empty");
+            else if (vk.value.find('=') != std::string::npos || vk.value.find('/') != std::string::npos)
               error(vk, "axis value '" + vk.value + "' must not contain '=' or '/'");
             plain_name(vk, "axis value", vk.value);
             if (!vv.is_null()) {

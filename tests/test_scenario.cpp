@@ -220,6 +220,15 @@ TEST(ScenarioErrors, QuotedTextIsEscaped) {
   EXPECT_EQ(escape_controls("plain 'text' – ünïcode ✓"), "plain 'text' – ünïcode ✓");
 }
 
+// Empty names of the file, an axis or an axis value (accepted before: scenarios named "=x/funded=a").
+TEST(ScenarioErrors, EmptyAxisNamesValuesAndFileName) {
+  EXPECT_EQ(error_of(with("sweep:\n  axes:\n    '': {x: {}}\n")), "t.yaml:29:5: error: an axis name must not be empty");
+  EXPECT_EQ(error_of(with("sweep:\n  axes:\n    macro: {'': {}}\n")), "t.yaml:29:13: error: a value of axis 'macro' must not be empty");
+  std::string y = kMinimal;
+  y.replace(y.find("name: t\n"), 8, "name: ''\n");
+  EXPECT_EQ(error_of(y), "t.yaml:2:7: error: name must not be empty (leave the key out for the file's own name)");
+}
+
 // The explicit scenarios are added to the sweep's count, not multiplied by its axes: one explicit
 // scenario beside a sweep of 6e11 had been refused as "more than 10^12 scenarios".
 TEST(ScenarioErrors, ExplicitScenariosAddToTheSweepCount) {
