@@ -52,6 +52,12 @@ std::string error_of(const std::string& text) {
 
 std::string with(const std::string& extra) { return std::string(kMinimal) + extra; }
 
+// kMinimal with its first `from` replaced by `to`.
+std::string edited(const std::string& from, const std::string& to) {
+  std::string y = kMinimal;
+  return y.replace(y.find(from), from.size(), to);
+}
+
 }  // namespace
 
 TEST(Scenario, SeedPortfolioExpandsTo563) {
@@ -208,11 +214,9 @@ TEST(ScenarioErrors, WrongTypesAndNonFiniteNumbers) {
 // break had printed a second, forged "FILE:1:1: error:" line, and escape sequences reached the
 // terminal (clearing it, setting its title).
 TEST(ScenarioErrors, QuotedTextIsEscaped) {
-  std::string y = kMinimal;
-  y.replace(y.find("trials: 100"), 11, "trials: 100, \"x\\nF.yaml:1:1: error: forged\": 1");
+  const std::string y = edited("trials: 100", "trials: 100, \"x\\nF.yaml:1:1: error: forged\": 1");
   EXPECT_EQ(error_of(y), "t.yaml:3:25: error: unknown key 'x\\nF.yaml:1:1: error: forged' in settings");
-  std::string z = kMinimal;
-  z.replace(z.find("kind: revenue"), 13, "kind: \"\\e]0;title\\a\\e[2J\\u202e\\u0085\"");
+  const std::string z = edited("kind: revenue", "kind: \"\\e]0;title\\a\\e[2J\\u202e\\u0085\"");
   const std::string said = error_of(z), expected = "t.yaml:8:11: error: unknown kind '\\x1b]0;title\\x07\\x1b[2J\\u202e\\u0085' for";
   EXPECT_EQ(said.substr(0, expected.size()), expected);
   EXPECT_EQ(escape_controls("a\tb\rc\x7f\xc2\x9b\xe2\x81\xa7\xd8\x9c é \xe2\x80\x8f"),
@@ -224,8 +228,7 @@ TEST(ScenarioErrors, QuotedTextIsEscaped) {
 TEST(ScenarioErrors, EmptyAxisNamesValuesAndFileName) {
   EXPECT_EQ(error_of(with("sweep:\n  axes:\n    '': {x: {}}\n")), "t.yaml:29:5: error: an axis name must not be empty");
   EXPECT_EQ(error_of(with("sweep:\n  axes:\n    macro: {'': {}}\n")), "t.yaml:29:13: error: a value of axis 'macro' must not be empty");
-  std::string y = kMinimal;
-  y.replace(y.find("name: t\n"), 8, "name: ''\n");
+  const std::string y = edited("name: t\n", "name: ''\n");
   EXPECT_EQ(error_of(y), "t.yaml:2:7: error: name must not be empty (leave the key out for the file's own name)");
 }
 
@@ -269,11 +272,9 @@ TEST(ScenarioErrors, NumbersAreReadAsTheCommandLineReadsThem) {
   ASSERT_EQ(read_decimal("-2.5e-3", v), DecimalRead::ok);
   EXPECT_EQ(v, -2.5e-3);
 
-  std::string y = kMinimal;
-  y.replace(y.find("min: 0.3"), 8, "min: +-0.3");
+  const std::string y = edited("min: 0.3", "min: +-0.3");
   EXPECT_EQ(error_of(y), "t.yaml:13:43: error: recs.offline_ctr_lift.min must be a number, not '+-0.3'");
-  std::string z = kMinimal;
-  z.replace(z.find("5.0e6"), 5, "+inf");
+  const std::string z = edited("5.0e6", "+inf");
   EXPECT_EQ(error_of(z), "t.yaml:11:27: error: recs.sessions_per_month must be a finite number, not +inf");
 }
 
@@ -284,22 +285,17 @@ TEST(ScenarioErrors, WholeNumbersAreWholeAsWritten) {
     EXPECT_TRUE(decimal_is_whole(whole)) << whole;
   for (const char* part : {"50.000000000000001", "4503599627370497.5", "1.5", "1e-1", "5001e-3", "2.51e1"})
     EXPECT_FALSE(decimal_is_whole(part)) << part;
-  std::string y = kMinimal;
-  y.replace(y.find("trials: 100"), 11, "trials: 50.000000000000001");
+  const std::string y = edited("trials: 100", "trials: 50.000000000000001");
   EXPECT_EQ(error_of(y), "t.yaml:3:20: error: settings.trials must be a whole number (got 50.000000000000001)");
-  std::string z = kMinimal;
-  z.replace(z.find("seed: 1"), 7, "seed: 4503599627370497.5");
+  const std::string z = edited("seed: 1", "seed: 4503599627370497.5");
   EXPECT_EQ(error_of(z), "t.yaml:3:31: error: settings.seed must be a whole number (got 4503599627370497.5)");
-  std::string w = kMinimal;
-  w.replace(w.find("seed: 1"), 7, "seed: 9007199254740993.0");
+  const std::string w = edited("seed: 1", "seed: 9007199254740993.0");
   EXPECT_EQ(error_of(w), "t.yaml:3:31: error: settings.seed is 2^53 or above written as a decimal number; write it as digits "
                          "(got 9007199254740993.0)");
-  std::string v = kMinimal;
-  v.replace(v.find("seed: 1"), 7, "seed: 1.2e1");
+  const std::string v = edited("seed: 1", "seed: 1.2e1");
   EXPECT_EQ(error_of(v), "");
   // horizon_months' own limit, not uint64's (it had said "at most 18446744073709551615" for 1e300)
-  std::string h = kMinimal;
-  h.replace(h.find("seed: 1"), 7, "seed: 1, horizon_months: 1e300");
+  const std::string h = edited("seed: 1", "seed: 1, horizon_months: 1e300");
   EXPECT_EQ(error_of(h), "t.yaml:3:50: error: settings.horizon_months must be at most 1200 (got 1e300)");
 }
 
