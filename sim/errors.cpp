@@ -8,6 +8,26 @@
 
 namespace roisim {
 
+namespace {
+// The length of the well-formed UTF-8 sequence at text[i] (no overlong forms, surrogates or code
+// points above U+10FFFF), or 0.
+std::size_t utf8_length(std::string_view text, std::size_t i) {
+  const auto at = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned c = at(i);
+  if (c < 0x80) return 1;
+  std::size_t len = 0;
+  unsigned lo = 0x80, hi = 0xBF;  // the allowed range of the second byte
+  if (c >= 0xC2 && c <= 0xDF) len = 2;
+  else if (c >= 0xE0 && c <= 0xEF) len = 3, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+  else if (c >= 0xF0 && c <= 0xF4) len = 4, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+  else return 0;
+  if (i + len > text.size() || at(i + 1) < lo || at(i + 1) > hi) return 0;
+  for (std::size_t k = 2; k < len; ++k)
+    if ((at(i + k) & 0xC0) != 0x80) return 0;
+  return len;
+}
+}  // namespace
+
 std::string escape_controls(std::string_view text) {
   std::string out;
   out.reserve(text.size());
@@ -40,8 +60,19 @@ std::string escape_controls(std::string_view text) {
       std::snprintf(buf, sizeof buf, "\\u%04x", code);
       out += buf;
       i += len;
+      continue;
+    }
+    // Any other character whole; a byte that does not start a well-formed UTF-8 sequence (a lone
+    // 0x9B is the 8-bit CSI of terminals outside UTF-8; a command-line argument need not be
+    // UTF-8) as \xNN.
+    const std::size_t n = utf8_length(text, i);
+    if (n == 0) {
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+      ++i;
     } else {
-      out += text[i++];
+      out.append(text.substr(i, n));
+      i += n;
     }
   }
   return out;
@@ -117,7 +148,7 @@ bool decimal_is_whole(std::string_view text) {
     ++i;
     const bool negative = i < text.size() && text[i] == '-';
     if (i < text.size() && (text[i] == '+' || text[i] == '-')) ++i;
-    for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) exp = std::min(exp * 10 + (text[i] - '0'), 1000000LL);
+    for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) exp = std::min(exp * 10 + (text[i] - '0'), 1LL << 40);  // beyond any text's length
     if (negative) exp = -exp;
   }
   // Digits from position point + exp on are the fraction: whole when they are all zero.
@@ -156,7 +187,7 @@ InputError InputError::at(const std::string& file, int line, int column, const s
 InputError::InputError(std::vector<Diagnostic> diagnostics)
     : Error(join(diagnostics)), diagnostics_(std::move(diagnostics)) {}
 
-InputError::InputError(const std::string& message) : Error("error: " + message) {
+InputError::InputError(const std::string& message) : Error("error: " + escape_controls(message)) {
   // Built in place rather than from an initializer list, which GCC 12 wrongly reports as reading
   // an uninitialised string (-Wmaybe-uninitialized).
   Diagnostic d;

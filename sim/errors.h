@@ -52,7 +52,8 @@ bool decimal_is_whole(std::string_view text);
 // `text` with what would act on a terminal or break a message's line written out, for messages
 // that quote what a user wrote: C0 controls as \n, \r, \t or \xNN, DEL as \x7f, C1 controls as
 // \u0080-\u009f, the Unicode bidirectional controls (which reorder what a line displays) as
-// \uNNNN. Every diagnostic and error message goes through it before it is printed.
+// \uNNNN, a byte that is not part of well-formed UTF-8 as \xNN. Every diagnostic and error
+// message goes through it before it is printed.
 std::string escape_controls(std::string_view text);
 
 // A count and its noun for messages: "1 scenario", "2 scenarios", "0 scenarios" (nouns plural in -s).

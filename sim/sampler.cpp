@@ -77,6 +77,15 @@ std::string sobol_problem(const Plan& plan) {
          " (one per input the file declares); use the lhs or mc sampler";
 }
 
+void check_sampler(const Plan& plan, bool chosen_on_command_line) {
+  if (plan.settings().sampler != Sampler::Sobol) return;
+  const std::string why = sobol_problem(plan);
+  if (why.empty()) return;
+  const SourceLocation& at = plan.sampler_at();
+  if (chosen_on_command_line || at.line == 0) throw InputError("--" + why);
+  throw InputError::at(at.file, at.line, at.column, "settings." + why);
+}
+
 UniformSampler::UniformSampler(const Plan& plan)
     : plan_(plan), sampler_(plan.settings().sampler), n_(plan.settings().trials) {
   const auto& vars = plan.variables();

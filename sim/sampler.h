@@ -25,9 +25,13 @@ struct SobolDimensions {
   bool operator==(const SobolDimensions&) const = default;
 };
 SobolDimensions sobol_dimensions(const Plan& plan);
-// Why `plan` cannot run with the sobol sampler (an input past Boost.Random's last dimension), or
-// "": checked when a file asking for sobol is loaded (so `validate` says it) and when a run starts.
+// Why `plan` cannot run with the sobol sampler (an input past Boost.Random's last dimension), or "".
 std::string sobol_problem(const Plan& plan);
+// Refuses (InputError) a plan whose sampler cannot run it: at the file's settings.sampler, or
+// naming --sampler when the command line chose the sampler (which may also choose another for a
+// file that asks for sobol). `validate` and `run` call it once the sampler is final; the sampler
+// itself refuses it too, for other callers.
+void check_sampler(const Plan& plan, bool chosen_on_command_line);
 // The results file's `sobol_dimensions` attribute (sobol runs): names this assignment.
 inline constexpr const char* kSobolDimensionScheme = "declared uncertain inputs by name, then every other input name by name";
 

@@ -15,7 +15,6 @@
 #include <sstream>
 
 #include "sim/rng.h"
-#include "sim/sampler.h"
 #include "sim/yaml_strict.h"
 
 namespace roisim {
@@ -426,7 +425,7 @@ class PlanBuilder {
     }
     return std::nullopt;
   }
-  // A whole number in [min_value, max_value], written as digits or (up to 2^53) as a number.
+  // A whole number in [min_value, max_value], written as digits or (below 2^53, whole as written) as a number.
   std::optional<std::uint64_t> integer(const Node& n, const std::string& what, std::uint64_t min_value,
                                        std::uint64_t max_value = std::numeric_limits<std::uint64_t>::max()) {
     const auto out_of_range = [&](bool low) {
@@ -474,10 +473,11 @@ class PlanBuilder {
     if (const Node* x = n.find("seed"))
       if (auto v = integer(*x, "settings.seed", 0, kMaxSeed)) s.seed = *v;
     if (const Node* x = n.find("sampler")) {
+      plan_.sampler_at_ = {plan_.file_, x->line, x->column};
       if (auto v = text(*x, "settings.sampler")) {
         if (*v == "mc") s.sampler = Sampler::MonteCarlo;
         else if (*v == "lhs") s.sampler = Sampler::LatinHypercube;
-        else if (*v == "sobol") s.sampler = Sampler::Sobol, sampler_line_ = x->line, sampler_column_ = x->column;
+        else if (*v == "sobol") s.sampler = Sampler::Sobol;
         else error(*x, "unknown sampler '" + *v + "'; use mc, lhs or sobol", did_you_mean(*v, {"mc", "lhs", "sobol"}));
       }
     }
@@ -1130,10 +1130,6 @@ class PlanBuilder {
   }
 
   struct CorrEntry { int a, b; double rho; };
- public:
-  int sampler_line_ = 0, sampler_column_ = 0;  // where the file asks for sobol
-
- private:
   Plan plan_;
   std::vector<Diagnostic> diags_;
   std::map<std::string, int> var_by_name_, factor_var_, project_by_name_;
@@ -1143,11 +1139,6 @@ class PlanBuilder {
 Plan Plan::load_text(const std::string& text, const std::string& file_name) {
   PlanBuilder b(text, file_name);
   Plan plan = b.build();
-  // A file asking for sobol with more inputs than Boost.Random's tables: said here, where
-  // `validate` sees it and the place can be named (the run had refused it, blaming --sampler).
-  if (plan.settings().sampler == Sampler::Sobol)
-    if (const std::string why = sobol_problem(plan); !why.empty())
-      throw InputError::at(file_name, b.sampler_line_, b.sampler_column_, "settings." + why);
   // The pert/beta quantile tables (~0.5 ms each), in parallel (within the caller's arena: the
   // command line runs this with its --threads) rather than one after another while parsing.
   std::vector<const Distribution*> tables;

@@ -112,6 +112,8 @@ class Plan {
   const std::string& config_text() const { return text_; }
   Settings& settings() { return settings_; }
   const Settings& settings() const { return settings_; }
+  // Where the file sets settings.sampler (line 0 when it does not): for messages about the sampler.
+  const SourceLocation& sampler_at() const { return sampler_at_; }
 
   const std::vector<Variable>& variables() const { return vars_; }
   const std::vector<Project>& projects() const { return projects_; }
@@ -143,6 +145,7 @@ class Plan {
   friend class PlanBuilder;
   std::string name_, file_, text_;
   Settings settings_;
+  SourceLocation sampler_at_;
   std::vector<Variable> vars_;
   std::vector<Project> projects_;
   std::vector<std::string> factor_names_;

@@ -536,6 +536,8 @@ projects:
         check(r.returncode == 2 and r.stderr.startswith(says) and "Run with --help" in r.stderr and r.stdout == ""
               and not os.path.exists(os.path.join(tmp, "x.h5")),
               f"roisim {' '.join(args)}: exit 2 with '{says}' (got {r.returncode}: {r.stderr.strip()[:200]})")
+    small_seed = os.path.join(tmp, "small_seed.h5")
+    roisim("run", SEED, "--trials", "50", "--summary-only", "-o", small_seed, "--quiet")
     # the user's words in a message are escaped: an ESC sequence had reached the terminal, a line
     # break had started a line of its own
     for args, says in ((("fro\x1b[2Jb", SEED), "unknown command 'fro\\x1b[2Jb'"),
@@ -553,6 +555,27 @@ projects:
         r = roisim("run", SEED, opt, val, "-o", os.path.join(tmp, "x.h5"))
         check(r.returncode == 2 and f"{opt}: must be a whole number from" in r.stderr and f"(got '{val}')" in r.stderr
               and not os.path.exists(os.path.join(tmp, "x.h5")), f"run {opt} {val}: refused (got {r.returncode}: {r.stderr[:200]})")
+    # a file asking for sobol with more inputs than Boost's 3667 dimensions: validate says so at
+    # settings.sampler, and --sampler lhs runs it (the check at load had refused that too)
+    many = write("sobol_many.yaml", "roisim: 1\nsettings: {trials: 20, seed: 1, sampler: sobol}\nfactors:\n"
+                 + "".join(f"  f{k}: {{dist: uniform, min: 1, max: 2}}\n" for k in range(3700))
+                 + "projects:\n  a: {kind: direct, initial_cost: 1, inputs: {annual_value: {factor: f0}}}\n")
+    r = roisim("validate", many)
+    check(r.returncode == 1 and f"{many}:2:42: error: settings.sampler sobol: input" in r.stderr,
+          f"validate of a sobol file beyond Boost's tables: refused at settings.sampler ({r.stderr[:200]})")
+    r = roisim("run", many, "--sampler", "lhs", "--summary-only", "-o", os.path.join(tmp, "many.h5"), "--quiet")
+    check(r.returncode == 0, f"--sampler lhs runs a file that asks for sobol beyond Boost's tables ({r.stderr[:200]})")
+    r = roisim("run", many, "-o", os.path.join(tmp, "many2.h5"), "--quiet")
+    check(r.returncode == 1 and "settings.sampler sobol" in r.stderr and not os.path.exists(os.path.join(tmp, "many2.h5")),
+          f"run of it with its own sampler: refused at settings.sampler ({r.stderr[:200]})")
+    # ... also in the messages built from a plain string (a scenario name given to report), and a
+    # byte outside UTF-8 (0x9B, the 8-bit CSI) in an argument
+    r = roisim("report", small_seed, "--scenario", "zz\x1b[2J\nerror: x")
+    check(r.returncode == 1 and "\x1b" not in r.stderr and "zz\\x1b[2J\\nerror: x" in r.stderr and r.stderr.count("\n") == 1,
+          f"report --scenario with ESC and a line break: escaped ({r.stderr!r})")
+    r = subprocess.run([ROISIM.encode(), b"report", small_seed.encode(), b"--format", b"\x9b2J"], capture_output=True)
+    check(r.returncode == 2 and b"\x9b" not in r.stderr and b"\\x9b2J" in r.stderr,
+          f"a byte outside UTF-8 in an argument: escaped ({r.stderr!r})")
     # help names each value once, without CLI11's type before it ("--trials UINT:INT",
     # "--sampler TEXT:{mc,lhs,sobol}", "--replay TEXT:SCENARIO:TRIAL" before)
     helps = {c: roisim(c, "--help") for c in ("run", "validate", "report", "bench", "compare", "frontier")}

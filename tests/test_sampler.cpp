@@ -132,17 +132,25 @@ TEST(Sampler, SobolBeyondBoostsTablesIsAClearError) {
     EXPECT_NE(std::string(e.what()).find("needs Sobol dimension 3669"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("use the lhs or mc sampler"), std::string::npos) << e.what();
   }
-  // A file that asks for sobol itself is refused when loaded, at settings.sampler (`validate` had
-  // passed it and the run had blamed a --sampler option never given).
+  // A file that asks for sobol itself: check_sampler (validate and run, once the sampler is final)
+  // names settings.sampler (validate had passed it and the run had blamed a --sampler option never
+  // given); when the command line chose sobol it names --sampler; and a file asking for sobol still
+  // loads, so that --sampler lhs can run it.
   std::string z = y;
   z.replace(z.find("seed: 1}"), 8, "seed: 1, sampler: sobol}");
-  try {
-    (void)Plan::load_text(z, "t.yaml");
-    FAIL() << "no error";
-  } catch (const InputError& e) {
-    EXPECT_EQ(std::string(e.what()).substr(0, 87),
-              "t.yaml:2:41: error: settings.sampler sobol: input 'f13667' needs Sobol dimension 3669, ");
-  }
+  Plan q = Plan::load_text(z, "t.yaml");
+  const auto said = [&](bool command_line) {
+    try {
+      check_sampler(q, command_line);
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_EQ(said(false).substr(0, 87), "t.yaml:2:41: error: settings.sampler sobol: input 'f13667' needs Sobol dimension 3669, ");
+  EXPECT_EQ(said(true).substr(0, 73), "error: --sampler sobol: input 'f13667' needs Sobol dimension 3669, but Bo");
+  q.settings().sampler = Sampler::LatinHypercube;
+  EXPECT_EQ(said(false), "");
 }
 
 TEST(Sampler, FillAndAtAgree) {

@@ -222,6 +222,11 @@ TEST(ScenarioErrors, QuotedTextIsEscaped) {
   EXPECT_EQ(escape_controls("a\tb\rc\x7f\xc2\x9b\xe2\x81\xa7\xd8\x9c é \xe2\x80\x8f"),
             "a\\tb\\rc\\x7f\\u009b\\u2067\\u061c é \\u200f");
   EXPECT_EQ(escape_controls("plain 'text' – ünïcode ✓"), "plain 'text' – ünïcode ✓");
+  // Bytes outside well-formed UTF-8 (a lone 0x9B is a terminal's 8-bit CSI; arguments need not be
+  // UTF-8), a sequence cut at the end, and the messages built from a plain string.
+  EXPECT_EQ(escape_controls("\x9b" "2J \xff\xc3 \xe2\x80"), "\\x9b2J \\xff\\xc3 \\xe2\\x80");
+  EXPECT_EQ(std::string(InputError("scenario 'q\x1b[31m\nerror: x' not found").what()),
+            "error: scenario 'q\\x1b[31m\\nerror: x' not found");
 }
 
 // Empty names of the file, an axis or an axis value (accepted before: scenarios named "=x/funded=a").

@@ -35,6 +35,7 @@
 #include "sim/correlation.h"
 #include "sim/engine.h"
 #include "sim/results_file.h"
+#include "sim/sampler.h"
 #include "sim/scenario.h"
 #include "sim/simulation.h"
 #include "sim/trace.h"
@@ -59,13 +60,18 @@ std::atomic<int> g_signal{0};
 // its end through Ctrl-C. They write nothing but report -o's temporary file, so they end at
 // once, removing it (g_signal_unlink), as `run` ends with its own clean-up.
 std::atomic<bool> g_exit_at_signal{false};
-char g_signal_unlink[4096] = "";
+// Published whole (the handler may run on any thread, or between two stores of a copy): the name
+// is written into the buffer while the pointer is null, then the pointer set.
+char g_unlink_name[4096];
+std::atomic<const char*> g_signal_unlink{nullptr};
+static_assert(std::atomic<const char*>::is_always_lock_free && std::atomic<bool>::is_always_lock_free,
+              "read in a signal handler");
 
 extern "C" void on_signal(int sig) {
   g_signal.store(sig);
   g_cancel.store(true);
   if (g_exit_at_signal.load()) {
-    if (g_signal_unlink[0]) ::unlink(g_signal_unlink);
+    if (const char* name = g_signal_unlink.load()) ::unlink(name);
     static const char msg[] = "roisim: interrupted\n";
     (void)!::write(STDERR_FILENO, msg, sizeof msg - 1);
     ::_exit(128 + sig);
@@ -147,7 +153,7 @@ std::optional<double> decimal_number(std::string_view s) {
 CLI::Validator whole_number(std::uint64_t lo, std::uint64_t hi) {
   return CLI::Validator(
       [lo, hi](std::string& s) -> std::string {
-        // Digits (any size), or as in the scenario file a whole decimal number up to 2^53 (1e3, +10).
+        // Digits (any size), or as in the scenario file a whole decimal number below 2^53 (1e3, +10).
         std::uint64_t v = 0;
         const std::string_view d = !s.empty() && s[0] == '+' ? std::string_view(s).substr(1) : std::string_view(s);
         const auto [p, ec] = std::from_chars(d.data(), d.data() + d.size(), v);
@@ -315,6 +321,7 @@ Plan load(const std::string& file, const RunArgs* a) {
       plan.settings().sampler = *parse_sampler(*a->sampler);
     }
   }
+  check_sampler(plan, a && a->sampler);  // the final sampler: --sampler lhs runs a file asking for sobol
   return plan;
 }
 
@@ -502,9 +509,12 @@ void write_text_output(const std::string& output, const std::string& input, F&& 
   }
   const std::string tmp = temporary_path(output);
   // Named for the signal handler before it exists (unlinking a name not yet made is harmless).
-  const bool named = tmp.size() < sizeof g_signal_unlink;
-  if (named) std::memcpy(g_signal_unlink, tmp.c_str(), tmp.size() + 1);
-  struct Unname { bool on; ~Unname() { if (on) g_signal_unlink[0] = '\0'; } } unname{named};
+  g_signal_unlink.store(nullptr);
+  if (tmp.size() < sizeof g_unlink_name) {
+    std::memcpy(g_unlink_name, tmp.c_str(), tmp.size() + 1);
+    g_signal_unlink.store(g_unlink_name);
+  }
+  struct Unname { ~Unname() { g_signal_unlink.store(nullptr); } } unname;
   std::FILE* f = std::fopen(tmp.c_str(), "wbx");
   if (!f) throw failed("creating a file beside it", errno);
   try {
