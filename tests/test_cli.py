@@ -565,6 +565,9 @@ projects:
           f"validate of a sobol file beyond Boost's tables: refused at settings.sampler ({r.stderr[:200]})")
     r = roisim("run", many, "--sampler", "lhs", "--summary-only", "-o", os.path.join(tmp, "many.h5"), "--quiet")
     check(r.returncode == 0, f"--sampler lhs runs a file that asks for sobol beyond Boost's tables ({r.stderr[:200]})")
+    r = roisim("bench", many, "--threads", "1", "--repeat", "1")
+    check(r.returncode == 1 and f"{many}:2:42: error: settings.sampler sobol: input" in r.stderr,
+          f"bench of it: refused at settings.sampler ({r.stderr[:200]})")
     r = roisim("run", many, "-o", os.path.join(tmp, "many2.h5"), "--quiet")
     check(r.returncode == 1 and "settings.sampler sobol" in r.stderr and not os.path.exists(os.path.join(tmp, "many2.h5")),
           f"run of it with its own sampler: refused at settings.sampler ({r.stderr[:200]})")

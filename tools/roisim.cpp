@@ -638,6 +638,7 @@ int cmd_bench(const BenchArgs& given) {
         Plan plan = with_threads(t, [&] { return Plan::load_file(a.file); });
         trace("load done");
         if (a.trials) plan.settings().trials = a.trials;
+        check_sampler(plan, false);  // a file asking for sobol beyond Boost's tables: said at its line
         const double load = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         RunRequest req;
         // A new file each run, removed after it is timed: replacing the previous run's file would
