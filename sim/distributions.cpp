@@ -93,7 +93,8 @@ void require_shape(const char* dist, const char* name, double v) {
   require_positive(dist, name, v);
   if (v < kMinShape || v > kMaxShape)
     fail(std::string(dist) + ": " + name + " must be from 0.001 to 1000000 (got " + fmt_num(v) +
-         "): beyond, the distribution is a point for every purpose (use a constant or a discrete input)");
+         "): roisim's quantile table is exact only within that range (such a shape is nearly a point mass: a constant or a "
+         "discrete input stands for it)");
 }
 
 inline double sigmoid(double y) noexcept { return 1.0 / (1.0 + std::exp(-y)); }
@@ -391,7 +392,8 @@ Distribution Distribution::pert(double min, double mode, double max, double lamb
   require_positive("pert", "lambda", lambda);
   if (lambda > kMaxShape)  // alpha and beta lie in [1, 1 + lambda]
     fail("pert: lambda must be at most 1000000 (got " + fmt_num(lambda) +
-         "): beyond, the distribution is a point at the mode for every purpose (use a constant)");
+         "): roisim's quantile table is exact only up to it (such a pert is nearly a point at its mode: a constant stands "
+         "for it)");
   require_less("pert", min, max);
   if (mode < min || mode > max)
     fail("pert: mode " + fmt_num(mode) + " is outside [min, max] = [" + fmt_num(min) + ", " +

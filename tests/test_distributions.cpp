@@ -540,14 +540,14 @@ TEST(Validation, ExactMessages) {
   // Shapes beyond the table's proven range (alpha 1e-14 had given a median of 1; 1e-18 and pert's
   // lambda 1e306 an internal error "cannot create std::vector larger than max_size()").
   EXPECT_EQ(error_of([] { Distribution::beta(1e-18, 1); }),
-            "beta: alpha must be from 0.001 to 1000000 (got 1e-18): beyond, the distribution is a point for every "
-            "purpose (use a constant or a discrete input)");
+            "beta: alpha must be from 0.001 to 1000000 (got 1e-18): roisim's quantile table is exact only within that "
+            "range (such a shape is nearly a point mass: a constant or a discrete input stands for it)");
   const std::string big = error_of([] { Distribution::beta(2, 1e15); }), small = error_of([] { Distribution::beta(9.99e-4, 1); });
   EXPECT_EQ(big.substr(0, big.find(')') + 1), "beta: beta must be from 0.001 to 1000000 (got 1000000000000000)");
   EXPECT_EQ(small.substr(0, small.find(')') + 1), "beta: alpha must be from 0.001 to 1000000 (got 0.000999)");
   EXPECT_EQ(error_of([] { Distribution::pert(0, 0.5, 1, 1e306); }),
-            "pert: lambda must be at most 1000000 (got 1e+306): beyond, the distribution is a point at the mode for every "
-            "purpose (use a constant)");
+            "pert: lambda must be at most 1000000 (got 1e+306): roisim's quantile table is exact only up to it (such a pert "
+            "is nearly a point at its mode: a constant stands for it)");
   EXPECT_NO_THROW(Distribution::pert(0, 0.5, 1, 1e6).quantile(0.5));
   EXPECT_EQ(error_of([] { Distribution::lognormal(-1, 1); }), "lognormal: median must be > 0 (got -1)");
   EXPECT_EQ(error_of([] { Distribution::lognormal(1, 0); }), "lognormal: sigma must be > 0 (got 0)");
