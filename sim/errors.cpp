@@ -8,9 +8,6 @@
 
 namespace roisim {
 
-namespace {
-// The length of the well-formed UTF-8 sequence at text[i] (no overlong forms, surrogates or code
-// points above U+10FFFF), or 0.
 std::size_t utf8_length(std::string_view text, std::size_t i) {
   const auto at = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
   const unsigned c = at(i);
@@ -26,54 +23,33 @@ std::size_t utf8_length(std::string_view text, std::size_t i) {
     if ((at(i + k) & 0xC0) != 0x80) return 0;
   return len;
 }
-}  // namespace
 
 std::string escape_controls(std::string_view text) {
   std::string out;
   out.reserve(text.size());
-  char buf[8];
+  char buf[16];
   for (std::size_t i = 0; i < text.size();) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c < 0x20 || c == 0x7F) {
-      if (c == '\n') out += "\\n";
-      else if (c == '\r') out += "\\r";
-      else if (c == '\t') out += "\\t";
-      else std::snprintf(buf, sizeof buf, "\\x%02x", c), out += buf;
-      ++i;
-      continue;
-    }
-    // C1 (U+0080-U+009F: C2 80-9F), ALM (U+061C: D8 9C), LRM/RLM (U+200E-F: E2 80 8E-8F), the
-    // embeddings and overrides (U+202A-E: E2 80 AA-AE) and isolates (U+2066-9: E2 81 A6-A9).
-    unsigned code = 0;
-    std::size_t len = 0;
-    if (c == 0xC2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) <= 0x9F &&
-        static_cast<unsigned char>(text[i + 1]) >= 0x80) {
-      code = static_cast<unsigned char>(text[i + 1]), len = 2;
-    } else if (c == 0xD8 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) == 0x9C) {
-      code = 0x061C, len = 2;
-    } else if (c == 0xE2 && i + 2 < text.size()) {
-      const auto b1 = static_cast<unsigned char>(text[i + 1]), b2 = static_cast<unsigned char>(text[i + 2]);
-      if (b1 == 0x80 && ((b2 >= 0x8E && b2 <= 0x8F) || (b2 >= 0xAA && b2 <= 0xAE))) code = 0x2000 + (b2 - 0x80), len = 3;
-      else if (b1 == 0x81 && b2 >= 0xA6 && b2 <= 0xA9) code = 0x2040 + (b2 - 0x80), len = 3;
-    }
-    if (len) {
-      std::snprintf(buf, sizeof buf, "\\u%04x", code);
-      out += buf;
-      i += len;
-      continue;
-    }
-    // Any other character whole; a byte that does not start a well-formed UTF-8 sequence (a lone
-    // 0x9B is the 8-bit CSI of terminals outside UTF-8; a command-line argument need not be
-    // UTF-8) as \xNN.
     const std::size_t n = utf8_length(text, i);
-    if (n == 0) {
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+    const auto lead = static_cast<unsigned char>(text[i]);
+    if (n == 0) {  // not UTF-8 (a lone 0x9B is the 8-bit CSI of terminals outside UTF-8)
+      std::snprintf(buf, sizeof buf, "\\x%02x", lead);
       out += buf;
       ++i;
-    } else {
-      out.append(text.substr(i, n));
-      i += n;
+      continue;
     }
+    char32_t c = n == 1 ? lead : n == 2 ? lead & 0x1F : n == 3 ? lead & 0x0F : lead & 0x07;
+    for (std::size_t k = 1; k < n; ++k) c = (c << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
+    if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (c == '\t') out += "\\t";
+    else if (c < 0x20 || c == 0x7F) std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned>(c)), out += buf;
+    // C1 controls, and the bidirectional controls that reorder what a line displays: ALM, LRM,
+    // RLM, the embeddings and overrides, the isolates.
+    else if ((c >= 0x80 && c <= 0x9F) || c == 0x061C || c == 0x200E || c == 0x200F || (c >= 0x202A && c <= 0x202E) ||
+             (c >= 0x2066 && c <= 0x2069))
+      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c)), out += buf;
+    else out.append(text.substr(i, n));
+    i += n;
   }
   return out;
 }

@@ -55,6 +55,9 @@ bool decimal_is_whole(std::string_view text);
 // \uNNNN, a byte that is not part of well-formed UTF-8 as \xNN. Every diagnostic and error
 // message goes through it before it is printed.
 std::string escape_controls(std::string_view text);
+// The length of the well-formed UTF-8 sequence at text[i] (no overlong forms, surrogates or code
+// points above U+10FFFF), or 0 when none starts there.
+std::size_t utf8_length(std::string_view text, std::size_t i);
 
 // A count and its noun for messages: "1 scenario", "2 scenarios", "0 scenarios" (nouns plural in -s).
 inline std::string count_of(std::uint64_t n, const std::string& noun) {

@@ -63,10 +63,9 @@ std::vector<std::size_t> sobol_dimension_of(const Plan& plan) {
     if (vars[v].uncertain()) dim_of[v] = dimension_of(vars[v].name);
   return dim_of;
 }
-}  // namespace
 
-std::string sobol_problem(const Plan& plan) {
-  const std::vector<std::size_t> dim_of = sobol_dimension_of(plan);
+// sobol_problem, from the dimensions sobol_dimension_of gave.
+std::string sobol_problem(const Plan& plan, const std::vector<std::size_t>& dim_of) {
   const auto& vars = plan.variables();
   std::size_t last = vars.size();
   for (std::size_t v = 0; v < vars.size(); ++v)
@@ -76,6 +75,9 @@ std::string sobol_problem(const Plan& plan) {
          ", but Boost.Random's tables stop at " + std::to_string(BOOST_RANDOM_SOBOL_MAX_DIMENSION) +
          " (one per input the file declares); use the lhs or mc sampler";
 }
+}  // namespace
+
+std::string sobol_problem(const Plan& plan) { return sobol_problem(plan, sobol_dimension_of(plan)); }
 
 void check_sampler(const Plan& plan, bool chosen_on_command_line) {
   if (plan.settings().sampler != Sampler::Sobol) return;
@@ -108,7 +110,7 @@ UniformSampler::UniformSampler(const Plan& plan)
       if (vars[v].uncertain()) used.push_back(static_cast<int>(v));
     std::sort(used.begin(), used.end(), [&](int a, int b) { return dim_of[a] < dim_of[b]; });
     const std::size_t dims = used.empty() ? 0 : dim_of[used.back()] + 1;  // generated per point
-    if (const std::string why = sobol_problem(plan); !why.empty()) throw Error(why);
+    if (const std::string why = sobol_problem(plan, dim_of); !why.empty()) throw Error(why);
     slot_.assign(vars.size(), -1);
     std::vector<std::size_t> want(used.size());  // dimension of points_[i]
     for (std::size_t i = 0; i < used.size(); ++i) {

@@ -445,7 +445,7 @@ class PlanBuilder {
     }
     auto x = number(n, what);
     if (!x) return std::nullopt;
-    if (*x != std::floor(*x) || !decimal_is_whole(n.value)) {  // as written: 50.000000000000001 is 50 as a double
+    if (!decimal_is_whole(n.value)) {  // as written: 50.000000000000001 is 50 as a double
       error(n, what + " must be a whole number (got " + n.value + ")");
       return std::nullopt;
     }

@@ -159,7 +159,7 @@ CLI::Validator whole_number(std::uint64_t lo, std::uint64_t hi) {
         const auto [p, ec] = std::from_chars(d.data(), d.data() + d.size(), v);
         bool ok = !d.empty() && ec == std::errc() && p == d.data() + d.size();
         if (!ok && ec != std::errc::result_out_of_range)
-          if (const auto x = decimal_number(s); x && *x == std::floor(*x) && roisim::decimal_is_whole(s) && *x >= 0 && *x < 9007199254740992.0)
+          if (const auto x = decimal_number(s); x && roisim::decimal_is_whole(s) && *x >= 0 && *x < 9007199254740992.0)
             v = static_cast<std::uint64_t>(*x), ok = true;
         if (!ok || v < lo || v > hi)
           return "must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi) + " (got '" + s + "')";
