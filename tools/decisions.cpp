@@ -316,17 +316,19 @@ void compare(const CompareOptions& o, std::ostream& out) {
   auto times = [](double x) { return std::isfinite(x) ? fixed(x, 1) + "x" : std::string("n/a"); };
   row("variance ratio", times(roi.variance_ratio), times(npv.variance_ratio));
   out << '\n';
+  const auto tally = [](const Paired& p) {  // "2 wins, 1 tie, 0 losses"
+    return std::to_string(p.wins) + (p.wins == 1 ? " win, " : " wins, ") + std::to_string(p.ties) +
+           (p.ties == 1 ? " tie, " : " ties, ") + std::to_string(p.losses) + (p.losses == 1 ? " loss" : " losses");
+  };
   auto beats = [&](const char* what, const Paired& p) {
     if (p.undefined > 0) {
       out << "P(A beats B on " << what << ") = n/a  (" << count_of(p.undefined, "trial") << " where A - B is not a number; "
-          << p.wins << (p.wins == 1 ? " win, " : " wins, ") << p.ties << (p.ties == 1 ? " tie, " : " ties, ") << p.losses
-          << (p.losses == 1 ? " loss" : " losses") << " in the others)\n";
+          << tally(p) << " in the others)\n";
       return;
     }
     out << "P(A beats B on " << what << ") = " << percent(p.p_beats) << "  ("
         << (p.ties == n ? std::string("every trial ties") : "95% Wilson interval " + percent(p.p_lo) + " - " + percent(p.p_hi))
-        << "; " << p.wins << (p.wins == 1 ? " win, " : " wins, ") << p.ties << (p.ties == 1 ? " tie, " : " ties, ")
-        << p.losses << (p.losses == 1 ? " loss" : " losses") << "; a tie counts as half)\n";
+        << "; " << tally(p) << "; a tie counts as half)\n";
   };
   beats("ROI", roi);
   beats("NPV", npv);
