@@ -15,11 +15,15 @@ namespace roisim {
 // std::vector's allocator, but resize() leaves new doubles uninitialised: the engine's buffers
 // are written before they are read, and zero-filling them (serially, on the calling thread) is
 // time a many-core run cannot spread.
-// Buffers of 2 MiB or more are aligned to 2 MiB and offered to the kernel as transparent huge
-// pages (madvise; Linux): each 2 MiB then costs one page fault on first touch instead of 512. On
-// this project's VMs a page fault costs several microseconds (the seed run took 13,400 of them,
-// ~12% of a one-thread summary-only run); on others it is cheaper and this changes little. Where
-// the kernel declines, they are ordinary pages. The results do not depend on it.
+// Buffers of 1 MiB or more are rounded up to whole 2 MiB, aligned to 2 MiB and offered to the
+// kernel as transparent huge pages (madvise; Linux): each 2 MiB then costs one page fault on first
+// touch instead of 512. On this project's VMs a page fault costs several microseconds (the seed
+// run took 13,400 of them, ~12% of a one-thread summary-only run; a first write to a 4 KiB page
+// costs ~11 us there, to memory on a huge page ~0.07 us per 4 KiB once the host backs it); on
+// others it is cheaper and this changes little. From 1 MiB rather than 2: the seed run's
+// uniforms (25 inputs x 10,000 trials = 2,000,000 bytes, just under 2 MiB) took ~480 faults of
+// 4 KiB; at most 1 MiB of a rounded buffer is never used. Where the kernel declines, they are
+// ordinary pages. The results do not depend on it.
 template <class T>
 struct NoInit : std::allocator<T> {
   template <class U>
@@ -27,7 +31,7 @@ struct NoInit : std::allocator<T> {
   NoInit() = default;
   template <class U>
   NoInit(const NoInit<U>&) noexcept {}
-  static constexpr std::size_t kHugePage = std::size_t{2} << 20, kHugeFrom = std::size_t{2} << 20;
+  static constexpr std::size_t kHugePage = std::size_t{2} << 20, kHugeFrom = std::size_t{1} << 20;
   T* allocate(std::size_t n) {
     if (n > (std::numeric_limits<std::size_t>::max() - kHugePage) / sizeof(T)) throw std::bad_alloc();
     const std::size_t bytes = n * sizeof(T);

@@ -1304,7 +1304,7 @@ std::uint64_t Engine::memory_estimate(const Plan& plan, const RunOptions& opt) {
   const std::uint64_t success = (threads == 1 ? 1 : 2) * 12 * n * b * success_projects;
   return sets.outcomes * trial_bytes(plan, opt) + sets.cash * cash_bytes(plan, opt) + sampler + 8 * n * (arrays + 2 * ranked + plan.copula_vars().size())  // batch sets; inputs, ranks, bands
          + NoInit<double>::kHugePage  // the input pool, rounded to whole huge pages
-         + success + threads * std::max<std::uint64_t>(kBlockBytes, (variants + 40) * stride * 8 * 8)  // project streams
+         + success + threads * (std::max<std::uint64_t>(kBlockBytes, (variants + 40) * stride * 8 * 8) + NoInit<double>::kHugePage)  // project streams (a buffer of them from 1 MiB: whole huge pages)
          + 64 * n * threads  // statistics scratch
          + opt.reuse_bytes + (opt.reuse_bytes ? 96 * plan.scenario_count() : 0);  // identical scenarios (plan_reuse)
 }
