@@ -294,8 +294,24 @@ struct Engine::Impl {
   bool sampled = false;
   // One worker's project streams and prefix-tree sums of a block of trials (see simulate()).
   struct BlockScratch {
-    Buffer pv_value, pv_cost, cum;  // [variant][trial], [variant][trial], [variant][month][trial]
-    Buffer value_sum, cost_sum, total;  // [depth][trial], [depth][trial], [depth][month][trial]
+    double *pv_value = nullptr, *pv_cost = nullptr, *cum = nullptr;  // [variant][trial], [variant][trial], [variant][month][trial]
+    double *value_sum = nullptr, *cost_sum = nullptr, *total = nullptr;  // [depth][trial], [depth][trial], [depth][month][trial]
+    // The six in one buffer of at least 1 MiB, so on huge pages (sim/buffer.h): as six buffers
+    // (~1 MiB together) they took ~250 page faults of 4 KiB a seed run, and more as they grew.
+    Buffer all;
+    void size_for(std::size_t V, std::size_t D, std::size_t stride, std::size_t B) {
+      const std::size_t need = (2 * V + V * stride + 2 * D + D * stride) * B;
+      if (all.size() < need) {
+        all.clear();  // nothing to keep: no copy when it grows
+        all.resize(std::max(need, NoInit<double>::kHugeFrom / sizeof(double)));
+      }
+      pv_value = all.data();
+      pv_cost = pv_value + V * B;
+      cum = pv_cost + V * B;
+      value_sum = cum + V * stride * B;
+      cost_sum = value_sum + D * B;
+      total = cost_sum + D * B;
+    }
     std::vector<double> in;
     std::vector<ProjectDraw> draws;
     std::vector<const double*> totals;  // the current path's monthly sums, by depth
@@ -877,12 +893,7 @@ struct Engine::Impl {
     tbb::parallel_for(std::size_t{0}, nblocks, [&](std::size_t blk) {
       if (cancelled()) return;
       BlockScratch& sc = block_scratch.local();
-      sc.pv_value.resize(V * B);
-      sc.pv_cost.resize(V * B);
-      sc.cum.resize(V * stride * B);
-      sc.value_sum.resize(D * B);
-      sc.cost_sum.resize(D * B);
-      sc.total.resize(D * stride * B);
+      sc.size_for(V, D, stride, B);
       sc.draws.resize(B);
       const std::size_t c0 = t0 + blk * B, blen = std::min(B, t1 - c0), at = c0 - t0;
       const auto e0 = std::chrono::steady_clock::now();
@@ -895,14 +906,14 @@ struct Engine::Impl {
           slot_values(v, t, sc.in.data());
           sc.draws[k] = make_draw(p, sc.in.data(), v.u_success[t]);
         }
-        project_flows_block(timeline, sc.draws.data(), blen, &sc.cum[vi * stride * B], B, &sc.pv_value[vi * B],
-                            &sc.pv_cost[vi * B]);
+        project_flows_block(timeline, sc.draws.data(), blen, sc.cum + vi * stride * B, B, sc.pv_value + vi * B,
+                            sc.pv_cost + vi * B);
       }
       const auto e1 = std::chrono::steady_clock::now();
       sc.totals.resize(D);
       const std::size_t kept = at < cash_ld ? std::min(blen, cash_ld - at) : 0;
-      sum_block({&bw.nodes, B, blen, stride, len, at, kept, cash_ld, sc.pv_value.data(), sc.pv_cost.data(), sc.cum.data(),
-                 sc.value_sum.data(), sc.cost_sum.data(), sc.total.data(), sc.totals.data(), roi, npv, pay, cash});
+      sum_block({&bw.nodes, B, blen, stride, len, at, kept, cash_ld, sc.pv_value, sc.pv_cost, sc.cum,
+                 sc.value_sum, sc.cost_sum, sc.total, sc.totals.data(), roi, npv, pay, cash});
       const auto e2 = std::chrono::steady_clock::now();
       sc.evaluation += std::chrono::duration<double>(e1 - e0).count();
       sc.portfolio += std::chrono::duration<double>(e2 - e1).count();
