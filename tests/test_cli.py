@@ -739,6 +739,22 @@ projects:
             "  - [recommendations.avg_order_value, fraud.fraud_rate, -0.9]\n"))
     r = roisim("validate", os.path.join(tmp, "repair.yaml"))
     check(r.returncode == 0 and "correlation_repair: nearest imposes the nearest valid one" in r.stdout, "repair note: " + r.stdout + r.stderr)
+    # ... and reports both matrices (SPEC section 3): every changed pair, as given and as repaired,
+    # the largest change first; the repaired values are those the results file stores
+    pairs = [l.split() for l in r.stdout.splitlines() if l.startswith("  ") and "->" in l]
+    changes = [abs(float(p[-3]) - float(p[-1])) for p in pairs]
+    given = {frozenset((p[0], p[2])): p[3] for p in pairs}
+    check("changing %d pairs of inputs" % len(pairs) in r.stdout and len(pairs) >= 3 and changes == sorted(changes, reverse=True)
+          and given.get(frozenset(("recommendations.conversion_rate", "fraud.fraud_rate"))) == "0.900"
+          and given.get(frozenset(("recommendations.avg_order_value", "fraud.fraud_rate"))) == "-0.900", "repaired pairs listed: " + r.stdout)
+    r = roisim("run", os.path.join(tmp, "repair.yaml"), "--trials", "20", "--summary-only", "-o", os.path.join(tmp, "repair_run.h5"))
+    with h5py.File(os.path.join(tmp, "repair_run.h5"), "r") as f:
+        names = [x.decode() for x in f["corr_input"][:]]
+        fixed = f["correlation_spearman_repaired"][:]
+    listed = {(p[0], p[2]): float(p[5]) for p in pairs}
+    check(r.returncode == 0 and all(abs(fixed[names.index(a), names.index(b)] - v) <= 0.0005 for (a, b), v in listed.items())
+          and sum(l.startswith("  ") and "->" in l for l in r.stderr.splitlines()) == len(pairs),
+          "run lists the same pairs, as the file stores them: " + r.stderr)
 
     # a write that fails mid-run (a file size limit, `ulimit -f`, standing in for a full disk): a
     # clean error, no crash at exit, no temporary file, the previous target intact. SIGXFSZ keeps

@@ -326,15 +326,22 @@ Plan load(const std::string& file, const RunArgs* a) {
 }
 
 // When settings: {correlation_repair: nearest} had to change the correlations (SPEC section 3: the
-// original and repaired matrices are reported and stored): one line saying so, else "".
+// original and repaired matrices are reported and stored): a line saying so, then every pair of
+// inputs whose correlation changed, as given and as repaired, largest change first (at most
+// kRepairPairsShown, then how many more); else "".
+constexpr std::size_t kRepairPairsShown = 20;
 std::string repair_note(const Plan& plan) {
   const GaussianCopula* c = plan.copula();
   if (!c || !c->repaired()) return {};
   const Eigen::MatrixXd& a = c->spearman_original();
   const Eigen::MatrixXd& b = c->spearman_used();
-  Eigen::Index r = 0, col = 0;
-  const double change = (a - b).cwiseAbs().maxCoeff(&r, &col);
   const auto& names = c->names();
+  struct Change { double by; Eigen::Index i, j; };
+  std::vector<Change> changes;
+  for (Eigen::Index i = 0; i < a.rows(); ++i)
+    for (Eigen::Index j = i + 1; j < a.cols(); ++j)
+      if (a(i, j) != b(i, j)) changes.push_back({std::abs(a(i, j) - b(i, j)), i, j});
+  std::stable_sort(changes.begin(), changes.end(), [](const Change& x, const Change& y) { return x.by > y.by; });
   // The check is made on the Spearman matrix as given and on the Pearson matrix the copula derives
   // from it (2 sin(pi rho / 6)): name the one that failed.
   Eigen::MatrixXd pearson = a;
@@ -344,10 +351,26 @@ std::string repair_note(const Plan& plan) {
   std::ostringstream os;
   os << std::setprecision(3) << "note: the correlations given are not a valid correlation matrix ("
      << (ev_s < 0 ? "smallest eigenvalue " : "smallest eigenvalue of the Pearson matrix the copula derives from them ")
-     << (ev_s < 0 ? ev_s : ev_p) << "); correlation_repair: nearest imposes the nearest valid one"
-     << " (largest change " << change << ", " << names[static_cast<std::size_t>(r)] << " ~ " << names[static_cast<std::size_t>(col)]
-     << ": " << a(r, col) << " -> " << b(r, col) << "); the results file stores both (correlation_spearman, correlation_spearman_repaired)";
-  return os.str();
+     << (ev_s < 0 ? ev_s : ev_p) << "); correlation_repair: nearest imposes the nearest valid one, changing "
+     << count_of(changes.size(), "pair") << " of inputs (Spearman, as given -> as repaired; the results file stores both"
+     << " matrices, correlation_spearman and correlation_spearman_repaired):";
+  std::vector<std::vector<std::string>> rows;
+  const auto fixed3 = [](double x) {
+    std::ostringstream f;
+    f << std::fixed << std::setprecision(3) << x;
+    return f.str();
+  };
+  for (std::size_t k = 0; k < changes.size() && k < kRepairPairsShown; ++k) {
+    const Change& ch = changes[k];
+    rows.push_back({names[static_cast<std::size_t>(ch.i)] + " ~ " + names[static_cast<std::size_t>(ch.j)], fixed3(a(ch.i, ch.j)),
+                    "->", fixed3(b(ch.i, ch.j))});
+  }
+  os << '\n';
+  cli::print_cells(os, rows, "  ");
+  if (changes.size() > kRepairPairsShown) os << "  ... and " << count_of(changes.size() - kRepairPairsShown, "more pair") << '\n';
+  std::string out = os.str();
+  if (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
 }
 
 int cmd_run(const RunArgs& a, const std::string& command_line) {
