@@ -670,7 +670,12 @@ class PlanBuilder {
       case kInitialCost: range(0, true, inf); break;
       case kMaintenanceShare: range(0, false, inf); break;
       case kInfraAnnual: range(0, false, inf); break;
-      case kLaunchMonth: range(0, false, inf); break;
+      // SPEC section 2: a sampled launch month is rounded and clamped to [0, H], so any
+      // distribution will do (a delay modelled as normal(6, 3) clamps its left tail to 0); a
+      // negative constant is refused as the mistake it must be.
+      case kLaunchMonth:
+        if (d.is_constant()) range(0, false, inf);
+        break;
       case kRampMonths: range(0, false, inf); break;
       case kDecay: range(0, false, 1); break;
       case kPSuccess: range(0, false, 1); break;

@@ -429,6 +429,52 @@ TEST(Engine, CommonRandomNumbersAcrossScenarios) {
   }
 }
 
+TEST(Engine, SampledLaunchMonthsAreRoundedAndClampedToTheHorizon) {
+  // SPEC section 2: a sampled launch month is rounded to the nearest month and clamped to [0, H].
+  // A = 120 a year (10 a month), C0 = 100, nothing else: ROI = 10 (H - L) / 100 - 1 exactly
+  // (sums of 10s), with L the clamped month. Distributions reaching below 0 or past H are accepted.
+  Plan plan = Plan::load_text(R"(roisim: 1
+settings: {trials: 400, seed: 11, horizon_months: 36}
+projects:
+  wide: {kind: direct, initial_cost: 100, launch_month: {dist: normal, mean: 1, sd: 30}, inputs: {annual_value: 120}}
+  early: {kind: direct, initial_cost: 100, launch_month: {dist: uniform, min: -5, max: -1}, inputs: {annual_value: 120}}
+  late: {kind: direct, initial_cost: 100, launch_month: {dist: uniform, min: 40, max: 50}, inputs: {annual_value: 120}}
+scenarios:
+  - {name: wide, projects: [wide]}
+  - {name: early, projects: [early]}
+  - {name: late, projects: [late]}
+)", "launch.yaml");
+  Results r = run(plan);
+  Engine e(plan);
+  const auto roi_of = [](double launch) {
+    const double clamped = std::clamp(std::round(launch), 0.0, 36.0);
+    return 10 * (36 - clamped) / 100 - 1;
+  };
+  int below = 0, above = 0;
+  for (std::size_t t = 0; t < 400; ++t) {
+    const auto d = e.replay(0, t);
+    const auto& params = d.projects[0].params;
+    const auto it = std::find_if(params.begin(), params.end(), [](const auto& p) { return p.name == "launch_month"; });
+    ASSERT_NE(it, params.end());
+    const double launch = it->value;
+    below += launch < -0.5;
+    above += launch > 36.5;
+    EXPECT_EQ(r.at("wide").roi[t], roi_of(launch)) << "trial " << t << ", launch " << launch;
+    EXPECT_EQ(r.at("early").roi[t], 2.6) << "trial " << t;  // launched at 0: 360 / 100 - 1
+    EXPECT_EQ(r.at("late").roi[t], -1.0) << "trial " << t;  // never live within the horizon
+  }
+  EXPECT_GT(below, 50);  // both tails were reached (P(x < -0.5) = 0.48, P(x > 36.5) = 0.12)
+  EXPECT_GT(above, 10);
+  // A negative constant is a mistake, not a draw: refused where it is written.
+  try {
+    Plan::load_text("roisim: 1\nprojects:\n  p: {kind: direct, initial_cost: 100, launch_month: -1, inputs: {annual_value: 120}}\n", "neg.yaml");
+    ADD_FAILURE() << "a negative constant launch month was accepted";
+  } catch (const InputError& err) {
+    EXPECT_NE(std::string(err.what()).find("neg.yaml:3:"), std::string::npos) << err.what();
+    EXPECT_NE(std::string(err.what()).find("launch_month must be >= 0 (got -1)"), std::string::npos) << err.what();
+  }
+}
+
 TEST(Engine, MeanRoiOfAKnownPortfolioWithinFiveStandardErrors) {
   // direct value A ~ U(100k, 300k), C0 = 100k, no running costs, 36 months: ROI = 3A/C0 - 1,
   // E[ROI] = 3 * 200k / 100k - 1 = 5; sd = 3 * 200k / sqrt(12) / 100k.
