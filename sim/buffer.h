@@ -1,6 +1,6 @@
 #pragma once
 // Buffers that are written before they are read: std::vector with an allocator whose resize()
-// leaves new elements uninitialised, on transparent huge pages from 2 MiB.
+// leaves new elements uninitialised, on transparent huge pages from 1 MiB.
 #include <cstdlib>
 #include <limits>
 #include <memory>
@@ -19,11 +19,12 @@ namespace roisim {
 // kernel as transparent huge pages (madvise; Linux): each 2 MiB then costs one page fault on first
 // touch instead of 512. On this project's VMs a page fault costs several microseconds (the seed
 // run took 13,400 of them, ~12% of a one-thread summary-only run; a first write to a 4 KiB page
-// costs ~11 us there, to memory on a huge page ~0.07 us per 4 KiB once the host backs it); on
-// others it is cheaper and this changes little. From 1 MiB rather than 2: the seed run's
-// uniforms (25 inputs x 10,000 trials = 2,000,000 bytes, just under 2 MiB) took ~480 faults of
-// 4 KiB; at most 1 MiB of a rounded buffer is never used. Where the kernel declines, they are
-// ordinary pages. The results do not depend on it.
+// costs ~11-15 us there, to memory on huge pages ~0.07 ms a MiB, ~0.3 us per 4 KiB, once the
+// host backs it, and up to ~2.4 ms a MiB before); on others it is cheaper and this changes
+// little. From 1 MiB rather than 2: the seed run's uniforms (25 inputs x 10,000 trials =
+// 2,000,000 bytes, just under 2 MiB) took ~480 faults of 4 KiB. The price: up to 2 MiB more per
+// buffer (1 MiB + 8 bytes takes 2 MiB, 2 MiB + 8 bytes 4 MiB), resident once touched. Where the
+// kernel declines, they are ordinary pages. The results do not depend on it.
 template <class T>
 struct NoInit : std::allocator<T> {
   template <class U>

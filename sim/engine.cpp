@@ -296,15 +296,15 @@ struct Engine::Impl {
   struct BlockScratch {
     double *pv_value = nullptr, *pv_cost = nullptr, *cum = nullptr;  // [variant][trial], [variant][trial], [variant][month][trial]
     double *value_sum = nullptr, *cost_sum = nullptr, *total = nullptr;  // [depth][trial], [depth][trial], [depth][month][trial]
-    // The six in one buffer of at least 1 MiB, so on huge pages (sim/buffer.h): as six buffers
-    // (~1 MiB together) they took ~250 page faults of 4 KiB a seed run, and more as they grew.
+    // The six in one buffer of at least 1 MiB, so on a 2 MiB huge page (sim/buffer.h): as six
+    // buffers (~1 MiB together) they took ~250 page faults of 4 KiB a seed run, and more as they
+    // grew; the price is ~1 MiB more resident per worker. (AddressSanitizer no longer sees an
+    // overrun from one of the six into the next; the tests compare every trial with replay.)
     Buffer all;
     void size_for(std::size_t V, std::size_t D, std::size_t stride, std::size_t B) {
       const std::size_t need = (2 * V + V * stride + 2 * D + D * stride) * B;
-      if (all.size() < need) {
-        all.clear();  // nothing to keep: no copy when it grows
-        all.resize(std::max(need, NoInit<double>::kHugeFrom / sizeof(double)));
-      }
+      if (all.size() < need)  // nothing to keep: no copy, and exactly this size
+        Buffer(std::max(need, NoInit<double>::kHugeFrom / sizeof(double))).swap(all);
       pv_value = all.data();
       pv_cost = pv_value + V * B;
       cum = pv_cost + V * B;
