@@ -847,6 +847,28 @@ projects:
     check(rc == 129 and not os.path.exists(slow) and not [f for f in os.listdir(tmp) if ".tmp-" in f],
           f"SIGHUP exits 129 and leaves no file (got {rc})")
 
+    # a reader that goes away (SIGPIPE): a run whose stderr it was stops, exit 141, leaving neither
+    # the target nor its temporary file (it was killed with the temporary file left behind); a
+    # report piped into `head` ends quietly with 141, printing no "interrupted"
+    for attempt in range(3):
+        p = subprocess.Popen([ROISIM, "run", SEED, "--trials", "20000", "-o", slow], stderr=subprocess.PIPE,
+                             env=dict(os.environ, ROISIM_TIMELINE="1"))
+        while b"batch simulated" not in p.stderr.readline():  # the temporary file exists by then
+            pass
+        p.stderr.close()
+        rc = p.wait(timeout=120)
+        check(rc == 141 and not os.path.exists(slow) and not [f for f in os.listdir(tmp) if ".tmp-" in f],
+              f"SIGPIPE on a run's stderr: exit 141, no file left (got {rc}: {os.listdir(tmp)})")
+    small_pipe = os.path.join(tmp, "small_pipe.h5")
+    roisim("run", SEED, "--trials", "200", "-o", small_pipe, "--quiet")
+    many = [a for _ in range(2000) for a in ("--scenario", "base")]
+    p = subprocess.Popen([ROISIM, "report", small_pipe, "--format", "csv"] + many, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p.stdout.readline()
+    p.stdout.close()
+    err = p.stderr.read().decode()
+    rc = p.wait(timeout=60)
+    check(rc == 141 and err == "", f"report into a closed pipe: exit 141 quietly (got {rc}: {err[:200]})")
+
     # report, compare and frontier end at a signal too (a long report had run to its end through
     # SIGINT and SIGTERM), removing report -o's temporary file; a signal that breaks a blocking open
     # (a FIFO with no writer) exits 128 + the signal, not 1

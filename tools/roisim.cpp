@@ -1,6 +1,6 @@
 // roisim: the command-line front end. Parses arguments, calls the library, and maps its
-// exceptions to exit codes: 0 success, 1 bad input or failed run, 2 usage, 129/130/143 interrupted
-// (SIGHUP, SIGINT, SIGTERM).
+// exceptions to exit codes: 0 success, 1 bad input or failed run, 2 usage, 129/130/141/143
+// interrupted (SIGHUP, SIGINT, SIGPIPE, SIGTERM).
 #include <CLI/CLI.hpp>
 
 #include <sys/ioctl.h>
@@ -73,7 +73,7 @@ extern "C" void on_signal(int sig) {
   if (g_exit_at_signal.load()) {
     if (const char* name = g_signal_unlink.load()) ::unlink(name);
     static const char msg[] = "roisim: interrupted\n";
-    (void)!::write(STDERR_FILENO, msg, sizeof msg - 1);
+    if (sig != SIGPIPE) (void)!::write(STDERR_FILENO, msg, sizeof msg - 1);  // `report | head`: quietly
     ::_exit(128 + sig);
   }
 }
@@ -82,9 +82,12 @@ void install_signal_handlers() {
   struct sigaction sa {};
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
-  // SIGHUP: a closed terminal or ssh session, cleaned up like Ctrl-C. A signal the caller ignores
-  // stays ignored (nohup, or a shell's background job ignoring SIGINT).
-  for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
+  // SIGHUP: a closed terminal or ssh session, cleaned up like Ctrl-C. SIGPIPE: a reader that
+  // went away (`roisim report ... | head -1`, or a run's stderr piped into one): exit 141 as
+  // before, but a run no longer dies with its temporary file left behind. A signal the caller
+  // ignores stays ignored (nohup, or a shell's background job ignoring SIGINT); an ignored SIGPIPE
+  // makes the write fail instead (exit 1: "standard output could not be written").
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) {
     struct sigaction old {};
     if (sigaction(sig, nullptr, &old) == 0 && old.sa_handler == SIG_IGN) continue;
     sigaction(sig, &sa, nullptr);
