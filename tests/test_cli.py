@@ -612,6 +612,7 @@ projects:
                        (("run", SEED, "--replay", "base:0", "--quiet"), "--quiet excludes --replay"),
                        (("run", SEED, "--target-ci", "0.5", "--trials", "50"), "--trials excludes --target-ci"),
                        (("run", SEED, "--max-trials", "5000"), "--max-trials requires --target-ci"),
+                       (("bench", SEED, "--compression", "3"), "--compression requires --full-output"),
                        (("run", SEED, "-o", ""), "--output: must not be empty"),
                        (("report", rep, "-o", ""), "--output: must not be empty"),
                        (("report", rep, "--hurdle", "0.2"), "--hurdle applies to the memo (--format markdown or html)"),

@@ -785,7 +785,7 @@ int main(int argc, char** argv) {
   run->add_option("--threads", ra.threads, "worker threads (default: all cores)")->transform(whole_number(1, 4096));
   run->add_option("--sampler", ra.sampler, "mc (Monte Carlo), lhs (Latin hypercube) or sobol (scrambled Sobol points)")->check(CLI::IsMember({"mc", "lhs", "sobol"}));
   auto* run_summary = run->add_flag("--summary-only", ra.summary_only, "omit the per-trial datasets");
-  auto* run_compression = run->add_option("--compression", ra.compression, "deflate level 0-9 of the per-trial datasets")->transform(whole_number(0, 9));
+  auto* run_compression = run->add_option("--compression", ra.compression, "deflate level 0-9 of the per-trial datasets (the per-scenario ones: at least 1)")->transform(whole_number(0, 9));
   auto* run_quiet = run->add_flag("--quiet", ra.quiet, "print nothing on success");
   auto* run_target = run->add_option("--target-ci", ra.target_ci, "auto-stop: add trials (2000, 4000, ...) until every 95% interval of P10/P50/P90 ROI and P(loss) is within +/- this")->transform(finite_number(0, false));
   auto* run_max = run->add_option("--max-trials", ra.max_trials, "the most trials --target-ci may use (default 1000000)")->transform(whole_number(1, kMaxTrials));
@@ -825,8 +825,9 @@ int main(int argc, char** argv) {
   bench->add_option("--trials", ba.trials, "trials per scenario (default: the file's)")->transform(whole_number(1, kMaxTrials));
   bench->add_option("--threads", ba.threads, "thread counts, e.g. 1,2,4 (default: 1, 2, 4, ... all cores)")->transform(whole_number_list(1, 4096))->multi_option_policy(CLI::MultiOptionPolicy::Join);
   bench->add_option("--repeat", ba.repeat, "runs per thread count; the median is reported (default 3)")->transform(whole_number(1, 100));
-  bench->add_flag("--full-output", ba.full_output, "write the per-trial datasets too (default: --summary-only)");
-  bench->add_option("--compression", ba.compression, "deflate level 0-9 with --full-output")->transform(whole_number(0, 9));
+  auto* bench_full = bench->add_flag("--full-output", ba.full_output, "write the per-trial datasets too (default: --summary-only)");
+  bench->add_option("--compression", ba.compression, "deflate level 0-9 with --full-output")->transform(whole_number(0, 9))
+      ->needs(bench_full);  // without per-trial datasets it would be ignored
   bench->add_flag("--json", ba.json, "machine-readable output");
   bench->add_flag("--no-reuse", ba.no_reuse, "compute every scenario, even one identical to an earlier one");
 
