@@ -854,8 +854,10 @@ projects:
     for attempt in range(3):
         p = subprocess.Popen([ROISIM, "run", SEED, "--trials", "20000", "-o", slow], stderr=subprocess.PIPE,
                              env=dict(os.environ, ROISIM_TIMELINE="1"))
-        while b"batch simulated" not in p.stderr.readline():  # the temporary file exists by then
-            pass
+        while True:  # the temporary file exists once a batch is simulated
+            line = p.stderr.readline()
+            if not line or b"batch simulated" in line:
+                break
         p.stderr.close()
         rc = p.wait(timeout=120)
         check(rc == 141 and not os.path.exists(slow) and not [f for f in os.listdir(tmp) if ".tmp-" in f],
