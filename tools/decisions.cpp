@@ -40,14 +40,6 @@ std::string points(double x, bool sign = true, int decimals = 2) {
   return buf;
 }
 
-std::string fixed(double x, int decimals) {
-  if (std::isnan(x)) return "n/a";
-  if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, x);
-  return buf;
-}
-
 std::string attr_text(const AttrValue& v) {
   if (auto* s = std::get_if<std::string>(&v)) return "'" + *s + "'";
   if (auto* i = std::get_if<std::int64_t>(&v)) return std::to_string(*i);

@@ -206,6 +206,13 @@ std::string num(double x) {
   auto r = std::to_chars(buf, buf + sizeof buf, x, std::chars_format::general);  // shortest text that reads back exactly
   return std::string(buf, r.ptr);
 }
+std::string fixed(double x, int decimals) {
+  if (std::isnan(x)) return "n/a";
+  if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, x);
+  return buf;
+}
 std::string json_num(double x) {
   if (!std::isfinite(x)) return "null";
   return num(x);

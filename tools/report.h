@@ -17,6 +17,8 @@ std::string month(double m);
 std::string money(double x, bool sign = false);
 // Shortest decimal text that reads back to the same double ("nan", "inf" for the others).
 std::string num(double x);
+// x with `decimals` digits after the point ("0.483", "-0.900"); "n/a" for NaN, "inf"/"-inf".
+std::string fixed(double x, int decimals);
 // JSON number (null for NaN and infinities) and JSON string literal.
 std::string json_num(double x);
 std::string json_str(const std::string& s);

@@ -358,15 +358,10 @@ std::string repair_note(const Plan& plan) {
      << count_of(changes.size(), "pair") << " of inputs (Spearman, as given -> as repaired; the results file stores both"
      << " matrices, correlation_spearman and correlation_spearman_repaired):";
   std::vector<std::vector<std::string>> rows;
-  const auto fixed3 = [](double x) {
-    std::ostringstream f;
-    f << std::fixed << std::setprecision(3) << x;
-    return f.str();
-  };
   for (std::size_t k = 0; k < changes.size() && k < kRepairPairsShown; ++k) {
     const Change& ch = changes[k];
-    rows.push_back({names[static_cast<std::size_t>(ch.i)] + " ~ " + names[static_cast<std::size_t>(ch.j)], fixed3(a(ch.i, ch.j)),
-                    "->", fixed3(b(ch.i, ch.j))});
+    rows.push_back({names[static_cast<std::size_t>(ch.i)] + " ~ " + names[static_cast<std::size_t>(ch.j)],
+                    cli::fixed(a(ch.i, ch.j), 3), "->", cli::fixed(b(ch.i, ch.j), 3)});
   }
   os << '\n';
   cli::print_cells(os, rows, "  ");
