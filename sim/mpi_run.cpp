@@ -36,6 +36,7 @@
 #include "sim/results_datasets.h"
 #include "sim/results_fields.h"
 
+#include <fcntl.h>
 #include <hdf5.h>
 #include <mpi.h>
 #include <unistd.h>
@@ -148,8 +149,12 @@ std::vector<std::string> gather_strings(const std::vector<std::string>& mine, in
 
 char g_temp[4096] = {};
 
+// Kept as an absolute path: while the file is open for MPI-IO the working directory is its folder
+// (InFolder, below), and the handlers may run then.
 void set_temp(const std::string& path) {
-  std::snprintf(g_temp, sizeof g_temp, "%s", path.c_str());
+  std::error_code ec;
+  const std::filesystem::path abs = std::filesystem::absolute(path, ec);
+  std::snprintf(g_temp, sizeof g_temp, "%s", ec ? path.c_str() : abs.c_str());
 }
 
 extern "C" void on_fatal_signal(int sig) {
@@ -166,6 +171,60 @@ void install_fatal_signal_handlers() {
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
 }
+
+// ------------------------------------------------------------------------------------------------
+// Open MPI and long names. Open MPI's default MPI-IO layer (OMPIO) makes files of its own, named
+// after the name given to MPI_File_open, at every open: its lockedfile component writes
+// "<name>.locktest.<rank>" into a 256-byte buffer (a longer name overflowed it: glibc aborted the
+// rank, leaving the temporary file), its sm component makes "<base name>_cid-<cid>-<pid>.sm" (a base
+// name of ~225 bytes or more passes NAME_MAX: the open failed, or hung). So every rank opens the
+// temporary file by its name alone, at most kMpiNameMax bytes (temporary_path cuts a longer target
+// name), from inside its folder: the working directory is the file's folder from the collective
+// open to the collective close (OMPIO removes its files by those names when the file is closed),
+// and the earlier one again afterwards. Nothing else in a rank uses a relative path meanwhile.
+constexpr std::size_t kMpiNameMax = 200;
+
+class InFolder {
+ public:
+  // Makes the folder of `path` the working directory (if path names one); name(): the file's name.
+  InFolder(const std::string& path, const std::string& fn) {
+    const std::size_t slash = path.rfind('/');
+    name_ = slash == std::string::npos ? path : path.substr(slash + 1);
+    if (slash == std::string::npos) return;  // in the working directory already
+    const std::string folder = slash == 0 ? "/" : path.substr(0, slash);
+    saved_ = ::open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (saved_ < 0)
+      throw IoError("results file '" + fn + "': opening the working directory failed (" + std::strerror(errno) + ")");
+    if (::chdir(folder.c_str()) != 0) {
+      const int e = errno;
+      ::close(saved_);
+      saved_ = -1;
+      throw IoError("results file '" + fn + "': entering its folder failed (" + std::strerror(e) + ")");
+    }
+  }
+  InFolder(const InFolder&) = delete;
+  InFolder& operator=(const InFolder&) = delete;
+  ~InFolder() {
+    if (saved_ >= 0) {
+      (void)::fchdir(saved_);
+      ::close(saved_);
+    }
+  }
+  const std::string& name() const { return name_; }
+  // The earlier working directory again.
+  void leave(const std::string& fn) {
+    if (saved_ < 0) return;
+    const int rc = ::fchdir(saved_), e = errno;
+    ::close(saved_);
+    saved_ = -1;
+    if (rc != 0)
+      throw IoError("results file '" + fn + "': returning to the working directory failed (" + std::strerror(e) + ")");
+  }
+
+ private:
+  std::string name_;
+  int saved_ = -1;
+};
 
 [[noreturn]] void fail_rank(int me, const char* why) {
   std::fprintf(stderr, "roisim: rank %d failed: %s\n", me, why);
@@ -571,7 +630,12 @@ RunReport simulate_to_file(const Plan& given, const RunRequest& request_in) {
   // From here SIGINT/SIGTERM end this rank at once (removing the temporary file once it exists):
   // a rank may be blocked in a collective call and never see the engine's cancel flag.
   install_fatal_signal_handlers();
-  if (request.engine.cancel && request.engine.cancel->load()) throw Cancelled();  // signalled before
+  if (request.engine.cancel && request.engine.cancel->load()) {  // signalled before
+    // The other ranks are in (or on their way to) step 1's broadcast; leaving through main would
+    // wait for them in MPI_Finalize, and they for this rank: end the job.
+    if (R > 1) fail_rank(me, "interrupted");
+    throw Cancelled();
+  }
 
   // ---- step 1: rank 0 prepares
   struct Setup {
@@ -618,7 +682,7 @@ RunReport simulate_to_file(const Plan& given, const RunRequest& request_in) {
       std::snprintf(what, sizeof what, "%d MPI rank%s, split by %s (scenario split: largest share %.2fx an even one)", R,
                     R == 1 ? "" : "s", setup.split == Split::Trials ? "trial blocks" : "scenarios", ratio);
       distribution = what;
-      temp = temporary_path(request.output);
+      temp = temporary_path(request.output, kMpiNameMax);
       set_temp(temp);
       try {
         create_skeleton(temp, request.output, layout);
@@ -661,7 +725,9 @@ RunReport simulate_to_file(const Plan& given, const RunRequest& request_in) {
     const bool trials_out = !request.summary_only && N > 0 && S > 0;
     Hid fapl = make(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, request.output, "creating a property list");
     check(H5Pset_fapl_mpio(fapl.get(), MPI_COMM_WORLD, MPI_INFO_NULL), request.output, "selecting the MPI-IO driver");
-    Hid file = make(H5Fopen(temp.c_str(), H5F_ACC_RDWR, fapl.get()), H5Fclose, request.output, "opening (MPI-IO)");
+    InFolder in_folder(temp, request.output);  // until the file is closed: "Open MPI and long names"
+    Hid file = make(H5Fopen(in_folder.name().c_str(), H5F_ACC_RDWR, fapl.get()), H5Fclose, request.output,
+                    "opening (MPI-IO)");
     h5::g_collective = true;
     Hid dxpl = make(H5Pcreate(H5P_DATASET_XFER), H5Pclose, request.output, "creating a property list");
     check(H5Pset_dxpl_mpio(dxpl.get(), H5FD_MPIO_COLLECTIVE), request.output, "selecting collective I/O");
@@ -769,6 +835,7 @@ RunReport simulate_to_file(const Plan& given, const RunRequest& request_in) {
     dxpl.reset();
     check(file.close(), request.output, "closing (MPI-IO)");
     h5::g_collective = false;
+    in_folder.leave(request.output);
     fapl.reset();
     report.timings = engine.timings();
     {  // scenarios copied from an identical earlier one: each rank copies within its own share

@@ -453,7 +453,7 @@ void filter_chunk(ChunkJob& job, RowFn&& row, std::uint64_t S, std::uint64_t N, 
 
 }  // namespace
 
-std::string temporary_path(const std::string& target) {
+std::string temporary_path(const std::string& target, std::size_t max_name) {
   std::random_device rd;
   char buf[16];
   std::snprintf(buf, sizeof buf, "%06x", static_cast<unsigned>(rd()) & 0xffffffu);
@@ -468,9 +468,10 @@ std::string temporary_path(const std::string& target) {
   const std::string folder = start == 0 ? "." : start == 1 ? "/" : target.substr(0, start - 1);
   const long limit = ::pathconf(folder.c_str(), _PC_NAME_MAX);
   const std::size_t name_max = limit > 0 ? static_cast<std::size_t>(limit) : 255;
+  const std::size_t cap = max_name > 0 ? std::min(name_max, max_name) : name_max;
   std::size_t keep = target.size() - start;
-  if (keep <= name_max && keep + suffix.size() > name_max) {
-    keep = name_max > suffix.size() ? name_max - suffix.size() : 0;
+  if (keep <= name_max && keep + suffix.size() > cap) {
+    keep = cap > suffix.size() ? cap - suffix.size() : 0;
     while (keep > 0 && (static_cast<unsigned char>(target[start + keep]) & 0xC0) == 0x80) --keep;
   }
   return target.substr(0, start + keep) + suffix;

@@ -95,7 +95,9 @@ std::array<std::uint64_t, 2> trial_chunk_shape(const ResultsLayout& layout);
 // block the name). The results writer, the MPI writer and `report -o` use it. When that name would
 // exceed the folder's NAME_MAX (a target name of 241-255 bytes), the target's name is cut short
 // (at a character boundary) before the suffix, so that any valid target can be written.
-std::string temporary_path(const std::string& target);
+// max_name > 0 caps the temporary file's name (without its folder) at that many bytes too, the same
+// way (the MPI writer: see sim/mpi_run.cpp, "Open MPI and long names").
+std::string temporary_path(const std::string& target, std::size_t max_name = 0);
 
 // Chunk rows (scenarios) of the per-scenario datasets, for the serial and the MPI writer alike:
 // [scenario] ones up to 4096 scenarios a chunk; [scenario, quantile] and [scenario, input] ones at

@@ -11,6 +11,9 @@
 #  2. A rank that fails (test hook ROISIM_MPI_FAIL_RANK=1): non-zero exit, "rank 1 failed" on
 #     stderr, no file at the target name, no temporary file left.
 #  3. A rank killed with SIGKILL mid-run: non-zero exit, no file at the target name, no temporary file.
+#     A signal to one rank before the run begins: the job ends (it hung). A 600-byte results path
+#     with a 249-byte name: bit-identical to the serial run; with a failing rank, nothing left (Open
+#     MPI's own file names had made the open fail, hang or abort).
 #  4. Bad input, a bad output, a usage error: said once; a scenario file bad on some ranks only
 #     (it can differ between nodes): exit 1 without hanging, said once, no file.
 #  5. The memory estimate bounds every rank's peak resident memory (trial blocks and scenario
@@ -33,8 +36,8 @@ echo "test_mpi: serial $serial vs MPI $par"
 "$serial" run "$seed" -o "$tmp/serial.h5" --trials 300 --quiet
 "$serial" run "$seed" -o "$tmp/serial-summary.h5" --trials 300 --summary-only --quiet
 
-compare() {  # name, serial file, mpirun arguments...
-  local name=$1 ref=$2 out="$tmp/$1.h5"
+compare() {  # name, serial file, mpirun arguments... (out=PATH before it: the results file)
+  local name=$1 ref=$2 out=${out:-$tmp/$1.h5}
   shift 2
   # A hang is a failure, not a stuck suite: at most 5 minutes a run.
   if ! timeout -k 10 300 "${mpirun[@]}" "$@" -o "$out" >"$tmp/$name.log" 2>&1; then
@@ -166,6 +169,61 @@ kill_test() {  # name, mpirun arguments before the program...
 }
 kill_test kill
 kill_test kill-trials -x ROISIM_MPI_SPLIT=trials
+
+# 3b. A signal to one rank before the run begins (its SIGINT handler installed, the others on their
+# way to the collective open): it ends the job, rather than waiting in MPI_Finalize for ranks that
+# wait for it. The rank is stopped as soon as it handles SIGINT (SigCgt bit 2), so that the signal
+# lands before the run; stopped, it also holds the others back until the signal arrives.
+target="$tmp/early.h5"
+"${mpirun[@]}" -n 2 "$par" run "$seed" -o "$target" --trials 300 --threads 1 --quiet >"$tmp/early.log" 2>&1 &
+launcher=$!
+(sleep 120 && touch "$tmp/early.hung" && kill -TERM "$launcher" 2>/dev/null) &
+watchdog=$!
+victim=
+for _ in $(seq 5000); do
+  victim=$(pgrep -P "$launcher" | tail -n 1 || true)
+  if [[ -n "$victim" ]] && (( 0x$(awk '/^SigCgt/ {print $2}' "/proc/$victim/status" 2>/dev/null || echo 0) & 2 )); then
+    kill -STOP "$victim"; break
+  fi
+  victim=
+  sleep 0.002
+done
+sleep 1
+if [[ -n "$victim" ]]; then kill -INT "$victim"; kill -CONT "$victim"; fi
+set +e
+wait "$launcher"
+rc=$?
+kill "$watchdog" 2>/dev/null
+wait "$watchdog" 2>/dev/null
+set -e
+leftover=$(find "$tmp" -name 'early.h5*')
+hung=no
+[[ -e "$tmp/early.hung" ]] && hung="yes (killed after 120 s)"
+if [[ -n "$victim" && $rc -ne 0 && $hung == no && -z "$leftover" ]] && grep -q "failed: interrupted" "$tmp/early.log"; then
+  ok "signal to one rank before the run: exit $rc, 'interrupted', no file"
+else
+  bad "signal to one rank before the run (pid ${victim:-none found}): exit $rc, hung: $hung, files: ${leftover:-none}"
+  sed 's/^/        /' "$tmp/early.log"
+fi
+
+# 3c. A results path far longer than Open MPI's own names allow (a 600-byte path, a 249-byte file
+# name): each rank opens the file by its (shortened) temporary name from inside the folder.
+long="$tmp/$(printf 'd%.0s' $(seq 200))/$(printf 'e%.0s' $(seq 200))"
+mkdir -p "$long"
+lname=$(printf 'r%.0s' $(seq 246)).h5
+out="$long/$lname" compare "long-path" "$tmp/serial.h5" -n 3 "$par" run "$seed" --trials 300 --threads 1 --quiet
+rm -f "$long/$lname"
+set +e
+ROISIM_MPI_FAIL_RANK=1 timeout -k 10 300 "${mpirun[@]}" -x ROISIM_MPI_FAIL_RANK -n 2 "$par" run "$seed" -o "$long/$lname" \
+  --trials 300 --threads 1 --quiet >"$tmp/long-fail.log" 2>&1
+rc=$?
+set -e
+leftover=$(ls -A "$long")
+if [[ $rc -ne 0 && -z "$leftover" ]] && grep -q "roisim: rank 1 failed: test hook" "$tmp/long-fail.log"; then
+  ok "failing rank, long path: exit $rc, no file"
+else
+  bad "failing rank, long path: exit $rc, files: ${leftover:-none}"; sed 's/^/        /' "$tmp/long-fail.log"
+fi
 
 # 4. errors found before the run starts: said once, by one rank; a scenario file that is bad on
 # some ranks only (it may differ between nodes) ends the job instead of hanging it

@@ -315,6 +315,16 @@ TEST(ResultsFile, LongTargetNamesGetATemporaryNameThatFits) {
   EXPECT_EQ(temporary_path((dir.path() / "out.h5").string()).rfind((dir.path() / ("out.h5" + pid)).string(), 0), 0u);
   const std::string too_long(name_max + 1, 'z');
   EXPECT_EQ(fs::path(temporary_path((dir.path() / too_long).string())).filename().string().rfind(too_long + pid, 0), 0u);
+  // A cap below NAME_MAX (the MPI writer's 200 bytes) cuts every longer name the same way; a short
+  // name is kept whole.
+  for (const std::size_t len : {std::size_t{150}, std::size_t{199}, std::size_t{230}, name_max - 3}) {
+    const std::string name(len, 'c');
+    const std::string f = fs::path(temporary_path((dir.path() / (name + ".h5")).string(), 200)).filename().string();
+    EXPECT_LE(f.size(), 200u) << f;
+    EXPECT_NE(f.find(pid), std::string::npos) << f;
+    EXPECT_EQ((name + ".h5").rfind(f.substr(0, f.find(pid)), 0), 0u) << f;
+  }
+  EXPECT_EQ(fs::path(temporary_path((dir.path() / "out.h5").string(), 200)).filename().string().rfind("out.h5" + pid, 0), 0u);
   // And the writer creates and commits such a file.
   Fixture fx(2, 10, kInputs, false);
   const std::string path = (dir.path() / (std::string(name_max - 3, 'w') + ".h5")).string();
