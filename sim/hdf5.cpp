@@ -96,13 +96,13 @@ Hid make_vlen_utf8(const std::string& file) {
   return type;
 }
 
-Hid create_temporary_file(const std::string& path, const std::string& file) {
+Hid create_temporary_file(const std::string& path, const std::string& file, hid_t fapl) {
   Hid fcpl = make_plist(H5P_FILE_CREATE, file);
   check(H5Pset_link_creation_order(fcpl.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), file,
         "setting link creation order");
   check(H5Pset_attr_creation_order(fcpl.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), file,
         "setting attribute creation order");
-  const hid_t fid = H5Fcreate(path.c_str(), H5F_ACC_EXCL, fcpl.get(), H5P_DEFAULT);
+  const hid_t fid = H5Fcreate(path.c_str(), H5F_ACC_EXCL, fcpl.get(), fapl);
   if (fid < 0) {
     const std::string detail = hdf5_detail();
     ::unlink(path.c_str());  // HDF5 may have made it before failing (a full disk); the name is ours

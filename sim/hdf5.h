@@ -83,7 +83,8 @@ Hid make_vlen_utf8(const std::string& file);
 // Creates the new file `path` (it must not exist; the caller chose the name, see
 // temporary_path) with netCDF-4's root group: link and attribute creation order tracked and
 // indexed. Messages name `file`, the results file asked for; on failure nothing is left at path.
-Hid create_temporary_file(const std::string& path, const std::string& file);
+// fapl: the file access properties (H5P_DEFAULT: the sec2 driver).
+Hid create_temporary_file(const std::string& path, const std::string& file, hid_t fapl = H5P_DEFAULT);
 
 // ---- attributes, datasets
 

@@ -252,12 +252,44 @@ constexpr const char* kCashflowName = "cashflow_quantile";
 // Step 1: the whole file but the per-scenario values and the scenario / funded strings, made by
 // create_results_datasets as ResultsWriter makes it (serial driver, rank 0).
 // path: the file to create; fn: the name its messages give (the results file asked for).
+// The file is built in memory (HDF5's core driver, no backing store) and its image written out here:
+// a write that fails (a full disk) is then this function's error, reported with the file removed.
+// Written by HDF5's sec2 driver, such a failure surfaced in H5Fclose, and HDF5 1.10's clean-up
+// (H5close, which parallel HDF5 also runs from MPI_Finalize) then died with SIGSEGV on the
+// half-closed file: rank 0 exited 139 after reporting the error.
 void create_skeleton(const std::string& path, const std::string& fn, const ResultsLayout& layout) {
-  Hid file = create_temporary_file(path, fn);
-  Hid vlen = make_vlen_utf8(fn);
-  create_results_datasets(file.get(), fn, layout, vlen.get());  // every dataset closed again
-  vlen.reset();
-  check(file.close(), fn, "closing");
+  std::vector<unsigned char> image;
+  {
+    Hid fapl = make_plist(H5P_FILE_ACCESS, fn);
+    check(H5Pset_fapl_core(fapl.get(), std::size_t{1} << 20, false), fn, "selecting HDF5's in-memory driver");
+    Hid file = create_temporary_file(path, fn, fapl.get());
+    Hid vlen = make_vlen_utf8(fn);
+    create_results_datasets(file.get(), fn, layout, vlen.get());  // every dataset closed again
+    vlen.reset();
+    check(H5Fflush(file.get(), H5F_SCOPE_GLOBAL), fn, "flushing the file's layout");
+    const ssize_t size = H5Fget_file_image(file.get(), nullptr, 0);
+    if (size <= 0) check(-1, fn, "reading the file's layout back");
+    image.resize(static_cast<std::size_t>(size));
+    if (H5Fget_file_image(file.get(), image.data(), image.size()) != size) check(-1, fn, "reading the file's layout back");
+    check(file.close(), fn, "closing the in-memory file");
+  }
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  if (fd < 0)
+    throw IoError("results file '" + fn + "': creating '" + path + "' (written there, then renamed) failed (" +
+                  std::strerror(errno) + ")");
+  std::size_t done = 0;
+  int err = 0;
+  while (done < image.size() && !err) {
+    const ssize_t n = ::write(fd, image.data() + done, image.size() - done);
+    if (n > 0) done += static_cast<std::size_t>(n);
+    else if (n < 0 && errno == EINTR) continue;
+    else err = n < 0 ? errno : EIO;
+  }
+  if (::close(fd) != 0 && !err) err = errno;
+  if (err) {
+    ::unlink(path.c_str());
+    throw IoError("results file '" + fn + "': writing '" + path + "' failed (" + std::strerror(err) + ")");
+  }
 }
 
 // A contiguous range of scenarios (rows): [first, first + count).

@@ -225,6 +225,27 @@ else
   bad "failing rank, long path: exit $rc, files: ${leftover:-none}"; sed 's/^/        /' "$tmp/long-fail.log"
 fi
 
+# 3d. A full disk while rank 0 writes the file's skeleton (an LD_PRELOAD library makes its writes
+# to the temporary file fail with ENOSPC after a few KiB): the error said once, exit 1, no file.
+# (Written by HDF5, the failure surfaced in H5Fclose and HDF5's clean-up then died with SIGSEGV:
+# exit 139.) Skipped where no C compiler is found.
+if command -v cc >/dev/null; then
+  cc -shared -fPIC -O1 -o "$tmp/enospc_shim.so" tests/enospc_shim.c -ldl
+  for after in 2000 20000; do
+    set +e
+    ENOSPC_AFTER=$after LD_PRELOAD="$tmp/enospc_shim.so" timeout -k 10 120 "${mpirun[@]}" -x ENOSPC_AFTER -x LD_PRELOAD \
+      -n 2 "$par" run "$seed" -o "$tmp/full.h5" --trials 300 --threads 1 --quiet >"$tmp/full.log" 2>&1
+    rc=$?
+    set -e
+    said=$(grep -c "No space left on device" "$tmp/full.log" || true)
+    if [[ $rc -eq 1 && $said -eq 1 && -z $(find "$tmp" -name 'full.h5*') ]]; then
+      ok "full disk in rank 0's skeleton (after $after bytes): exit 1, said once, no file"
+    else
+      bad "full disk in rank 0's skeleton (after $after bytes): exit $rc, said $said times"; sed 's/^/        /' "$tmp/full.log"
+    fi
+  done
+fi
+
 # 4. errors found before the run starts: said once, by one rank; a scenario file that is bad on
 # some ranks only (it may differ between nodes) ends the job instead of hanging it
 badf="$tmp/bad.yaml"
