@@ -5,9 +5,10 @@
 //  1. Rank 0 prepares: the auto-stop search (--target-ci), the resource check, the batch size, the
 //     work split and the temporary file "<target>.tmp-<pid>-<6 hex>" with the complete SPEC §6
 //     skeleton (every dataset, dimension scale, attribute and constant axis; the same creation order
-//     and properties as sim/results_file.cpp), written with the serial (sec2) driver. It broadcasts
-//     the outcome; an error here is thrown on rank 0 and QuietExit on the others.
-//  2. Every rank opens the file with the MPI-IO driver and simulates its contiguous range
+//     and properties as sim/results_file.cpp), made in memory and written out (create_skeleton). It
+//     broadcasts the outcome; an error here is thrown on rank 0 and QuietExit on the others.
+//  2. Every rank opens the file with the MPI-IO driver (from inside its folder: InFolder) and
+//     simulates its contiguous range
 //     [first, last) of scenarios with its own Engine (same bits as inside the full run), or its
 //     trial block of every scenario (below). Each batch's
 //     per-trial rows are written with one collective H5Dwrite per dataset; HDF5 applies the filters
@@ -250,7 +251,7 @@ constexpr const char* kTrialNames[3] = {"roi", "npv", "payback_month"};
 constexpr const char* kCashflowName = "cashflow_quantile";
 
 // Step 1: the whole file but the per-scenario values and the scenario / funded strings, made by
-// create_results_datasets as ResultsWriter makes it (serial driver, rank 0).
+// create_results_datasets as ResultsWriter makes it (rank 0 alone).
 // path: the file to create; fn: the name its messages give (the results file asked for).
 // The file is built in memory (HDF5's core driver, no backing store) and its image written out here:
 // a write that fails (a full disk) is then this function's error, reported with the file removed.
