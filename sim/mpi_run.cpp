@@ -227,13 +227,14 @@ class InFolder {
   int saved_ = -1;
 };
 
-[[noreturn]] void fail_rank(int me, const char* why) {
+// code: mpirun's exit status (MPI_Abort's error code); 130 for an interrupted rank, as without MPI.
+[[noreturn]] void fail_rank(int me, const char* why, int code = 1) {
   std::fprintf(stderr, "roisim: rank %d failed: %s\n", me, why);
   std::fflush(stderr);
   if (g_temp[0]) ::unlink(g_temp);  // every rank sees the same (shared) folder
   g_temp[0] = '\0';
-  MPI_Abort(MPI_COMM_WORLD, 1);
-  std::_Exit(1);  // not reached
+  MPI_Abort(MPI_COMM_WORLD, code);
+  std::_Exit(code);  // not reached
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -666,7 +667,7 @@ RunReport simulate_to_file(const Plan& given, const RunRequest& request_in) {
   if (request.engine.cancel && request.engine.cancel->load()) {  // signalled before
     // The other ranks are in (or on their way to) step 1's broadcast; leaving through main would
     // wait for them in MPI_Finalize, and they for this rank: end the job.
-    if (R > 1) fail_rank(me, "interrupted");
+    if (R > 1) fail_rank(me, "interrupted", 130);
     throw Cancelled();
   }
 
@@ -940,7 +941,7 @@ RunReport simulate_to_file(const Plan& given, const RunRequest& request_in) {
     report.commit_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - commit_start).count();
   } catch (const Cancelled&) {
     // Signalled just before the handlers above were installed (the engine saw the cancel flag).
-    if (R > 1) fail_rank(me, "interrupted");
+    if (R > 1) fail_rank(me, "interrupted", 130);
     if (g_temp[0]) ::unlink(g_temp);  // one rank: no collective call to miss; main reports it
     g_temp[0] = '\0';
     throw;
