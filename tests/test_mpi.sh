@@ -134,6 +134,17 @@ else
   bad "failing rank in a trial-block run: exit $rc, files: ${leftover:-none}"; sed 's/^/        /' "$tmp/fail-trials.log"
 fi
 
+# Waits for an mpirun started in the background (pid $1), then stops its watchdog (pid $2); sets rc
+# to mpirun's exit status.
+reap() {
+  set +e
+  wait "$1"
+  rc=$?
+  kill "$2" 2>/dev/null
+  wait "$2" 2>/dev/null
+  set -e
+}
+
 # 3. a killed rank (SIGKILL once the run is under way: the temporary file exists), in a scenario-split
 # and in a trial-block run
 kill_test() {  # name, mpirun arguments before the program...
@@ -154,12 +165,7 @@ kill_test() {  # name, mpirun arguments before the program...
   local victim rc leftover
   victim=$(pgrep -P "$launcher" | tail -n 1 || true)
   if [[ -n "$victim" ]]; then kill -9 "$victim"; fi
-  set +e
-  wait "$launcher"
-  rc=$?
-  kill "$watchdog" 2>/dev/null
-  wait "$watchdog" 2>/dev/null
-  set -e
+  reap "$launcher" "$watchdog"
   leftover=$(find "$tmp" -name "$name.h5*")
   if [[ -n "$victim" && $rc -ne 0 && -z "$leftover" ]]; then
     ok "$name: killed rank (pid $victim): exit $rc, no file"
@@ -192,12 +198,7 @@ for _ in $(seq 5000); do
 done
 sleep 1
 if [[ -n "$victim" ]]; then kill -INT "$victim"; kill -CONT "$victim"; fi
-set +e
-wait "$launcher"
-rc=$?
-kill "$watchdog" 2>/dev/null
-wait "$watchdog" 2>/dev/null
-set -e
+reap "$launcher" "$watchdog"
 leftover=$(find "$tmp" -name 'early.h5*')
 hung=no
 [[ -e "$tmp/early.hung" ]] && hung="yes (killed after 120 s)"
