@@ -45,6 +45,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <climits>
 #include <chrono>
 #include <csignal>
 #include <exception>
@@ -228,6 +229,26 @@ class InFolder {
 };
 
 // code: mpirun's exit status (MPI_Abort's error code); 130 for an interrupted rank, as without MPI.
+// OMPIO also makes the name absolute (the folder's physical path, getcwd, plus the name); where
+// that reaches PATH_MAX its open fails and Open MPI 4.1 then crashes in its own clean-up (SIGSEGV,
+// the temporary file left). Such a path is refused before the run instead (kMpiPathMargin: room
+// for the names OMPIO derives from it).
+constexpr std::size_t kMpiPathMargin = 64;
+void check_mpi_path(const std::string& temp, const std::string& fn) {
+  const std::size_t slash = temp.rfind('/');
+  const std::string folder = slash == std::string::npos ? "." : slash == 0 ? "/" : temp.substr(0, slash);
+  const std::size_t name = slash == std::string::npos ? temp.size() : temp.size() - slash - 1;
+  std::error_code ec;
+  const std::filesystem::path real = std::filesystem::canonical(folder, ec);
+  const bool beyond = ec == std::errc::filename_too_long;  // the folder's physical path alone passes PATH_MAX
+  if (ec && !beyond) return;  // the folder's other errors are reported where it is used
+  const std::size_t length = beyond ? PATH_MAX : real.native().size() + 1 + name;
+  if (length + kMpiPathMargin >= PATH_MAX)
+    throw IoError("results file '" + fn + "': its absolute path (" + (beyond ? "over " : "") + std::to_string(length) +
+                  " bytes, the folder's physical path and the temporary name) is too long for Open MPI's MPI-IO (at most " +
+                  std::to_string(PATH_MAX - kMpiPathMargin - 1) + "); use a shorter path");
+}
+
 [[noreturn]] void fail_rank(int me, const char* why, int code = 1) {
   std::fprintf(stderr, "roisim: rank %d failed: %s\n", me, why);
   std::fflush(stderr);
@@ -717,6 +738,7 @@ RunReport simulate_to_file(const Plan& given, const RunRequest& request_in) {
                     R == 1 ? "" : "s", setup.split == Split::Trials ? "trial blocks" : "scenarios", ratio);
       distribution = what;
       temp = temporary_path(request.output, kMpiNameMax);
+      check_mpi_path(temp, request.output);
       set_temp(temp);
       try {
         create_skeleton(temp, request.output, layout);

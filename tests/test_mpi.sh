@@ -13,7 +13,8 @@
 #  3. A rank killed with SIGKILL mid-run: non-zero exit, no file at the target name, no temporary file.
 #     A signal to one rank before the run begins: the job ends (it hung). A 600-byte results path
 #     with a 249-byte name: bit-identical to the serial run; with a failing rank, nothing left (Open
-#     MPI's own file names had made the open fail, hang or abort).
+#     MPI's own file names had made the open fail, hang or abort). A path whose absolute form nears
+#     PATH_MAX: refused. A full disk on rank 0, in the skeleton and in the run: exit 1, no file.
 #  4. Bad input, a bad output, a usage error: said once; a scenario file bad on some ranks only
 #     (it can differ between nodes): exit 1 without hanging, said once, no file.
 #  5. The memory estimate bounds every rank's peak resident memory (trial blocks and scenario
@@ -250,6 +251,26 @@ if command -v cc >/dev/null; then
     fi
   done
 fi
+
+# 3e. A results path whose absolute form (the working directory's physical path plus the name)
+# nears PATH_MAX: OMPIO's own open failed and Open MPI crashed (SIGSEGV, the temporary file left);
+# now refused before the run, once, exit 1, nothing written. The working directory is ~3,850 bytes
+# deep (made one folder at a time: no single path given to mkdir is that long).
+deep=$(
+  cd "$tmp" && mkdir deep && cd deep
+  while (( $(pwd -P | wc -c) < 3830 )); do d=$(printf 'x%.0s' $(seq 240)); mkdir "$d" && cd "$d"; done
+  mkdir "$(printf 'f%.0s' $(seq 250))"
+  pwd -P
+)
+par_abs=$(realpath "$par") seed_abs=$(realpath "$seed")
+set +e
+(cd "$deep" && timeout -k 10 120 "${mpirun[@]}" -n 2 "$par_abs" run "$seed_abs" -o "$(printf 'f%.0s' $(seq 250))/ok.h5" \
+  --trials 300 --threads 1 --quiet) >"$tmp/deep.log" 2>&1
+rc=$?
+set -e
+said=$(grep -c "is too long for Open MPI's MPI-IO" "$tmp/deep.log" || true)
+if [[ $rc -eq 1 && $said -eq 1 && -z $(find "$tmp/deep" -name 'ok.h5*') ]]; then ok "absolute path near PATH_MAX: refused once, exit 1, no file"
+else bad "absolute path near PATH_MAX: exit $rc, said $said times"; sed 's/^/        /' "$tmp/deep.log" | cut -c1-300; fi
 
 # 4. errors found before the run starts: said once, by one rank; a scenario file that is bad on
 # some ranks only (it may differ between nodes) ends the job instead of hanging it
