@@ -228,7 +228,6 @@ class InFolder {
   int saved_ = -1;
 };
 
-// code: mpirun's exit status (MPI_Abort's error code); 130 for an interrupted rank, as without MPI.
 // OMPIO also makes the name absolute (the folder's physical path, getcwd, plus the name); where
 // that reaches PATH_MAX its open fails and Open MPI 4.1 then crashes in its own clean-up (SIGSEGV,
 // the temporary file left). Such a path is refused before the run instead (kMpiPathMargin: room
@@ -249,6 +248,7 @@ void check_mpi_path(const std::string& temp, const std::string& fn) {
                   std::to_string(PATH_MAX - kMpiPathMargin - 1) + "); use a shorter path");
 }
 
+// code: mpirun's exit status (MPI_Abort's error code); 130 for an interrupted rank, as without MPI.
 [[noreturn]] void fail_rank(int me, const char* why, int code = 1) {
   std::fprintf(stderr, "roisim: rank %d failed: %s\n", me, why);
   std::fflush(stderr);
