@@ -58,6 +58,7 @@
 #include <memory>
 #include <stdexcept>
 #include <thread>
+#include <tuple>
 #include <utility>
 
 #include "sim/engine.h"
@@ -186,14 +187,19 @@ void install_fatal_signal_handlers() {
 // and the earlier one again afterwards. Nothing else in a rank uses a relative path meanwhile.
 constexpr std::size_t kMpiNameMax = 200;
 
+// The folder of `path` (empty for a bare name) and its last component.
+std::pair<std::string, std::string> folder_and_name(const std::string& path) {
+  const std::filesystem::path p(path);
+  return {p.parent_path().string(), p.filename().string()};
+}
+
 class InFolder {
  public:
   // Makes the folder of `path` the working directory (if path names one); name(): the file's name.
   InFolder(const std::string& path, const std::string& fn) {
-    const std::size_t slash = path.rfind('/');
-    name_ = slash == std::string::npos ? path : path.substr(slash + 1);
-    if (slash == std::string::npos) return;  // in the working directory already
-    const std::string folder = slash == 0 ? "/" : path.substr(0, slash);
+    std::string folder;
+    std::tie(folder, name_) = folder_and_name(path);
+    if (folder.empty()) return;  // in the working directory already
     saved_ = ::open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (saved_ < 0)
       throw IoError("results file '" + fn + "': opening the working directory failed (" + std::strerror(errno) + ")");
@@ -234,11 +240,10 @@ class InFolder {
 // for the names OMPIO derives from it).
 constexpr std::size_t kMpiPathMargin = 64;
 void check_mpi_path(const std::string& temp, const std::string& fn) {
-  const std::size_t slash = temp.rfind('/');
-  const std::string folder = slash == std::string::npos ? "." : slash == 0 ? "/" : temp.substr(0, slash);
-  const std::size_t name = slash == std::string::npos ? temp.size() : temp.size() - slash - 1;
+  const auto [folder, base] = folder_and_name(temp);
+  const std::size_t name = base.size();
   std::error_code ec;
-  const std::filesystem::path real = std::filesystem::canonical(folder, ec);
+  const std::filesystem::path real = std::filesystem::canonical(folder.empty() ? "." : folder, ec);
   const bool beyond = ec == std::errc::filename_too_long;  // the folder's physical path alone passes PATH_MAX
   if (ec && !beyond) return;  // the folder's other errors are reported where it is used
   const std::size_t length = beyond ? PATH_MAX : real.native().size() + 1 + name;
