@@ -261,10 +261,10 @@ TEST(Quantile, SelectionEqualsSortBitForBit) {
   EXPECT_TRUE(std::isnan(none[0]));
 }
 
-// radix_sort with the index takes a bucket path for 256+ finite values: its order must be the
-// LSD radix sort's (keys ascending, -0.0 before +0.0, trial order among equal values, NaN where
-// its key puts it), checked
-// against a comparison sort on the same order-preserving keys, whatever the sample's shape.
+// radix_sort with the index takes a bucket path for 256+ finite values, and sorts fewer than 64
+// values by insertion: its order must be the LSD radix sort's (keys ascending, -0.0 before +0.0,
+// trial order among equal values, NaN where its key puts it), checked against a comparison sort
+// on the same order-preserving keys, whatever the sample's shape; without the index, the same keys.
 TEST(Sort, WithIndexEqualsAStableSortOnKeys) {
   const double inf = std::numeric_limits<double>::infinity();
   auto key = [](double v) {
@@ -274,7 +274,7 @@ TEST(Sort, WithIndexEqualsAStableSortOnKeys) {
   };
   TestUniforms uniform(777);
   StatsScratch s;
-  for (std::size_t n : {255u, 256u, 1000u, 10000u, 100000u}) {
+  for (std::size_t n : {1u, 2u, 17u, 63u, 64u, 255u, 256u, 1000u, 10000u, 100000u}) {
     for (int shape = 0; shape < 10; ++shape) {
       std::vector<double> x(n);
       for (auto& v : x) {
@@ -301,6 +301,10 @@ TEST(Sort, WithIndexEqualsAStableSortOnKeys) {
       bool same = true;
       for (std::size_t i = 0; i < n; ++i) same &= key(s.sorted[i]) == key(x[want[i]]);
       EXPECT_TRUE(same) << "n " << n << " shape " << shape;
+      radix_sort(x.data(), n, s, false);
+      same = s.sorted.size() == n;
+      for (std::size_t i = 0; same && i < n; ++i) same &= key(s.sorted[i]) == key(x[want[i]]);
+      EXPECT_TRUE(same) << "without index: n " << n << " shape " << shape;
     }
   }
 }
