@@ -16,7 +16,8 @@ up to ~38 ms inside rename() here, which inflated the summary 1 -> 2 ratio and d
 full-output one.) Wall time
 is measured around the process, peak RSS comes from wait4(). Prints medians, the speed-up from the
 first thread count to each other one (the ratio of the medians, and the median of the per-round
-ratios), and with --peer the NumPy peer (bench/peers/numpy_peer.py, with and without its
+ratios), with --baseline the median (and quartiles) of the per-round ratios of the two binaries'
+times, and with --peer the NumPy peer (bench/peers/numpy_peer.py, with and without its
 per-project cache) on the same file and trials, timed the same way, with the ratio to roisim's
 median for the first mode and thread count given (summary-only on one thread by default).
 
@@ -190,6 +191,16 @@ def main(argv=None):
                 spc = f"{sp:9.2f} {per:11.2f}" if t != threads[0] else f"{'':9s} {'':11s}"
                 print(f"{name:10s} {mode:8s} {t:7d} {med:9.3f} {min(w):6.3f}..{max(w):<6.3f} "
                       f"{evaluations / med:10.3g} {rss:6.0f} MiB {spc}")
+    if a.baseline:
+        # Each round ran the two binaries back to back on the same command: the median of those
+        # pairs' ratios (with its quartiles) compares them with less of the machine's drift than
+        # the ratio of their medians.
+        print("\nroisim / baseline, per round (median, quartiles):")
+        for mode in modes:
+            for t in threads:
+                r = [x[0] / y[0] for x, y in zip(times[("roisim", mode, t)], times[("baseline", mode, t)])]
+                q = statistics.quantiles(r, n=4) if len(r) > 1 else [r[0], r[0], r[0]]
+                print(f"  {mode:8s} {t:2d} thread(s) {statistics.median(r):.3f} ({q[0]:.3f}..{q[2]:.3f})")
     if a.ceiling:
         name = bins[-1][0]
         print(f"\nthe machine's ceiling on the 1 -> {together} speed-up ({together} one-thread runs of {name} at once, "

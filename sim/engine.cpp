@@ -2,15 +2,20 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <bit>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <deque>
+#include <functional>
 #include <limits>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <queue>
 #include <unordered_map>
+#include <utility>
 
 #include <sys/mman.h>
 #include <tbb/enumerable_thread_specific.h>
@@ -272,6 +277,98 @@ BufferSets buffer_sets(const RunOptions& opt) {
   if (run_threads(opt) == 1) return {1, 1};
   return {opt.overlap_sink && opt.sink_needs_trials ? std::size_t{3} : std::size_t{2}, 2};
 }
+
+// Bytes a batch's results hold (SinkQueue's bound).
+std::uint64_t results_bytes(const BatchResults& r) {
+  std::uint64_t bytes = sizeof r + r.summary.size() * sizeof(ScenarioSummary) + r.cashflow_quantile.size() * 8;
+  for (const auto* names : {&r.names, &r.funded})
+    for (const auto& s : *names) bytes += sizeof s + s.capacity();
+  for (const auto& field : results_fields::kInputFields) bytes += (r.drivers.*(field.member)).size() * 8;
+  return bytes;
+}
+
+// The sink stage of Engine::run for sinks that read no trials (summary-only): summarised batches
+// wait here, in order, for one task at a time to sink them - the task that ran the prologue once
+// it is done, then one started by push whenever none is running. The main loop waits only when
+// more than RunOptions::sink_queue_bytes of results are waiting (Engine::memory_estimate counts them).
+struct SinkQueue {
+  using SinkOne = std::function<void(const BatchResults&, std::uint64_t)>;
+  struct Item {
+    BatchResults results;
+    std::uint64_t batch;
+    Progress progress;
+    std::uint64_t bytes;
+  };
+  const bool on;  // false: Engine::run delivers as before and nothing here is used
+  std::atomic<bool> failed{false};  // the prologue or a sink threw: writing.wait() rethrows it
+  std::atomic<bool> stop{false};    // the run failed: drain() returns without sinking the rest
+  SinkQueue(bool on_, bool prologue, std::uint64_t max_bytes, SinkOne sink)
+      : on(on_), max_held(max_bytes), sink_one(std::move(sink)), ready(!prologue) {}
+
+  // Queues batch b's results; true when the caller must start a task that calls drain().
+  bool push(BatchResults&& r, std::uint64_t b, const Progress& p) {
+    const std::uint64_t bytes = results_bytes(r);
+    std::lock_guard lock(m);
+    items.push_back({std::move(r), b, p, bytes});
+    held += bytes;
+    if (!ready || draining) return false;
+    draining = true;
+    return true;
+  }
+  // The prologue's task, once the file is laid out: sinks what was queued meanwhile.
+  void prologue_done() {
+    {
+      std::lock_guard lock(m);
+      ready = true;
+      if (items.empty() || draining) return;
+      draining = true;
+    }
+    drain();
+  }
+  // Sinks the queued batches in order until none is left (or the run failed).
+  void drain() {
+    for (;;) {
+      Item* item;
+      {
+        std::lock_guard lock(m);
+        if (items.empty() || stop) {
+          draining = false;
+          return;
+        }
+        item = &items.front();  // stays put: deque::push_back keeps references to its elements
+      }
+      try {
+        sink_one(item->results, item->batch);
+      } catch (...) {
+        failed = true;  // draining stays set: no later task sinks past the failed batch
+        throw;
+      }
+      std::lock_guard lock(m);
+      held -= item->bytes;
+      sunk = item->progress;
+      items.pop_front();
+    }
+  }
+  // The progress of the last batch sunk since the previous call, if any.
+  std::optional<Progress> take_progress() {
+    std::lock_guard lock(m);
+    return std::exchange(sunk, std::nullopt);
+  }
+  bool full() {
+    std::lock_guard lock(m);
+    return held > max_held;
+  }
+
+ private:
+  const std::uint64_t max_held;
+  SinkOne sink_one;
+  std::mutex m;
+  std::deque<Item> items;  // guarded by m, as are the fields below
+  std::uint64_t held = 0;
+  bool ready;              // the prologue is done (or there is none)
+  bool draining = false;   // a task is in drain() (or about to be)
+  std::optional<Progress> sunk;
+};
 
 struct Engine::Impl {
   const Plan& plan;
@@ -544,6 +641,9 @@ struct Engine::Impl {
   // On one thread there is nothing to overlap: each batch is simulated, summarised and sunk in
   // turn, in one set of buffers (a third of the memory of two sets, and less of it faulted in:
   // summary-only peak 58 -> 40 MiB on the seed file; the time changes within the VM's noise).
+  // With overlap_sink and a sink that reads no trials (summary-only), a summarised batch's results
+  // are queued for the sink stage (SinkQueue) instead: the main loop goes on simulating while the
+  // prologue lays out the file and while the serial sink lags, up to sink_queue_bytes of results.
   // Sinks are called in batch order, one at a time. Results do not depend on any of this (each
   // statistic reads only its own scenario's complete trials).
   void run(const std::function<void(const BatchResults&)>& sink, std::uint64_t first, std::uint64_t last) {
@@ -560,20 +660,29 @@ struct Engine::Impl {
       BatchWork works[2];         // batch i: works[i % 2], batch_buf[i % nbuf], cash_buf[i % ncash]
       BatchResults results[3];    // batch i: results[i % 3] (the third for the sink stage)
       tbb::task_group tail, writing;
-      // The prologue runs beside the sampling and the first batches, in the sink stage's group:
-      // every sink call comes after a writing.wait().
-      if (opt.prologue)
-        writing.run([this] {
-          trace("prologue start");
-          opt.prologue();
-          trace("prologue done");
-        });
-      const auto to_sink = [&](std::uint64_t b) {
+      const auto sink_one = [&](const BatchResults& r, std::uint64_t b) {
         auto clock = std::chrono::steady_clock::now();
-        sink(results[b % 3]);
+        sink(r);
         lap(timings.output, clock);
         trace("batch written", static_cast<long>(b));
       };
+      const auto to_sink = [&](std::uint64_t b) { sink_one(results[b % 3], b); };
+      SinkQueue queue(chained && !opt.sink_needs_trials && !serial, static_cast<bool>(opt.prologue),
+                      opt.sink_queue_bytes, sink_one);
+      // The prologue runs beside the sampling and the first batches, in the sink stage's group:
+      // every sink call comes after a writing.wait(), or (queued) from the task that ran it.
+      if (opt.prologue)
+        writing.run([this, &queue] {
+          trace("prologue start");
+          try {
+            opt.prologue();
+          } catch (...) {
+            queue.failed = true;
+            throw;
+          }
+          trace("prologue done");
+          queue.prologue_done();
+        });
       // Scenarios simulated up to and including batch i: simulated[i % 3], beside results[i % 3].
       std::uint64_t simulated[3] = {}, simulated_so_far = 0;
       const auto progress = [&](std::uint64_t b) {
@@ -582,6 +691,16 @@ struct Engine::Impl {
       };
       // Batch b, summarised: to the sink (chained: queued in the sink stage) and reported.
       const auto deliver = [&](std::uint64_t b) {
+        if (queue.on) {
+          if (queue.failed) writing.wait();  // rethrows the sink's (or the prologue's) error
+          const BatchResults& r = results[b % 3];
+          const Progress p{r.first + r.count - first, last - first, n, simulated[b % 3] * n};
+          if (queue.push(std::move(results[b % 3]), b, p)) writing.run([&queue] { queue.drain(); });
+          if (opt.progress)
+            if (const auto done = queue.take_progress()) opt.progress(*done);
+          if (queue.full()) writing.wait();  // the sink stage lags: let it catch up
+          return;
+        }
         writing.wait();  // the prologue; chained: batch b - 1 (one at a time, in order)
         if (chained) {
           if (b > 0) progress(b - 1);
@@ -591,71 +710,89 @@ struct Engine::Impl {
         to_sink(b);
         progress(b);
       };
+      // Queued, the main loop is isolated from the prologue's task (spawned before it): waiting in
+      // a parallel loop, the calling thread could otherwise pick it up from its own task pool and
+      // be held by it, as it can be in the other modes. A worker runs it (queued needs two threads).
+      const auto isolated = [&](auto&& body) {
+        if (queue.on)
+          tbb::this_task_arena::isolate(body);
+        else
+          body();
+      };
       try {
-        ensure_sampled();
-        auto clock = std::chrono::steady_clock::now();
-        plan_reuse(first, last);
-        lap(timings.statistics, clock);  // it serves the statistics
-        std::uint64_t i = 0;
-        for (std::uint64_t s0 = first; s0 < last; s0 += bs, ++i) {
-          check_cancel();
-          const std::size_t k = i % 2, kb = i % nbuf, kc = i % ncash;
-          const std::uint64_t count = std::min(bs, last - s0);
-          works[k] = prepare(s0, count, /*with_reuse=*/true);
-          simulated[i % 3] = simulated_so_far += works[k].simulated;
-          BatchBuffers& buf = batch_buf[kb];
-          buf.size_for(count * n);
-          cash_buf[kc].resize(count * stride * cash_n);
-          double* const cash = cash_n ? cash_buf[kc].data() : nullptr;
-          simulate(works[k], 0, n, buf.roi, buf.npv, buf.pay, cash, cash_n);
-          trace("batch simulated", static_cast<long>(i));
-          // Batch i's results: the statistics need only the work lists.
-          const auto begin_results = [&]() -> BatchResults& {
-            BatchResults& out = results[i % 3];
-            out = BatchResults{};
-            out.first = s0;
-            out.count = count;
-            out.names = std::move(works[k].names);
-            out.funded = std::move(works[k].funded);
-            if (opt.sink_needs_trials) {
-              out.roi = buf.roi;
-              out.npv = buf.npv;
-              out.payback = buf.pay;
+        isolated([&] {
+          ensure_sampled();
+          auto clock = std::chrono::steady_clock::now();
+          plan_reuse(first, last);
+          lap(timings.statistics, clock);  // it serves the statistics
+          std::uint64_t i = 0;
+          for (std::uint64_t s0 = first; s0 < last; s0 += bs, ++i) {
+            check_cancel();
+            const std::size_t k = i % 2, kb = i % nbuf, kc = i % ncash;
+            const std::uint64_t count = std::min(bs, last - s0);
+            works[k] = prepare(s0, count, /*with_reuse=*/true);
+            simulated[i % 3] = simulated_so_far += works[k].simulated;
+            BatchBuffers& buf = batch_buf[kb];
+            buf.size_for(count * n);
+            cash_buf[kc].resize(count * stride * cash_n);
+            double* const cash = cash_n ? cash_buf[kc].data() : nullptr;
+            simulate(works[k], 0, n, buf.roi, buf.npv, buf.pay, cash, cash_n);
+            trace("batch simulated", static_cast<long>(i));
+            if (opt.batch_simulated) opt.batch_simulated(i);
+            // Batch i's results: the statistics need only the work lists.
+            const auto begin_results = [&]() -> BatchResults& {
+              BatchResults& out = results[i % 3];
+              out = BatchResults{};
+              out.first = s0;
+              out.count = count;
+              out.names = std::move(works[k].names);
+              out.funded = std::move(works[k].funded);
+              if (opt.sink_needs_trials) {
+                out.roi = buf.roi;
+                out.npv = buf.npv;
+                out.payback = buf.pay;
+              }
+              return out;
+            };
+            if (serial) {  // one buffer set: summarised and written before the next batch
+              check_cancel();
+              statistics(works[k], buf.roi, buf.npv, buf.pay, cash, begin_results());
+              trace("batch summarised", static_cast<long>(i));
+              writing.wait();  // the prologue
+              to_sink(i);
+              progress(i);
+              works[k] = BatchWork{};  // its success inputs: not beside the next batch's (memory_estimate)
+              continue;
             }
-            return out;
-          };
-          if (serial) {  // one buffer set: summarised and written before the next batch
+            tail.wait();  // batch i-1's statistics
             check_cancel();
-            statistics(works[k], buf.roi, buf.npv, buf.pay, cash, begin_results());
-            trace("batch summarised", static_cast<long>(i));
-            writing.wait();  // the prologue
-            to_sink(i);
-            progress(i);
-            works[k] = BatchWork{};  // its success inputs: not beside the next batch's (memory_estimate)
-            continue;
+            // Chained: batch i-1 to the sink stage, once it is done with batch i-2 (so batch i-2's
+            // buffers, which batch i+1 will fill, are free); results[i % 3] last held batch i-3,
+            // whose sink finished before batch i-2's began.
+            if (i > 0 && chained) deliver(i - 1);
+            begin_results();
+            tail.run([this, k, kb, cash, i, &works, &results] {
+              check_cancel();
+              const BatchBuffers& b = batch_buf[kb];
+              statistics(works[k], b.roi, b.npv, b.pay, cash, results[i % 3]);
+              trace("batch summarised", static_cast<long>(i));
+            });
+            if (i > 0 && !chained) deliver(i - 1);
           }
-          tail.wait();  // batch i-1's statistics
+          tail.wait();
           check_cancel();
-          // Chained: batch i-1 to the sink stage, once it is done with batch i-2 (so batch i-2's
-          // buffers, which batch i+1 will fill, are free); results[i % 3] last held batch i-3,
-          // whose sink finished before batch i-2's began.
-          if (i > 0 && chained) deliver(i - 1);
-          begin_results();
-          tail.run([this, k, kb, cash, i, &works, &results] {
-            check_cancel();
-            const BatchBuffers& b = batch_buf[kb];
-            statistics(works[k], b.roi, b.npv, b.pay, cash, results[i % 3]);
-            trace("batch summarised", static_cast<long>(i));
-          });
-          if (i > 0 && !chained) deliver(i - 1);
-        }
-        tail.wait();
-        check_cancel();
-        if (i > 0 && !serial) deliver(i - 1);
-        writing.wait();
-        check_cancel();
-        if (chained && i > 0 && !serial) progress(i - 1);
+          if (i > 0 && !serial) deliver(i - 1);
+          writing.wait();
+          check_cancel();
+          if (queue.on) {
+            if (opt.progress)
+              if (const auto done = queue.take_progress()) opt.progress(*done);
+          } else if (chained && i > 0 && !serial) {
+            progress(i - 1);
+          }
+        });
       } catch (...) {
+        queue.stop = true;  // what is queued is not written
         for (auto* g : {&tail, &writing}) try {
             g->wait();
           } catch (...) {  // the first error wins
@@ -1313,7 +1450,14 @@ std::uint64_t Engine::memory_estimate(const Plan& plan, const RunOptions& opt) {
   // one thread, where run() frees a batch's work before the next is prepared) for at most one
   // variant per scenario of a batch and project whose success draw is an input.
   const std::uint64_t success = (threads == 1 ? 1 : 2) * 12 * n * b * success_projects;
-  return sets.outcomes * trial_bytes(plan, opt) + sets.cash * cash_bytes(plan, opt) + sampler + 8 * n * (arrays + 2 * ranked + plan.copula_vars().size())  // batch sets; inputs, ranks, bands
+  // Summarised batches waiting for a summary-only sink stage (SinkQueue): at most sink_queue_bytes
+  // and one batch more, and never more than every scenario's results.
+  std::uint64_t queued = 0;
+  if (opt.overlap_sink && !opt.sink_needs_trials && threads > 1) {
+    const std::uint64_t per_scenario = sizeof(ScenarioSummary) + 2 * 64 + 8 * (results_fields::kNumInputFields * plan.input_vars().size() + (stride - 2) * kNumQuantiles);
+    queued = std::min(opt.sink_queue_bytes, plan.scenario_count() * per_scenario) + b * per_scenario;
+  }
+  return queued + sets.outcomes * trial_bytes(plan, opt) + sets.cash * cash_bytes(plan, opt) + sampler + 8 * n * (arrays + 2 * ranked + plan.copula_vars().size())  // batch sets; inputs, ranks, bands
          + NoInit<double>::kHugePage  // the input pool, rounded to whole huge pages
          + success + threads * (std::max<std::uint64_t>(kBlockBytes, (variants + 40) * stride * 8 * 8) + NoInit<double>::kHugePage)  // project streams (a buffer of them from 1 MiB: whole huge pages)
          + 64 * n * threads  // statistics scratch

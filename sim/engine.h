@@ -43,6 +43,9 @@ struct RunOptions {
   // the quantiles of every month cost a sort each, and a fan chart needs no more precision.
   std::uint64_t cashflow_trials = 1000;
   std::function<void(const Progress&)> progress;  // after each batch
+  // Engine::run calls this on the calling thread once batch i's trials are simulated (before its
+  // statistics and sink): for tests and monitoring.
+  std::function<void(std::uint64_t i)> batch_simulated;
   std::shared_ptr<const SampleSharing> sharing;  // null: this process samples everything
   // Engine::run calls the sink of batch i as a task on the engine's threads, in a stage of its own
   // beside the statistics of batch i+1 and the simulation of batch i+2 (still in order, one at a
@@ -52,6 +55,10 @@ struct RunOptions {
   // False: the sink never reads the BatchResults' per-trial pointers (they are null). True, with
   // overlap_sink: run() keeps a third batch of per-trial buffers for the sink stage (full output).
   bool sink_needs_trials = true;
+  // With overlap_sink and sink_needs_trials false, summarised batches queue for the sink stage
+  // while it is busy (the prologue, a slow sink) and the simulation goes on; once more than this
+  // many bytes of results wait, Engine::run waits for the queue to empty.
+  std::uint64_t sink_queue_bytes = std::uint64_t{16} << 20;
   // Engine::run starts this as a task on the engine's threads before sampling, and waits for it
   // before the first sink call: work the sink needs that can overlap the simulation's start
   // (simulate_to_file lays out the results file here). An exception it throws ends the run.

@@ -6,8 +6,10 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstring>
 #include <map>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -233,6 +235,80 @@ TEST(Engine, SinkModesAndPrologue) {
       }), IoError);
       EXPECT_EQ(calls, 3);  // no sink after the failing one
     }
+  }
+}
+
+// A summary-only sink stage queues summarised batches (SinkQueue in sim/engine.cpp): the simulation
+// goes on while the prologue lays out the file, and while a sink lags, until sink_queue_bytes of
+// results wait. The prologue below returns only once batch 3 has been simulated: with two
+// threads, the calling thread must have simulated batches 0-3 (and summarised those the worker,
+// held by the prologue, could not) without waiting for it, or the prologue gives up after 60 s
+// and the test fails. With a queue of one byte the loop waits for the sink stage at every batch it
+// delivers (batch 0 after batch 1 is simulated: the prologue waits for that one only). Each batch
+// still reaches the sink once, in order, after the prologue, with the same statistics; progress
+// is reported as batches are written, up to the whole range.
+TEST(Engine, SummaryOnlySinkQueueRunsAheadOfThePrologue) {
+  Plan plan = seed(300);
+  RunOptions base;
+  base.batch_scenarios = 7;
+  const Results want = run(plan, base);
+  const std::uint64_t S = plan.scenario_count(), batches = (S + 6) / 7;
+  for (std::uint64_t queue_bytes : {std::uint64_t{16} << 20, std::uint64_t{1}}) {
+    SCOPED_TRACE("sink_queue_bytes " + std::to_string(queue_bytes));
+    RunOptions o = base;
+    o.threads = 2;
+    o.overlap_sink = true;
+    o.sink_needs_trials = false;
+    o.sink_queue_bytes = queue_bytes;
+    std::mutex m;
+    std::condition_variable cv;
+    std::uint64_t simulated = 0;  // batches simulated, guarded by m
+    std::atomic<std::uint64_t> written{0};
+    bool lag_ok = true;
+    o.batch_simulated = [&](std::uint64_t i) {
+      // With a queue of one byte the loop waits for the sink after every delivery: batch i - 2
+      // (delivered after batch i - 1 was simulated) is written before batch i is simulated.
+      if (queue_bytes == 1 && i >= 2) lag_ok &= written.load() >= i - 1;
+      std::lock_guard lock(m);
+      simulated = i + 1;
+      cv.notify_all();
+    };
+    bool ran_ahead = false, prologue_done = false;
+    o.prologue = [&] {
+      std::unique_lock lock(m);
+      const std::uint64_t ahead = queue_bytes == 1 ? 2 : 4;
+      ran_ahead = cv.wait_for(lock, std::chrono::seconds(60), [&] { return simulated >= ahead; });
+      prologue_done = true;
+    };
+    std::vector<Progress> reports;
+    o.progress = [&](const Progress& p) { reports.push_back(p); };
+    std::uint64_t next = 0;
+    bool in_order = true, early = false;
+    Results got;
+    Engine e(plan, o);
+    e.run([&](const BatchResults& b) {
+      {
+        std::lock_guard lock(m);
+        early |= !prologue_done;
+      }
+      in_order &= b.first == next;
+      next = b.first + b.count;
+      EXPECT_EQ(b.roi, nullptr);
+      for (std::uint64_t i = 0; i < b.count; ++i) got[b.names[i]].s = b.summary[i];
+      written.fetch_add(1);
+    });
+    EXPECT_TRUE(ran_ahead);
+    EXPECT_TRUE(in_order);
+    EXPECT_FALSE(early);
+    EXPECT_TRUE(lag_ok);
+    EXPECT_EQ(written.load(), batches);
+    EXPECT_EQ(next, S);
+    ASSERT_EQ(got.size(), want.size());
+    for (const auto& [name, c] : want) EXPECT_TRUE(same_bits(got.at(name).s, c.s)) << name;
+    ASSERT_FALSE(reports.empty());
+    for (std::size_t i = 1; i < reports.size(); ++i) EXPECT_GT(reports[i].done, reports[i - 1].done);
+    EXPECT_EQ(reports.back().done, S);
+    EXPECT_EQ(reports.back().total, S);
   }
 }
 
