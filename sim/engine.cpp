@@ -6,8 +6,10 @@
 #include <bit>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdlib>
 #include <deque>
+#include <exception>
 #include <functional>
 #include <limits>
 #include <map>
@@ -288,9 +290,10 @@ std::uint64_t results_bytes(const BatchResults& r) {
 }
 
 // The sink stage of Engine::run for sinks that read no trials (summary-only): summarised batches
-// wait here, in order, for one task at a time to sink them - the task that ran the prologue once
-// it is done, then one started by push whenever none is running. The main loop waits only when
-// more than RunOptions::sink_queue_bytes of results are waiting (Engine::memory_estimate counts them).
+// wait here, in order, for one task at a time to sink them (drain), started by the calling thread
+// once the prologue is done (ready: a batch that arrives then, or Engine::run's flush). The main loop waits (Engine::run's flush) only when more than
+// RunOptions::sink_queue_bytes of results are waiting (Engine::memory_estimate counts them) and at
+// the end. A failure of the prologue or of a sink is kept here and rethrown on the calling thread.
 struct SinkQueue {
   using SinkOne = std::function<void(const BatchResults&, std::uint64_t)>;
   struct Item {
@@ -300,10 +303,9 @@ struct SinkQueue {
     std::uint64_t bytes;
   };
   const bool on;  // false: Engine::run delivers as before and nothing here is used
-  std::atomic<bool> failed{false};  // the prologue or a sink threw: writing.wait() rethrows it
-  std::atomic<bool> stop{false};    // the run failed: drain() returns without sinking the rest
-  SinkQueue(bool on_, bool prologue, std::uint64_t max_bytes, SinkOne sink)
-      : on(on_), max_held(max_bytes), sink_one(std::move(sink)), ready(!prologue) {}
+  std::atomic<bool> stop{false};  // the run failed: drain() returns without sinking the rest
+  SinkQueue(bool on_, bool prologue, std::uint64_t max_bytes, const std::atomic<bool>* cancel_, SinkOne sink)
+      : on(on_), max_held(max_bytes), cancel(cancel_), sink_one(std::move(sink)), ready(!prologue) {}
 
   // Queues batch b's results; true when the caller must start a task that calls drain().
   bool push(BatchResults&& r, std::uint64_t b, const Progress& p) {
@@ -311,27 +313,39 @@ struct SinkQueue {
     std::lock_guard lock(m);
     items.push_back({std::move(r), b, p, bytes});
     held += bytes;
-    if (!ready || draining) return false;
-    draining = true;
-    return true;
+    return claim_locked();
   }
-  // The prologue's task, once the file is laid out: sinks what was queued meanwhile.
+  // True when the caller must start a task that calls drain() (ready, something queued, none running).
+  bool claim_drain() {
+    std::lock_guard lock(m);
+    return claim_locked();
+  }
   void prologue_done() {
-    {
-      std::lock_guard lock(m);
-      ready = true;
-      if (items.empty() || draining) return;
-      draining = true;
-    }
-    drain();
+    std::lock_guard lock(m);
+    ready = true;
+    cv.notify_all();
   }
-  // Sinks the queued batches in order until none is left (or the run failed).
+  // Blocks until the prologue is done or something failed.
+  void await_ready() {
+    std::unique_lock lock(m);
+    cv.wait(lock, [this] { return ready || error; });
+  }
+  void fail(std::exception_ptr e) {
+    std::lock_guard lock(m);
+    if (!error) error = std::move(e);
+    cv.notify_all();
+  }
+  void rethrow_if_failed() {
+    std::lock_guard lock(m);
+    if (error) std::rethrow_exception(error);
+  }
+  // Sinks the queued batches in order until none is left (or the run failed or was cancelled).
   void drain() {
     for (;;) {
       Item* item;
       {
         std::lock_guard lock(m);
-        if (items.empty() || stop) {
+        if (items.empty() || stop || (cancel && cancel->load(std::memory_order_relaxed))) {
           draining = false;
           return;
         }
@@ -340,8 +354,8 @@ struct SinkQueue {
       try {
         sink_one(item->results, item->batch);
       } catch (...) {
-        failed = true;  // draining stays set: no later task sinks past the failed batch
-        throw;
+        fail(std::current_exception());  // draining stays set: nothing is sunk past the failed batch
+        return;
       }
       std::lock_guard lock(m);
       held -= item->bytes;
@@ -360,13 +374,21 @@ struct SinkQueue {
   }
 
  private:
+  bool claim_locked() {
+    if (!ready || draining || items.empty() || error) return false;
+    draining = true;
+    return true;
+  }
   const std::uint64_t max_held;
+  const std::atomic<bool>* const cancel;
   SinkOne sink_one;
   std::mutex m;
+  std::condition_variable cv;
   std::deque<Item> items;  // guarded by m, as are the fields below
   std::uint64_t held = 0;
   bool ready;              // the prologue is done (or there is none)
   bool draining = false;   // a task is in drain() (or about to be)
+  std::exception_ptr error;
   std::optional<Progress> sunk;
 };
 
@@ -644,6 +666,8 @@ struct Engine::Impl {
   // With overlap_sink and a sink that reads no trials (summary-only), a summarised batch's results
   // are queued for the sink stage (SinkQueue) instead: the main loop goes on simulating while the
   // prologue lays out the file and while the serial sink lags, up to sink_queue_bytes of results.
+  // (Waiting in a parallel loop, the calling thread could run the prologue's task from its own pool
+  // and be held by it, but only while no worker has taken it: a worker steals the oldest task first.)
   // Sinks are called in batch order, one at a time. Results do not depend on any of this (each
   // statistic reads only its own scenario's complete trials).
   void run(const std::function<void(const BatchResults&)>& sink, std::uint64_t first, std::uint64_t last) {
@@ -668,21 +692,37 @@ struct Engine::Impl {
       };
       const auto to_sink = [&](std::uint64_t b) { sink_one(results[b % 3], b); };
       SinkQueue queue(chained && !opt.sink_needs_trials && !serial, static_cast<bool>(opt.prologue),
-                      opt.sink_queue_bytes, sink_one);
+                      opt.sink_queue_bytes, opt.cancel, sink_one);
       // The prologue runs beside the sampling and the first batches, in the sink stage's group:
-      // every sink call comes after a writing.wait(), or (queued) from the task that ran it.
+      // every sink call comes after a writing.wait() (queued: after the task that ran it).
       if (opt.prologue)
         writing.run([this, &queue] {
           trace("prologue start");
-          try {
+          if (!queue.on) {
             opt.prologue();
-          } catch (...) {
-            queue.failed = true;
-            throw;
+          } else {
+            try {
+              opt.prologue();
+            } catch (...) {
+              queue.fail(std::current_exception());
+              return;
+            }
           }
           trace("prologue done");
           queue.prologue_done();
         });
+      // Queued: waits until everything queued is written (or the run failed or was cancelled). The
+      // first wait is for the prologue too, which the calling thread runs itself if no worker has
+      // taken it (none may ever come: a global_control limit of one thread, or other arenas
+      // holding every worker).
+      const auto flush = [&] {
+        writing.wait();
+        queue.rethrow_if_failed();
+        if (!queue.claim_drain()) return;
+        writing.run([&queue] { queue.drain(); });
+        writing.wait();
+        queue.rethrow_if_failed();
+      };
       // Scenarios simulated up to and including batch i: simulated[i % 3], beside results[i % 3].
       std::uint64_t simulated[3] = {}, simulated_so_far = 0;
       const auto progress = [&](std::uint64_t b) {
@@ -692,13 +732,13 @@ struct Engine::Impl {
       // Batch b, summarised: to the sink (chained: queued in the sink stage) and reported.
       const auto deliver = [&](std::uint64_t b) {
         if (queue.on) {
-          if (queue.failed) writing.wait();  // rethrows the sink's (or the prologue's) error
+          queue.rethrow_if_failed();  // the prologue's or a sink's error
           const BatchResults& r = results[b % 3];
           const Progress p{r.first + r.count - first, last - first, n, simulated[b % 3] * n};
           if (queue.push(std::move(results[b % 3]), b, p)) writing.run([&queue] { queue.drain(); });
           if (opt.progress)
             if (const auto done = queue.take_progress()) opt.progress(*done);
-          if (queue.full()) writing.wait();  // the sink stage lags: let it catch up
+          if (queue.full()) flush();  // the sink stage lags: let it catch up
           return;
         }
         writing.wait();  // the prologue; chained: batch b - 1 (one at a time, in order)
@@ -710,87 +750,79 @@ struct Engine::Impl {
         to_sink(b);
         progress(b);
       };
-      // Queued, the main loop is isolated from the prologue's task (spawned before it): waiting in
-      // a parallel loop, the calling thread could otherwise pick it up from its own task pool and
-      // be held by it, as it can be in the other modes. A worker runs it (queued needs two threads).
-      const auto isolated = [&](auto&& body) {
-        if (queue.on)
-          tbb::this_task_arena::isolate(body);
-        else
-          body();
-      };
       try {
-        isolated([&] {
-          ensure_sampled();
-          auto clock = std::chrono::steady_clock::now();
-          plan_reuse(first, last);
-          lap(timings.statistics, clock);  // it serves the statistics
-          std::uint64_t i = 0;
-          for (std::uint64_t s0 = first; s0 < last; s0 += bs, ++i) {
-            check_cancel();
-            const std::size_t k = i % 2, kb = i % nbuf, kc = i % ncash;
-            const std::uint64_t count = std::min(bs, last - s0);
-            works[k] = prepare(s0, count, /*with_reuse=*/true);
-            simulated[i % 3] = simulated_so_far += works[k].simulated;
-            BatchBuffers& buf = batch_buf[kb];
-            buf.size_for(count * n);
-            cash_buf[kc].resize(count * stride * cash_n);
-            double* const cash = cash_n ? cash_buf[kc].data() : nullptr;
-            simulate(works[k], 0, n, buf.roi, buf.npv, buf.pay, cash, cash_n);
-            trace("batch simulated", static_cast<long>(i));
-            if (opt.batch_simulated) opt.batch_simulated(i);
-            // Batch i's results: the statistics need only the work lists.
-            const auto begin_results = [&]() -> BatchResults& {
-              BatchResults& out = results[i % 3];
-              out = BatchResults{};
-              out.first = s0;
-              out.count = count;
-              out.names = std::move(works[k].names);
-              out.funded = std::move(works[k].funded);
-              if (opt.sink_needs_trials) {
-                out.roi = buf.roi;
-                out.npv = buf.npv;
-                out.payback = buf.pay;
-              }
-              return out;
-            };
-            if (serial) {  // one buffer set: summarised and written before the next batch
-              check_cancel();
-              statistics(works[k], buf.roi, buf.npv, buf.pay, cash, begin_results());
-              trace("batch summarised", static_cast<long>(i));
-              writing.wait();  // the prologue
-              to_sink(i);
-              progress(i);
-              works[k] = BatchWork{};  // its success inputs: not beside the next batch's (memory_estimate)
-              continue;
+        ensure_sampled();
+        auto clock = std::chrono::steady_clock::now();
+        plan_reuse(first, last);
+        lap(timings.statistics, clock);  // it serves the statistics
+        std::uint64_t i = 0;
+        for (std::uint64_t s0 = first; s0 < last; s0 += bs, ++i) {
+          check_cancel();
+          const std::size_t k = i % 2, kb = i % nbuf, kc = i % ncash;
+          const std::uint64_t count = std::min(bs, last - s0);
+          works[k] = prepare(s0, count, /*with_reuse=*/true);
+          simulated[i % 3] = simulated_so_far += works[k].simulated;
+          BatchBuffers& buf = batch_buf[kb];
+          buf.size_for(count * n);
+          cash_buf[kc].resize(count * stride * cash_n);
+          double* const cash = cash_n ? cash_buf[kc].data() : nullptr;
+          simulate(works[k], 0, n, buf.roi, buf.npv, buf.pay, cash, cash_n);
+          trace("batch simulated", static_cast<long>(i));
+          if (opt.batch_simulated) opt.batch_simulated(i);
+          // Batch i's results: the statistics need only the work lists.
+          const auto begin_results = [&]() -> BatchResults& {
+            BatchResults& out = results[i % 3];
+            out = BatchResults{};
+            out.first = s0;
+            out.count = count;
+            out.names = std::move(works[k].names);
+            out.funded = std::move(works[k].funded);
+            if (opt.sink_needs_trials) {
+              out.roi = buf.roi;
+              out.npv = buf.npv;
+              out.payback = buf.pay;
             }
-            tail.wait();  // batch i-1's statistics
+            return out;
+          };
+          if (serial) {  // one buffer set: summarised and written before the next batch
             check_cancel();
-            // Chained: batch i-1 to the sink stage, once it is done with batch i-2 (so batch i-2's
-            // buffers, which batch i+1 will fill, are free); results[i % 3] last held batch i-3,
-            // whose sink finished before batch i-2's began.
-            if (i > 0 && chained) deliver(i - 1);
-            begin_results();
-            tail.run([this, k, kb, cash, i, &works, &results] {
-              check_cancel();
-              const BatchBuffers& b = batch_buf[kb];
-              statistics(works[k], b.roi, b.npv, b.pay, cash, results[i % 3]);
-              trace("batch summarised", static_cast<long>(i));
-            });
-            if (i > 0 && !chained) deliver(i - 1);
+            statistics(works[k], buf.roi, buf.npv, buf.pay, cash, begin_results());
+            trace("batch summarised", static_cast<long>(i));
+            writing.wait();  // the prologue
+            to_sink(i);
+            progress(i);
+            works[k] = BatchWork{};  // its success inputs: not beside the next batch's (memory_estimate)
+            continue;
           }
-          tail.wait();
+          tail.wait();  // batch i-1's statistics
           check_cancel();
-          if (i > 0 && !serial) deliver(i - 1);
+          // Chained: batch i-1 to the sink stage, once it is done with batch i-2 (so batch i-2's
+          // buffers, which batch i+1 will fill, are free); results[i % 3] last held batch i-3,
+          // whose sink finished before batch i-2's began.
+          if (i > 0 && chained) deliver(i - 1);
+          begin_results();
+          tail.run([this, k, kb, cash, i, &works, &results] {
+            check_cancel();
+            const BatchBuffers& b = batch_buf[kb];
+            statistics(works[k], b.roi, b.npv, b.pay, cash, results[i % 3]);
+            trace("batch summarised", static_cast<long>(i));
+          });
+          if (i > 0 && !chained) deliver(i - 1);
+        }
+        tail.wait();
+        check_cancel();
+        if (i > 0 && !serial) deliver(i - 1);
+        if (queue.on)
+          flush();
+        else
           writing.wait();
-          check_cancel();
-          if (queue.on) {
-            if (opt.progress)
-              if (const auto done = queue.take_progress()) opt.progress(*done);
-          } else if (chained && i > 0 && !serial) {
-            progress(i - 1);
-          }
-        });
+        check_cancel();
+        if (queue.on) {
+          if (opt.progress)
+            if (const auto done = queue.take_progress()) opt.progress(*done);
+        } else if (chained && i > 0 && !serial) {
+          progress(i - 1);
+        }
       } catch (...) {
         queue.stop = true;  // what is queued is not written
         for (auto* g : {&tail, &writing}) try {

@@ -8,11 +8,15 @@
 #include <cmath>
 #include <condition_variable>
 #include <cstring>
+#include <future>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <tbb/global_control.h>
 
 #include "sim/engine.h"
 #include "sim/scenario.h"
@@ -310,6 +314,80 @@ TEST(Engine, SummaryOnlySinkQueueRunsAheadOfThePrologue) {
     EXPECT_EQ(reports.back().done, S);
     EXPECT_EQ(reports.back().total, S);
   }
+}
+
+// The queued sink stage when no worker can join the engine's arena (here a global_control limit
+// of one thread, whatever the engine asks for; other arenas holding every worker would do the
+// same): the calling thread runs the prologue's task itself when it waits for the writer (the
+// prologue below returns at once then, batch 3 being simulated), and everything is written. The
+// run is watched from another thread: a hang fails the test after 120 s instead of holding ctest.
+TEST(Engine, SummaryOnlySinkQueueWithoutWorkers) {
+  Plan plan = seed(300);
+  RunOptions base;
+  base.batch_scenarios = 7;
+  const Results want = run(plan, base);
+  for (int threads : {2, 0}) {
+    SCOPED_TRACE("threads " + std::to_string(threads));
+    RunOptions o = base;
+    o.threads = threads;
+    o.overlap_sink = true;
+    o.sink_needs_trials = false;
+    std::mutex m;
+    std::condition_variable cv;
+    std::uint64_t simulated = 0;
+    o.batch_simulated = [&](std::uint64_t i) {
+      std::lock_guard lock(m);
+      simulated = i + 1;
+      cv.notify_all();
+    };
+    bool ran_ahead = false;
+    o.prologue = [&] {
+      std::unique_lock lock(m);
+      ran_ahead = cv.wait_for(lock, std::chrono::seconds(60), [&] { return simulated >= 4; });
+    };
+    Results got;
+    std::uint64_t next = 0;
+    auto done = std::make_shared<std::promise<void>>();
+    std::future<void> finished = done->get_future();
+    std::thread runner([&, done] {
+      tbb::global_control one(tbb::global_control::max_allowed_parallelism, 1);
+      Engine e(plan, o);
+      e.run([&](const BatchResults& b) {
+        EXPECT_EQ(b.first, next);
+        next = b.first + b.count;
+        for (std::uint64_t i = 0; i < b.count; ++i) got[b.names[i]].s = b.summary[i];
+      });
+      done->set_value();
+    });
+    if (finished.wait_for(std::chrono::seconds(120)) != std::future_status::ready) {
+      ADD_FAILURE() << "the run hangs without workers";
+      std::_Exit(1);  // the runner cannot be joined
+    }
+    runner.join();
+    EXPECT_TRUE(ran_ahead);
+    EXPECT_EQ(next, plan.scenario_count());
+    ASSERT_EQ(got.size(), want.size());
+    for (const auto& [name, c] : want) EXPECT_TRUE(same_bits(got.at(name).s, c.s)) << name;
+  }
+}
+
+// Cancelling a run stops its queued sink stage at the next batch: what is queued is not written.
+TEST(Engine, SummaryOnlySinkQueueStopsWhenCancelled) {
+  Plan plan = seed(300);
+  RunOptions o;
+  o.batch_scenarios = 3;
+  o.threads = 2;
+  o.overlap_sink = true;
+  o.sink_needs_trials = false;
+  std::atomic<bool> cancel{false};
+  o.cancel = &cancel;
+  int calls = 0;
+  Engine e(plan, o);
+  EXPECT_THROW(e.run([&](const BatchResults&) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));  // the queue fills behind it
+    if (++calls == 3) cancel = true;
+  }), Cancelled);
+  EXPECT_EQ(calls, 3);
 }
 
 // Distributed runs split a scenario's trials across processes (sim/mpi_run.cpp): the trial blocks,
