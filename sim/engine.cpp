@@ -6,7 +6,6 @@
 #include <bit>
 #include <chrono>
 #include <cmath>
-#include <condition_variable>
 #include <cstdlib>
 #include <deque>
 #include <exception>
@@ -320,20 +319,14 @@ struct SinkQueue {
     std::lock_guard lock(m);
     return claim_locked();
   }
+  // The batches queued meanwhile are drained from the next delivery, or by Engine::run's flush.
   void prologue_done() {
     std::lock_guard lock(m);
     ready = true;
-    cv.notify_all();
-  }
-  // Blocks until the prologue is done or something failed.
-  void await_ready() {
-    std::unique_lock lock(m);
-    cv.wait(lock, [this] { return ready || error; });
   }
   void fail(std::exception_ptr e) {
     std::lock_guard lock(m);
     if (!error) error = std::move(e);
-    cv.notify_all();
   }
   void rethrow_if_failed() {
     std::lock_guard lock(m);
@@ -383,7 +376,6 @@ struct SinkQueue {
   const std::atomic<bool>* const cancel;
   SinkOne sink_one;
   std::mutex m;
-  std::condition_variable cv;
   std::deque<Item> items;  // guarded by m, as are the fields below
   std::uint64_t held = 0;
   bool ready;              // the prologue is done (or there is none)
@@ -694,7 +686,7 @@ struct Engine::Impl {
       SinkQueue queue(chained && !opt.sink_needs_trials && !serial, static_cast<bool>(opt.prologue),
                       opt.sink_queue_bytes, opt.cancel, sink_one);
       // The prologue runs beside the sampling and the first batches, in the sink stage's group:
-      // every sink call comes after a writing.wait() (queued: after the task that ran it).
+      // every sink call comes after a writing.wait() (queued: after it marked the queue ready).
       if (opt.prologue)
         writing.run([this, &queue] {
           trace("prologue start");
@@ -738,7 +730,7 @@ struct Engine::Impl {
           if (queue.push(std::move(results[b % 3]), b, p)) writing.run([&queue] { queue.drain(); });
           if (opt.progress)
             if (const auto done = queue.take_progress()) opt.progress(*done);
-          if (queue.full()) flush();  // the sink stage lags: let it catch up
+          if (queue.full()) flush();  // the sink stage lags: let it catch up (all of it: simpler)
           return;
         }
         writing.wait();  // the prologue; chained: batch b - 1 (one at a time, in order)

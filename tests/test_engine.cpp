@@ -372,22 +372,56 @@ TEST(Engine, SummaryOnlySinkQueueWithoutWorkers) {
 }
 
 // Cancelling a run stops its queued sink stage at the next batch: what is queued is not written.
-TEST(Engine, SummaryOnlySinkQueueStopsWhenCancelled) {
+// The third sink call waits until batch 8 is simulated (so that batches 3-7 are queued behind it),
+// then cancels. And a prologue that fails once batches are queued ends the run with its error,
+// nothing written.
+TEST(Engine, SummaryOnlySinkQueueCancelledOrFailing) {
   Plan plan = seed(300);
   RunOptions o;
   o.batch_scenarios = 3;
   o.threads = 2;
   o.overlap_sink = true;
   o.sink_needs_trials = false;
-  std::atomic<bool> cancel{false};
-  o.cancel = &cancel;
-  int calls = 0;
-  Engine e(plan, o);
-  EXPECT_THROW(e.run([&](const BatchResults&) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));  // the queue fills behind it
-    if (++calls == 3) cancel = true;
-  }), Cancelled);
-  EXPECT_EQ(calls, 3);
+  std::mutex m;
+  std::condition_variable cv;
+  std::uint64_t simulated = 0;
+  o.batch_simulated = [&](std::uint64_t i) {
+    std::lock_guard lock(m);
+    simulated = i + 1;
+    cv.notify_all();
+  };
+  const auto wait_simulated = [&](std::uint64_t k) {
+    std::unique_lock lock(m);
+    return cv.wait_for(lock, std::chrono::seconds(60), [&] { return simulated >= k; });
+  };
+  {
+    std::atomic<bool> cancel{false};
+    o.cancel = &cancel;
+    int calls = 0;
+    bool queued = false;
+    Engine e(plan, o);
+    EXPECT_THROW(e.run([&](const BatchResults&) {
+      if (++calls == 3) {
+        queued = wait_simulated(9);
+        cancel = true;
+      }
+    }), Cancelled);
+    EXPECT_TRUE(queued);
+    EXPECT_EQ(calls, 3);
+    o.cancel = nullptr;
+  }
+  {
+    bool queued = false;
+    o.prologue = [&] {
+      queued = wait_simulated(4);
+      throw IoError("prologue failed");
+    };
+    int calls = 0;
+    Engine e(plan, o);
+    EXPECT_THROW(e.run([&](const BatchResults&) { ++calls; }), IoError);
+    EXPECT_TRUE(queued);
+    EXPECT_EQ(calls, 0);
+  }
 }
 
 // Distributed runs split a scenario's trials across processes (sim/mpi_run.cpp): the trial blocks,
