@@ -290,9 +290,10 @@ std::uint64_t results_bytes(const BatchResults& r) {
 
 // The sink stage of Engine::run for sinks that read no trials (summary-only): summarised batches
 // wait here, in order, for one task at a time to sink them (drain), started by the calling thread
-// once the prologue is done (ready: a batch that arrives then, or Engine::run's flush). The main loop waits (Engine::run's flush) only when more than
-// RunOptions::sink_queue_bytes of results are waiting (Engine::memory_estimate counts them) and at
-// the end. A failure of the prologue or of a sink is kept here and rethrown on the calling thread.
+// once the prologue is done (ready): when a batch arrives, or in Engine::run's flush. The main
+// loop waits (flush) only when more than RunOptions::sink_queue_bytes of results are waiting
+// (Engine::memory_estimate counts them) and at the end. A failure of the prologue or of a sink is
+// kept here and rethrown on the calling thread.
 struct SinkQueue {
   using SinkOne = std::function<void(const BatchResults&, std::uint64_t)>;
   struct Item {

@@ -49,8 +49,9 @@ struct RunOptions {
   std::shared_ptr<const SampleSharing> sharing;  // null: this process samples everything
   // Engine::run calls the sink of batch i as a task on the engine's threads, in a stage of its own
   // beside the statistics of batch i+1 and the simulation of batch i+2 (still in order, one at a
-  // time), instead of on the calling thread. For sinks that may run on any thread (the HDF5
-  // writer: yes; MPI collectives: no).
+  // time), instead of on the calling thread; with sink_needs_trials false, as late as the queue
+  // allows (sink_queue_bytes). For sinks that may run on any thread (the HDF5 writer: yes; MPI
+  // collectives: no).
   bool overlap_sink = false;
   // False: the sink never reads the BatchResults' per-trial pointers (they are null). True, with
   // overlap_sink: run() keeps a third batch of per-trial buffers for the sink stage (full output).
