@@ -123,6 +123,26 @@ double median(std::vector<double> v) {
   return v[lo] + (h - static_cast<double>(lo)) * (v[std::min(lo + 1, v.size() - 1)] - v[lo]);
 }
 
+// The batches a run has simulated (RunOptions::batch_simulated), for tests that wait for them.
+struct SimulatedBatches {
+  std::mutex m;
+  std::condition_variable cv;
+  std::uint64_t count = 0;
+  void note(std::uint64_t i) {
+    std::lock_guard lock(m);
+    count = i + 1;
+    cv.notify_all();
+  }
+  void hook(RunOptions& o) {
+    o.batch_simulated = [this](std::uint64_t i) { note(i); };
+  }
+  // True once k batches are simulated; false after 60 s.
+  bool wait_for(std::uint64_t k) {
+    std::unique_lock lock(m);
+    return cv.wait_for(lock, std::chrono::seconds(60), [&] { return count >= k; });
+  }
+};
+
 }  // namespace
 
 TEST(Engine, SpecWorkedCheckThroughTheScenarioFile) {
@@ -264,24 +284,19 @@ TEST(Engine, SummaryOnlySinkQueueRunsAheadOfThePrologue) {
     o.overlap_sink = true;
     o.sink_needs_trials = false;
     o.sink_queue_bytes = queue_bytes;
-    std::mutex m;
-    std::condition_variable cv;
-    std::uint64_t simulated = 0;  // batches simulated, guarded by m
+    SimulatedBatches simulated;
     std::atomic<std::uint64_t> written{0};
     bool lag_ok = true;
     o.batch_simulated = [&](std::uint64_t i) {
       // With a queue of one byte the loop waits for the sink after every delivery: batch i - 2
       // (delivered after batch i - 1 was simulated) is written before batch i is simulated.
       if (queue_bytes == 1 && i >= 2) lag_ok &= written.load() >= i - 1;
-      std::lock_guard lock(m);
-      simulated = i + 1;
-      cv.notify_all();
+      simulated.note(i);
     };
-    bool ran_ahead = false, prologue_done = false;
+    bool ran_ahead = false;
+    std::atomic<bool> prologue_done{false};
     o.prologue = [&] {
-      std::unique_lock lock(m);
-      const std::uint64_t ahead = queue_bytes == 1 ? 2 : 4;
-      ran_ahead = cv.wait_for(lock, std::chrono::seconds(60), [&] { return simulated >= ahead; });
+      ran_ahead = simulated.wait_for(queue_bytes == 1 ? 2 : 4);
       prologue_done = true;
     };
     std::vector<Progress> reports;
@@ -291,10 +306,7 @@ TEST(Engine, SummaryOnlySinkQueueRunsAheadOfThePrologue) {
     Results got;
     Engine e(plan, o);
     e.run([&](const BatchResults& b) {
-      {
-        std::lock_guard lock(m);
-        early |= !prologue_done;
-      }
+      early |= !prologue_done;
       in_order &= b.first == next;
       next = b.first + b.count;
       EXPECT_EQ(b.roi, nullptr);
@@ -332,19 +344,10 @@ TEST(Engine, SummaryOnlySinkQueueWithoutWorkers) {
     o.threads = threads;
     o.overlap_sink = true;
     o.sink_needs_trials = false;
-    std::mutex m;
-    std::condition_variable cv;
-    std::uint64_t simulated = 0;
-    o.batch_simulated = [&](std::uint64_t i) {
-      std::lock_guard lock(m);
-      simulated = i + 1;
-      cv.notify_all();
-    };
+    SimulatedBatches simulated;
+    simulated.hook(o);
     bool ran_ahead = false;
-    o.prologue = [&] {
-      std::unique_lock lock(m);
-      ran_ahead = cv.wait_for(lock, std::chrono::seconds(60), [&] { return simulated >= 4; });
-    };
+    o.prologue = [&] { ran_ahead = simulated.wait_for(4); };
     Results got;
     std::uint64_t next = 0;
     auto done = std::make_shared<std::promise<void>>();
@@ -382,18 +385,8 @@ TEST(Engine, SummaryOnlySinkQueueCancelledOrFailing) {
   o.threads = 2;
   o.overlap_sink = true;
   o.sink_needs_trials = false;
-  std::mutex m;
-  std::condition_variable cv;
-  std::uint64_t simulated = 0;
-  o.batch_simulated = [&](std::uint64_t i) {
-    std::lock_guard lock(m);
-    simulated = i + 1;
-    cv.notify_all();
-  };
-  const auto wait_simulated = [&](std::uint64_t k) {
-    std::unique_lock lock(m);
-    return cv.wait_for(lock, std::chrono::seconds(60), [&] { return simulated >= k; });
-  };
+  SimulatedBatches simulated;
+  simulated.hook(o);
   {
     std::atomic<bool> cancel{false};
     o.cancel = &cancel;
@@ -402,7 +395,7 @@ TEST(Engine, SummaryOnlySinkQueueCancelledOrFailing) {
     Engine e(plan, o);
     EXPECT_THROW(e.run([&](const BatchResults&) {
       if (++calls == 3) {
-        queued = wait_simulated(9);
+        queued = simulated.wait_for(9);
         cancel = true;
       }
     }), Cancelled);
@@ -413,7 +406,7 @@ TEST(Engine, SummaryOnlySinkQueueCancelledOrFailing) {
   {
     bool queued = false;
     o.prologue = [&] {
-      queued = wait_simulated(4);
+      queued = simulated.wait_for(4);
       throw IoError("prologue failed");
     };
     int calls = 0;
