@@ -718,16 +718,17 @@ struct Engine::Impl {
       };
       // Scenarios simulated up to and including batch i: simulated[i % 3], beside results[i % 3].
       std::uint64_t simulated[3] = {}, simulated_so_far = 0;
+      const auto progress_of = [&](std::uint64_t b) -> Progress {
+        return {results[b % 3].first + results[b % 3].count - first, last - first, n, simulated[b % 3] * n};
+      };
       const auto progress = [&](std::uint64_t b) {
-        if (opt.progress)
-          opt.progress({results[b % 3].first + results[b % 3].count - first, last - first, n, simulated[b % 3] * n});
+        if (opt.progress) opt.progress(progress_of(b));
       };
       // Batch b, summarised: to the sink (chained: queued in the sink stage) and reported.
       const auto deliver = [&](std::uint64_t b) {
         if (queue.on) {
           queue.rethrow_if_failed();  // the prologue's or a sink's error
-          const BatchResults& r = results[b % 3];
-          const Progress p{r.first + r.count - first, last - first, n, simulated[b % 3] * n};
+          const Progress p = progress_of(b);  // before its results move into the queue
           if (queue.push(std::move(results[b % 3]), b, p)) writing.run([&queue] { queue.drain(); });
           if (opt.progress)
             if (const auto done = queue.take_progress()) opt.progress(*done);

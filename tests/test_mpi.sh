@@ -258,7 +258,8 @@ fi
 # deep (made one folder at a time: no single path given to mkdir is that long).
 deep=$(
   cd "$tmp" && mkdir deep && cd deep
-  while (( $(pwd -P | wc -c) < 3830 )); do d=$(printf 'x%.0s' $(seq 240)); mkdir "$d" && cd "$d"; done
+  d=$(printf 'x%.0s' $(seq 240))
+  while (( $(pwd -P | wc -c) < 3830 )); do mkdir "$d" && cd "$d"; done
   mkdir "$(printf 'f%.0s' $(seq 250))"
   pwd -P
 )
