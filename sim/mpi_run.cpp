@@ -34,6 +34,7 @@
 // and writes those. ROISIM_MPI_SPLIT=auto|scenarios|trials overrides the choice.
 #include "sim/mpi_run.h"
 #include "sim/hdf5.h"
+#include "sim/replaced_file.h"
 #include "sim/results_datasets.h"
 #include "sim/results_fields.h"
 
@@ -946,10 +947,12 @@ RunReport simulate_to_file(const Plan& given, const RunRequest& request_in) {
       vlen.reset();
       check(f.close(), request.output, "closing");
       fsync_path(temp, false, request.output);
+      ReplacedFileHold previous(request.output);  // a replaced file is freed after the rename, not in it
       if (std::rename(temp.c_str(), request.output.c_str()) != 0)
         throw IoError("results file '" + request.output + "': renaming '" + temp + "' to it failed (" +
                       std::strerror(errno) + ")");
       g_temp[0] = '\0';
+      previous.release();
       const std::filesystem::path folder = std::filesystem::path(request.output).parent_path();
       fsync_path(folder.empty() ? "." : folder.string(), true, request.output);
       for (std::uint64_t i = 0; !by_trials && i < std::min<std::uint64_t>(request.keep_first, S); ++i) {

@@ -39,6 +39,7 @@
 #include "sim/buffer.h"
 #include "sim/data_syncer.h"
 #include "sim/hdf5.h"
+#include "sim/replaced_file.h"
 #include "sim/results_datasets.h"
 #include "sim/results_fields.h"
 #include "sim/simd.h"
@@ -678,6 +679,7 @@ struct ResultsWriter::Impl {
   bool created = false, committed = false, failed = false;
   int write_fd = -1;  // the file's descriptor under HDF5's sec2 driver, or -1 (see start_writeback)
   std::unique_ptr<DataSyncer> syncer;  // on write_fd, from the first batch with per-trial data
+  ReplacedFileHold previous;  // the file at the target, freed after commit's rename, not in it
 
   Hid file;
   Hid vlen_str;
@@ -744,6 +746,7 @@ struct ResultsWriter::Impl {
       ::unlink(temp.c_str());
       throw;
     }
+    previous = ReplacedFileHold(target);
   }
 
   ~Impl() {
@@ -1017,6 +1020,7 @@ struct ResultsWriter::Impl {
     fsync_path(temp, false, fn);
     if (std::rename(temp.c_str(), target.c_str()) != 0) fail_errno(fn, "renaming '" + temp + "' to it", errno);
     committed = true;
+    previous.release();
     std::filesystem::path folder = std::filesystem::path(target).parent_path();
     fsync_path(folder.empty() ? "." : folder.string(), true, target);
   }

@@ -5,8 +5,13 @@
 #include <libdeflate.h>
 
 #include <functional>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#if __has_include(<linux/io_uring.h>)
+#include <linux/io_uring.h>
+#endif
 
 #include <algorithm>
 #include <bit>
@@ -24,6 +29,7 @@
 
 #include "sim/data_syncer.h"
 #include "sim/errors.h"
+#include "sim/replaced_file.h"
 #include "sim/results_file.h"
 #include "sim/results_fields.h"
 
@@ -398,6 +404,120 @@ TEST(ResultsFile, UncommittedWriterLeavesNoTempAndKeepsTarget) {
   EXPECT_FALSE(fs::exists(temp));
   EXPECT_TRUE(dir.temp_files().empty());
   EXPECT_EQ(slurp(path), sentinel);
+}
+
+// ---- ReplacedFileHold (sim/replaced_file.h)
+
+// What the io_uring instances of this process hold: for each, the files registered with it as its
+// /proc fdinfo lists them ("/path", "/path\040(deleted)" once unlinked), in descriptor order.
+std::vector<std::vector<std::string>> io_uring_files() {
+  std::vector<std::vector<std::string>> out;
+  std::vector<std::pair<int, std::string>> rings;
+  for (const auto& e : fs::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    if (fs::read_symlink(e.path(), ec).string() == "anon_inode:[io_uring]")
+      rings.emplace_back(std::stoi(e.path().filename().string()), e.path().filename().string());
+  }
+  std::sort(rings.begin(), rings.end());
+  for (const auto& [fd, name] : rings) {
+    std::ifstream info("/proc/self/fdinfo/" + name);
+    std::vector<std::string> files;
+    bool in_files = false;
+    for (std::string line; std::getline(info, line);) {
+      if (line.rfind("UserFiles:", 0) == 0) in_files = true;
+      else if (in_files && line.rfind("    ", 0) == 0) files.push_back(line.substr(line.find(": ") + 2));
+      else in_files = false;
+    }
+    out.push_back(files);
+  }
+  return out;
+}
+
+// Whether this process may make an io_uring instance at all (it may not under some seccomp
+// profiles, io_uring_disabled, older kernels, gVisor).
+bool io_uring_allowed() {
+#if defined(__linux__) && defined(__NR_io_uring_setup)
+  io_uring_params params{};
+  const long ring = ::syscall(__NR_io_uring_setup, 1, &params);
+  if (ring < 0) return false;
+  ::close(static_cast<int>(ring));
+  return true;
+#else
+  return false;
+#endif
+}
+
+void write_bytes(const std::string& path, std::size_t n, char fill) {
+  std::ofstream(path, std::ios::binary) << std::string(n, fill);
+}
+
+TEST(ReplacedFileHold, KeepsTheReplacedFileUntilReleased) {
+  if (!io_uring_allowed()) GTEST_SKIP() << "io_uring is not available to this process: a hold holds nothing here";
+  TempDir dir;
+  const std::string path = (dir.path() / "out.h5").string(), next = (dir.path() / "next.h5").string();
+  write_bytes(path, ReplacedFileHold::kMinBytes, 'o');
+  write_bytes(next, 100, 'n');
+  ASSERT_TRUE(io_uring_files().empty());
+  ReplacedFileHold hold(path);
+  ASSERT_TRUE(hold.holding());
+  ASSERT_EQ(io_uring_files(), (std::vector<std::vector<std::string>>{{path}}));
+  ASSERT_EQ(std::rename(next.c_str(), path.c_str()), 0);
+  // The replaced file is still referred to (not freed by the rename), under no name.
+  EXPECT_EQ(io_uring_files(), (std::vector<std::vector<std::string>>{{path + "\\040(deleted)"}}));
+  EXPECT_EQ(slurp(path), std::string(100, 'n'));
+  ReplacedFileHold moved = std::move(hold);
+  EXPECT_FALSE(hold.holding());
+  EXPECT_TRUE(moved.holding());
+  moved.release();
+  EXPECT_FALSE(moved.holding());
+  EXPECT_TRUE(io_uring_files().empty());
+  moved.release();  // twice: nothing
+}
+
+TEST(ReplacedFileHold, HoldsNothingARenameWouldNotFree) {
+  TempDir dir;
+  const fs::path d = dir.path();
+  write_bytes((d / "big").string(), ReplacedFileHold::kMinBytes, 'b');
+  write_bytes((d / "small").string(), ReplacedFileHold::kMinBytes - 1, 's');
+  write_bytes((d / "linked").string(), ReplacedFileHold::kMinBytes, 'l');
+  fs::create_hard_link(d / "linked", d / "linked2");  // the rename would only drop one of two links
+  fs::create_symlink(d / "big", d / "symlink");       // the rename replaces the link, not the file
+  fs::create_directory(d / "folder");
+  ASSERT_EQ(::mkfifo((d / "fifo").c_str(), 0600), 0);  // must not wait for a writer
+  for (const char* name : {"missing", "small", "linked", "symlink", "folder", "fifo"}) {
+    ReplacedFileHold hold((d / name).string());
+    EXPECT_FALSE(hold.holding()) << name;
+    EXPECT_TRUE(io_uring_files().empty()) << name;
+  }
+  ReplacedFileHold big((d / "big").string());
+  EXPECT_EQ(big.holding(), io_uring_allowed());
+}
+
+// The writer holds the file it will replace from its creation on and lets go at the commit, or at
+// its end without one (the file then untouched).
+TEST(ResultsFile, WriterHoldsTheFileItReplacesUntilTheRename) {
+  if (!io_uring_allowed()) GTEST_SKIP() << "io_uring is not available to this process: a hold holds nothing here";
+  TempDir dir;
+  const std::string path = (dir.path() / "out.h5").string();
+  const std::string old_contents(ReplacedFileHold::kMinBytes, 'o');
+  write_bytes(path, old_contents.size(), 'o');
+  Fixture fx(5, 100, kInputs, false);
+  {
+    ResultsWriter w(path, fx.layout);
+    EXPECT_EQ(io_uring_files(), (std::vector<std::vector<std::string>>{{path}}));
+    w.write_batch(fx.batch(0, 2));
+  }
+  EXPECT_TRUE(io_uring_files().empty());
+  EXPECT_EQ(slurp(path), old_contents);
+  {
+    ResultsWriter w(path, fx.layout);
+    EXPECT_EQ(io_uring_files(), (std::vector<std::vector<std::string>>{{path}}));
+    fx.write_all(w);
+    w.commit();
+    EXPECT_TRUE(io_uring_files().empty());
+  }
+  expect_round_trip(fx, path);
+  EXPECT_TRUE(dir.temp_files().empty());
 }
 
 TEST(ResultsFile, CommitWithMissingScenariosThrows) {
