@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
+#include <string_view>
 #include <utility>
 
 #if defined(__linux__) && __has_include(<linux/io_uring.h>)
@@ -18,6 +20,7 @@ namespace roisim {
 
 ReplacedFileHold::ReplacedFileHold([[maybe_unused]] const std::string& target) {
 #ifdef ROISIM_HAVE_IO_URING
+  if (const char* off = std::getenv("ROISIM_NO_IO_URING"); off && *off && std::string_view(off) != "0") return;
   // O_NONBLOCK: a FIFO at the target must not wait for a writer; O_NOFOLLOW: a symbolic link there
   // is what the rename replaces, not the file it names.
   int fd = ::open(target.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);

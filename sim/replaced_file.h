@@ -22,7 +22,10 @@ namespace roisim {
 // read or written: until the rename the file is the user's previous results, whole (a run that
 // fails leaves it so, and releasing a hold on a file still linked frees nothing). Where io_uring is
 // missing or refused (kernels before 5.1, io_uring_disabled, seccomp profiles such as Docker's,
-// gVisor) or this is not Linux, the hold holds nothing and the rename frees the file as before.
+// gVisor) or this is not Linux, the hold holds nothing and the rename frees the file as before;
+// so too with ROISIM_NO_IO_URING set (to anything but "" or "0"), for a sandbox whose system-call
+// filter would kill the process for io_uring_setup rather than refuse it (systemd's
+// @system-service allows it, Docker's default profile refuses it with EPERM).
 //
 // The results writer takes its hold when it creates the temporary file (the engine's prologue,
 // beside the sampling), so its cost (~0.3-5 ms, io_uring_setup mostly) is off the critical path.

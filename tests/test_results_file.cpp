@@ -491,6 +491,12 @@ TEST(ReplacedFileHold, HoldsNothingARenameWouldNotFree) {
   }
   ReplacedFileHold big((d / "big").string());
   EXPECT_EQ(big.holding(), io_uring_allowed());
+  big.release();
+  ::setenv("ROISIM_NO_IO_URING", "1", 1);
+  EXPECT_FALSE(ReplacedFileHold((d / "big").string()).holding());
+  ::setenv("ROISIM_NO_IO_URING", "0", 1);
+  EXPECT_EQ(ReplacedFileHold((d / "big").string()).holding(), io_uring_allowed());
+  ::unsetenv("ROISIM_NO_IO_URING");
 }
 
 // The writer holds the file it will replace from its creation on and lets go at the commit, or at
