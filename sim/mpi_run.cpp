@@ -947,7 +947,8 @@ RunReport simulate_to_file(const Plan& given, const RunRequest& request_in) {
       vlen.reset();
       check(f.close(), request.output, "closing");
       fsync_path(temp, false, request.output);
-      ReplacedFileHold previous(request.output);  // a replaced file is freed after the rename, not in it
+      ReplacedFileHold previous = ReplacedFileHold::prepared();  // a replaced file is freed after the rename
+      previous.take(request.output);
       if (std::rename(temp.c_str(), request.output.c_str()) != 0)
         throw IoError("results file '" + request.output + "': renaming '" + temp + "' to it failed (" +
                       std::strerror(errno) + ")");

@@ -1,7 +1,6 @@
 #pragma once
-// ReplacedFileHold: the file a results file is about to replace is freed after the rename, off the
-// caller's thread, not inside it (sim/results_file.cpp, sim/mpi_run.cpp).
-#include <cstdint>
+// ReplacedFileHold: the file a results file replaces is freed after the rename, off the caller's
+// thread, not inside it (sim/results_file.cpp, sim/mpi_run.cpp).
 #include <string>
 
 namespace roisim {
@@ -13,42 +12,54 @@ namespace roisim {
 // portfolio's 84 MB full-output file took 40-95 ms of a 0.5-0.9 s run, on one thread and on two
 // alike.
 //
-// A hold opens the file at `target` (a regular file of at least kMinBytes and one link; anything
-// else, or a file that cannot be opened for reading, is left alone) and registers it with an
-// io_uring instance made for the purpose (IORING_REGISTER_FILES), which then holds a reference to
-// it, and closes its own descriptor. The rename then only unlinks the file; release() closes the
-// instance, whose teardown, and with it the last reference, the kernel runs in a worker thread of
-// its own (io_uring's exit work): the blocks are freed while roisim exits or goes on. Nothing is
-// read or written: until the rename the file is the user's previous results, whole (a run that
-// fails leaves it so, and releasing a hold on a file still linked frees nothing). Where io_uring is
-// missing or refused (kernels before 5.1, io_uring_disabled, seccomp profiles such as Docker's,
-// gVisor) or this is not Linux, the hold holds nothing and the rename frees the file as before;
-// so too with ROISIM_NO_IO_URING set (to anything but "" or "0"), for a sandbox whose system-call
-// filter would kill the process for io_uring_setup rather than refuse it (systemd's
-// @system-service allows it, Docker's default profile refuses it with EPERM).
+// In two steps. prepared() makes an io_uring instance for the purpose (io_uring_setup, ~0.3-5 ms:
+// the results writer does it before it creates its temporary file, in the engine's prologue beside
+// the sampling, so that a sandbox that kills a process for io_uring finds nothing of the run to
+// leave behind). take(target), just before the rename, opens the file at the target and registers
+// it with the instance (IORING_REGISTER_FILES; ~0.05 ms), which then holds a reference to it, and
+// closes its own descriptor - only for a regular file of at least kMinBytes and one link on a
+// local file system (below). The rename then only unlinks the file; release() closes the instance,
+// whose teardown, and with it the last reference, the kernel runs in a worker thread of its own
+// (io_uring's exit work, since Linux 5.7; before, close() does it and the gain is lost): the
+// blocks are freed while roisim exits or goes on. Nothing is read or written: until the rename the
+// file is the user's previous results, whole (a run that fails leaves it so, and releasing a hold
+// on a file still linked frees nothing). Between take() and release() only the rename happens, so
+// no file deleted during a run is kept from being freed.
 //
-// The results writer takes its hold when it creates the temporary file (the engine's prologue,
-// beside the sampling), so its cost (~0.3-5 ms, io_uring_setup mostly) is off the critical path.
-// A file put at the target during the run is freed by the rename as before; a hold on a file that
-// has been replaced or removed by then keeps it only until release().
+// Local file systems only (ext2/3/4, XFS, Btrfs, F2FS, ZFS, tmpfs, overlayfs): on NFS, FUSE or SMB
+// a rename over an open file leaves a hidden stand-in (.nfsXXXX, .fuse_hiddenXXXX) until the last
+// close, and the server frees the file anyway. Where io_uring is missing or refused (kernels before
+// 5.1, io_uring_disabled, seccomp profiles such as Docker's, gVisor) or this is not Linux, nothing
+// is held and the rename frees the file as before; so too with ROISIM_NO_IO_URING set (to anything
+// but "" or "0"), for a sandbox whose system-call filter would kill the process for io_uring_setup
+// rather than refuse it (systemd's @system-service allows it, Docker's default profile refuses it
+// with EPERM).
 class ReplacedFileHold {
  public:
-  static constexpr std::uint64_t kMinBytes = std::uint64_t{1} << 20;  // smaller: ~2 ms or less to free here
+  static constexpr unsigned long long kMinBytes = 1ull << 20;  // smaller: ~2 ms or less to free here
 
-  ReplacedFileHold() = default;
-  explicit ReplacedFileHold(const std::string& target);
+  ReplacedFileHold() = default;  // holds nothing and never will
+  // A hold ready to take a file (ready()), where io_uring is to be had.
+  static ReplacedFileHold prepared();
   ReplacedFileHold(ReplacedFileHold&& other) noexcept;
   ReplacedFileHold& operator=(ReplacedFileHold&& other) noexcept;
   ReplacedFileHold(const ReplacedFileHold&) = delete;
   ReplacedFileHold& operator=(const ReplacedFileHold&) = delete;
   ~ReplacedFileHold() { release(); }
 
-  bool holding() const { return ring_ >= 0; }
-  // Drops the reference (see above); the hold then holds nothing.
+  bool ready() const { return ring_ >= 0; }
+  // Takes the file at `target` where that is worth it (see above); returns holding().
+  bool take(const std::string& target);
+  bool holding() const { return held_; }
+  // Drops the reference, if any, and the instance (see above); the hold is then not ready.
   void release() noexcept;
+
+  // Whether the file system holding `path` is one a hold takes files on.
+  static bool local_file_system(const std::string& path);
 
  private:
   int ring_ = -1;  // the io_uring instance's descriptor
+  bool held_ = false;
 };
 
 }  // namespace roisim

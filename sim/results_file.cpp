@@ -679,7 +679,7 @@ struct ResultsWriter::Impl {
   bool created = false, committed = false, failed = false;
   int write_fd = -1;  // the file's descriptor under HDF5's sec2 driver, or -1 (see start_writeback)
   std::unique_ptr<DataSyncer> syncer;  // on write_fd, from the first batch with per-trial data
-  ReplacedFileHold previous;  // the file at the target, freed after commit's rename, not in it
+  ReplacedFileHold previous;  // takes the file at the target for commit's rename (freed after it, not in it)
 
   Hid file;
   Hid vlen_str;
@@ -729,6 +729,7 @@ struct ResultsWriter::Impl {
       throw IoError("results file '" + target + "': folder '" + folder.string() + "' does not exist");
     temp = temporary_path(target);
 
+    previous = ReplacedFileHold::prepared();  // before anything is created (see sim/replaced_file.h)
     file = create_temporary_file(temp, target);  // nothing left at temp if it fails
     created = true;
     {  // the POSIX descriptor of HDF5's default (sec2) driver, for start_writeback
@@ -746,7 +747,6 @@ struct ResultsWriter::Impl {
       ::unlink(temp.c_str());
       throw;
     }
-    previous = ReplacedFileHold(target);
   }
 
   ~Impl() {
@@ -1018,6 +1018,7 @@ struct ResultsWriter::Impl {
     check(vlen_str.close(), fn, "closing the string type");
     check(file.close(), fn, "closing");
     fsync_path(temp, false, fn);
+    previous.take(target);
     if (std::rename(temp.c_str(), target.c_str()) != 0) fail_errno(fn, "renaming '" + temp + "' to it", errno);
     committed = true;
     previous.release();

@@ -5,6 +5,7 @@
 #include <libdeflate.h>
 
 #include <functional>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -16,12 +17,14 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iostream>
 #include <limits>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <string>
@@ -409,9 +412,8 @@ TEST(ResultsFile, UncommittedWriterLeavesNoTempAndKeepsTarget) {
 // ---- ReplacedFileHold (sim/replaced_file.h)
 
 // What the io_uring instances of this process hold: for each, the files registered with it as its
-// /proc fdinfo lists them ("/path", "/path\040(deleted)" once unlinked), in descriptor order.
+// /proc fdinfo lists them (fdinfo_path(path), with " (deleted)" once unlinked), in descriptor order.
 std::vector<std::vector<std::string>> io_uring_files() {
-  std::vector<std::vector<std::string>> out;
   std::vector<std::pair<int, std::string>> rings;
   for (const auto& e : fs::directory_iterator("/proc/self/fd")) {
     std::error_code ec;
@@ -419,6 +421,7 @@ std::vector<std::vector<std::string>> io_uring_files() {
       rings.emplace_back(std::stoi(e.path().filename().string()), e.path().filename().string());
   }
   std::sort(rings.begin(), rings.end());
+  std::vector<std::vector<std::string>> out;
   for (const auto& [fd, name] : rings) {
     std::ifstream info("/proc/self/fdinfo/" + name);
     std::vector<std::string> files;
@@ -433,45 +436,87 @@ std::vector<std::vector<std::string>> io_uring_files() {
   return out;
 }
 
-// Whether this process may make an io_uring instance at all (it may not under some seccomp
-// profiles, io_uring_disabled, older kernels, gVisor).
-bool io_uring_allowed() {
-#if defined(__linux__) && defined(__NR_io_uring_setup)
-  io_uring_params params{};
-  const long ring = ::syscall(__NR_io_uring_setup, 1, &params);
-  if (ring < 0) return false;
-  ::close(static_cast<int>(ring));
-  return true;
-#else
-  return false;
-#endif
+// A path as fdinfo prints it (seq_path escapes space, tab, newline and backslash in octal).
+std::string fdinfo_path(const std::string& path) {
+  std::string out;
+  for (char c : path) {
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\\') {
+      char buf[5];
+      std::snprintf(buf, sizeof buf, "\\%03o", static_cast<unsigned char>(c));
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::size_t open_descriptors() {
+  return static_cast<std::size_t>(std::distance(fs::directory_iterator("/proc/self/fd"), fs::directory_iterator{}));
 }
 
 void write_bytes(const std::string& path, std::size_t n, char fill) {
   std::ofstream(path, std::ios::binary) << std::string(n, fill);
 }
 
+// Why a hold cannot take a file in `folder` here, or "" when it can: it checks what
+// ReplacedFileHold needs (ROISIM_NO_IO_URING unset, a local file system, io_uring_setup and file
+// registration allowed: not under some seccomp profiles, io_uring_disabled, older kernels, gVisor)
+// and what these tests read (the registered files listed in /proc's fdinfo, Linux 5.6 on).
+std::string hold_unavailable(const fs::path& folder) {
+  if (const char* off = std::getenv("ROISIM_NO_IO_URING"); off && *off && std::string(off) != "0")
+    return "ROISIM_NO_IO_URING is set";
+  if (!ReplacedFileHold::local_file_system(folder.string())) return folder.string() + " is not on a local file system";
+#if defined(__linux__) && defined(__NR_io_uring_setup) && defined(__NR_io_uring_register)
+  const std::string probe = (folder / "probe").string();
+  write_bytes(probe, 1, 'p');
+  io_uring_params params{};
+  const long ring = ::syscall(__NR_io_uring_setup, 1, &params);
+  if (ring < 0) return "io_uring_setup is refused here";
+  const int fd = ::open(probe.c_str(), O_RDONLY | O_CLOEXEC);
+  const bool registered = ::syscall(__NR_io_uring_register, static_cast<int>(ring), IORING_REGISTER_FILES, &fd, 1) == 0;
+  ::close(fd);
+  const bool listed = io_uring_files() == std::vector<std::vector<std::string>>{{fdinfo_path(probe)}};
+  ::close(static_cast<int>(ring));
+  fs::remove(probe);
+  if (!registered) return "io_uring file registration is refused here";
+  if (!listed) return "this kernel's fdinfo does not list an io_uring instance's files";
+  return "";
+#else
+  return "no io_uring in this build's headers";
+#endif
+}
+
 TEST(ReplacedFileHold, KeepsTheReplacedFileUntilReleased) {
-  if (!io_uring_allowed()) GTEST_SKIP() << "io_uring is not available to this process: a hold holds nothing here";
   TempDir dir;
+  if (const std::string why = hold_unavailable(dir.path()); !why.empty()) GTEST_SKIP() << why;
   const std::string path = (dir.path() / "out.h5").string(), next = (dir.path() / "next.h5").string();
   write_bytes(path, ReplacedFileHold::kMinBytes, 'o');
   write_bytes(next, 100, 'n');
+  const std::size_t descriptors = open_descriptors();
   ASSERT_TRUE(io_uring_files().empty());
-  ReplacedFileHold hold(path);
-  ASSERT_TRUE(hold.holding());
-  ASSERT_EQ(io_uring_files(), (std::vector<std::vector<std::string>>{{path}}));
+  ReplacedFileHold hold = ReplacedFileHold::prepared();
+  ASSERT_TRUE(hold.ready());
+  EXPECT_FALSE(hold.holding());
+  ASSERT_EQ(io_uring_files(), (std::vector<std::vector<std::string>>{{}}));  // nothing held before take()
+  ASSERT_TRUE(hold.take(path));
+  ASSERT_EQ(io_uring_files(), (std::vector<std::vector<std::string>>{{fdinfo_path(path)}}));
+  EXPECT_EQ(open_descriptors(), descriptors + 1);  // the instance only: take() closed its own
   ASSERT_EQ(std::rename(next.c_str(), path.c_str()), 0);
   // The replaced file is still referred to (not freed by the rename), under no name.
-  EXPECT_EQ(io_uring_files(), (std::vector<std::vector<std::string>>{{path + "\\040(deleted)"}}));
+  EXPECT_EQ(io_uring_files(), (std::vector<std::vector<std::string>>{{fdinfo_path(path) + "\\040(deleted)"}}));
   EXPECT_EQ(slurp(path), std::string(100, 'n'));
   ReplacedFileHold moved = std::move(hold);
+  EXPECT_FALSE(hold.ready());
   EXPECT_FALSE(hold.holding());
   EXPECT_TRUE(moved.holding());
   moved.release();
+  EXPECT_FALSE(moved.ready());
   EXPECT_FALSE(moved.holding());
   EXPECT_TRUE(io_uring_files().empty());
+  EXPECT_EQ(open_descriptors(), descriptors);
   moved.release();  // twice: nothing
+  EXPECT_FALSE(moved.take(path));  // released: takes nothing
 }
 
 TEST(ReplacedFileHold, HoldsNothingARenameWouldNotFree) {
@@ -484,46 +529,58 @@ TEST(ReplacedFileHold, HoldsNothingARenameWouldNotFree) {
   fs::create_symlink(d / "big", d / "symlink");       // the rename replaces the link, not the file
   fs::create_directory(d / "folder");
   ASSERT_EQ(::mkfifo((d / "fifo").c_str(), 0600), 0);  // must not wait for a writer
+  const std::size_t descriptors = open_descriptors();
   for (const char* name : {"missing", "small", "linked", "symlink", "folder", "fifo"}) {
-    ReplacedFileHold hold((d / name).string());
+    ReplacedFileHold hold = ReplacedFileHold::prepared();
+    EXPECT_FALSE(hold.take((d / name).string())) << name;
     EXPECT_FALSE(hold.holding()) << name;
-    EXPECT_TRUE(io_uring_files().empty()) << name;
+    EXPECT_TRUE(io_uring_files().empty() || io_uring_files() == std::vector<std::vector<std::string>>{{}}) << name;
   }
-  ReplacedFileHold big((d / "big").string());
-  EXPECT_EQ(big.holding(), io_uring_allowed());
-  big.release();
+  EXPECT_EQ(open_descriptors(), descriptors);
+  EXPECT_FALSE(ReplacedFileHold().take((d / "big").string()));  // not prepared
+  const bool available = hold_unavailable(d).empty();
+  EXPECT_EQ(ReplacedFileHold::prepared().take((d / "big").string()), available);
+  // ROISIM_NO_IO_URING: nothing prepared (the caller's value put back after).
+  const char* before = std::getenv("ROISIM_NO_IO_URING");
+  const std::optional<std::string> saved = before ? std::optional<std::string>(before) : std::nullopt;
   ::setenv("ROISIM_NO_IO_URING", "1", 1);
-  EXPECT_FALSE(ReplacedFileHold((d / "big").string()).holding());
-  ::setenv("ROISIM_NO_IO_URING", "0", 1);
-  EXPECT_EQ(ReplacedFileHold((d / "big").string()).holding(), io_uring_allowed());
-  ::unsetenv("ROISIM_NO_IO_URING");
+  EXPECT_FALSE(ReplacedFileHold::prepared().ready());
+  if (available) {
+    ::setenv("ROISIM_NO_IO_URING", "0", 1);
+    EXPECT_TRUE(ReplacedFileHold::prepared().take((d / "big").string()));
+  }
+  if (saved) ::setenv("ROISIM_NO_IO_URING", saved->c_str(), 1);
+  else ::unsetenv("ROISIM_NO_IO_URING");
 }
 
-// The writer holds the file it will replace from its creation on and lets go at the commit, or at
-// its end without one (the file then untouched).
-TEST(ResultsFile, WriterHoldsTheFileItReplacesUntilTheRename) {
-  if (!io_uring_allowed()) GTEST_SKIP() << "io_uring is not available to this process: a hold holds nothing here";
+// The writer prepares its hold before it creates anything and takes the file only for commit's
+// rename: a file removed during the run is not kept from being freed, and nothing is left held
+// after the commit or after a writer that never commits (whose target stays untouched).
+TEST(ResultsFile, WriterHoldsTheFileItReplacesOnlyForTheRename) {
   TempDir dir;
+  if (const std::string why = hold_unavailable(dir.path()); !why.empty()) GTEST_SKIP() << why;
   const std::string path = (dir.path() / "out.h5").string();
   const std::string old_contents(ReplacedFileHold::kMinBytes, 'o');
   write_bytes(path, old_contents.size(), 'o');
+  const std::size_t descriptors = open_descriptors();
   Fixture fx(5, 100, kInputs, false);
   {
     ResultsWriter w(path, fx.layout);
-    EXPECT_EQ(io_uring_files(), (std::vector<std::vector<std::string>>{{path}}));
+    EXPECT_EQ(io_uring_files(), (std::vector<std::vector<std::string>>{{}}));
     w.write_batch(fx.batch(0, 2));
+    EXPECT_EQ(io_uring_files(), (std::vector<std::vector<std::string>>{{}}));
   }
   EXPECT_TRUE(io_uring_files().empty());
   EXPECT_EQ(slurp(path), old_contents);
   {
     ResultsWriter w(path, fx.layout);
-    EXPECT_EQ(io_uring_files(), (std::vector<std::vector<std::string>>{{path}}));
     fx.write_all(w);
     w.commit();
     EXPECT_TRUE(io_uring_files().empty());
   }
   expect_round_trip(fx, path);
   EXPECT_TRUE(dir.temp_files().empty());
+  EXPECT_EQ(open_descriptors(), descriptors);
 }
 
 TEST(ResultsFile, CommitWithMissingScenariosThrows) {
