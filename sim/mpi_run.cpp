@@ -947,13 +947,11 @@ RunReport simulate_to_file(const Plan& given, const RunRequest& request_in) {
       vlen.reset();
       check(f.close(), request.output, "closing");
       fsync_path(temp, false, request.output);
-      ReplacedFileHold previous = ReplacedFileHold::prepared();  // a replaced file is freed after the rename
-      previous.take(request.output);
-      if (std::rename(temp.c_str(), request.output.c_str()) != 0)
+      // A replaced file is freed after the rename, not in it (sim/replaced_file.h).
+      if (const int err = ReplacedFileHold::prepared().rename_onto(temp, request.output))
         throw IoError("results file '" + request.output + "': renaming '" + temp + "' to it failed (" +
-                      std::strerror(errno) + ")");
+                      std::strerror(err) + ")");
       g_temp[0] = '\0';
-      previous.release();
       const std::filesystem::path folder = std::filesystem::path(request.output).parent_path();
       fsync_path(folder.empty() ? "." : folder.string(), true, request.output);
       for (std::uint64_t i = 0; !by_trials && i < std::min<std::uint64_t>(request.keep_first, S); ++i) {

@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <string_view>
 #include <utility>
@@ -72,6 +74,13 @@ bool ReplacedFileHold::take([[maybe_unused]] const std::string& target) {
 void ReplacedFileHold::release() noexcept {
   if (ring_ >= 0) ::close(std::exchange(ring_, -1));
   held_ = false;
+}
+
+int ReplacedFileHold::rename_onto(const std::string& from, const std::string& target) {
+  take(target);
+  const int err = std::rename(from.c_str(), target.c_str()) == 0 ? 0 : errno;
+  release();
+  return err;
 }
 
 bool ReplacedFileHold::local_file_system([[maybe_unused]] const std::string& path) {

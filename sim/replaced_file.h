@@ -53,6 +53,9 @@ class ReplacedFileHold {
   bool holding() const { return held_; }
   // Drops the reference, if any, and the instance (see above); the hold is then not ready.
   void release() noexcept;
+  // rename(from, target) between take(target) and release(), the only way the writers use a hold:
+  // returns 0, or the rename's errno (the file at the target then untouched, and let go).
+  int rename_onto(const std::string& from, const std::string& target);
 
   // Whether the file system holding `path` is one a hold takes files on.
   static bool local_file_system(const std::string& path);

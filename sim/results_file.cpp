@@ -1018,10 +1018,8 @@ struct ResultsWriter::Impl {
     check(vlen_str.close(), fn, "closing the string type");
     check(file.close(), fn, "closing");
     fsync_path(temp, false, fn);
-    previous.take(target);
-    if (std::rename(temp.c_str(), target.c_str()) != 0) fail_errno(fn, "renaming '" + temp + "' to it", errno);
+    if (const int err = previous.rename_onto(temp, target)) fail_errno(fn, "renaming '" + temp + "' to it", err);
     committed = true;
-    previous.release();
     std::filesystem::path folder = std::filesystem::path(target).parent_path();
     fsync_path(folder.empty() ? "." : folder.string(), true, target);
   }

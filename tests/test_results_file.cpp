@@ -553,6 +553,23 @@ TEST(ReplacedFileHold, HoldsNothingARenameWouldNotFree) {
   else ::unsetenv("ROISIM_NO_IO_URING");
 }
 
+TEST(ReplacedFileHold, RenameOntoTakesTheFileOnlyForTheRename) {
+  TempDir dir;
+  const std::string path = (dir.path() / "out.h5").string(), next = (dir.path() / "next.h5").string();
+  write_bytes(path, ReplacedFileHold::kMinBytes, 'o');
+  write_bytes(next, 100, 'n');
+  const std::size_t descriptors = open_descriptors();
+  ReplacedFileHold hold = ReplacedFileHold::prepared();
+  EXPECT_EQ(hold.rename_onto((dir.path() / "missing").string(), path), ENOENT);  // failed: target untouched
+  EXPECT_FALSE(hold.ready());
+  EXPECT_EQ(slurp(path), std::string(ReplacedFileHold::kMinBytes, 'o'));
+  EXPECT_EQ(ReplacedFileHold::prepared().rename_onto(next, path), 0);
+  EXPECT_EQ(slurp(path), std::string(100, 'n'));
+  EXPECT_FALSE(fs::exists(next));
+  EXPECT_TRUE(io_uring_files().empty());
+  EXPECT_EQ(open_descriptors(), descriptors);
+}
+
 // The writer prepares its hold before it creates anything and takes the file only for commit's
 // rename: a file removed during the run is not kept from being freed, and nothing is left held
 // after the commit or after a writer that never commits (whose target stays untouched).
