@@ -34,6 +34,7 @@
 #include "roisim/version.h"
 #include "sim/correlation.h"
 #include "sim/engine.h"
+#include "sim/heap.h"
 #include "sim/results_file.h"
 #include "sim/sampler.h"
 #include "sim/scenario.h"
@@ -761,6 +762,11 @@ class PlainFormatter : public CLI::Formatter {
 };
 
 int main(int argc, char** argv) {
+  // Before anything allocates much, and before there are threads (sim/heap.h).
+  if (const auto& heap = roisim::prepare_heap(); heap.huge)
+    roisim::trace("heap reserve on huge pages (MiB)", static_cast<long>((heap.end - heap.begin) >> 20));
+  else
+    roisim::trace((std::string("heap on small pages: ") + heap.why_not).c_str());
   install_signal_handlers();  // first, so that an early SIGINT/SIGTERM/SIGHUP still exits 130/143/129 cleanly
 #ifdef ROISIM_WITH_MPI  // issue 8: MPI_Init here, MPI_Finalize when main returns
   roisim::mpi::init(&argc, &argv);
