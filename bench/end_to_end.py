@@ -3,11 +3,14 @@
 written, synced and renamed), for README "Performance".
 
   /usr/bin/python3 bench/end_to_end.py [--roisim build/roisim] [--baseline OTHER_ROISIM]
-      [--file scenarios/seed_portfolio.yaml] [--trials 10000] [--threads 1,2] [--rounds 5]
+      [--baseline-env NAME=VALUE ...] [--file scenarios/seed_portfolio.yaml] [--trials 10000] [--threads 1,2] [--rounds 5]
       [--modes summary,full] [--fresh] [--peer] [--ceiling]
 
 Each round runs every (output mode, thread count) once per binary; with --baseline the two binaries
 alternate (their order flips each round), so that drifts of a shared machine touch both alike.
+--baseline-env NAME=VALUE (repeatable) sets a variable for the baseline's runs only; without
+--baseline the baseline is then the --roisim binary itself, so that one binary is compared with
+itself under a switch (e.g. --baseline-env ROISIM_NO_HUGE_HEAP=1).
 Each (binary, mode, thread count) writes a target of its own in a temporary folder, so from the
 second round on a run replaces the file the same command wrote before, as a user re-running it
 does (--fresh removes it first, untimed). (Until 2026-12-06 every run of a binary wrote one
@@ -46,11 +49,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
 
-def timed(cmd):
-    """Runs cmd; returns (wall seconds, peak RSS in MiB, exit status, stderr text)."""
+def timed(cmd, env=None):
+    """Runs cmd (in env, or this process's environment); returns (wall seconds, peak RSS in MiB,
+    exit status, stderr text)."""
     with tempfile.TemporaryFile() as errf:  # a file, not a pipe: a chatty child cannot block on it
         t0 = time.perf_counter()
-        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=errf)
+        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=errf, env=env)
         _, status, usage = os.wait4(p.pid, 0)
         wall = time.perf_counter() - t0
         p.returncode = os.waitstatus_to_exitcode(status)
@@ -96,6 +100,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--roisim", default=os.path.join(ROOT, "build", "roisim"))
     ap.add_argument("--baseline", help="a second roisim binary, run alternately with the first")
+    ap.add_argument("--baseline-env", action="append", default=[], metavar="NAME=VALUE",
+                    help="an environment variable for the baseline's runs (repeatable; without --baseline the baseline is --roisim)")
     ap.add_argument("--file", default=os.path.join(ROOT, "scenarios", "seed_portfolio.yaml"))
     ap.add_argument("--trials", type=int, default=10000)
     ap.add_argument("--threads", default="1,2")
@@ -118,9 +124,16 @@ def main(argv=None):
     together = max(threads)
     if a.ceiling and (threads[0] != 1 or together < 2):
         ap.error("--ceiling: the first thread count must be 1 and another one larger")
+    base_env = dict(os.environ)
+    for kv in a.baseline_env:
+        name, eq, value = kv.partition("=")
+        if not eq or not name:
+            ap.error(f"--baseline-env: NAME=VALUE, not {kv!r}")
+        base_env[name] = value
     bins = [("roisim", os.path.abspath(a.roisim))]
-    if a.baseline:
-        bins.insert(0, ("baseline", os.path.abspath(a.baseline)))
+    if a.baseline or a.baseline_env:
+        bins.insert(0, ("baseline", os.path.abspath(a.baseline or a.roisim)))
+    env_of = {"roisim": None, "baseline": base_env if a.baseline_env else None}
     for _, b in bins:
         if not os.access(b, os.X_OK):
             ap.error(f"not an executable: {b}")
@@ -131,7 +144,7 @@ def main(argv=None):
           f"{os.cpu_count()} CPUs; results file {'removed before' if a.fresh else 'replaced by'} each run")
     for name, b in bins:
         v = subprocess.run([b, "--version"], capture_output=True, text=True).stdout.strip()
-        print(f"  {name}: {b} ({v})")
+        print(f"  {name}: {b} ({v})" + (f" with {' '.join(a.baseline_env)}" if name == "baseline" and a.baseline_env else ""))
 
     tmp = tempfile.mkdtemp(prefix="roisim-e2e-")
     times = {}  # (name, mode, threads) -> [(wall, rss)]
@@ -148,7 +161,7 @@ def main(argv=None):
                         cmd = [b, "run", a.file, "-o", out, "--quiet", "--trials", str(a.trials), "--threads", str(t)]
                         if mode == "summary":
                             cmd.append("--summary-only")
-                        wall, rss, rc, err = timed(cmd)
+                        wall, rss, rc, err = timed(cmd, env_of[name])
                         if rc != 0:
                             sys.exit(f"end_to_end.py: {' '.join(cmd)} failed ({rc}): {err.strip()}")
                         times.setdefault((name, mode, t), []).append((wall, rss))
@@ -191,7 +204,7 @@ def main(argv=None):
                 spc = f"{sp:9.2f} {per:11.2f}" if t != threads[0] else f"{'':9s} {'':11s}"
                 print(f"{name:10s} {mode:8s} {t:7d} {med:9.3f} {min(w):6.3f}..{max(w):<6.3f} "
                       f"{evaluations / med:10.3g} {rss:6.0f} MiB {spc}")
-    if a.baseline:
+    if len(bins) == 2:
         # Each round ran the two binaries back to back on the same command: the median of those
         # pairs' ratios (with its quartiles) compares them with less of the machine's drift than
         # the ratio of their medians.

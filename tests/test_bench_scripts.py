@@ -10,7 +10,7 @@ from them (small trial counts: this checks the plumbing, not the speed).
   times; bad arguments exit 2 with a message; through a wrapper that logs each run's -o target,
   two rounds with --ceiling: every (mode, threads) and every one of the runs started at once
   writes one target of its own, new in the first round and replaced in the second, and the runs
-  started at once overlap in time.
+  started at once overlap in time; --baseline-env sets its variable for the baseline's runs only.
 - bench/peers/compare.sh: the three-row table with positive rates and ratios.
 """
 import os
@@ -109,8 +109,28 @@ def main():
                 check(len(both) == 2 and max(b[0] for b in both) < min(b[1] for b in both),
                       f"{mode}, round {rnd + 1}: the two runs started at once overlap in time: {both}")
 
+    # --baseline-env: the binary against itself under a switch, the variable set for the baseline's
+    # runs only, the two alternating (a wrapper logs the variable each run saw).
+    with tempfile.TemporaryDirectory() as tmp:
+        log = os.path.join(tmp, "env.log")
+        wrapper = os.path.join(tmp, "roisim-env")
+        with open(wrapper, "w") as f:
+            f.write("#!/bin/sh\n"
+                    f"if [ \"$1\" = run ]; then echo \"${{ROISIM_E2E_PROBE-unset}}\" >> {log}; fi\n"
+                    f"exec {roisim} \"$@\"\n")
+        os.chmod(wrapper, 0o755)
+        p = subprocess.run([py, e2e, "--roisim", wrapper, "--baseline-env", "ROISIM_E2E_PROBE=on", "--rounds", "2",
+                            "--trials", TRIALS, "--threads", "1", "--modes", "summary"],
+                           capture_output=True, text=True, timeout=600, env={k: v for k, v in os.environ.items() if k != "ROISIM_E2E_PROBE"})
+        seen = [line.strip() for line in open(log)] if os.path.exists(log) else []
+        check(p.returncode == 0 and seen == ["on", "unset", "unset", "on"],
+              f"--baseline-env: the baseline's runs (first in round 1, second in round 2) alone see the variable: {seen} ({p.returncode}: {p.stderr.strip()})")
+        check(re.search(r"^baseline\s+summary\s+1\s", p.stdout, re.M) and "with ROISIM_E2E_PROBE=on" in p.stdout
+              and re.search(r"roisim / baseline, per round.*\n\s+summary\s+1 thread\(s\) [0-9.]+", p.stdout),
+              f"--baseline-env: the baseline's rows, its variable and the per-round ratios printed:\n{p.stdout}")
+
     for bad in (["--threads", "0"], ["--modes", "fast"], ["--roisim", os.path.join(root, "no-such-binary")],
-                ["--ceiling", "--threads", "1"], ["--ceiling", "--threads", "2,1"]):
+                ["--ceiling", "--threads", "1"], ["--ceiling", "--threads", "2,1"], ["--baseline-env", "NOEQUALS"]):
         q = subprocess.run([py, e2e, *bad], capture_output=True, text=True, timeout=60)
         check(q.returncode == 2 and "error:" in q.stderr and ("--ceiling" not in bad or "--ceiling:" in q.stderr), f"end_to_end.py {' '.join(bad)}: exit 2 with a message (got {q.returncode}: {q.stderr.strip()})")
 
