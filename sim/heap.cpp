@@ -1,6 +1,7 @@
 #include "sim/heap.h"
 
 #include <cstdlib>
+#include <cstring>
 #include <string_view>
 
 #if defined(__GLIBC__)
@@ -20,6 +21,16 @@ HeapSetup setup_heap() noexcept {
     return s;
   }
 #if defined(__GLIBC__) && __GLIBC_PREREQ(2, 33) && defined(MADV_HUGEPAGE) && defined(M_ARENA_MAX)
+  // Whoever tunes glibc's malloc through the environment keeps that tuning (mallopt would override it).
+  if (const char* t = std::getenv("GLIBC_TUNABLES"); t && std::strstr(t, "glibc.malloc.")) {
+    s.why_not = "GLIBC_TUNABLES tunes malloc";
+    return s;
+  }
+  for (const char* v : {"MALLOC_ARENA_MAX", "MALLOC_TOP_PAD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_"})
+    if (std::getenv(v)) {
+      s.why_not = "a MALLOC_ variable tunes malloc";
+      return s;
+    }
   for (const int r : {RLIMIT_AS, RLIMIT_DATA}) {
     struct rlimit lim {};
     if (::getrlimit(r, &lim) != 0 || lim.rlim_cur != RLIM_INFINITY) {

@@ -38,7 +38,9 @@ namespace roisim {
 // thread, 63 -> 76 MiB on two). Results do not depend on any of this.
 //
 // Nothing is done (and the heap is glibc's default) with ROISIM_NO_HUGE_HEAP set (to anything but
-// "" or "0"), off glibc, or where address space or data are limited (RLIMIT_AS or RLIMIT_DATA
+// "" or "0"), where malloc is tuned through the environment (GLIBC_TUNABLES naming glibc.malloc.*,
+// or MALLOC_ARENA_MAX, MALLOC_TOP_PAD_, MALLOC_TRIM_THRESHOLD_, MALLOC_MMAP_THRESHOLD_: that tuning
+// is kept), off glibc, or where address space or data are limited (RLIMIT_AS or RLIMIT_DATA
 // finite: the reserve would take a share of the limit); where the kernel declines huge pages
 // (transparent_hugepage "never") the settings still keep freed memory for reuse. Memory the heap
 // needs beyond the reserve is on small pages, as before.

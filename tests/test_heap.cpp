@@ -6,6 +6,7 @@
 
 #include <sys/resource.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -116,16 +117,27 @@ TEST(HugePageHeap, FreedMemoryIsReusedNotFaultedInAgain) {
   std::free(q);
 }
 
-TEST(HugePageHeapDeathTest, NothingWhenAskedNot) {
-  GTEST_FLAG_SET(death_test_style, "threadsafe");  // a new process: prepare_heap() not yet called
+// In a process of its own (prepare_heap() not yet called there): with `name` set to `value`, the
+// heap is left alone, for a reason that mentions `reason`.
+void expect_left_alone(const char* name, const char* value, const char* reason) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_EXIT(
       {
-        ::setenv("ROISIM_NO_HUGE_HEAP", "1", 1);
+        ::setenv(name, value, 1);
         const roisim::HeapSetup& h = roisim::prepare_heap();
-        const bool ok = !h.huge && h.begin == 0 && h.why_not && std::strstr(h.why_not, "ROISIM_NO_HUGE_HEAP");
+        const bool ok = !h.huge && h.begin == 0 && h.why_not && std::strstr(h.why_not, reason);
+        std::fprintf(stderr, "why not: %s\n", h.why_not ? h.why_not : "(none)");
         std::_Exit(ok ? 0 : 1);
       },
-      testing::ExitedWithCode(0), "");
+      testing::ExitedWithCode(0), reason)
+      << name << "=" << value;
+}
+
+TEST(HugePageHeapDeathTest, NothingWhenAskedNot) { expect_left_alone("ROISIM_NO_HUGE_HEAP", "1", "ROISIM_NO_HUGE_HEAP"); }
+
+TEST(HugePageHeapDeathTest, MallocTunedThroughTheEnvironmentKeepsItsTuning) {
+  expect_left_alone("GLIBC_TUNABLES", "glibc.malloc.arena_max=4", "GLIBC_TUNABLES");
+  expect_left_alone("MALLOC_ARENA_MAX", "4", "MALLOC_");
 }
 
 }  // namespace
