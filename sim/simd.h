@@ -3,8 +3,10 @@
 // picking one when the program is loaded (GCC target_clones, an ifunc). The bits are the same
 // either way: the build never fuses multiply-adds (-ffp-contract=off, CMakeLists.txt), the
 // compiler may not reassociate (no -ffast-math), and AVX2 adds, multiplies, divides and compares
-// round exactly as SSE2 does. Elsewhere (other compilers or CPUs): one ordinary function.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+// round exactly as SSE2 does. Elsewhere (other compilers or CPUs), and under ThreadSanitizer
+// (an ifunc resolver, instrumented, runs before TSan is set up and crashes the loader): one
+// ordinary function.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
 #define ROISIM_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define ROISIM_CLONES
