@@ -8,9 +8,10 @@ written, synced and renamed), for README "Performance".
 
 Each round runs every (output mode, thread count) once per binary; with --baseline the two binaries
 alternate (their order flips each round), so that drifts of a shared machine touch both alike.
---baseline-env NAME=VALUE (repeatable) sets a variable for the baseline's runs only; without
---baseline the baseline is then the --roisim binary itself, so that one binary is compared with
-itself under a switch (e.g. --baseline-env ROISIM_NO_HUGE_HEAP=1).
+--baseline-env NAME=VALUE (repeatable) sets a variable for the baseline's runs only (the --roisim
+side runs without it, even where the shell exports it); without --baseline the baseline is then
+the --roisim binary itself, so that one binary is compared with itself under a switch (e.g.
+--baseline-env ROISIM_NO_HUGE_HEAP=1).
 Each (binary, mode, thread count) writes a target of its own in a temporary folder, so from the
 second round on a run replaces the file the same command wrote before, as a user re-running it
 does (--fresh removes it first, untimed). (Until 2026-12-06 every run of a binary wrote one
@@ -133,7 +134,10 @@ def main(argv=None):
     bins = [("roisim", os.path.abspath(a.roisim))]
     if a.baseline or a.baseline_env:
         bins.insert(0, ("baseline", os.path.abspath(a.baseline or a.roisim)))
-    env_of = {"roisim": None, "baseline": base_env if a.baseline_env else None}
+    # The --roisim side runs without the baseline's variables, even where this shell exports them.
+    names = {kv.partition("=")[0] for kv in a.baseline_env}
+    env_of = {"roisim": {k: v for k, v in os.environ.items() if k not in names} if names else None,
+              "baseline": base_env if a.baseline_env else None}
     for _, b in bins:
         if not os.access(b, os.X_OK):
             ap.error(f"not an executable: {b}")

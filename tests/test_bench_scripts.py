@@ -10,7 +10,8 @@ from them (small trial counts: this checks the plumbing, not the speed).
   times; bad arguments exit 2 with a message; through a wrapper that logs each run's -o target,
   two rounds with --ceiling: every (mode, threads) and every one of the runs started at once
   writes one target of its own, new in the first round and replaced in the second, and the runs
-  started at once overlap in time; --baseline-env sets its variable for the baseline's runs only.
+  started at once overlap in time; --baseline-env sets its variable for the baseline's runs only
+  (the other side runs without it, even where the shell exports it).
 - bench/peers/compare.sh: the three-row table with positive rates and ratios.
 """
 import os
@@ -121,10 +122,11 @@ def main():
         os.chmod(wrapper, 0o755)
         p = subprocess.run([py, e2e, "--roisim", wrapper, "--baseline-env", "ROISIM_E2E_PROBE=on", "--rounds", "2",
                             "--trials", TRIALS, "--threads", "1", "--modes", "summary"],
-                           capture_output=True, text=True, timeout=600, env={k: v for k, v in os.environ.items() if k != "ROISIM_E2E_PROBE"})
+                           capture_output=True, text=True, timeout=600, env=dict(os.environ, ROISIM_E2E_PROBE="exported"))
         seen = [line.strip() for line in open(log)] if os.path.exists(log) else []
         check(p.returncode == 0 and seen == ["on", "unset", "unset", "on"],
-              f"--baseline-env: the baseline's runs (first in round 1, second in round 2) alone see the variable: {seen} ({p.returncode}: {p.stderr.strip()})")
+              f"--baseline-env: the baseline's runs (first in round 1, second in round 2) alone see the variable, the others not even "
+              f"the shell's: {seen} ({p.returncode}: {p.stderr.strip()})")
         check(re.search(r"^baseline\s+summary\s+1\s", p.stdout, re.M) and "with ROISIM_E2E_PROBE=on" in p.stdout
               and re.search(r"roisim / baseline, per round.*\n\s+summary\s+1 thread\(s\) [0-9.]+", p.stdout),
               f"--baseline-env: the baseline's rows, its variable and the per-round ratios printed:\n{p.stdout}")
