@@ -29,8 +29,8 @@ namespace roisim {
 // Each is mapped on its own (mmap, 2 MiB aligned) and unmapped when freed, not taken from the heap:
 // the heap keeps what it frees (sim/heap.h), and a run whose buffers grow (--target-ci adds trials
 // step by step) would leave each step's buffers behind in it (a seed --target-ci run to 200,000
-// trials peaked at 561 MiB so, 481 MiB with the buffers mapped). Under AddressSanitizer they come
-// from the heap (posix_memalign), whose blocks it guards.
+// trials, two threads, peaked at 548 MiB so, 470 MiB with the buffers mapped). Under
+// AddressSanitizer they come from the heap (posix_memalign), whose blocks it guards.
 template <class T>
 struct NoInit : std::allocator<T> {
   template <class U>
