@@ -48,10 +48,6 @@ HeapSetup setup_heap() noexcept {
     s.why_not = "ROISIM_NO_HUGE_HEAP is set";
     return s;
   }
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-  s.why_not = "a sanitizer's allocator serves malloc";
-  return s;
-#elif defined(__GLIBC__) && __GLIBC_PREREQ(2, 33) && defined(MADV_HUGEPAGE) && defined(M_ARENA_MAX)
   // Whoever tunes glibc's malloc through the environment keeps that tuning (mallopt would override it).
   if (const char* t = std::getenv("GLIBC_TUNABLES"); t && std::strstr(t, "glibc.malloc.")) {
     s.why_not = "GLIBC_TUNABLES tunes malloc";
@@ -62,6 +58,10 @@ HeapSetup setup_heap() noexcept {
       s.why_not = "a MALLOC_ variable tunes malloc";
       return s;
     }
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  s.why_not = "a sanitizer's allocator serves malloc";
+  return s;
+#elif defined(__GLIBC__) && __GLIBC_PREREQ(2, 33) && defined(MADV_HUGEPAGE) && defined(M_ARENA_MAX)
   for (const int r : {RLIMIT_AS, RLIMIT_DATA}) {
     struct rlimit lim {};
     if (::getrlimit(r, &lim) != 0 || lim.rlim_cur != RLIM_INFINITY) {
