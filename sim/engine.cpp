@@ -93,20 +93,6 @@ ProjectDraw make_draw(const Project& p, const double* in, double u_success) {
 }
 
 
-// Sum over trials of (rank[t] - mean_rank) * centred[t]. Centred average ranks are whole or
-// half numbers, so every product is a multiple of 1/4 and the sum is exact (any order gives
-// the same bits) while it stays below 2^51, which n^3/4 does up to n = 2 x 10^5 trials;
-// beyond, the fixed order below keeps it deterministic. Four running sums: it vectorises.
-ROISIM_CLONES
-double rank_dot(const double* rank, double mean_rank, const double* centred, std::size_t n) {
-  double acc[4] = {0, 0, 0, 0};
-  std::size_t t = 0;
-  for (; t + 4 <= n; t += 4)
-    for (std::size_t j = 0; j < 4; ++j) acc[j] += (rank[t + j] - mean_rank) * centred[t + j];
-  for (; t < n; ++t) acc[0] += (rank[t] - mean_rank) * centred[t];
-  return (acc[0] + acc[1]) + (acc[2] + acc[3]);
-}
-
 // A node of a batch's prefix tree of variant sequences (see Engine::Impl::BatchWork).
 struct TreeNode {
   int variant, depth;
@@ -400,6 +386,9 @@ struct Engine::Impl {
   Buffer input_pool;
   std::vector<double*> values;                  // [id] -> n values
   std::vector<double*> ranks;                   // [id] -> n average ranks (1-based); null = not an input
+  // [id] -> the same as twice centred ranks (twice_rank_dot), up to kMaxSmallRankTrials trials.
+  std::vector<std::int16_t, NoInit<std::int16_t>> small_rank_pool;
+  std::vector<std::int16_t*> small_ranks;
   std::vector<double> rank_norm;                // [id] sqrt of the ranks' sum of squared deviations
   std::vector<std::vector<std::uint32_t>> band_low, band_high;  // [id] trials with the input in [P5, P15] / [P85, P95]
   OrderStatInterval intervals[kNumQuantiles] = {};  // order statistics of the quantile intervals
@@ -596,8 +585,16 @@ struct Engine::Impl {
         share->broadcast(&rank_norm[jobs[i].id], 1, from);
         share->broadcast(bands[i].data(), 4, from);
       }
+    small_ranks.assign(jobs.size(), nullptr);
+    const bool small = n <= kMaxSmallRankTrials;
+    small_rank_pool.resize(small ? nranked * n : 0);
+    for (std::size_t i = 0, k = 0; small && i < jobs.size(); ++i)
+      if (ranked(jobs[i])) small_ranks[jobs[i].id] = &small_rank_pool[k++ * n];
     tbb::parallel_for(std::size_t{0}, jobs.size(), [&](std::size_t i) {
-      if (ranked(jobs[i])) band_trials(values[jobs[i].id], bands[i].data(), band_low[jobs[i].id], band_high[jobs[i].id]);
+      if (!ranked(jobs[i])) return;
+      const int id = jobs[i].id;
+      band_trials(values[id], bands[i].data(), band_low[id], band_high[id]);
+      if (small) twice_centred_ranks(ranks[id], n, small_ranks[id]);
     });
     for (int q = 0; q < kNumQuantiles; ++q) intervals[q] = quantile_interval(n, kQuantiles[q]);
     check_cancel();
@@ -635,6 +632,7 @@ struct Engine::Impl {
   // and n0 + (n1 + 1)/2), their norm about the mean rank, and the trials in its tornado bands.
   struct SuccessInput {
     std::vector<double> ranks;
+    std::vector<std::int16_t> small_ranks;  // twice centred, up to kMaxSmallRankTrials trials
     double norm = 0;
     std::vector<std::uint32_t> low, high;
   };
@@ -1257,7 +1255,9 @@ struct Engine::Impl {
   void scenario_drivers(const ScenarioWork& w, const std::vector<SuccessInput>& success, StatsScratch& scratch,
                         Drivers& d, std::size_t at) const {
     const std::size_t K = plan.input_vars().size();
-    const double* rr = scratch.roi_ranks.data();  // centred ROI ranks
+    const bool small = n <= kMaxSmallRankTrials;  // the ranks as small integers (twice_rank_dot)
+    const double* rr = scratch.roi_ranks.data();  // centred ROI ranks, or
+    const std::int16_t* rr2 = scratch.roi_ranks2.data();  // twice those
     const std::size_t k10 = std::max<std::size_t>(1, n / 10);
     const double mean_rank = (static_cast<double>(n) + 1) / 2;
     std::vector<std::uint32_t>& position = scratch.position;  // trial -> its place in the ROI order
@@ -1278,12 +1278,14 @@ struct Engine::Impl {
     double sum_sq = 0;
     for (std::size_t k = 0; k < K; ++k) {
       const double* rk;
+      const std::int16_t* rk2;  // small: twice rk, centred
       const std::vector<std::uint32_t>* low;
       const std::vector<std::uint32_t>* high;
       double norm, sign;
       if (w.success_variant[k] >= 0) {
         const SuccessInput& si = success[w.success_variant[k]];
         rk = si.ranks.data();
+        rk2 = si.small_ranks.data();
         norm = si.norm;
         low = &si.low;
         high = &si.high;
@@ -1292,6 +1294,7 @@ struct Engine::Impl {
         const auto [id, s] = w.inputs[k];
         if (id < 0) continue;
         rk = ranks[id];
+        rk2 = small_ranks[id];
         norm = rank_norm[id];
         sign = s;
         // With a negative scale the input's low values are the scaled input's high values.
@@ -1299,14 +1302,20 @@ struct Engine::Impl {
         high = sign > 0 ? &band_high[id] : &band_low[id];
       }
       if (!(norm > 0) || sign == 0 || !(scratch.roi_rank_norm > 0)) continue;
-      const double rho = sign * rank_dot(rk, mean_rank, rr, n) / (norm * scratch.roi_rank_norm);
+      const double dot = small ? twice_rank_dot(rk2, rr2, n) : rank_dot(rk, mean_rank, rr, n);
+      const double rho = sign * dot / (norm * scratch.roi_rank_norm);
       d.spearman[at + k] = rho;
       sum_sq += rho * rho;
       d.tornado_low[at + k] = median_roi(*low, position, scratch.roi_sorted, bits);
       d.tornado_high[at + k] = median_roi(*high, position, scratch.roi_sorted, bits);
+      // The worst trials' ranks: small, from the int16 ranks the dot product has just read (the
+      // same values: rank = (twice centred + n + 1) / 2, exact), not from the doubles, 4x the
+      // memory and no longer in cache (gathered from them, this loop took 4.5% of a seed run).
+      const double shift = static_cast<double>(n) + 1;
+      const auto rank_of = [&](std::uint32_t t) { return small ? (rk2[t] + shift) * 0.5 : rk[t]; };
       double pct = 0, tied = 0;
-      for (std::size_t i = 0; i < tie_lo; ++i) pct += (rk[scratch.index[i]] - 0.5) / static_cast<double>(n);
-      for (std::size_t i = tie_lo; i < tie_hi; ++i) tied += (rk[scratch.index[i]] - 0.5) / static_cast<double>(n);
+      for (std::size_t i = 0; i < tie_lo; ++i) pct += (rank_of(scratch.index[i]) - 0.5) / static_cast<double>(n);
+      for (std::size_t i = tie_lo; i < tie_hi; ++i) tied += (rank_of(scratch.index[i]) - 0.5) / static_cast<double>(n);
       pct += tie_w * tied;  // without ties: the k10-th alone, weight 1 (the same bits as a plain sum)
       d.downside_shift[at + k] = sign * (pct / static_cast<double>(k10) - 0.5);
     }
@@ -1349,6 +1358,10 @@ struct Engine::Impl {
       const double r0 = (static_cast<double>(zeros) + 1) / 2, r1 = static_cast<double>(zeros) + (static_cast<double>(ones) + 1) / 2;
       si.ranks.assign(n, r0);
       for (std::uint32_t t : si.high) si.ranks[t] = r1;
+      if (n <= kMaxSmallRankTrials) {
+        si.small_ranks.resize(n);
+        twice_centred_ranks(si.ranks.data(), n, si.small_ranks.data());
+      }
       si.norm = std::sqrt(static_cast<double>(zeros) * (r0 - mean_rank) * (r0 - mean_rank) +
                           static_cast<double>(ones) * (r1 - mean_rank) * (r1 - mean_rank));
     });
@@ -1481,10 +1494,10 @@ std::uint64_t Engine::memory_estimate(const Plan& plan, const RunOptions& opt) {
   // lhs keeps a 4-byte permutation per input, sobol an 8-byte point per input (sim/sampler.h).
   const Sampler s = plan.settings().sampler;
   const std::uint64_t sampler = s == Sampler::LatinHypercube ? 4 * n * uncertain : s == Sampler::Sobol ? 8 * n * uncertain : 0;
-  // The live batches' success inputs (ranks and band lists, ~12 bytes a trial; two batches, one on
+  // The live batches' success inputs (ranks and band lists, ~14 bytes a trial; two batches, one on
   // one thread, where run() frees a batch's work before the next is prepared) for at most one
   // variant per scenario of a batch and project whose success draw is an input.
-  const std::uint64_t success = (threads == 1 ? 1 : 2) * 12 * n * b * success_projects;
+  const std::uint64_t success = (threads == 1 ? 1 : 2) * 14 * n * b * success_projects;
   // Summarised batches waiting for a summary-only sink stage (SinkQueue): at most sink_queue_bytes
   // and one batch more, and never more than every scenario's results.
   std::uint64_t queued = 0;
@@ -1493,6 +1506,7 @@ std::uint64_t Engine::memory_estimate(const Plan& plan, const RunOptions& opt) {
     queued = std::min(opt.sink_queue_bytes, plan.scenario_count() * per_scenario) + b * per_scenario;
   }
   return queued + sets.outcomes * trial_bytes(plan, opt) + sets.cash * cash_bytes(plan, opt) + sampler + 8 * n * (arrays + 2 * ranked + plan.copula_vars().size())  // batch sets; inputs, ranks, bands
+         + (n <= kMaxSmallRankTrials ? 2 * n * ranked : 0)  // the ranks as small integers
          + NoInit<double>::kHugePage  // the input pool, rounded to whole huge pages
          + success + threads * (std::max<std::uint64_t>(kBlockBytes, (variants + 40) * stride * 8 * 8) + NoInit<double>::kHugePage)  // project streams (a buffer of them from 1 MiB: whole huge pages)
          + 64 * n * threads  // statistics scratch

@@ -3,6 +3,10 @@
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #include <boost/math/distributions/binomial.hpp>
 #include <cmath>
@@ -84,16 +88,18 @@ inline double from_key(std::uint64_t k) noexcept {
   return x;
 }
 
-// Centred average ranks from a sorted order (scratch.sorted, scratch.index) into out (by trial);
-// returns their sum of squares.
-double centred_ranks_from_order(std::size_t n, StatsScratch& s, double* out) {
+// Centred average ranks from a sorted order (scratch.sorted, scratch.index) into out (by trial),
+// or twice those (int16, n <= kMaxSmallRankTrials); returns their sum of squares.
+template <class T>
+double centred_ranks_from_order(std::size_t n, StatsScratch& s, T* out) {
   const double mean_rank = (static_cast<double>(n) + 1.0) / 2.0;
   double ss = 0;
   for (std::size_t i = 0; i < n;) {
     std::size_t j = i + 1;
     while (j < n && s.sorted[j] == s.sorted[i]) ++j;
     const double r = (static_cast<double>(i + 1) + static_cast<double>(j)) / 2.0 - mean_rank;
-    for (std::size_t k = i; k < j; ++k) out[s.index[k]] = r;
+    const T v = std::is_same_v<T, double> ? static_cast<T>(r) : static_cast<T>(static_cast<std::ptrdiff_t>(i + 1 + j) - static_cast<std::ptrdiff_t>(n + 1));
+    for (std::size_t k = i; k < j; ++k) out[s.index[k]] = v;
     ss += r * r * static_cast<double>(j - i);
     i = j;
   }
@@ -469,6 +475,89 @@ double average_ranks(const double* x, std::size_t n, StatsScratch& s, double* ou
   return ss;
 }
 
+ROISIM_CLONES
+double rank_dot(const double* rank, double mean_rank, const double* centred, std::size_t n) {
+  double acc[4] = {0, 0, 0, 0};  // four running sums: it vectorises
+  std::size_t t = 0;
+  for (; t + 4 <= n; t += 4)
+    for (std::size_t j = 0; j < 4; ++j) acc[j] += (rank[t + j] - mean_rank) * centred[t + j];
+  for (; t < n; ++t) acc[0] += (rank[t] - mean_rank) * centred[t];
+  return (acc[0] + acc[1]) + (acc[2] + acc[3]);
+}
+
+void twice_centred_ranks(const double* rank, std::size_t n, std::int16_t* out) {
+  const double shift = static_cast<double>(n) + 1;
+  for (std::size_t t = 0; t < n; ++t) out[t] = static_cast<std::int16_t>(2 * rank[t] - shift);
+}
+
+namespace {
+// pmaddwd multiplies pairs of int16 and adds each two neighbouring products into an int32 lane:
+// with |a|, |b| <= m, a lane grows by at most 2 m^2 a step, so `steps` of them are summed in
+// int32 before the lanes are widened into int64 totals. m = n - 1 <= 32767 gives steps >= 1.
+std::size_t int32_steps(std::size_t n) {
+  const std::uint64_t m = n > 1 ? n - 1 : 1;
+  return static_cast<std::size_t>(std::uint64_t{std::numeric_limits<std::int32_t>::max()} / (2 * m * m));
+}
+std::int64_t dot_i16_tail(const std::int16_t* a, const std::int16_t* b, std::size_t t, std::size_t n) {
+  std::int64_t sum = 0;
+  for (; t < n; ++t) sum += std::int32_t{a[t]} * std::int32_t{b[t]};
+  return sum;
+}
+}  // namespace
+
+namespace detail {
+#if defined(__x86_64__)
+bool has_avx2() {
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  return avx2;
+}
+__attribute__((target("avx2"))) std::int64_t dot_i16_avx2(const std::int16_t* a, const std::int16_t* b,
+                                                          std::size_t n) {
+  const std::size_t steps = int32_steps(n), full = n / 16 * 16;
+  __m256i total = _mm256_setzero_si256();
+  std::size_t t = 0;
+  while (t < full) {
+    __m256i acc = _mm256_setzero_si256();
+    for (const std::size_t stop = std::min(full, t + 16 * steps); t < stop; t += 16)
+      acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + t)),
+                                                    _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + t))));
+    total = _mm256_add_epi64(total, _mm256_cvtepi32_epi64(_mm256_castsi256_si128(acc)));
+    total = _mm256_add_epi64(total, _mm256_cvtepi32_epi64(_mm256_extracti128_si256(acc, 1)));
+  }
+  std::int64_t lanes[4];
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(lanes), total);
+  return lanes[0] + lanes[1] + lanes[2] + lanes[3] + dot_i16_tail(a, b, t, n);
+}
+// SSE2 (x86-64's baseline) has no sign-extension to int64: the int32 lanes go through doubles,
+// which hold every int64 total here exactly (|total| < 2^53).
+std::int64_t dot_i16_sse2(const std::int16_t* a, const std::int16_t* b, std::size_t n) {
+  const std::size_t steps = int32_steps(n), full = n / 8 * 8;
+  __m128d total = _mm_setzero_pd();
+  std::size_t t = 0;
+  while (t < full) {
+    __m128i acc = _mm_setzero_si128();
+    for (const std::size_t stop = std::min(full, t + 8 * steps); t < stop; t += 8)
+      acc = _mm_add_epi32(acc, _mm_madd_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + t)),
+                                              _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + t))));
+    total = _mm_add_pd(total, _mm_cvtepi32_pd(acc));
+    total = _mm_add_pd(total, _mm_cvtepi32_pd(_mm_shuffle_epi32(acc, 0x0E)));
+  }
+  double lanes[2];
+  _mm_storeu_pd(lanes, total);
+  return static_cast<std::int64_t>(lanes[0]) + static_cast<std::int64_t>(lanes[1]) + dot_i16_tail(a, b, t, n);
+}
+#else
+bool has_avx2() { return false; }
+std::int64_t dot_i16_sse2(const std::int16_t* a, const std::int16_t* b, std::size_t n) { return dot_i16_tail(a, b, 0, n); }
+std::int64_t dot_i16_avx2(const std::int16_t* a, const std::int16_t* b, std::size_t n) { return dot_i16_tail(a, b, 0, n); }
+#endif
+}  // namespace detail
+
+double twice_rank_dot(const std::int16_t* a, const std::int16_t* b, std::size_t n) {
+  const std::int64_t sum = detail::has_avx2() ? detail::dot_i16_avx2(a, b, n) : detail::dot_i16_sse2(a, b, n);
+  return static_cast<double>(sum) / 4;
+}
+
 OrderStatInterval quantile_interval(std::size_t n, double q) {
   constexpr std::size_t kUnbounded = OrderStatInterval::kUnbounded;
   if (n == 0) return {kUnbounded, kUnbounded};
@@ -601,8 +690,13 @@ void summarize(const double* roi, const double* npv, const double* payback, std:
   double cvar = tail / static_cast<double>(k10), unused = 0;
   corrected_two_pass(s.sorted.data(), k10, cvar, unused);
   out.cvar10 = cvar;
-  s.roi_ranks.resize(n);
-  s.roi_rank_norm = std::sqrt(centred_ranks_from_order(n, s, s.roi_ranks.data()));
+  if (n <= kMaxSmallRankTrials) {
+    s.roi_ranks2.resize(n);
+    s.roi_rank_norm = std::sqrt(centred_ranks_from_order(n, s, s.roi_ranks2.data()));
+  } else {
+    s.roi_ranks.resize(n);
+    s.roi_rank_norm = std::sqrt(centred_ranks_from_order(n, s, s.roi_ranks.data()));
+  }
   s.roi_sorted.swap(s.sorted);  // s.sorted is scratch from here on
 
   quantiles_type7(npv, n, kQuantiles, kNumQuantiles, s, out.npv_quantile);

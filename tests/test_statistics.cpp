@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 #include <vector>
@@ -209,6 +210,51 @@ class TestUniforms {
  private:
   std::uint64_t state_;
 };
+
+// twice_rank_dot must give rank_dot's bits (both exact) on either x86-64 path, with ties, any
+// length (the 16- and 8-wide loops' tails), and the largest magnitudes each trial count allows
+// (where an int32 lane summed one step too many would overflow).
+TEST(Ranks, TwiceRankDotEqualsRankDotBitForBit) {
+  TestUniforms u(20261207);
+  StatsScratch s;
+  for (std::size_t n : {1u, 2u, 7u, 15u, 16u, 17u, 100u, 1001u, 10000u, 32767u, 32768u}) {
+    for (int shape = 0; shape < 3; ++shape) {
+      std::vector<double> x(n), y(n), rx(n), ry(n);
+      for (std::size_t t = 0; t < n; ++t) {
+        x[t] = shape == 0 ? u() : std::floor(u() * (shape == 1 ? 7 : 2));  // continuous, 7 or 2 values
+        y[t] = u() + 0.5 * x[t];
+      }
+      average_ranks(x.data(), n, s, rx.data());
+      average_ranks(y.data(), n, s, ry.data());
+      const double mean = (static_cast<double>(n) + 1) / 2;
+      std::vector<double> cy(n);
+      for (std::size_t t = 0; t < n; ++t) cy[t] = ry[t] - mean;
+      std::vector<std::int16_t> ax(n), ay(n);
+      twice_centred_ranks(rx.data(), n, ax.data());
+      twice_centred_ranks(ry.data(), n, ay.data());
+      for (std::size_t t = 0; t < n; ++t) ASSERT_EQ(static_cast<double>(ax[t]), 2 * (rx[t] - mean)) << n;
+      const double want = rank_dot(rx.data(), mean, cy.data(), n);
+      const double got = twice_rank_dot(ax.data(), ay.data(), n);
+      EXPECT_EQ(std::memcmp(&want, &got, sizeof want), 0) << n << " " << shape << ": " << want << " " << got;
+      EXPECT_EQ(static_cast<double>(detail::dot_i16_sse2(ax.data(), ay.data(), n)) / 4, want) << n;
+      if (detail::has_avx2()) EXPECT_EQ(static_cast<double>(detail::dot_i16_avx2(ax.data(), ay.data(), n)) / 4, want) << n;
+    }
+    // Every product at the largest magnitude, n - 1, with one sign, then alternating signs.
+    const std::int64_t m = static_cast<std::int64_t>(n) - 1;
+    for (int sign : {1, -1}) {
+      std::vector<std::int16_t> a(n), b(n);
+      std::int64_t want = 0;
+      for (std::size_t t = 0; t < n; ++t) {
+        a[t] = static_cast<std::int16_t>(m);
+        b[t] = static_cast<std::int16_t>(sign > 0 || t % 2 ? m : -m);
+        want += std::int64_t{a[t]} * b[t];
+      }
+      EXPECT_EQ(detail::dot_i16_sse2(a.data(), b.data(), n), want) << n;
+      if (detail::has_avx2()) EXPECT_EQ(detail::dot_i16_avx2(a.data(), b.data(), n), want) << n;
+      EXPECT_EQ(twice_rank_dot(a.data(), b.data(), n), static_cast<double>(want) / 4) << n;
+    }
+  }
+}
 
 // quantiles_type7 selects instead of sorting: it must give quantile_type7 of the sorted sample
 // bit for bit, whatever the shape of the sample (atoms, ties, one value, tiny or huge ranges,
