@@ -294,15 +294,182 @@ struct BitWriter {
   }
 };
 
+// Code lengths of at most max_len bits for the symbols of freq[0, n) (0: absent; n <= 288):
+// Huffman's algorithm (two queues over the leaves sorted by frequency, ties by symbol, so that a
+// histogram always gives the same code), run again on the frequencies halved (rounded up, so that
+// no symbol drops out) while the deepest leaf is too deep: that flattens the tree, down to a
+// balanced one. A lone symbol gets a one-bit code and a neighbour the other (a complete code,
+// which inflaters require).
+void huffman_lengths(const std::uint32_t* freq, int n, int max_len, std::uint8_t* len) {
+  std::uint32_t f[288];
+  int sym[288], m = 0;
+  std::copy(freq, freq + n, f);
+  std::fill(len, len + n, 0);
+  for (int s = 0; s < n; ++s)
+    if (f[s]) sym[m++] = s;
+  if (m < 2) {
+    const int s = m ? sym[0] : 0;
+    len[s] = 1;
+    len[s == 0 ? 1 : s - 1] = 1;
+    return;
+  }
+  std::sort(sym, sym + m, [&](int a, int b) { return f[a] != f[b] ? f[a] < f[b] : a < b; });
+  for (;;) {
+    std::uint64_t w[2 * 288];
+    int parent[2 * 288], depth[2 * 288];
+    for (int i = 0; i < m; ++i) w[i] = f[sym[i]];
+    int leaf = 0, inner = m, next = m;
+    const auto take = [&] { return leaf < m && (inner == next || w[leaf] <= w[inner]) ? leaf++ : inner++; };
+    for (; next < 2 * m - 1; ++next) {
+      const int a = take(), b = take();
+      w[next] = w[a] + w[b];
+      parent[a] = parent[b] = next;
+    }
+    depth[2 * m - 2] = 0;
+    int deepest = 0;
+    for (int i = 2 * m - 3; i >= 0; --i) {  // a parent comes after its children
+      depth[i] = depth[parent[i]] + 1;
+      if (i < m) deepest = std::max(deepest, depth[i]);
+    }
+    if (deepest <= max_len) {
+      for (int i = 0; i < m; ++i) len[sym[i]] = static_cast<std::uint8_t>(depth[i]);
+      return;
+    }
+    for (int i = 0; i < m; ++i) f[sym[i]] = (f[sym[i]] + 1) / 2;  // the order by (f, symbol) may change
+    std::sort(sym, sym + m, [&](int a, int b) { return f[a] != f[b] ? f[a] < f[b] : a < b; });
+  }
+}
+
+// The canonical codes of code lengths len[0, n) (RFC 1951 3.2.2), bit-reversed for BitWriter::put.
+void canonical_codes(const std::uint8_t* len, int n, std::uint16_t* code) {
+  int count[16] = {};
+  for (int s = 0; s < n; ++s) ++count[len[s]];
+  count[0] = 0;
+  int next[16] = {};
+  for (int bits = 1, c = 0; bits < 16; ++bits) next[bits] = c = (c + count[bits - 1]) << 1;
+  for (int s = 0; s < n; ++s) {
+    if (!len[s]) continue;
+    const unsigned c = static_cast<unsigned>(next[len[s]]++);
+    unsigned r = 0;
+    for (int i = 0; i < len[s]; ++i) r |= ((c >> i) & 1u) << (len[s] - 1 - i);
+    code[s] = static_cast<std::uint16_t>(r);
+  }
+}
+
+// One plane as one block of dynamic Huffman codes (BTYPE 10) of its bytes alone - no matches, so
+// no match finder: a pass to count and one to write. Its 257 literal/end-of-block code lengths
+// (at most 15 bits) and two one-bit distance codes that nothing uses (zlib sends two too: some
+// inflaters want a complete distance code) go first, themselves coded by the code-length code
+// (at most 7 bits; zero runs as symbols 17 and 18). plan() counts and sizes the block (bits), so
+// that a plane is coded so only where that is smaller than storing it; write() emits it.
+struct HuffmanPlane {
+  std::uint8_t len[257];
+  std::uint16_t code[257];
+  std::uint8_t cl_len[19];
+  std::uint16_t cl_code[19];
+  std::uint8_t seq[259], extra[259];  // the code-length symbols, and their repeat counts' extra bits
+  int nseq = 0, hclen = 0;
+  std::uint64_t bits = 0;  // the block's size, header included
+  static constexpr std::uint8_t kOrder[19] = {16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15};
+
+  void plan(const unsigned char* p, std::size_t n) {
+    std::uint32_t h[4][256] = {};  // four histograms: consecutive equal bytes do not wait on each other
+    std::size_t i = 0;
+    for (; i + 4 <= n; i += 4) ++h[0][p[i]], ++h[1][p[i + 1]], ++h[2][p[i + 2]], ++h[3][p[i + 3]];
+    for (; i < n; ++i) ++h[0][p[i]];
+    std::uint32_t freq[257];
+    for (int b = 0; b < 256; ++b) freq[b] = h[0][b] + h[1][b] + h[2][b] + h[3][b];
+    freq[256] = 1;  // end of block
+    huffman_lengths(freq, 257, 15, len);
+    canonical_codes(len, 257, code);
+    // The 257 + 2 code lengths as code-length symbols.
+    std::uint8_t all[259];
+    std::copy(len, len + 257, all);
+    all[257] = all[258] = 1;
+    std::uint32_t cl_freq[19] = {};
+    nseq = 0;
+    std::uint64_t extra_bits = 0;
+    for (int k = 0; k < 259;) {
+      int run = 1;
+      while (k + run < 259 && all[k + run] == all[k]) ++run;
+      if (all[k] == 0 && run >= 3) {
+        run = std::min(run, 138);
+        seq[nseq] = run >= 11 ? 18 : 17;
+        extra[nseq] = static_cast<std::uint8_t>(run >= 11 ? run - 11 : run - 3);
+        extra_bits += run >= 11 ? 7 : 3;
+      } else {
+        run = 1;
+        seq[nseq] = all[k];
+        extra[nseq] = 0;
+      }
+      ++cl_freq[seq[nseq++]];
+      k += run;
+    }
+    huffman_lengths(cl_freq, 19, 7, cl_len);
+    canonical_codes(cl_len, 19, cl_code);
+    hclen = 19;
+    while (hclen > 4 && cl_len[kOrder[hclen - 1]] == 0) --hclen;
+    bits = 3 + 5 + 5 + 4 + 3 * static_cast<std::uint64_t>(hclen) + extra_bits;
+    for (int k = 0; k < nseq; ++k) bits += cl_len[seq[k]];
+    for (int b = 0; b < 257; ++b) bits += static_cast<std::uint64_t>(freq[b]) * len[b];
+  }
+
+  void write(BitWriter& w, bool final, const unsigned char* p, std::size_t n) const {
+    w.put(final ? 1 : 0, 1);
+    w.put(2, 2);
+    w.put(0, 5);  // HLIT: 257 literal/length codes
+    w.put(1, 5);  // HDIST: 2 distance codes
+    w.put(static_cast<std::uint32_t>(hclen - 4), 4);
+    for (int k = 0; k < hclen; ++k) w.put(cl_len[kOrder[k]], 3);
+    for (int k = 0; k < nseq; ++k) {
+      w.put(cl_code[seq[k]], cl_len[seq[k]]);
+      if (seq[k] == 17) w.put(extra[k], 3);
+      if (seq[k] == 18) w.put(extra[k], 7);
+    }
+    // The bytes: codes of at most 15 bits into a 64-bit accumulator, emptied 32 bits at a time.
+    std::uint64_t acc = w.acc;
+    int used = w.n;
+    unsigned char* o = w.out + w.at;
+    for (std::size_t i = 0; i < n; ++i) {
+      acc |= static_cast<std::uint64_t>(code[p[i]]) << used;
+      used += len[p[i]];
+      if (used >= 32) {
+        const std::uint32_t word = static_cast<std::uint32_t>(acc);
+        for (int b = 0; b < 4; ++b) o[b] = static_cast<unsigned char>(word >> (8 * b));
+        o += 4;
+        acc >>= 32;
+        used -= 32;
+      }
+    }
+    w.at = static_cast<std::size_t>(o - w.out);
+    while (used >= 8) {
+      w.out[w.at++] = static_cast<unsigned char>(acc);
+      acc >>= 8;
+      used -= 8;
+    }
+    w.acc = acc;
+    w.n = used;
+    w.put(code[256], len[256]);
+  }
+};
+
 // A zlib stream (RFC 1950/1951, what HDF5's deflate filter inflates) of `planes` byte planes of
 // `plane` bytes each (a shuffled chunk), written into out[0, limit); returns its size, or 0 when it
-// does not fit. Leading planes are encoded by kind, until the first that is neither:
+// does not fit. Leading planes are encoded by kind, until the first that is none of these:
 //  - one byte repeated (the high bytes of whole months in payback_month, zero padding): a block of
 //    fixed Huffman codes with matches at distance 1 - a few hundred bytes;
 //  - a byte histogram close to uniform (>= stored_entropy bits per byte: the low mantissa bytes of
 //    float64 results, which are random): stored blocks - deflate can shrink such a plane by at
 //    most (8 - entropy)/8 (Huffman coding; random bytes have no matches), and its match finder
-//    was the bulk of the cost of compressing them.
+//    was the bulk of the cost of compressing them;
+//  - with `huffman`, a histogram of at least kHuffmanEntropy bits per byte (a random mantissa byte
+//    with an atom: the lowest byte of ROI, zero wherever a project failed and ROI is exactly -1;
+//    the byte of exponent and top mantissa bits): one block of Huffman codes for its bytes alone
+//    (HuffmanPlane), or stored blocks where those would be smaller. Matches, which only the match
+//    finder's cost buys, shorten such planes of independent trials by next to nothing (the seed's
+//    file: 83.83 MB with libdeflate, 83.29 MB so), and a plane of them would otherwise have sent
+//    every plane after it, random ones included, to libdeflate (the seed's ROI: the lowest plane
+//    of 57% of its chunks measured below 7.5 bits, and their eight planes went to libdeflate).
 // The rest is deflated by libdeflate at `level` as one raw stream (byte-aligned first by an empty
 // stored block when needed) that ends the zlib stream.
 // Per-trial chunks store planes from 7.5 bits (the seed's file came out 0.3 MB smaller than with
@@ -310,24 +477,40 @@ struct BitWriter {
 // phase 40% faster); statistics chunks, whose bytes are few unless scenarios are very many, from
 // 7.95 (bench/big_sweep.py's 102,305 scenarios at 300 trials, 2 threads: 243.2 MB of datasets in
 // 7.4 s at 7.5; 228.25 MB in 7.9 s at 7.95; 228.24 MB in 10.5 s with libdeflate throughout).
-constexpr double kStoredEntropyTrials = 7.5, kStoredEntropyStatistics = 7.95;
+constexpr double kStoredEntropyTrials = 7.5, kStoredEntropyStatistics = 7.95, kHuffmanEntropy = 2.0;
 std::size_t zlib_planes(libdeflate_compressor* c, int level, const unsigned char* data, std::size_t plane,
-                        std::size_t planes, unsigned char* out, std::size_t limit, double stored_entropy) {
+                        std::size_t planes, unsigned char* out, std::size_t limit, double stored_entropy,
+                        bool huffman) {
   const std::size_t total = plane * planes;
   constexpr std::size_t kBlock = 65535;  // a stored block's largest LEN
-  enum Kind { kRun, kStored };
+  enum Kind { kRun, kStored, kHuffman };
   Kind kind[64];
+  std::vector<HuffmanPlane> codes;  // of the kHuffman planes, in order
   std::size_t lead = 0, bound = 2 + 5 + 4;  // header, an aligning empty block, adler32
   for (; lead < planes && lead < 64; ++lead) {
     const unsigned char* p = data + lead * plane;
     unsigned char diff = 0;
     for (std::size_t i = 0; i < plane; ++i) diff |= static_cast<unsigned char>(p[i] ^ p[0]);
+    const std::size_t stored = plane + 5 * ((plane + kBlock - 1) / kBlock) + 1;
     if (diff == 0) {
       kind[lead] = kRun;
       bound += (plane / 258 + 1) * 2 + 160;
-    } else if (byte_entropy(p, plane) >= stored_entropy) {
+      continue;
+    }
+    const double entropy = byte_entropy(p, plane);
+    if (entropy >= stored_entropy) {
       kind[lead] = kStored;
-      bound += plane + 5 * ((plane + kBlock - 1) / kBlock) + 1;
+      bound += stored;
+    } else if (huffman && entropy >= kHuffmanEntropy) {
+      codes.emplace_back().plan(p, plane);
+      if ((codes.back().bits + 7) / 8 < stored) {
+        kind[lead] = kHuffman;
+        bound += (codes.back().bits + 7) / 8 + 1;
+      } else {
+        codes.pop_back();
+        kind[lead] = kStored;
+        bound += stored;
+      }
     } else {
       break;
     }
@@ -340,11 +523,15 @@ std::size_t zlib_planes(libdeflate_compressor* c, int level, const unsigned char
   BitWriter w{out};
   w.put(hdr >> 8, 8);
   w.put(hdr & 0xff, 8);
-  for (std::size_t k = 0; k < lead; ++k) {
+  for (std::size_t k = 0, h = 0; k < lead; ++k) {
     const unsigned char* p = data + k * plane;
     const bool last = lead == planes && k + 1 == lead;  // this plane ends the stream
     if (kind[k] == kRun) {
       w.run(last, p[0], plane);
+      continue;
+    }
+    if (kind[k] == kHuffman) {
+      codes[h++].write(w, last, p, plane);
       continue;
     }
     for (std::size_t from = 0; from < plane; from += kBlock) {
@@ -436,7 +623,13 @@ void filter_chunk(ChunkJob& job, RowFn&& row, std::uint64_t S, std::uint64_t N, 
   }
   // 0: the stream did not fit. zlib_planes also gives up on chunks too small for its bound on run
   // blocks (a few hundred bytes a plane): libdeflate then compresses the whole.
-  std::size_t size = level == 0 ? 0 : zlib_planes(z.compressor, level, sh, elems, 8, job.out.data(), room, stored_entropy);
+  // Per-trial planes coded by their bytes' Huffman codes alone at level 1 (zlib_planes), the
+  // fastest; higher levels leave them to libdeflate's matches, and so does a repeating chunk. Not
+  // the statistics' chunks: their planes are small (the code's set-up weighs) and their rows
+  // repeat where scenarios do (the seed's summary-only file: 1.69 MB with libdeflate, 1.75 MB so
+  // coded, and no less CPU time: 3.1-3.4% of a one-thread run against 3.3-3.5%, perf).
+  const bool huffman = fletcher && level == 1 && std::isfinite(stored_entropy);
+  std::size_t size = level == 0 ? 0 : zlib_planes(z.compressor, level, sh, elems, 8, job.out.data(), room, stored_entropy, huffman);
   if (size == 0 || size > limit) size = libdeflate_zlib_compress(z.compressor, sh, nbytes, job.out.data(), room);
   if (size > limit) size = 0;
   job.mask = 0;
@@ -453,6 +646,15 @@ void filter_chunk(ChunkJob& job, RowFn&& row, std::uint64_t S, std::uint64_t N, 
 }
 
 }  // namespace
+
+std::size_t zlib_planes_for_tests(const unsigned char* data, std::size_t plane, std::size_t planes, int level,
+                                  double stored_entropy, bool huffman, unsigned char* out, std::size_t limit) {
+  libdeflate_compressor* c = libdeflate_alloc_compressor(level);
+  if (!c) throw IoError("results file: libdeflate_alloc_compressor(" + std::to_string(level) + ") failed");
+  const std::size_t size = zlib_planes(c, level, data, plane, planes, out, limit, stored_entropy, huffman);
+  libdeflate_free_compressor(c);
+  return size;
+}
 
 std::string temporary_path(const std::string& target, std::size_t max_name) {
   std::random_device rd;

@@ -99,6 +99,12 @@ std::array<std::uint64_t, 2> trial_chunk_shape(const ResultsLayout& layout);
 // way (the MPI writer: see sim/mpi_run.cpp, "Open MPI and long names").
 std::string temporary_path(const std::string& target, std::size_t max_name = 0);
 
+// For the tests: the zlib stream the writer makes of a shuffled chunk, `planes` byte planes of
+// `plane` bytes (sim/results_file.cpp, zlib_planes: planes by kind, then libdeflate at `level`),
+// into out[0, limit); its size, or 0 when it does not fit.
+std::size_t zlib_planes_for_tests(const unsigned char* data, std::size_t plane, std::size_t planes, int level,
+                                  double stored_entropy, bool huffman, unsigned char* out, std::size_t limit);
+
 // Chunk rows (scenarios) of the per-scenario datasets, for the serial and the MPI writer alike:
 // [scenario] ones up to 4096 scenarios a chunk; [scenario, quantile] and [scenario, input] ones at
 // most 64 (the layout batch) and ~128 KiB; [scenario, month, quantile] ~8 KiB. The small ones are

@@ -953,6 +953,9 @@ TEST(ResultsFile, BytePlanesEncodedByKindReadBack) {
       {"whole months", [&](double) { return std::floor(static_cast<double>(gen() % 37)); }, kRunFirst},
       {"one value", [&](double) { return 42.0; }, kRunFirst},
       {"random, top byte constant", [&](double) { return std::bit_cast<double>((gen() >> 8) | (0x3Full << 56)); }, kStoredFirst},
+      // 30% of trials at -1 (failed): the low planes are coded by their bytes' Huffman codes at
+      // level 1 (HuffmanPlane), which zlib must inflate when HDF5 reads them.
+      {"an atom among random values", [&](double) { return gen() % 10 < 3 ? -1.0 : random_bits(); }, kNotStored},
   };
   int i = 0;
   for (const Case& c : cases) {
@@ -996,6 +999,8 @@ TEST(ResultsFile, BytePlanesEncodedByKindReadBack) {
         } else {
           EXPECT_NE(btype, 0u) << "chunk " << k;
         }
+        if (std::string(c.what) == "an atom among random values" && level == 1)  // dynamic codes
+          EXPECT_EQ(btype, 2u) << "chunk " << k;
         if (std::string(c.what) == "all planes random")  // 16 stored blocks: each plane 65535 + 1 bytes
           EXPECT_EQ(size, 2 + 65536u * 8 + 5 * 16 + 4 + 4) << "chunk " << k;
         if (std::string(c.what) == "one value")  // eight runs of 65536 bytes: ~420 bytes each
@@ -1003,6 +1008,74 @@ TEST(ResultsFile, BytePlanesEncodedByKindReadBack) {
       }
     }
   }
+}
+
+// Planes of at least 2 bits a byte that are not random (an atom among random bytes, a skewed
+// histogram) become one block of Huffman codes each with `huffman` (zlib_planes, HuffmanPlane), or
+// stored blocks where those are smaller, wherever they stand; libdeflate takes the rest from the
+// first plane below 2 bits. Every stream must inflate to its planes (libdeflate's inflater here,
+// zlib's through HDF5 in BytePlanesEncodedByKindReadBack), its first block of the type expected,
+// no larger than the planes' entropy allows plus the code's header.
+TEST(ResultsFile, HuffmanCodedPlanesInflate) {
+  std::mt19937_64 gen(11);
+  using Planes = std::vector<std::vector<unsigned char>>;
+  const auto shuffled = [](const std::vector<double>& x) {  // byte b of element i -> plane b
+    Planes p(8, std::vector<unsigned char>(x.size()));
+    for (std::size_t i = 0; i < x.size(); ++i)
+      for (int b = 0; b < 8; ++b) p[b][i] = static_cast<unsigned char>(std::bit_cast<std::uint64_t>(x[i]) >> (8 * b));
+    return p;
+  };
+  const auto random_plane = [&](std::size_t n, int values) {
+    std::vector<unsigned char> p(n);
+    for (auto& b : p) b = static_cast<unsigned char>(gen() % static_cast<unsigned>(values));
+    return p;
+  };
+  // Counts 1, 1, 2, 4, ..., 4096 (a chain in Huffman's tree, 8,192 bytes in all) beside 16 values
+  // of 8,192 each: the tree would be 17 deep (with the end-of-block code), deflate allows 15.
+  std::vector<unsigned char> deep(1, 0);
+  for (int k = 0; k <= 12; ++k) deep.insert(deep.end(), std::size_t{1} << k, static_cast<unsigned char>(k + 1));
+  for (int v = 0; v < 16; ++v) deep.insert(deep.end(), 8192, static_cast<unsigned char>(100 + v));
+  std::shuffle(deep.begin(), deep.end(), gen);
+  std::vector<double> roi(40000);
+  std::uniform_real_distribution<double> u(-1.0, 3.0);
+  for (double& x : roi) x = gen() % 10 < 3 ? -1.0 : u(gen);  // 30% of projects failed: ROI exactly -1
+  std::vector<unsigned char> skewed(30000);  // 95% zeros: below 2 bits, libdeflate's
+  for (auto& b : skewed) b = gen() % 20 == 0 ? static_cast<unsigned char>(1 + gen() % 3) : 0;
+  struct Case {
+    const char* what;
+    Planes planes;
+    double stored_entropy;
+    unsigned first_btype;  // 0 stored, 2 dynamic Huffman codes
+    double max_bytes;      // of the stream
+  };
+  const std::vector<Case> cases = {
+      {"a histogram whose codes must be limited to 15 bits", {deep}, 7.5, 2, 139264 * 4.3 / 8 + 200},
+      // Eight values: 3 bits each, but the end-of-block code takes one of them to 4 (3.125 a byte).
+      {"eight values", {random_plane(65536, 8)}, 7.5, 2, 65536 * 3.125 / 8 + 200},
+      {"roi with an atom at -1", shuffled(roi), 7.5, 2, 40000 * 8 * 0.9},
+      {"two coded planes, the last ending the stream", {random_plane(30000, 8), random_plane(30000, 16)}, 7.5, 2,
+       30000 * (3.125 + 4.0625) / 8 + 400},
+      {"a coded plane, then libdeflate", {random_plane(30000, 8), skewed}, 7.5, 2, 30000 * 3.125 / 8 + 30000 / 4},
+      {"random bytes never stored: codes no smaller, so stored", {random_plane(65536, 256)}, 9.0, 0, 65536 + 64},
+      {"four bytes: the code's header outweighs them", {random_plane(4, 256), random_plane(4, 256)}, 9.0, 0, 64},
+  };
+  libdeflate_decompressor* d = libdeflate_alloc_decompressor();
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    const std::size_t plane = c.planes[0].size(), planes = c.planes.size();
+    std::vector<unsigned char> data;
+    for (const auto& p : c.planes) data.insert(data.end(), p.begin(), p.end());
+    std::vector<unsigned char> out(data.size() * 2 + 1024), back(data.size());
+    const std::size_t size = zlib_planes_for_tests(data.data(), plane, planes, 1, c.stored_entropy, true, out.data(), out.size());
+    ASSERT_GT(size, 0u);
+    std::size_t got = 0;
+    ASSERT_EQ(libdeflate_zlib_decompress(d, out.data(), size, back.data(), back.size(), &got), LIBDEFLATE_SUCCESS);
+    EXPECT_EQ(got, data.size());
+    EXPECT_TRUE(back == data);
+    EXPECT_EQ((out[2] >> 1) & 3u, c.first_btype);
+    EXPECT_LE(static_cast<double>(size), c.max_bytes);
+  }
+  libdeflate_free_decompressor(d);
 }
 
 // Scenarios with the same per-trial results (an override of a project they do not fund) make
