@@ -1075,6 +1075,33 @@ TEST(ResultsFile, HuffmanCodedPlanesInflate) {
     EXPECT_EQ((out[2] >> 1) & 3u, c.first_btype);
     EXPECT_LE(static_cast<double>(size), c.max_bytes);
   }
+  // And 300 chunks of 1-8 planes of 1-20,000 bytes, each plane of a random shape: n values
+  // uniform, a power law, an atom among random bytes, random bytes, one byte but for 2% others.
+  for (int k = 0; k < 300; ++k) {
+    const std::size_t plane = 1 + gen() % (k < 150 ? 300 : 20000), planes = 1 + gen() % 8;
+    std::vector<unsigned char> data(plane * planes);
+    for (std::size_t q = 0; q < planes; ++q) {
+      const unsigned shape = static_cast<unsigned>(gen() % 5), values = 1 + static_cast<unsigned>(gen() % 256);
+      const double power = 1 + static_cast<double>(gen() % 100) / 10;
+      for (std::size_t i = 0; i < plane; ++i) {
+        const double x = static_cast<double>(gen() % 1000000) / 1e6;
+        const unsigned v = shape == 0   ? static_cast<unsigned>(gen() % values)
+                           : shape == 1 ? static_cast<unsigned>(std::pow(x, power) * values)
+                           : shape == 2 ? (gen() % 10 < 3 ? 0u : static_cast<unsigned>(gen() % 256))
+                           : shape == 3 ? static_cast<unsigned>(gen() % 256)
+                                        : (gen() % 50 == 0 ? static_cast<unsigned>(gen() % 256) : 7u);
+        data[q * plane + i] = static_cast<unsigned char>(std::min(v, 255u));
+      }
+    }
+    std::vector<unsigned char> out(data.size() * 2 + 1024), back(data.size());
+    const double stored_entropy = gen() % 3 == 0 ? 9.0 : 7.5;
+    const std::size_t size = zlib_planes_for_tests(data.data(), plane, planes, 1, stored_entropy, true, out.data(), out.size());
+    ASSERT_GT(size, 0u) << k;
+    std::size_t got = 0;
+    ASSERT_EQ(libdeflate_zlib_decompress(d, out.data(), size, back.data(), back.size(), &got), LIBDEFLATE_SUCCESS) << k;
+    ASSERT_EQ(got, data.size()) << k;
+    ASSERT_TRUE(back == data) << k;
+  }
   libdeflate_free_decompressor(d);
 }
 
