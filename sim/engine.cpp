@@ -1471,6 +1471,13 @@ std::uint64_t Engine::cash_bytes(const Plan& plan, const RunOptions& opt) {
   return b * stride * cash_trials_for(n, opt) * 8 + NoInit<double>::kHugePage;
 }
 
+// The int16 copies of the input ranks (twice_rank_dot): one buffer, whole huge pages from 1 MiB.
+static std::uint64_t small_rank_bytes(std::uint64_t n, std::uint64_t ranked) {
+  if (n > kMaxSmallRankTrials) return 0;
+  const std::uint64_t bytes = 2 * n * ranked;
+  return bytes < NoInit<std::int16_t>::kHugeFrom ? bytes : NoInit<std::int16_t>::whole_pages(bytes);
+}
+
 std::uint64_t Engine::memory_estimate(const Plan& plan, const RunOptions& opt) {
   const std::uint64_t n = plan.settings().trials;
   std::uint64_t arrays = 0, ranked = 0, uncertain = 0, success_projects = 0;
@@ -1494,10 +1501,11 @@ std::uint64_t Engine::memory_estimate(const Plan& plan, const RunOptions& opt) {
   // lhs keeps a 4-byte permutation per input, sobol an 8-byte point per input (sim/sampler.h).
   const Sampler s = plan.settings().sampler;
   const std::uint64_t sampler = s == Sampler::LatinHypercube ? 4 * n * uncertain : s == Sampler::Sobol ? 8 * n * uncertain : 0;
-  // The live batches' success inputs (ranks and band lists, ~14 bytes a trial; two batches, one on
+  // The live batches' success inputs (ranks and band lists, ~12 bytes a trial and 2 more for the
+  // int16 ranks up to kMaxSmallRankTrials; two batches, one on
   // one thread, where run() frees a batch's work before the next is prepared) for at most one
   // variant per scenario of a batch and project whose success draw is an input.
-  const std::uint64_t success = (threads == 1 ? 1 : 2) * 14 * n * b * success_projects;
+  const std::uint64_t success = (threads == 1 ? 1 : 2) * (n <= kMaxSmallRankTrials ? 14 : 12) * n * b * success_projects;
   // Summarised batches waiting for a summary-only sink stage (SinkQueue): at most sink_queue_bytes
   // and one batch more, and never more than every scenario's results.
   std::uint64_t queued = 0;
@@ -1506,7 +1514,7 @@ std::uint64_t Engine::memory_estimate(const Plan& plan, const RunOptions& opt) {
     queued = std::min(opt.sink_queue_bytes, plan.scenario_count() * per_scenario) + b * per_scenario;
   }
   return queued + sets.outcomes * trial_bytes(plan, opt) + sets.cash * cash_bytes(plan, opt) + sampler + 8 * n * (arrays + 2 * ranked + plan.copula_vars().size())  // batch sets; inputs, ranks, bands
-         + (n <= kMaxSmallRankTrials ? 2 * n * ranked : 0)  // the ranks as small integers
+         + small_rank_bytes(n, ranked)  // the ranks as int16
          + NoInit<double>::kHugePage  // the input pool, rounded to whole huge pages
          + success + threads * (std::max<std::uint64_t>(kBlockBytes, (variants + 40) * stride * 8 * 8) + NoInit<double>::kHugePage)  // project streams (a buffer of them from 1 MiB: whole huge pages)
          + 64 * n * threads  // statistics scratch

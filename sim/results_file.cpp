@@ -481,6 +481,7 @@ constexpr double kStoredEntropyTrials = 7.5, kStoredEntropyStatistics = 7.95, kH
 std::size_t zlib_planes(libdeflate_compressor* c, int level, const unsigned char* data, std::size_t plane,
                         std::size_t planes, unsigned char* out, std::size_t limit, double stored_entropy,
                         bool huffman) {
+  if (plane == 0 || planes == 0) return 0;  // the caller's libdeflate then writes the empty stream
   const std::size_t total = plane * planes;
   constexpr std::size_t kBlock = 65535;  // a stored block's largest LEN
   enum Kind { kRun, kStored, kHuffman };

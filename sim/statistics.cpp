@@ -513,6 +513,7 @@ bool has_avx2() {
 }
 __attribute__((target("avx2"))) std::int64_t dot_i16_avx2(const std::int16_t* a, const std::int16_t* b,
                                                           std::size_t n) {
+  if (n > kMaxSmallRankTrials) return dot_i16_tail(a, b, 0, n);  // int32_steps would be 0
   const std::size_t steps = int32_steps(n), full = n / 16 * 16;
   __m256i total = _mm256_setzero_si256();
   std::size_t t = 0;
@@ -531,6 +532,7 @@ __attribute__((target("avx2"))) std::int64_t dot_i16_avx2(const std::int16_t* a,
 // SSE2 (x86-64's baseline) has no sign-extension to int64: the int32 lanes go through doubles,
 // which hold every int64 total here exactly (|total| < 2^53).
 std::int64_t dot_i16_sse2(const std::int16_t* a, const std::int16_t* b, std::size_t n) {
+  if (n > kMaxSmallRankTrials) return dot_i16_tail(a, b, 0, n);  // int32_steps would be 0
   const std::size_t steps = int32_steps(n), full = n / 8 * 8;
   __m128d total = _mm_setzero_pd();
   std::size_t t = 0;
@@ -554,7 +556,10 @@ std::int64_t dot_i16_avx2(const std::int16_t* a, const std::int16_t* b, std::siz
 }  // namespace detail
 
 double twice_rank_dot(const std::int16_t* a, const std::int16_t* b, std::size_t n) {
-  const std::int64_t sum = detail::has_avx2() ? detail::dot_i16_avx2(a, b, n) : detail::dot_i16_sse2(a, b, n);
+  // Beyond kMaxSmallRankTrials a lane could overflow in one step (int32_steps 0): the plain sum.
+  const std::int64_t sum = n > kMaxSmallRankTrials ? dot_i16_tail(a, b, 0, n)
+                           : detail::has_avx2()    ? detail::dot_i16_avx2(a, b, n)
+                                                   : detail::dot_i16_sse2(a, b, n);
   return static_cast<double>(sum) / 4;
 }
 

@@ -895,6 +895,79 @@ scenarios:
   EXPECT_NE(got[0].tornado_high[kS], got[1].tornado_high[kS]);  // the scenarios' ROI differ
 }
 
+// Every input's Spearman correlation and downside shift, recomputed in doubles from replayed
+// trials, at a trial count whose ranks the engine keeps as int16 (twice_rank_dot) and at one
+// beyond kMaxSmallRankTrials, where it keeps doubles (rank_dot).
+TEST(Drivers, EveryInputsRankStatisticsFromReplayedTrials) {
+  for (const int trials : {3000, 33000}) {
+    SCOPED_TRACE(trials);
+    ASSERT_EQ(trials <= static_cast<int>(kMaxSmallRankTrials), trials == 3000);
+    Plan plan = Plan::load_text("roisim: 1\nsettings: {trials: " + std::to_string(trials) + R"(, seed: 22}
+projects:
+  a: {kind: direct, initial_cost: 100000, p_success: {dist: uniform, min: 0.5, max: 0.9},
+      inputs: {annual_value: {dist: uniform, min: 50000, max: 150000}}}
+  b: {kind: direct, initial_cost: 50000, inputs: {annual_value: {dist: uniform, min: 10000, max: 90000}}}
+scenarios:
+  - name: base
+  - name: b-high
+    scale: {b.annual_value: 2.0}
+)", "ranks.yaml");
+    const std::size_t n = plan.settings().trials, K = plan.input_vars().size();
+    const auto names = plan.input_names();
+    Engine e(plan);
+    std::vector<std::vector<double>> spearman(2), downside(2);
+    e.run([&](const BatchResults& b) {
+      for (std::uint64_t i = 0; i < b.count; ++i) {
+        spearman[b.first + i].assign(b.drivers.spearman.begin() + i * K, b.drivers.spearman.begin() + (i + 1) * K);
+        downside[b.first + i].assign(b.drivers.downside_shift.begin() + i * K, b.drivers.downside_shift.begin() + (i + 1) * K);
+      }
+    });
+    const auto average_ranks = [](const std::vector<double>& x) {  // 1-based, ties averaged
+      std::vector<std::size_t> order(x.size());
+      for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+      std::stable_sort(order.begin(), order.end(), [&](std::size_t p, std::size_t q) { return x[p] < x[q]; });
+      std::vector<double> r(x.size());
+      for (std::size_t i = 0; i < order.size();) {
+        std::size_t j = i;
+        while (j < order.size() && x[order[j]] == x[order[i]]) ++j;
+        for (std::size_t k = i; k < j; ++k) r[order[k]] = (static_cast<double>(i + j) + 1) / 2;
+        i = j;
+      }
+      return std::pair{r, order};
+    };
+    for (std::uint64_t s = 0; s < 2; ++s) {
+      std::vector<double> roi(n);
+      std::map<std::string, std::vector<double>> input;  // "project.slot" and "project.success"
+      for (std::size_t t = 0; t < n; ++t) {
+        const TrialDetail d = e.replay(s, t);
+        roi[t] = d.roi;
+        for (const auto& p : d.projects) {
+          for (const auto& v : p.params) input[p.name + "." + v.name].push_back(v.value);
+          input[p.name + ".success"].push_back(p.success ? 1.0 : 0.0);
+        }
+      }
+      const auto [rr, roi_order] = average_ranks(roi);
+      const double mean = (static_cast<double>(n) + 1) / 2;
+      for (std::size_t k = 0; k < K; ++k) {
+        SCOPED_TRACE(names[k]);
+        ASSERT_EQ(input.count(names[k]), 1u);
+        const auto [ri, unused] = average_ranks(input.at(names[k]));
+        double sxy = 0, sxx = 0, syy = 0;
+        for (std::size_t t = 0; t < n; ++t) {
+          sxy += (ri[t] - mean) * (rr[t] - mean);
+          sxx += (ri[t] - mean) * (ri[t] - mean);
+          syy += (rr[t] - mean) * (rr[t] - mean);
+        }
+        EXPECT_NEAR(spearman[s][k], sxy / std::sqrt(sxx * syy), 1e-12) << s;
+        double pct = 0;
+        for (std::size_t i = 0; i < n / 10; ++i) pct += (ri[roi_order[i]] - 0.5) / static_cast<double>(n);
+        EXPECT_NEAR(downside[s][k], pct / static_cast<double>(n / 10) - 0.5, 1e-12) << s;
+      }
+      EXPECT_GT(spearman[s][0], 0.2) << s;  // a.annual_value drives ROI
+    }
+  }
+}
+
 TEST(Drivers, DownsideShiftAveragesTheTiesAtTheWorstDecile) {
   // Half the trials fail (ROI exactly -1), so the worst decile lies inside a tie of ~1,000 trials.
   // The downside shift of the annual value, which a failed project does not use, is its mean

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <hdf5.h>
 #include <libdeflate.h>
+#include <zlib.h>
 
 #include <functional>
 #include <fcntl.h>
@@ -1013,9 +1014,9 @@ TEST(ResultsFile, BytePlanesEncodedByKindReadBack) {
 // Planes of at least 2 bits a byte that are not random (an atom among random bytes, a skewed
 // histogram) become one block of Huffman codes each with `huffman` (zlib_planes, HuffmanPlane), or
 // stored blocks where those are smaller, wherever they stand; libdeflate takes the rest from the
-// first plane below 2 bits. Every stream must inflate to its planes (libdeflate's inflater here,
-// zlib's through HDF5 in BytePlanesEncodedByKindReadBack), its first block of the type expected,
-// no larger than the planes' entropy allows plus the code's header.
+// first plane below 2 bits. Every stream must inflate to its planes (libdeflate and zlib), its
+// first block of the type expected, no larger than the planes' entropy allows plus the code's
+// header; with a smaller limit, nothing is written past it.
 TEST(ResultsFile, HuffmanCodedPlanesInflate) {
   std::mt19937_64 gen(11);
   using Planes = std::vector<std::vector<unsigned char>>;
@@ -1060,22 +1061,42 @@ TEST(ResultsFile, HuffmanCodedPlanesInflate) {
       {"four bytes: the code's header outweighs them", {random_plane(4, 256), random_plane(4, 256)}, 9.0, 0, 64},
   };
   libdeflate_decompressor* d = libdeflate_alloc_decompressor();
+  // Inflated by both libdeflate and zlib to exactly the chunk's bytes.
+  const auto expect_inflates = [&](const std::vector<unsigned char>& z, std::size_t size,
+                                   const std::vector<unsigned char>& data) {
+    std::vector<unsigned char> back(data.size() + 1);
+    std::size_t got = 0;
+    ASSERT_EQ(libdeflate_zlib_decompress(d, z.data(), size, back.data(), back.size(), &got), LIBDEFLATE_SUCCESS);
+    ASSERT_EQ(got, data.size());
+    ASSERT_TRUE(std::equal(data.begin(), data.end(), back.begin()));
+    uLongf zgot = static_cast<uLongf>(back.size());
+    ASSERT_EQ(uncompress(back.data(), &zgot, z.data(), static_cast<uLong>(size)), Z_OK);
+    ASSERT_EQ(zgot, data.size());
+    ASSERT_TRUE(std::equal(data.begin(), data.end(), back.begin()));
+  };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.what);
     const std::size_t plane = c.planes[0].size(), planes = c.planes.size();
     std::vector<unsigned char> data;
     for (const auto& p : c.planes) data.insert(data.end(), p.begin(), p.end());
-    std::vector<unsigned char> out(data.size() * 2 + 1024), back(data.size());
+    std::vector<unsigned char> out(data.size() * 2 + 1024);
     const std::size_t size = zlib_planes_for_tests(data.data(), plane, planes, 1, c.stored_entropy, true, out.data(), out.size());
     ASSERT_GT(size, 0u);
-    std::size_t got = 0;
-    ASSERT_EQ(libdeflate_zlib_decompress(d, out.data(), size, back.data(), back.size(), &got), LIBDEFLATE_SUCCESS);
-    EXPECT_EQ(got, data.size());
-    EXPECT_TRUE(back == data);
+    expect_inflates(out, size, data);
     EXPECT_EQ((out[2] >> 1) & 3u, c.first_btype);
     EXPECT_LE(static_cast<double>(size), c.max_bytes);
+    // Limits at and below the stream's size: a stream within the limit, or 0, and nothing
+    // written past it (guard bytes).
+    for (std::size_t limit : {size, size - 1, size / 2, std::size_t{7}}) {
+      std::vector<unsigned char> tight(limit + 64, 0xA5);
+      const std::size_t n = zlib_planes_for_tests(data.data(), plane, planes, 1, c.stored_entropy, true, tight.data(), limit);
+      EXPECT_LE(n, limit) << limit;
+      EXPECT_TRUE(std::all_of(tight.begin() + static_cast<std::ptrdiff_t>(limit), tight.end(), [](unsigned char b) { return b == 0xA5; }))
+          << "written past a limit of " << limit;
+      if (n) expect_inflates(tight, n, data);
+    }
   }
-  // And 300 chunks of 1-8 planes of 1-20,000 bytes, each plane of a random shape: n values
+  // And 300 chunks of 1-8 planes of 1-20,000 bytes, each plane of a random shape: k values
   // uniform, a power law, an atom among random bytes, random bytes, one byte but for 2% others.
   for (int k = 0; k < 300; ++k) {
     const std::size_t plane = 1 + gen() % (k < 150 ? 300 : 20000), planes = 1 + gen() % 8;
@@ -1093,15 +1114,15 @@ TEST(ResultsFile, HuffmanCodedPlanesInflate) {
         data[q * plane + i] = static_cast<unsigned char>(std::min(v, 255u));
       }
     }
-    std::vector<unsigned char> out(data.size() * 2 + 1024), back(data.size());
+    std::vector<unsigned char> out(data.size() * 2 + 1024);
     const double stored_entropy = gen() % 3 == 0 ? 9.0 : 7.5;
     const std::size_t size = zlib_planes_for_tests(data.data(), plane, planes, 1, stored_entropy, true, out.data(), out.size());
     ASSERT_GT(size, 0u) << k;
-    std::size_t got = 0;
-    ASSERT_EQ(libdeflate_zlib_decompress(d, out.data(), size, back.data(), back.size(), &got), LIBDEFLATE_SUCCESS) << k;
-    ASSERT_EQ(got, data.size()) << k;
-    ASSERT_TRUE(back == data) << k;
+    SCOPED_TRACE(k);
+    expect_inflates(out, size, data);
   }
+  std::vector<unsigned char> none(64);
+  EXPECT_EQ(zlib_planes_for_tests(none.data(), 0, 8, 1, 7.5, true, none.data(), none.size()), 0u);  // no bytes
   libdeflate_free_decompressor(d);
 }
 

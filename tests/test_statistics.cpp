@@ -254,6 +254,11 @@ TEST(Ranks, TwiceRankDotEqualsRankDotBitForBit) {
       EXPECT_EQ(twice_rank_dot(a.data(), b.data(), n), static_cast<double>(want) / 4) << n;
     }
   }
+  // Beyond kMaxSmallRankTrials (no caller: the engine keeps doubles there) the plain sum.
+  std::vector<std::int16_t> a(40000, 32767), b(40000, -32767);
+  EXPECT_EQ(detail::dot_i16_sse2(a.data(), b.data(), a.size()), -40000LL * 32767 * 32767);
+  if (detail::has_avx2()) EXPECT_EQ(detail::dot_i16_avx2(a.data(), b.data(), a.size()), -40000LL * 32767 * 32767);
+  EXPECT_EQ(twice_rank_dot(a.data(), b.data(), a.size()), -40000.0 * 32767 * 32767 / 4);
 }
 
 // quantiles_type7 selects instead of sorting: it must give quantile_type7 of the sorted sample

@@ -3,7 +3,7 @@
 # Usage: tools/install-deps.sh [--mpi] [--fuzz]   (run as root, or with sudo available)
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config git
-      libtbb-dev libeigen3-dev libboost-dev librandom123-dev libhdf5-dev libdeflate-dev
+      libtbb-dev libeigen3-dev libboost-dev librandom123-dev libhdf5-dev libdeflate-dev zlib1g-dev
       libyaml-cpp-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
       python3 python3-numpy python3-scipy python3-yaml python3-h5py python3-xarray python3-h5netcdf
       python3-matplotlib chromium time)
