@@ -292,7 +292,77 @@ struct BitWriter {
     for (; left > 0; --left) literal();
     put(0, 7);  // end of block
   }
+  // Fixed Huffman codes (RFC 1951 3.2.6): a literal byte, and a match at distance 1 of length
+  // len in [3, 258] (its length code, the extra bits, distance code 0).
+  void fixed_literal(unsigned char b) { b < 144 ? put_code(0x30u + b, 8) : put_code(0x190u + (b - 144u), 9); }
+  void fixed_match(std::size_t len) {
+    const int k = length_code(len);
+    const unsigned sym = 257u + static_cast<unsigned>(k);
+    sym < 280 ? put_code(sym - 256u, 7) : put_code(0xC0u + (sym - 280u), 8);
+    if (kLengthExtra[k]) put(static_cast<std::uint32_t>(len - kLengthBase[k]), kLengthExtra[k]);
+    put(0, 5);
+  }
+  static constexpr std::uint16_t kLengthBase[29] = {3,  4,  5,  6,  7,  8,  9,  10, 11,  13,  15,  17,  19,  23, 27,
+                                                    31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258};
+  static constexpr std::uint8_t kLengthExtra[29] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2,
+                                                    2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0};
+  static int length_code(std::size_t len) {  // 258 as code 285, never as 284 with extra bits 31
+    int k = 28;
+    while (kLengthBase[k] > len) --k;
+    return k;
+  }
 };
+
+// A plane of one byte v but for a few others (payback_month's sixth byte, which only months above
+// 32 touch) as one block of fixed Huffman codes: the others as literals, each run of v as a
+// literal v and distance-1 matches for the rest of it. sparse_walk drives a sink with
+// fixed_literal(b) and fixed_match(len): SparseBits counts the block's bits (its size before it is
+// written), BitWriter writes it - one walk, so the two agree.
+template <class Sink>
+void sparse_walk(const unsigned char* p, std::size_t n, unsigned char v, Sink& out) {
+  for (std::size_t i = 0; i < n;) {
+    if (p[i] != v) {
+      out.fixed_literal(p[i++]);
+      continue;
+    }
+    std::size_t j = i + 1;
+    const std::uint64_t vv = 0x0101010101010101ull * v;
+    for (std::uint64_t word; j + 8 <= n; j += 8) {  // eight bytes at a time: runs are long
+      std::memcpy(&word, p + j, 8);
+      if (word != vv) break;
+    }
+    while (j < n && p[j] == v) ++j;
+    out.fixed_literal(v);
+    std::size_t left = j - i - 1;
+    while (left >= 3) {
+      std::size_t len = std::min<std::size_t>(258, left);
+      if (left - len > 0 && left - len < 3) len = left - 3;  // leaves a match's worth, not 1-2 bytes
+      out.fixed_match(len);
+      left -= len;
+    }
+    for (; left > 0; --left) out.fixed_literal(v);
+    i = j;
+  }
+}
+struct SparseBits {
+  std::uint64_t bits = 3 + 7;  // the block header and end of block
+  void fixed_literal(unsigned char b) { bits += b < 144 ? 8 : 9; }
+  void fixed_match(std::size_t len) {
+    const int k = BitWriter::length_code(len);
+    bits += (k < 23 ? 7 : 8) + BitWriter::kLengthExtra[k] + 5;
+  }
+};
+// Whether all but at most 1/16 of p[0, n) are one byte (then in v): a plane for sparse_walk.
+bool sparse_byte(const unsigned char* p, std::size_t n, unsigned char& v) {
+  std::uint32_t h[4][256] = {};
+  std::size_t i = 0;
+  for (; i + 4 <= n; i += 4) ++h[0][p[i]], ++h[1][p[i + 1]], ++h[2][p[i + 2]], ++h[3][p[i + 3]];
+  for (; i < n; ++i) ++h[0][p[i]];
+  std::size_t best = 0;
+  for (int b = 0; b < 256; ++b)
+    if (const std::size_t c = std::size_t{h[0][b]} + h[1][b] + h[2][b] + h[3][b]; c > best) best = c, v = static_cast<unsigned char>(b);
+  return n - best <= n / 16;
+}
 
 // Code lengths of at most max_len bits for the symbols of freq[0, n) (0: absent; n <= 288):
 // Huffman's algorithm (two queues over the leaves sorted by frequency, ties by symbol, so that a
@@ -469,7 +539,11 @@ struct HuffmanPlane {
 //    finder's cost buys, shorten such planes of independent trials by next to nothing (the seed's
 //    file: 83.83 MB with libdeflate, 83.29 MB so), and a plane of them would otherwise have sent
 //    every plane after it, random ones included, to libdeflate (the seed's ROI: the lowest plane
-//    of 57% of its chunks measured below 7.5 bits, and their eight planes went to libdeflate).
+//    of 57% of its chunks measured below 7.5 bits, and their eight planes went to libdeflate);
+//  - with `huffman`, a plane of one byte but for at most 1/16 of others, unless it is the last
+//    (payback_month's sixth byte, before the Huffman-coded seventh): a block of fixed codes,
+//    runs as distance-1 matches (sparse_walk). The last such plane is left to libdeflate, which
+//    finds repeats of the other bytes too (NPV's sign-and-exponent byte: 0.16 MB more so coded).
 // The rest is deflated by libdeflate at `level` as one raw stream (byte-aligned first by an empty
 // stored block when needed) that ends the zlib stream.
 // Per-trial chunks store planes from 7.5 bits (the seed's file came out 0.3 MB smaller than with
@@ -484,8 +558,9 @@ std::size_t zlib_planes(libdeflate_compressor* c, int level, const unsigned char
   if (plane == 0 || planes == 0) return 0;  // the caller's libdeflate then writes the empty stream
   const std::size_t total = plane * planes;
   constexpr std::size_t kBlock = 65535;  // a stored block's largest LEN
-  enum Kind { kRun, kStored, kHuffman };
+  enum Kind { kRun, kStored, kHuffman, kSparse };
   Kind kind[64];
+  unsigned char common[64];         // of the kSparse planes: their one byte
   std::vector<HuffmanPlane> codes;  // of the kHuffman planes, in order
   std::size_t lead = 0, bound = 2 + 5 + 4;  // header, an aligning empty block, adler32
   for (; lead < planes && lead < 64; ++lead) {
@@ -512,6 +587,13 @@ std::size_t zlib_planes(libdeflate_compressor* c, int level, const unsigned char
         kind[lead] = kStored;
         bound += stored;
       }
+    } else if (huffman && lead + 1 < planes && sparse_byte(p, plane, common[lead])) {
+      // Not the last plane: libdeflate, which also finds repeats of other bytes, does better
+      // alone there (NPV's sign-and-exponent byte); here it would take every plane after it.
+      SparseBits b;
+      sparse_walk(p, plane, common[lead], b);
+      kind[lead] = kSparse;
+      bound += (b.bits + 7) / 8 + 1;
     } else {
       break;
     }
@@ -533,6 +615,13 @@ std::size_t zlib_planes(libdeflate_compressor* c, int level, const unsigned char
     }
     if (kind[k] == kHuffman) {
       codes[h++].write(w, last, p, plane);
+      continue;
+    }
+    if (kind[k] == kSparse) {
+      w.put(last ? 1 : 0, 1);
+      w.put(1, 2);
+      sparse_walk(p, plane, common[k], w);
+      w.put(0, 7);  // end of block
       continue;
     }
     for (std::size_t from = 0; from < plane; from += kBlock) {

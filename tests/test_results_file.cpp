@@ -957,6 +957,10 @@ TEST(ResultsFile, BytePlanesEncodedByKindReadBack) {
       // 30% of trials at -1 (failed): the low planes are coded by their bytes' Huffman codes at
       // level 1 (HuffmanPlane), which zlib must inflate when HDF5 reads them.
       {"an atom among random values", [&](double) { return gen() % 10 < 3 ? -1.0 : random_bits(); }, kNotStored},
+      // Whole months, 3% of them above 32: the sixth byte is zero but for those (a sparse plane of
+      // fixed codes at level 1), the seventh coded by its Huffman codes, the eighth deflated.
+      {"months, a few above 32", [&](double) { return static_cast<double>(gen() % 100 < 3 ? 33 + gen() % 4 : gen() % 32); },
+       kRunFirst},
   };
   int i = 0;
   for (const Case& c : cases) {
@@ -1013,8 +1017,9 @@ TEST(ResultsFile, BytePlanesEncodedByKindReadBack) {
 
 // Planes of at least 2 bits a byte that are not random (an atom among random bytes, a skewed
 // histogram) become one block of Huffman codes each with `huffman` (zlib_planes, HuffmanPlane), or
-// stored blocks where those are smaller, wherever they stand; libdeflate takes the rest from the
-// first plane below 2 bits. Every stream must inflate to its planes (libdeflate and zlib), its
+// stored blocks where those are smaller, wherever they stand; a plane of one byte but for 1/16
+// of others, unless it is the last, one block of fixed codes (sparse_walk); libdeflate takes the
+// rest from the first other plane. Every stream must inflate to its planes (libdeflate and zlib), its
 // first block of the type expected, no larger than the planes' entropy allows plus the code's
 // header; with a smaller limit, nothing is written past it.
 TEST(ResultsFile, HuffmanCodedPlanesInflate) {
@@ -1042,6 +1047,14 @@ TEST(ResultsFile, HuffmanCodedPlanesInflate) {
   for (double& x : roi) x = gen() % 10 < 3 ? -1.0 : u(gen);  // 30% of projects failed: ROI exactly -1
   std::vector<unsigned char> skewed(30000);  // 95% zeros: below 2 bits, libdeflate's
   for (auto& b : skewed) b = gen() % 20 == 0 ? static_cast<unsigned char>(1 + gen() % 3) : 0;
+  // Runs of byte 7 of every length from 1 to 300 between single other bytes (every match length
+  // code, and the 1-2 bytes a run's matches leave), 45,450 bytes, 300 of them others: sparse.
+  std::vector<unsigned char> runs;
+  for (std::size_t len = 1; len <= 300; ++len) {
+    runs.insert(runs.end(), len, 7);
+    runs.push_back(static_cast<unsigned char>(gen() % 7 == 0 ? 200 : 8 + gen() % 100));
+  }
+  const std::size_t nruns = runs.size();
   struct Case {
     const char* what;
     Planes planes;
@@ -1058,6 +1071,9 @@ TEST(ResultsFile, HuffmanCodedPlanesInflate) {
        30000 * (3.125 + 4.0625) / 8 + 400},
       {"a coded plane, then libdeflate", {random_plane(30000, 8), skewed}, 7.5, 2, 30000 * 3.125 / 8 + 30000 / 4},
       {"random bytes never stored: codes no smaller, so stored", {random_plane(65536, 256)}, 9.0, 0, 65536 + 64},
+      // Fixed codes (01): runs as distance-1 matches, the other bytes as literals.
+      {"a sparse plane, then a coded one", {runs, random_plane(nruns, 8)}, 7.5, 1, nruns * (0.25 + 3.125 / 8) + 400},
+      {"a sparse plane last: libdeflate's", {random_plane(nruns, 8), runs}, 7.5, 2, nruns * (0.25 + 3.125 / 8) + 400},
       {"four bytes: the code's header outweighs them", {random_plane(4, 256), random_plane(4, 256)}, 9.0, 0, 64},
   };
   libdeflate_decompressor* d = libdeflate_alloc_decompressor();
@@ -1097,7 +1113,8 @@ TEST(ResultsFile, HuffmanCodedPlanesInflate) {
     }
   }
   // And 300 chunks of 1-8 planes of 1-20,000 bytes, each plane of a random shape: k values
-  // uniform, a power law, an atom among random bytes, random bytes, one byte but for 2% others.
+  // uniform, a power law, an atom among random bytes, random bytes, one byte but for 2% others
+  // (sparse where another plane follows).
   for (int k = 0; k < 300; ++k) {
     const std::size_t plane = 1 + gen() % (k < 150 ? 300 : 20000), planes = 1 + gen() % 8;
     std::vector<unsigned char> data(plane * planes);
