@@ -16,7 +16,8 @@
 // complete chunk of the batch (row-major, edge chunks padded with zeros to the full chunk shape, as
 // HDF5 stores them), applies shuffle -> deflate -> fletcher32 as HDF5's own filters do on write (the
 // same bytes once inflated; a test compares with chunks written through H5Dwrite; deflate is
-// libdeflate's, and byte planes that are random go into stored blocks: zlib_planes), in parallel with oneTBB
+// libdeflate's, but byte planes that are random go into stored blocks, and at level 1 others into
+// Huffman codes of their bytes or fixed-code runs: zlib_planes), in parallel with oneTBB
 // (the caller's arena and thread limit apply), then hands them to H5Dwrite_chunk serially in chunk
 // order. As HDF5 does, deflate is skipped for a chunk (filter-mask bit 1) when its output would
 // exceed ceil(1.001 n) + 12 bytes; at level 0 deflate emits stored blocks, so level 0 keeps the
