@@ -822,12 +822,12 @@ scenarios:
   EXPECT_GT(r.at("both_zero").spearman[kc], 0.9);  // c is then all there is
 }
 
-TEST(Drivers, SuccessDrawAsAnInputMatchesItsDefinition) {
-  // A project's success draw is an input (a 0/1 indicator). Its drivers are computed once per
-  // batch and variant and shared by the scenarios funding it; here they are recomputed from their
-  // definitions (SPEC §6) out of replayed trials, for two scenarios that share the variant.
-  Plan plan = Plan::load_text(R"(roisim: 1
-settings: {trials: 3000, seed: 21}
+namespace {
+// Two projects, a's success draw uncertain, and a scenario that scales b's value: the plan of the
+// drivers tests that recompute the engine's statistics from replayed trials.
+Plan two_project_plan(int trials, int seed) {
+  return Plan::load_text("roisim: 1\nsettings: {trials: " + std::to_string(trials) + ", seed: " + std::to_string(seed) +
+                             R"(}
 projects:
   a: {kind: direct, initial_cost: 100000, p_success: {dist: uniform, min: 0.5, max: 0.9},
       inputs: {annual_value: {dist: uniform, min: 50000, max: 150000}}}
@@ -836,7 +836,31 @@ scenarios:
   - name: base
   - name: b-high
     scale: {b.annual_value: 2.0}
-)", "success.yaml");
+)",
+                         "two_projects.yaml");
+}
+
+// Average ranks (1-based, ties sharing their mean) of x, and the order that sorts it (stable).
+std::pair<std::vector<double>, std::vector<std::size_t>> ranks_and_order(const std::vector<double>& x) {
+  std::vector<std::size_t> order(x.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t p, std::size_t q) { return x[p] < x[q]; });
+  std::vector<double> r(x.size());
+  for (std::size_t i = 0; i < order.size();) {
+    std::size_t j = i;
+    while (j < order.size() && x[order[j]] == x[order[i]]) ++j;
+    for (std::size_t k = i; k < j; ++k) r[order[k]] = (static_cast<double>(i + j) + 1) / 2;
+    i = j;
+  }
+  return {r, order};
+}
+}  // namespace
+
+TEST(Drivers, SuccessDrawAsAnInputMatchesItsDefinition) {
+  // A project's success draw is an input (a 0/1 indicator). Its drivers are computed once per
+  // batch and variant and shared by the scenarios funding it; here they are recomputed from their
+  // definitions (SPEC §6) out of replayed trials, for two scenarios that share the variant.
+  Plan plan = two_project_plan(3000, 21);
   const std::size_t n = plan.settings().trials, K = plan.input_vars().size();
   ASSERT_EQ(plan.input_names(), (std::vector<std::string>{"a.annual_value", "a.p_success", "a.success", "b.annual_value"}));
   constexpr std::size_t kS = 2;  // a.success
@@ -850,19 +874,6 @@ scenarios:
         dst->assign(src->begin() + i * K, src->begin() + (i + 1) * K);
     }
   });
-  const auto average_ranks = [](const std::vector<double>& x) {
-    std::vector<std::size_t> order(x.size());
-    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::stable_sort(order.begin(), order.end(), [&](std::size_t p, std::size_t q) { return x[p] < x[q]; });
-    std::vector<double> r(x.size());
-    for (std::size_t i = 0; i < order.size();) {
-      std::size_t j = i;
-      while (j < order.size() && x[order[j]] == x[order[i]]) ++j;
-      for (std::size_t k = i; k < j; ++k) r[order[k]] = (static_cast<double>(i + j) + 1) / 2;  // 1-based average
-      i = j;
-    }
-    return std::pair{r, order};
-  };
   for (std::uint64_t s = 0; s < 2; ++s) {
     std::vector<double> roi(n), ok(n);
     for (std::size_t t = 0; t < n; ++t) {
@@ -870,8 +881,8 @@ scenarios:
       roi[t] = d.roi;
       ok[t] = d.projects.at(0).success ? 1.0 : 0.0;
     }
-    const auto [rr, roi_order] = average_ranks(roi);
-    const auto [ro, unused] = average_ranks(ok);
+    const auto [rr, roi_order] = ranks_and_order(roi);
+    const auto [ro, unused] = ranks_and_order(ok);
     const double mean = (static_cast<double>(n) + 1) / 2;
     double sxy = 0, sxx = 0, syy = 0;
     for (std::size_t t = 0; t < n; ++t) {
@@ -902,16 +913,7 @@ TEST(Drivers, EveryInputsRankStatisticsFromReplayedTrials) {
   for (const int trials : {3000, 33000}) {
     SCOPED_TRACE(trials);
     ASSERT_EQ(trials <= static_cast<int>(kMaxSmallRankTrials), trials == 3000);
-    Plan plan = Plan::load_text("roisim: 1\nsettings: {trials: " + std::to_string(trials) + R"(, seed: 22}
-projects:
-  a: {kind: direct, initial_cost: 100000, p_success: {dist: uniform, min: 0.5, max: 0.9},
-      inputs: {annual_value: {dist: uniform, min: 50000, max: 150000}}}
-  b: {kind: direct, initial_cost: 50000, inputs: {annual_value: {dist: uniform, min: 10000, max: 90000}}}
-scenarios:
-  - name: base
-  - name: b-high
-    scale: {b.annual_value: 2.0}
-)", "ranks.yaml");
+    Plan plan = two_project_plan(trials, 22);
     const std::size_t n = plan.settings().trials, K = plan.input_vars().size();
     const auto names = plan.input_names();
     Engine e(plan);
@@ -922,19 +924,6 @@ scenarios:
         downside[b.first + i].assign(b.drivers.downside_shift.begin() + i * K, b.drivers.downside_shift.begin() + (i + 1) * K);
       }
     });
-    const auto average_ranks = [](const std::vector<double>& x) {  // 1-based, ties averaged
-      std::vector<std::size_t> order(x.size());
-      for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-      std::stable_sort(order.begin(), order.end(), [&](std::size_t p, std::size_t q) { return x[p] < x[q]; });
-      std::vector<double> r(x.size());
-      for (std::size_t i = 0; i < order.size();) {
-        std::size_t j = i;
-        while (j < order.size() && x[order[j]] == x[order[i]]) ++j;
-        for (std::size_t k = i; k < j; ++k) r[order[k]] = (static_cast<double>(i + j) + 1) / 2;
-        i = j;
-      }
-      return std::pair{r, order};
-    };
     for (std::uint64_t s = 0; s < 2; ++s) {
       std::vector<double> roi(n);
       std::map<std::string, std::vector<double>> input;  // "project.slot" and "project.success"
@@ -946,12 +935,12 @@ scenarios:
           input[p.name + ".success"].push_back(p.success ? 1.0 : 0.0);
         }
       }
-      const auto [rr, roi_order] = average_ranks(roi);
+      const auto [rr, roi_order] = ranks_and_order(roi);
       const double mean = (static_cast<double>(n) + 1) / 2;
       for (std::size_t k = 0; k < K; ++k) {
         SCOPED_TRACE(names[k]);
         ASSERT_EQ(input.count(names[k]), 1u);
-        const auto [ri, unused] = average_ranks(input.at(names[k]));
+        const auto [ri, unused] = ranks_and_order(input.at(names[k]));
         double sxy = 0, sxx = 0, syy = 0;
         for (std::size_t t = 0; t < n; ++t) {
           sxy += (ri[t] - mean) * (rr[t] - mean);
