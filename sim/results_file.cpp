@@ -215,13 +215,11 @@ struct Deflater {
   }
 };
 
-// Shannon entropy, in bits per byte, of the byte histogram of p[0, n): of every byte up to 16 KiB,
-// else of about 16 Ki bytes spread evenly over the range (it only decides how a plane is encoded:
-// a uniform sample of 16 Ki random bytes measures about 7.98 bits).
-double byte_entropy(const unsigned char* p, std::size_t n) {
-  constexpr std::size_t kSample = 16384;
-  const std::size_t step = std::max<std::size_t>(1, n / kSample);
-  std::uint32_t h[4][256] = {};  // four histograms: consecutive equal bytes do not wait on each other
+// The byte histogram of p[0, n) taken every `step` bytes into count[256]; returns the bytes
+// counted. Four histograms summed at the end: consecutive equal bytes do not wait on each
+// other's increments.
+std::size_t byte_histogram(const unsigned char* p, std::size_t n, std::size_t step, std::uint32_t* count) {
+  std::uint32_t h[4][256] = {};
   std::size_t i = 0, seen = 0;
   for (; i + 3 * step < n; i += 4 * step, seen += 4) {
     ++h[0][p[i]];
@@ -230,13 +228,32 @@ double byte_entropy(const unsigned char* p, std::size_t n) {
     ++h[3][p[i + 3 * step]];
   }
   for (; i < n; i += step, ++seen) ++h[0][p[i]];
-  double e = 0;
-  for (int b = 0; b < 256; ++b)
-    if (const std::uint32_t c = h[0][b] + h[1][b] + h[2][b] + h[3][b]) {
-      const double q = static_cast<double>(c) / static_cast<double>(seen);
-      e -= q * std::log2(q);
-    }
-  return e;
+  for (int b = 0; b < 256; ++b) count[b] = h[0][b] + h[1][b] + h[2][b] + h[3][b];
+  return seen;
+}
+
+// What decides how a plane is encoded, from the histogram of every byte up to 16 KiB, else of
+// about 16 Ki bytes spread evenly over the plane: its Shannon entropy in bits per byte (a uniform
+// sample of 16 Ki random bytes measures about 7.98 bits), and its most common byte and that
+// byte's share (a sparse plane: sparse_walk).
+struct PlaneSample {
+  double entropy = 0, top_share = 0;
+  unsigned char top = 0;
+};
+PlaneSample sample_plane(const unsigned char* p, std::size_t n) {
+  constexpr std::size_t kSample = 16384;
+  std::uint32_t count[256];
+  const std::size_t seen = byte_histogram(p, n, std::max<std::size_t>(1, n / kSample), count);
+  PlaneSample out;
+  std::uint32_t best = 0;
+  for (int b = 0; b < 256; ++b) {
+    if (!count[b]) continue;
+    const double q = static_cast<double>(count[b]) / static_cast<double>(seen);
+    out.entropy -= q * std::log2(q);
+    if (count[b] > best) best = count[b], out.top = static_cast<unsigned char>(b);
+  }
+  out.top_share = static_cast<double>(best) / static_cast<double>(seen);
+  return out;
 }
 
 // Deflate's bit order (RFC 1951 3.1.1): fields least significant bit first, Huffman codes most
@@ -353,18 +370,6 @@ struct SparseBits {
     bits += (k < 23 ? 7 : 8) + BitWriter::kLengthExtra[k] + 5;
   }
 };
-// Whether all but at most 1/16 of p[0, n) are one byte (then in v): a plane for sparse_walk.
-bool sparse_byte(const unsigned char* p, std::size_t n, unsigned char& v) {
-  std::uint32_t h[4][256] = {};
-  std::size_t i = 0;
-  for (; i + 4 <= n; i += 4) ++h[0][p[i]], ++h[1][p[i + 1]], ++h[2][p[i + 2]], ++h[3][p[i + 3]];
-  for (; i < n; ++i) ++h[0][p[i]];
-  std::size_t best = 0;
-  for (int b = 0; b < 256; ++b)
-    if (const std::size_t c = std::size_t{h[0][b]} + h[1][b] + h[2][b] + h[3][b]; c > best) best = c, v = static_cast<unsigned char>(b);
-  return n - best <= n / 16;
-}
-
 // Code lengths of at most max_len bits for the symbols of freq[0, n) (0: absent; n <= 288):
 // Huffman's algorithm (two queues over the leaves sorted by frequency, ties by symbol, so that a
 // histogram always gives the same code), run again on the frequencies halved (rounded up, so that
@@ -444,12 +449,8 @@ struct HuffmanPlane {
   static constexpr std::uint8_t kOrder[19] = {16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15};
 
   void plan(const unsigned char* p, std::size_t n) {
-    std::uint32_t h[4][256] = {};  // four histograms: consecutive equal bytes do not wait on each other
-    std::size_t i = 0;
-    for (; i + 4 <= n; i += 4) ++h[0][p[i]], ++h[1][p[i + 1]], ++h[2][p[i + 2]], ++h[3][p[i + 3]];
-    for (; i < n; ++i) ++h[0][p[i]];
     std::uint32_t freq[257];
-    for (int b = 0; b < 256; ++b) freq[b] = h[0][b] + h[1][b] + h[2][b] + h[3][b];
+    byte_histogram(p, n, 1, freq);  // exact: the block's size follows from it
     freq[256] = 1;  // end of block
     huffman_lengths(freq, 257, 15, len);
     canonical_codes(len, 257, code);
@@ -541,7 +542,7 @@ struct HuffmanPlane {
 //    file: 83.83 MB with libdeflate, 83.29 MB so), and a plane of them would otherwise have sent
 //    every plane after it, random ones included, to libdeflate (the seed's ROI: the lowest plane
 //    of 57% of its chunks measured below 7.5 bits, and their eight planes went to libdeflate);
-//  - with `huffman`, a plane of one byte but for at most 1/16 of others, unless it is the last
+//  - with `huffman`, a plane of one byte but for at most 1/16 of others (in its sample), unless it is the last
 //    (payback_month's sixth byte, before the Huffman-coded seventh): a block of fixed codes,
 //    runs as distance-1 matches (sparse_walk). The last such plane is left to libdeflate, which
 //    finds repeats of the other bytes too (NPV's sign-and-exponent byte: 0.16 MB more so coded).
@@ -574,7 +575,8 @@ std::size_t zlib_planes(libdeflate_compressor* c, int level, const unsigned char
       bound += (plane / 258 + 1) * 2 + 160;
       continue;
     }
-    const double entropy = byte_entropy(p, plane);
+    const PlaneSample sample = sample_plane(p, plane);
+    const double entropy = sample.entropy;
     if (entropy >= stored_entropy) {
       kind[lead] = kStored;
       bound += stored;
@@ -588,11 +590,15 @@ std::size_t zlib_planes(libdeflate_compressor* c, int level, const unsigned char
         kind[lead] = kStored;
         bound += stored;
       }
-    } else if (huffman && lead + 1 < planes && sparse_byte(p, plane, common[lead])) {
+    } else if (huffman && lead + 1 < planes && sample.top_share >= 15.0 / 16) {
+      common[lead] = sample.top;
       // Not the last plane: libdeflate, which also finds repeats of other bytes, does better
       // alone there (NPV's sign-and-exponent byte); here it would take every plane after it.
+      // (The share is the sample's; the walk sizes the block exactly, and a plane it misjudged
+      // is left to libdeflate.)
       SparseBits b;
       sparse_walk(p, plane, common[lead], b);
+      if ((b.bits + 7) / 8 >= stored) break;
       kind[lead] = kSparse;
       bound += (b.bits + 7) / 8 + 1;
     } else {
