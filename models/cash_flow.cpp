@@ -11,6 +11,7 @@ namespace roisim {
 Timeline::Timeline(int horizon_months, double discount_rate)
     : h_(horizon_months), r_(discount_rate), df_(static_cast<std::size_t>(horizon_months) + 1) {
   for (int m = 0; m <= h_; ++m) df_[m] = std::pow(1.0 + r_, -m / 12.0);
+  undiscounted_ = std::all_of(df_.begin(), df_.end(), [](double d) { return d == 1.0; });
 }
 
 int effective_launch_month(double launch_month, int horizon) noexcept {
@@ -63,48 +64,73 @@ double payback_month(const double* portfolio_cum, int horizon) noexcept {
   return std::numeric_limits<double>::infinity();
 }
 
+namespace {
+// One field of four consecutive draws as the lanes of a vector (inlined into each clone).
+__attribute__((always_inline)) inline void gather(const ProjectDraw* d, double ProjectDraw::*f, simd::V4d& out) {
+  out = simd::V4d{d[0].*f, d[1].*f, d[2].*f, d[3].*f};
+}
+}  // namespace
+
 ROISIM_CLONES
 void project_flows_block(const Timeline& t, const ProjectDraw* draws, std::size_t count, double* cum, std::size_t ld,
                          double* pv_value, double* pv_cost) noexcept {
   using simd::V4d;
+  using simd::V4i;
   using simd::V4l;
   const int h = t.horizon();
+  const double hh = static_cast<double>(h);
   // The monthly decay factor of the last decay seen: a project's decay is often one number for
   // every trial, and pow() was ~4% of a run (the same call, hence the same bits, either way).
   double last_decay = 0, last_mk = 1;
   std::size_t i = 0;
   for (; i + 4 <= count; i += 4) {
-    // Lane j: draw i + j. A failed draw never goes live (launch past the horizon).
-    V4d cost, acc, mv, run, mk, ramp_m, launch, keep = {1, 1, 1, 1}, pvv = {}, pvr = {};
-    V4l ok;
+    // Lane j: draw i + j, each field gathered across the four draws and computed as project_flows
+    // does it, lane by lane (the same operations: the same bits). A failed draw never goes live
+    // (launch past the horizon).
+    const ProjectDraw* d = draws + i;
+    const V4l ok = {d[0].success ? -1 : 0, d[1].success ? -1 : 0, d[2].success ? -1 : 0, d[3].success ? -1 : 0};
+    const V4d zero = {}, one = {1, 1, 1, 1}, half = {0.5, 0.5, 0.5, 0.5}, hd = {hh, hh, hh, hh};
+    V4d cost, lm, dec, av, ms, ia, rm;
+    gather(d, &ProjectDraw::initial_cost, cost);
+    gather(d, &ProjectDraw::launch_month, lm);
+    gather(d, &ProjectDraw::decay, dec);
+    gather(d, &ProjectDraw::annual_value, av);
+    gather(d, &ProjectDraw::maintenance_share, ms);
+    gather(d, &ProjectDraw::infra_annual, ia);
+    gather(d, &ProjectDraw::ramp_months, rm);
+    V4d acc = -cost;
+    // effective_launch_month: 0 for L <= 0 or NaN, H from L >= H, else lround(L). The month is
+    // clamped to [0, H] first (so that the conversion stays in range), then rounded half away
+    // from zero: its whole part plus one where the fraction (exact) is at least 1/2.
+    const V4d lc = lm > zero ? (lm < hd ? lm : hd) : zero;
+    const V4d whole = __builtin_convertvector(__builtin_convertvector(lc, V4i), V4d);
+    const V4d launch = ok ? whole + (lc - whole >= half ? one : zero) : hd + one;
+    const V4d decay = dec < zero ? zero : (one < dec ? one : dec);  // std::clamp(d, 0, 1), NaN kept
+    const V4d twelve = {12, 12, 12, 12};
+    const V4d mv = ok ? av / twelve : zero;
+    const V4d run = ok ? (ms * cost + ia) / twelve : zero;
+    const V4d ramp_m = ok ? rm : zero;
+    V4d mk = zero, keep = one, pvv = {}, pvr = {};
     for (int j = 0; j < 4; ++j) {
-      const ProjectDraw& p = draws[i + static_cast<std::size_t>(j)];
-      cost[j] = p.initial_cost;
-      acc[j] = -p.initial_cost;
-      ok[j] = p.success ? -1 : 0;
-      if (!p.success) {
-        launch[j] = static_cast<double>(h) + 1;
-        mv[j] = run[j] = mk[j] = ramp_m[j] = 0;
-        continue;
-      }
-      launch[j] = effective_launch_month(p.launch_month, h);
-      const double decay = std::clamp(p.decay, 0.0, 1.0);
-      mv[j] = p.annual_value / 12.0;
-      run[j] = (p.maintenance_share * p.initial_cost + p.infra_annual) / 12.0;
-      if (decay != last_decay) {
-        last_decay = decay;
-        last_mk = decay > 0 ? std::pow(1.0 - decay, 1.0 / 12.0) : 1.0;
+      if (!ok[j]) continue;
+      if (decay[j] != last_decay) {
+        last_decay = decay[j];
+        last_mk = last_decay > 0 ? std::pow(1.0 - last_decay, 1.0 / 12.0) : 1.0;
       }
       mk[j] = last_mk;
-      ramp_m[j] = p.ramp_months;
     }
-    const V4d zero = {}, one = {1, 1, 1, 1};
-    for (int m = 0; m <= h; ++m) {
+    int m = 0;
+    for (; m <= h; ++m) {
       const double md = static_cast<double>(m), dfm = t.df(m);
       const V4d vm = {md, md, md, md}, df = {dfm, dfm, dfm, dfm};
       const V4l live = vm > launch;
       const V4d k = vm - launch;  // whole numbers: exact, as project_flows' int k
-      const V4d ramp = (ramp_m > zero) & (k < ramp_m) ? k / ramp_m : one;
+      const V4l ramping = (ramp_m > zero) & (k < ramp_m);
+      // Every lane that succeeds is live and past its ramp from here on (months only add to k):
+      // the rest of the horizon is the steady loop below.
+      const V4l steady = (live & ~ramping) | ~ok;
+      if ((steady[0] & steady[1] & steady[2] & steady[3]) != 0) break;
+      const V4d ramp = ramping ? k / ramp_m : one;
       const V4d v = mv * ramp * keep * df;
       const V4d c = run * df;
       pvv = live ? pvv + v : pvv;
@@ -112,6 +138,32 @@ void project_flows_block(const Timeline& t, const ProjectDraw* draws, std::size_
       acc = live ? acc + (v - c) : acc;
       keep = live ? keep * mk : keep;
       simd::store(&cum[static_cast<std::size_t>(m) * ld + i], acc);
+    }
+    // Steady months: the same operations as above with ramp = 1 (mv * 1 is mv: the same bits) and
+    // every successful lane live. A failed lane (mv = run = mk = 0) adds zeros to its present
+    // values (which stay +0), and its cumulative flow, which adding a zero could turn from -0.0
+    // into +0.0, is stored from before these months (-initial_cost).
+    const V4d acc0 = acc;
+    if (m <= h && t.undiscounted()) {
+      for (; m <= h; ++m) {  // df = 1: x * 1 is x
+        const V4d v = mv * keep;
+        pvv += v;
+        pvr += run;
+        acc += v - run;
+        keep *= mk;
+        simd::store(&cum[static_cast<std::size_t>(m) * ld + i], ok ? acc : acc0);
+      }
+    }
+    for (; m <= h; ++m) {
+      const double dfm = t.df(m);
+      const V4d df = {dfm, dfm, dfm, dfm};
+      const V4d v = mv * keep * df;
+      const V4d c = run * df;
+      pvv += v;
+      pvr += c;
+      acc += v - c;
+      keep *= mk;
+      simd::store(&cum[static_cast<std::size_t>(m) * ld + i], ok ? acc : acc0);
     }
     const V4d pc = ok ? cost + pvr : cost;
     simd::store(&pv_value[i], pvv);

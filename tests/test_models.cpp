@@ -4,6 +4,7 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <iterator>
 #include <vector>
 
 #include "models/cash_flow.h"
@@ -152,13 +153,19 @@ TEST(CashFlow, FailedProjectCostsOnlyItsBuild) {
 
 // The engine evaluates draws four at a time (project_flows_block); every value must have the bits
 // project_flows gives for that draw alone, on awkward draws too: failed, launch at 0, at or past the
-// horizon, half months, ramp 0 / negative / NaN / longer than the horizon, decay 0 / 1 / < 0 / > 1,
-// negative value, and a count that leaves a scalar tail.
+// horizon, half months (and the doubles just below a half), ramp 0 / negative / NaN / longer than
+// the horizon, decay 0 / 1 / < 0 / > 1 / NaN, a zero cost (a cumulative flow of -0.0), negative
+// value, and a count that leaves a scalar tail. The block rounds launch months and takes the
+// months after every live draw's ramp in a loop of its own (with and without discounting).
 TEST(CashFlow, BlockOfDrawsHasTheSameBitsAsOneByOne) {
-  const roisim::Timeline timelines[] = {roisim::Timeline(36, 0.0), roisim::Timeline(60, 0.0725), roisim::Timeline(1, 0.1)};
-  const double launches[] = {0, 0.4, 0.5, 2.5, 3, 11.7, 36, 80, -1, std::nan("")};
-  const double ramps[] = {0, -3, 1, 6, 7.5, 200, std::nan("")};
-  const double decays[] = {0, 0.1, 1, -0.5, 1.5, 0.33};
+  const roisim::Timeline timelines[] = {roisim::Timeline(36, 0.0), roisim::Timeline(60, 0.0725), roisim::Timeline(1, 0.1),
+                                        roisim::Timeline(12, 0.0)};
+  const double below_half = std::nextafter(0.5, 0.0), below_2_5 = std::nextafter(2.5, 0.0);
+  const double launches[] = {0, 0.4, 0.5, 2.5, 3, 11.7, 36, 80, -1, std::nan(""), below_half, below_2_5, 35.5, -0.0, 1e300, 5};
+  const double ramps[] = {0, -3, 1, 6, 7.5, 200, std::nan(""), 2};
+  const double decays[] = {0, 0.1, 1, -0.5, 1.5, 0.33, std::nan("")};
+  constexpr int kL = static_cast<int>(std::size(launches)), kR = static_cast<int>(std::size(ramps));
+  constexpr int kD = static_cast<int>(std::size(decays));
   std::vector<roisim::ProjectDraw> draws;
   std::uint64_t x = 12345;
   auto next = [&] {  // splitmix64 in [0, 1)
@@ -168,16 +175,17 @@ TEST(CashFlow, BlockOfDrawsHasTheSameBitsAsOneByOne) {
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
     return static_cast<double>((z ^ (z >> 31)) >> 11) * 0x1.0p-53;
   };
-  for (int i = 0; i < 403; ++i) {
+  for (int i = 0; i < 1203; ++i) {
     roisim::ProjectDraw d;
     d.annual_value = (next() - 0.1) * 5e6;
-    d.initial_cost = 1e5 + next() * 1e6;
+    d.initial_cost = i % 37 == 5 ? 0.0 : 1e5 + next() * 1e6;
     d.maintenance_share = next() * 0.5;
-    d.infra_annual = next() * 1e5;
-    d.launch_month = launches[i % 10];
-    d.ramp_months = ramps[(i / 10) % 7];
-    d.decay = decays[(i / 3) % 6];
-    d.success = i % 5 != 2;
+    d.infra_annual = i % 37 == 5 ? 0.0 : next() * 1e5;
+    // Runs of alike draws too (i / 8): four lanes that all reach the steady months early.
+    d.launch_month = launches[(i < 600 ? i : i / 8) % kL];
+    d.ramp_months = ramps[(i < 600 ? i / kL : i / 64) % kR];
+    d.decay = decays[(i / 3) % kD];
+    d.success = i % 5 != 2 || i % 3 == 0;
     draws.push_back(d);
   }
   for (const auto& t : timelines) {
