@@ -64,15 +64,8 @@ double payback_month(const double* portfolio_cum, int horizon) noexcept {
   return std::numeric_limits<double>::infinity();
 }
 
-namespace {
-// One field of four consecutive draws as the lanes of a vector (inlined into each clone).
-__attribute__((always_inline)) inline void gather(const ProjectDraw* d, double ProjectDraw::*f, simd::V4d& out) {
-  out = simd::V4d{d[0].*f, d[1].*f, d[2].*f, d[3].*f};
-}
-}  // namespace
-
 ROISIM_CLONES
-void project_flows_block(const Timeline& t, const ProjectDraw* draws, std::size_t count, double* cum, std::size_t ld,
+void project_flows_block(const Timeline& t, const DrawColumns& d, std::size_t count, double* cum, std::size_t ld,
                          double* pv_value, double* pv_cost) noexcept {
   using simd::V4d;
   using simd::V4i;
@@ -84,20 +77,18 @@ void project_flows_block(const Timeline& t, const ProjectDraw* draws, std::size_
   double last_decay = 0, last_mk = 1;
   std::size_t i = 0;
   for (; i + 4 <= count; i += 4) {
-    // Lane j: draw i + j, each field gathered across the four draws and computed as project_flows
-    // does it, lane by lane (the same operations: the same bits). A failed draw never goes live
-    // (launch past the horizon).
-    const ProjectDraw* d = draws + i;
-    const V4l ok = {d[0].success ? -1 : 0, d[1].success ? -1 : 0, d[2].success ? -1 : 0, d[3].success ? -1 : 0};
+    // Lane j: draw i + j, each field computed as project_flows does it, lane by lane (the same
+    // operations: the same bits). A failed draw never goes live (launch past the horizon).
+    const V4l ok = {d.success[i] ? -1 : 0, d.success[i + 1] ? -1 : 0, d.success[i + 2] ? -1 : 0, d.success[i + 3] ? -1 : 0};
     const V4d zero = {}, one = {1, 1, 1, 1}, half = {0.5, 0.5, 0.5, 0.5}, hd = {hh, hh, hh, hh};
     V4d cost, lm, dec, av, ms, ia, rm;
-    gather(d, &ProjectDraw::initial_cost, cost);
-    gather(d, &ProjectDraw::launch_month, lm);
-    gather(d, &ProjectDraw::decay, dec);
-    gather(d, &ProjectDraw::annual_value, av);
-    gather(d, &ProjectDraw::maintenance_share, ms);
-    gather(d, &ProjectDraw::infra_annual, ia);
-    gather(d, &ProjectDraw::ramp_months, rm);
+    simd::load(cost, d.initial_cost + i);
+    simd::load(lm, d.launch_month + i);
+    simd::load(dec, d.decay + i);
+    simd::load(av, d.annual_value + i);
+    simd::load(ms, d.maintenance_share + i);
+    simd::load(ia, d.infra_annual + i);
+    simd::load(rm, d.ramp_months + i);
     V4d acc = -cost;
     // effective_launch_month: 0 for L <= 0 or NaN, H from L >= H, else lround(L). The month is
     // clamped to [0, H] first (so that the conversion stays in range), then rounded half away
@@ -170,9 +161,34 @@ void project_flows_block(const Timeline& t, const ProjectDraw* draws, std::size_
     simd::store(&pv_cost[i], pc);
   }
   for (; i < count; ++i) {
-    const ProjectFlows f = project_flows(t, draws[i], &cum[i], ld);
+    const ProjectDraw one{d.annual_value[i], d.initial_cost[i], d.maintenance_share[i], d.infra_annual[i],
+                          d.launch_month[i],  d.ramp_months[i],  d.decay[i],            d.success[i] != 0};
+    const ProjectFlows f = project_flows(t, one, &cum[i], ld);
     pv_value[i] = f.pv_value;
     pv_cost[i] = f.pv_cost;
+  }
+}
+
+void project_flows_block(const Timeline& t, const ProjectDraw* draws, std::size_t count, double* cum, std::size_t ld,
+                         double* pv_value, double* pv_cost) noexcept {
+  constexpr std::size_t kChunk = 64;  // a multiple of four: only the last chunk has a scalar tail
+  double col[7][kChunk];
+  unsigned char ok[kChunk];
+  for (std::size_t c = 0; c < count; c += kChunk) {
+    const std::size_t len = std::min(kChunk, count - c);
+    for (std::size_t i = 0; i < len; ++i) {
+      const ProjectDraw& p = draws[c + i];
+      col[0][i] = p.annual_value;
+      col[1][i] = p.initial_cost;
+      col[2][i] = p.maintenance_share;
+      col[3][i] = p.infra_annual;
+      col[4][i] = p.launch_month;
+      col[5][i] = p.ramp_months;
+      col[6][i] = p.decay;
+      ok[i] = p.success ? 1 : 0;
+    }
+    const DrawColumns columns{col[0], col[1], col[2], col[3], col[4], col[5], col[6], ok};
+    project_flows_block(t, columns, len, cum + c, ld, pv_value + c, pv_cost + c);
   }
 }
 

@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "sim/simd.h"
+
 namespace roisim {
 
 namespace {
@@ -53,23 +55,53 @@ std::optional<ValueKind> parse_kind(std::string_view name) noexcept {
 
 std::vector<std::string> kind_names() { return {kNames.begin(), kNames.end()}; }
 
+namespace {
+// The formulas, once: in(j) is input j (model_inputs() order). annual_value reads one trial's
+// inputs, annual_value_block each trial's from the columns; the same operations in the same order.
+template <ValueKind K, class In>
+inline double value_of(const In& in) noexcept {
+  if constexpr (K == ValueKind::Revenue) {
+    return 12.0 * in(0) * in(1) * (in(2) * in(3)) * in(4) * in(5) * in(6);
+  } else if constexpr (K == ValueKind::Automation) {
+    // Evaluated in this order so that the worked example (SPEC §1) gives exactly 928,200.
+    return 12.0 * in(0) * (in(1) - (1.0 - in(3)) * in(4)) * in(2);
+  } else if constexpr (K == ValueKind::Fraud) {
+    const double f0 = in(1), f1 = in(1) * (1.0 - in(2));
+    return 12.0 * in(0) * ((f0 - f1) * in(3) - (1.0 - f0) * in(4) * in(5) - (f1 + in(4)) * in(6) * in(7));
+  } else if constexpr (K == ValueKind::Retention) {
+    return in(0) * in(1) * (in(2) * in(3)) * in(4) * in(5);
+  } else {
+    return in(0);
+  }
+}
+
+template <ValueKind K>
+inline void value_block(const double* const* in, std::size_t n, double* out) noexcept {
+  for (std::size_t k = 0; k < n; ++k) out[k] = value_of<K>([in, k](int j) { return in[j][k]; });
+}
+}  // namespace
+
 double annual_value(ValueKind kind, const double* in) noexcept {
+  const auto at = [in](int j) { return in[j]; };
   switch (kind) {
-    case ValueKind::Revenue:
-      return 12.0 * in[0] * in[1] * (in[2] * in[3]) * in[4] * in[5] * in[6];
-    case ValueKind::Automation:
-      // Evaluated in this order so that the worked example (SPEC §1) gives exactly 928,200.
-      return 12.0 * in[0] * (in[1] - (1.0 - in[3]) * in[4]) * in[2];
-    case ValueKind::Fraud: {
-      const double f0 = in[1], f1 = in[1] * (1.0 - in[2]);
-      return 12.0 * in[0] * ((f0 - f1) * in[3] - (1.0 - f0) * in[4] * in[5] - (f1 + in[4]) * in[6] * in[7]);
-    }
-    case ValueKind::Retention:
-      return in[0] * in[1] * (in[2] * in[3]) * in[4] * in[5];
-    case ValueKind::Direct:
-      return in[0];
+    case ValueKind::Revenue: return value_of<ValueKind::Revenue>(at);
+    case ValueKind::Automation: return value_of<ValueKind::Automation>(at);
+    case ValueKind::Fraud: return value_of<ValueKind::Fraud>(at);
+    case ValueKind::Retention: return value_of<ValueKind::Retention>(at);
+    case ValueKind::Direct: return value_of<ValueKind::Direct>(at);
   }
   return 0.0;
+}
+
+ROISIM_CLONES
+void annual_value_block(ValueKind kind, const double* const* in, std::size_t n, double* out) noexcept {
+  switch (kind) {
+    case ValueKind::Revenue: return value_block<ValueKind::Revenue>(in, n, out);
+    case ValueKind::Automation: return value_block<ValueKind::Automation>(in, n, out);
+    case ValueKind::Fraud: return value_block<ValueKind::Fraud>(in, n, out);
+    case ValueKind::Retention: return value_block<ValueKind::Retention>(in, n, out);
+    case ValueKind::Direct: return value_block<ValueKind::Direct>(in, n, out);
+  }
 }
 
 const ModelInput& cost_param(int index) noexcept { return kCost[index]; }

@@ -1,5 +1,6 @@
 #pragma once
 // The value models of SPEC §1: annual run-rate value A at full adoption, by project kind.
+#include <cstddef>
 #include <optional>
 #include <span>
 #include <string>
@@ -31,6 +32,9 @@ std::vector<std::string> kind_names();
 //  retention:  customers · churn · (reduction · online_ratio) · revenue_per_customer · margin
 //  direct:     annual_value
 double annual_value(ValueKind kind, const double* in) noexcept;
+// annual_value of n trials at once: input j of trial k at in[j][k], A into out[k] (the same
+// operations for each trial, so the same bits).
+void annual_value_block(ValueKind kind, const double* const* in, std::size_t n, double* out) noexcept;
 
 // The cost and timing parameters every project has (SPEC §2), in this order.
 enum CostParam { kInitialCost, kMaintenanceShare, kInfraAnnual, kLaunchMonth, kRampMonths, kDecay, kPSuccess, kNumCostParams };

@@ -414,8 +414,11 @@ struct Engine::Impl {
       cost_sum = value_sum + D * B;
       total = cost_sum + D * B;
     }
-    std::vector<double> in;
-    std::vector<ProjectDraw> draws;
+    // A variant's draws as columns (DrawColumns): each slot's values for the block's trials, then
+    // the annual values and the success flags.
+    std::vector<double> slots, value;
+    std::vector<const double*> slot;  // slot j's column
+    std::vector<unsigned char> success;
     std::vector<const double*> totals;  // the current path's monthly sums, by depth
     double evaluation = 0, portfolio = 0;  // seconds spent in each part
   };
@@ -624,9 +627,23 @@ struct Engine::Impl {
     return v;
   }
 
-  // Slot values of a variant at trial t.
-  static void slot_values(const Variant& v, std::size_t t, double* in) {
-    for (std::size_t j = 0; j < v.src.size(); ++j) in[j] = v.scale[j] * (v.src[j] ? v.src[j][t] : v.constant[j]);
+  // A variant's slot values for trials [t0, t0 + len): slot j's, scale * the sampled value (or the
+  // constant), in buf[j * ld ..], col[j] pointing there.
+  static void slot_columns(const Variant& v, std::size_t t0, std::size_t len, std::size_t ld, std::vector<double>& buf,
+                           std::vector<const double*>& col) {
+    const std::size_t S = v.src.size();
+    if (buf.size() < S * ld) buf.resize(S * ld);
+    col.resize(S);
+    for (std::size_t j = 0; j < S; ++j) {
+      double* out = &buf[j * ld];
+      col[j] = out;
+      const double scale = v.scale[j];
+      if (const double* x = v.src[j]) {
+        for (std::size_t k = 0; k < len; ++k) out[k] = scale * x[t0 + k];
+      } else {
+        std::fill(out, out + len, scale * v.constant[j]);
+      }
+    }
   }
 
   // A project's success draw as a sensitivity input: its average ranks (a 0/1 indicator: (n0 + 1)/2
@@ -1062,20 +1079,24 @@ struct Engine::Impl {
       if (cancelled()) return;
       BlockScratch& sc = block_scratch.local();
       sc.size_for(V, D, stride, B, L);
-      sc.draws.resize(B);
+      sc.value.resize(B);
+      sc.success.resize(B);
       const std::size_t c0 = t0 + blk * B, blen = std::min(B, t1 - c0), at = c0 - t0;
       const auto e0 = std::chrono::steady_clock::now();
       for (std::size_t vi = 0; vi < V; ++vi) {
         const Variant& v = variants[vi];
         const Project& p = plan.projects()[v.project];
-        sc.in.resize(v.src.size());
-        for (std::size_t k = 0; k < blen; ++k) {
-          const std::size_t t = c0 + k;
-          slot_values(v, t, sc.in.data());
-          sc.draws[k] = make_draw(p, sc.in.data(), v.u_success[t]);
-        }
-        project_flows_block(timeline, sc.draws.data(), blen, sc.cum + vi * stride * L, L, sc.pv_value + vi * B,
-                            sc.pv_cost + vi * B);
+        // What make_draw does for each trial, a column at a time (the same operations).
+        slot_columns(v, c0, blen, B, sc.slots, sc.slot);
+        const double* const* in = sc.slot.data();
+        const int vs = p.value_slots();
+        annual_value_block(p.kind, in, blen, sc.value.data());
+        const double* ps = in[vs + kPSuccess];
+        for (std::size_t k = 0; k < blen; ++k) sc.success[k] = v.u_success[c0 + k] > 1.0 - std::clamp(ps[k], 0.0, 1.0);
+        const DrawColumns draws{sc.value.data(),        in[vs + kInitialCost], in[vs + kMaintenanceShare],
+                                in[vs + kInfraAnnual], in[vs + kLaunchMonth], in[vs + kRampMonths],
+                                in[vs + kDecay],       sc.success.data()};
+        project_flows_block(timeline, draws, blen, sc.cum + vi * stride * L, L, sc.pv_value + vi * B, sc.pv_cost + vi * B);
       }
       const auto e1 = std::chrono::steady_clock::now();
       sc.totals.resize(D);

@@ -35,6 +35,39 @@ TEST(ValueModels, FraudRetentionDirect) {
   EXPECT_EQ(annual_value(ValueKind::Direct, d), 123.5);
 }
 
+// The engine evaluates a variant's trials a column at a time (annual_value_block): every kind must
+// give annual_value's bits for each trial, negative, zero and huge inputs included.
+TEST(ValueModels, BlockOfTrialsHasTheSameBitsAsOneByOne) {
+  std::uint64_t x = 99;
+  auto next = [&] {  // splitmix64 in [0, 1)
+    x += 0x9e3779b97f4a7c15ULL;
+    std::uint64_t z = x;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return static_cast<double>((z ^ (z >> 31)) >> 11) * 0x1.0p-53;
+  };
+  const double specials[] = {0.0, -0.0, 1.0, -1.0, 1e300, 1e-300, 0.5};
+  constexpr std::size_t kTrials = 203;  // not a multiple of a vector's lanes
+  for (ValueKind kind : {ValueKind::Revenue, ValueKind::Automation, ValueKind::Fraud, ValueKind::Retention, ValueKind::Direct}) {
+    const std::size_t slots = model_inputs(kind).size();
+    std::vector<std::vector<double>> cols(slots, std::vector<double>(kTrials));
+    for (std::size_t j = 0; j < slots; ++j)
+      for (std::size_t k = 0; k < kTrials; ++k)
+        cols[j][k] = k % 11 == j ? specials[k % std::size(specials)] : (next() - 0.2) * std::pow(10.0, 6 * next() - 2);
+    std::vector<const double*> in;
+    for (const auto& c : cols) in.push_back(c.data());
+    std::vector<double> out(kTrials + 1, -7.0);
+    annual_value_block(kind, in.data(), kTrials, out.data());
+    for (std::size_t k = 0; k < kTrials; ++k) {
+      std::vector<double> one(slots);
+      for (std::size_t j = 0; j < slots; ++j) one[j] = cols[j][k];
+      ASSERT_EQ(std::bit_cast<std::uint64_t>(out[k]), std::bit_cast<std::uint64_t>(annual_value(kind, one.data())))
+          << kind_name(kind) << " trial " << k;
+    }
+    EXPECT_EQ(out[kTrials], -7.0) << "written beyond the count";
+  }
+}
+
 TEST(ValueModels, KindNamesAndInputs) {
   EXPECT_EQ(parse_kind("fraud"), ValueKind::Fraud);
   EXPECT_FALSE(parse_kind("Fraud").has_value());
