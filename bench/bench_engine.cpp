@@ -62,19 +62,23 @@ void BM_ProjectFlows(benchmark::State& state) {
 }
 BENCHMARK(BM_ProjectFlows);
 
-// The engine's form: 256 draws side by side (project_flows_block), months trial-contiguous in
-// rows of 256 + 8 doubles, as the engine pads them (sim/engine.cpp, simulate).
+// The engine's form: 256 draws as columns (project_flows_block with DrawColumns), months
+// trial-contiguous in rows of 256 + 8 doubles, as the engine pads them (sim/engine.cpp, simulate).
 void BM_ProjectFlowsBlock(benchmark::State& state) {
   Timeline t(36, 0.0);
-  std::vector<ProjectDraw> draws(256, ProjectDraw{2.16e6, 900000, 0.3, 240000, 3, 4, 0.1, true});
-  for (std::size_t i = 0; i < draws.size(); ++i) draws[i].launch_month = static_cast<double>(i % 7), draws[i].success = i % 5 != 0;
-  constexpr std::size_t kRow = 256 + 8;
-  std::vector<double> cum(37 * kRow), pv(256), pc(256);
+  constexpr std::size_t kDraws = 256, kRow = 256 + 8;
+  std::vector<double> value(kDraws, 2.16e6), cost(kDraws, 900000), share(kDraws, 0.3), infra(kDraws, 240000),
+      launch(kDraws), ramp(kDraws, 4), decay(kDraws, 0.1);
+  std::vector<unsigned char> success(kDraws);
+  for (std::size_t i = 0; i < kDraws; ++i) launch[i] = static_cast<double>(i % 7), success[i] = i % 5 != 0;
+  const DrawColumns draws{value.data(),  cost.data(), share.data(), infra.data(),
+                          launch.data(), ramp.data(), decay.data(), success.data()};
+  std::vector<double> cum(37 * kRow), pv(kDraws), pc(kDraws);
   for (auto _ : state) {
-    project_flows_block(t, draws.data(), draws.size(), cum.data(), kRow, pv.data(), pc.data());
+    project_flows_block(t, draws, kDraws, cum.data(), kRow, pv.data(), pc.data());
     benchmark::ClobberMemory();
   }
-  state.SetItemsProcessed(state.iterations() * 256);
+  state.SetItemsProcessed(state.iterations() * kDraws);
 }
 BENCHMARK(BM_ProjectFlowsBlock);
 
