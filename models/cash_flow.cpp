@@ -11,7 +11,6 @@ namespace roisim {
 Timeline::Timeline(int horizon_months, double discount_rate)
     : h_(horizon_months), r_(discount_rate), df_(static_cast<std::size_t>(horizon_months) + 1) {
   for (int m = 0; m <= h_; ++m) df_[m] = std::pow(1.0 + r_, -m / 12.0);
-  undiscounted_ = std::all_of(df_.begin(), df_.end(), [](double d) { return d == 1.0; });
 }
 
 int effective_launch_month(double launch_month, int horizon) noexcept {
@@ -135,16 +134,6 @@ void project_flows_block(const Timeline& t, const DrawColumns& d, std::size_t co
     // values (which stay +0), and its cumulative flow, which adding a zero could turn from -0.0
     // into +0.0, is stored from before these months (-initial_cost).
     const V4d acc0 = acc;
-    if (m <= h && t.undiscounted()) {
-      for (; m <= h; ++m) {  // df = 1: x * 1 is x
-        const V4d v = mv * keep;
-        pvv += v;
-        pvr += run;
-        acc += v - run;
-        keep *= mk;
-        simd::store(&cum[static_cast<std::size_t>(m) * ld + i], ok ? acc : acc0);
-      }
-    }
     for (; m <= h; ++m) {
       const double dfm = t.df(m);
       const V4d df = {dfm, dfm, dfm, dfm};

@@ -13,14 +13,11 @@ class Timeline {
   int horizon() const noexcept { return h_; }
   double discount_rate() const noexcept { return r_; }
   double df(int month) const noexcept { return df_[month]; }
-  // Every df(m) is exactly 1 (a zero rate): a product by df(m) is then the other factor itself.
-  bool undiscounted() const noexcept { return undiscounted_; }
 
  private:
   int h_;
   double r_;
   std::vector<double> df_;  // [H + 1]
-  bool undiscounted_ = false;
 };
 
 // One trial's parameters of one project, already sampled, scaled and overridden.
