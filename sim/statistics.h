@@ -32,7 +32,7 @@ struct StatsScratch {
   std::vector<std::uint16_t> bucket_of;  // quantiles_type7: each value's bucket
   std::vector<std::uint32_t> candidates; // quantiles_type7: the values in wanted buckets
   std::vector<std::pair<std::uint64_t, std::uint32_t>> crowd;  // radix_sort: a crowded bucket
-  std::vector<std::uint32_t> crowded;  // radix_sort: the buckets of more than kCrowded values
+  std::vector<std::uint32_t> crowded;  // radix_sort: the buckets of more than 32 values
   // The engine's per-scenario sensitivity (sim/engine.cpp), kept here to be reused.
   std::vector<std::uint32_t> position;
   std::vector<std::uint64_t> bits;
