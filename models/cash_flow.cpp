@@ -130,9 +130,10 @@ void project_flows_block(const Timeline& t, const DrawColumns& d, std::size_t co
       simd::store(&cum[static_cast<std::size_t>(m) * ld + i], acc);
     }
     // Steady months: the same operations as above with ramp = 1 (mv * 1 is mv: the same bits) and
-    // every successful lane live. A failed lane (mv = run = mk = 0) adds zeros to its present
-    // values (which stay +0), and its cumulative flow, which adding a zero could turn from -0.0
-    // into +0.0, is stored from before these months (-initial_cost).
+    // every successful lane live. A failed lane (mv = run = mk = 0) computes values nobody reads:
+    // its present values are masked below and its cumulative flow is stored from before these
+    // months (-initial_cost). (Adding its zeros is not enough: a zero could turn a -0.0 flow into
+    // +0.0, and 0 * df is NaN where df(m) overflows, as for a rate near -1 over a long horizon.)
     const V4d acc0 = acc;
     for (; m <= h; ++m) {
       const double dfm = t.df(m);
@@ -146,7 +147,7 @@ void project_flows_block(const Timeline& t, const DrawColumns& d, std::size_t co
       simd::store(&cum[static_cast<std::size_t>(m) * ld + i], ok ? acc : acc0);
     }
     const V4d pc = ok ? cost + pvr : cost;
-    simd::store(&pv_value[i], pvv);
+    simd::store(&pv_value[i], ok ? pvv : zero);
     simd::store(&pv_cost[i], pc);
   }
   for (; i < count; ++i) {

@@ -50,7 +50,7 @@ int effective_launch_month(double launch_month, int horizon) noexcept;
 ProjectFlows project_flows(const Timeline& t, const ProjectDraw& p, double* cum, std::size_t cum_stride = 1) noexcept;
 
 // Draws as columns, the engine's form: draw i's annual value is annual_value[i], and so on;
-// success[i] is 1 or 0.
+// success[i] is nonzero for a project that reaches production.
 struct DrawColumns {
   const double *annual_value, *initial_cost, *maintenance_share, *infra_annual, *launch_month, *ramp_months, *decay;
   const unsigned char* success;
@@ -58,7 +58,8 @@ struct DrawColumns {
 
 // project_flows for count draws at once: pv_value[i], pv_cost[i] and cum[m * ld + i]. Four draws
 // side by side in vector lanes, each lane doing project_flows' operations in the same order (the
-// months before launch and after failure are masked, not added), so the bits are the same.
+// months before launch and after failure are masked, not added), so the bits are the same (for
+// inputs that are not NaN: where two NaNs meet, which one's payload comes out may differ).
 void project_flows_block(const Timeline& t, const DrawColumns& draws, std::size_t count, double* cum, std::size_t ld,
                          double* pv_value, double* pv_cost) noexcept;
 // The same from draws one by one (laid out as columns a few at a time).

@@ -598,6 +598,37 @@ TEST(Engine, ReplayEqualsTheEngineBitForBit) {
   }
 }
 
+// A discount rate near -1 over a long horizon: df(m) = (1 + r)^(-m/12) overflows to +inf after
+// ~924 months. Replay gives a failed project ROI -1 (its present value 0, cost C0); the engine's
+// blocks must too (0 * inf is NaN: a failed lane's present values are masked, not summed), and
+// every trial keeps replay's bits.
+TEST(Engine, DiscountFactorsThatOverflowKeepReplaysBits) {
+  Plan plan = Plan::load_text(R"(roisim: 1
+settings: {trials: 203, seed: 5, horizon_months: 1200, discount_rate: -0.9999}
+projects:
+  p: {kind: direct, initial_cost: 100000, p_success: 0.5, inputs: {annual_value: {dist: uniform, min: 1000, max: 2000}}}
+  q: {kind: direct, initial_cost: 50000, launch_month: {dist: uniform, min: 0, max: 1300}, p_success: 0.7, inputs: {annual_value: 500}}
+scenarios:
+  - {name: p, projects: [p]}
+  - {name: both, projects: [p, q]}
+)", "overflow.yaml");
+  Results r = run(plan);
+  Engine e(plan);
+  int failed = 0;
+  for (const char* name : {"p", "both"})
+    for (std::uint64_t t = 0; t < 203; ++t) {
+      const TrialDetail d = e.replay(std::string(name) == "p" ? 0 : 1, t);
+      EXPECT_EQ(std::memcmp(&d.roi, &r.at(name).roi[t], 8), 0) << name << " trial " << t << ": " << d.roi << " vs " << r.at(name).roi[t];
+      EXPECT_EQ(std::memcmp(&d.npv, &r.at(name).npv[t], 8), 0) << name << " trial " << t;
+      EXPECT_EQ(std::memcmp(&d.payback_month, &r.at(name).pay[t], 8), 0) << name << " trial " << t;
+      if (std::string(name) == "p" && !d.projects[0].success) {
+        ++failed;
+        EXPECT_EQ(r.at(name).roi[t], -1.0) << "trial " << t;
+      }
+    }
+  EXPECT_GT(failed, 50);  // P(failure) = 0.5
+}
+
 TEST(Engine, CommonRandomNumbersAcrossScenarios) {
   // fraud-wave changes only fraud.fraud_rate: projects other than fraud see identical inputs, so
   // "in-production-only" (no doc_classification) differs from base only through that project.

@@ -198,8 +198,10 @@ TEST(CashFlow, FailedProjectCostsOnlyItsBuild) {
 // value, and a count that leaves a scalar tail. The block rounds launch months and takes the
 // months after every live draw's ramp in a loop of its own (with and without discounting).
 TEST(CashFlow, BlockOfDrawsHasTheSameBitsAsOneByOne) {
+  // The last: a rate near -1 over a long horizon, where df(m) overflows to +inf (a failed draw's
+  // present values stay 0 there, as 0 * inf would not).
   const roisim::Timeline timelines[] = {roisim::Timeline(36, 0.0), roisim::Timeline(60, 0.0725), roisim::Timeline(1, 0.1),
-                                        roisim::Timeline(12, 0.0)};
+                                        roisim::Timeline(12, 0.0), roisim::Timeline(1200, -0.9999)};
   const double below_half = std::nextafter(0.5, 0.0), below_2_5 = std::nextafter(2.5, 0.0);
   const double launches[] = {0, 0.4, 0.5, 2.5, 3, 11.7, 36, 80, -1, std::nan(""), below_half, below_2_5, 35.5, -0.0, 1e300, 5};
   const double ramps[] = {0, -3, 1, 6, 7.5, 200, std::nan(""), 2};
