@@ -119,35 +119,72 @@ bool ranks_from_order(std::size_t n, StatsScratch& s, double* out) {
 }
 
 // The k-th smallest of values that are whole numbers in [0, 65535] or +inf (payback months),
-// by counting; returns false when some value is not of that form.
+// by counting; returns false when some value is not of that form. Four values at a time: one pass
+// checks the form and finds the largest month, the next counts, lane j into its own histogram (runs
+// of one month, or of +inf, common here, do not wait on each other's increments); +inf counts as
+// the month after the largest.
 ROISIM_CLONES
 bool counting_order_stats(const double* x, std::size_t n, StatsScratch& s, std::size_t k0, std::size_t k1,
                           double& v0, double& v1) {
-  constexpr std::size_t kMax = 65536;
-  std::size_t top = 0;
-  s.counts.assign(1, 0);
-  std::size_t infinite = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    const double v = x[i];
-    if (v == std::numeric_limits<double>::infinity()) {
-      ++infinite;
-      continue;
-    }
-    if (!(v >= 0 && v < static_cast<double>(kMax)) || v != std::floor(v)) return false;
-    const std::size_t m = static_cast<std::size_t>(v);
-    if (m >= s.counts.size()) s.counts.resize(m + 1, 0);
-    ++s.counts[m];
-    top = std::max(top, m);
+  constexpr double kMax = 65536;
+  const double inf = std::numeric_limits<double>::infinity();
+  const V4d zero = {}, vmax = {kMax, kMax, kMax, kMax}, vinf = {inf, inf, inf, inf}, none = {-1, -1, -1, -1};
+  // A lane's month where it is whole in [0, kMax) (else 0: no conversion out of range), whether
+  // it is one, and whether it is +inf.
+  const auto month = [&](const V4d& v, V4d& m, V4l& whole, V4l& infinite) {
+    const V4l in = (v >= zero) & (v < vmax);
+    m = in ? v : zero;
+    const V4d back = __builtin_convertvector(__builtin_convertvector(m, V4i), V4d);
+    whole = in & (back == v);
+    infinite = v == vinf;
+  };
+  V4l ok = {-1, -1, -1, -1};
+  V4d top4 = none;
+  std::size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    V4d v, m;
+    V4l whole, infinite;
+    simd::load(v, x + i);
+    month(v, m, whole, infinite);
+    ok &= whole | infinite;
+    const V4d t = whole ? m : none;
+    top4 = t > top4 ? t : top4;
   }
-  auto kth = [&](std::size_t k) {
+  double top_d = std::max(std::max(top4[0], top4[1]), std::max(top4[2], top4[3]));
+  bool all = (ok[0] & ok[1] & ok[2] & ok[3]) != 0;
+  for (std::size_t t = i; t < n; ++t) {
+    const double v = x[t];
+    if (v == inf) continue;
+    if (!(v >= 0 && v < kMax) || v != std::floor(v)) return false;
+    top_d = std::max(top_d, v);
+  }
+  if (!all) return false;
+  // Months 0..top, then +inf at top + 1 (top = -1: none finite).
+  const std::size_t slots = static_cast<std::size_t>(top_d + 1) + 1;
+  s.counts.assign(4 * slots, 0);
+  std::uint32_t* const hist = s.counts.data();
+  const double at_inf = static_cast<double>(slots - 1);
+  const V4d vat_inf = {at_inf, at_inf, at_inf, at_inf};
+  for (i = 0; i + 4 <= n; i += 4) {
+    V4d v, m;
+    V4l whole, infinite;
+    simd::load(v, x + i);
+    month(v, m, whole, infinite);
+    const V4i b = __builtin_convertvector(infinite ? vat_inf : m, V4i);
+    ++hist[static_cast<std::size_t>(b[0])];
+    ++hist[slots + static_cast<std::size_t>(b[1])];
+    ++hist[2 * slots + static_cast<std::size_t>(b[2])];
+    ++hist[3 * slots + static_cast<std::size_t>(b[3])];
+  }
+  for (; i < n; ++i) ++hist[x[i] == inf ? slots - 1 : static_cast<std::size_t>(x[i])];
+  const auto kth = [&](std::size_t k) {
     std::size_t seen = 0;
-    for (std::size_t m = 0; m <= top && m < s.counts.size(); ++m) {
-      seen += s.counts[m];
+    for (std::size_t m = 0; m + 1 < slots; ++m) {
+      seen += std::size_t{hist[m]} + hist[slots + m] + hist[2 * slots + m] + hist[3 * slots + m];
       if (k < seen) return static_cast<double>(m);
     }
-    return std::numeric_limits<double>::infinity();
+    return inf;
   };
-  (void)infinite;
   v0 = kth(k0);
   v1 = kth(k1);
   return true;

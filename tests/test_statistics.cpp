@@ -312,6 +312,47 @@ TEST(Quantile, SelectionEqualsSortBitForBit) {
   EXPECT_TRUE(std::isnan(none[0]));
 }
 
+// The payback median by counting (whole months in [0, 65535] or +inf, four at a time, a
+// histogram per lane) must equal type 7 on the sorted values, bit for bit; a value of another
+// form anywhere (the vector loop or its tail) sends it to sorting, which must agree too.
+TEST(Summarize, PaybackMedianEqualsSortingItsValues) {
+  const double inf = std::numeric_limits<double>::infinity();
+  TestUniforms uniform(20261207);
+  StatsScratch s, ref;
+  int cases = 0;
+  for (std::size_t n : {1u, 2u, 3u, 4u, 5u, 7u, 8u, 9u, 100u, 1001u, 10000u}) {
+    for (int shape = 0; shape < 12; ++shape) {
+      std::vector<double> roi(n), npv(n), pay(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        const double u = uniform();
+        roi[i] = u, npv[i] = u;
+        switch (shape) {
+          case 0: pay[i] = std::floor(37 * u); break;                    // months of a horizon
+          case 1: pay[i] = u < 0.4 ? inf : std::floor(37 * u); break;    // some never pay back
+          case 2: pay[i] = u < 0.7 ? inf : std::floor(37 * u); break;    // the median +inf
+          case 3: pay[i] = inf; break;                                   // none pays back
+          case 4: pay[i] = 12; break;                                    // one month
+          case 5: pay[i] = u < 0.5 ? 65535 : std::floor(65536 * u); break;  // the largest months
+          case 6: pay[i] = i % 2 ? -0.0 : 0.0; break;                    // signed zeros
+          case 7: pay[i] = i + 1 == n ? 3.5 : std::floor(37 * u); break;    // a fraction, last (a tail)
+          case 8: pay[i] = i == 0 ? 65536 : std::floor(37 * u); break;   // beyond the counting range
+          case 9: pay[i] = i == n / 2 ? std::nan("") : std::floor(37 * u); break;
+          case 10: pay[i] = i == n / 3 ? -inf : std::floor(37 * u); break;
+          case 11: pay[i] = i == n / 2 ? -1 : u < 0.5 ? inf : std::floor(37 * u); break;
+        }
+      }
+      ScenarioSummary out;
+      summarize(roi.data(), npv.data(), pay.data(), n, s, out);
+      radix_sort(pay.data(), n, ref, false);
+      const double want = quantile_type7(ref.sorted.data(), n, 0.5);
+      EXPECT_EQ(std::memcmp(&out.payback_p50, &want, sizeof want), 0)
+          << "n " << n << " shape " << shape << ": " << out.payback_p50 << " != " << want;
+      ++cases;
+    }
+  }
+  EXPECT_EQ(cases, 132);
+}
+
 // radix_sort with the index takes a bucket path for 256+ finite values, and sorts fewer than 64
 // values by insertion: its order must be the LSD radix sort's (keys ascending, -0.0 before +0.0,
 // trial order among equal values, NaN where its key puts it), checked against a comparison sort
