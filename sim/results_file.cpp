@@ -557,12 +557,19 @@ struct HuffmanPlane {
 //    was the bulk of the cost of compressing them;
 //  - with `huffman`, a histogram of at least kHuffmanEntropy bits per byte (a random mantissa byte
 //    with an atom: the lowest byte of ROI, zero wherever a project failed and ROI is exactly -1;
-//    the byte of exponent and top mantissa bits): one block of Huffman codes for its bytes alone
-//    (HuffmanPlane), or stored blocks where those would be smaller. Matches, which only the match
-//    finder's cost buys, shorten such planes of independent trials by next to nothing (the seed's
-//    file: 83.83 MB with libdeflate, 83.29 MB so), and a plane of them would otherwise have sent
-//    every plane after it, random ones included, to libdeflate (the seed's ROI: the lowest plane
-//    of 57% of its chunks measured below 7.5 bits, and their eight planes went to libdeflate);
+//    the byte of exponent and top mantissa bits; the sign-and-exponent byte of ROI and NPV, and
+//    payback's top byte, from 0.5 bits): one block of Huffman codes for its bytes alone
+//    (HuffmanPlane), or stored blocks where those would be smaller. From 2 bits a byte, matches,
+//    which only the match finder's cost buys, shorten such planes of independent trials by next
+//    to nothing (the seed's file: 83.83 MB with libdeflate, 83.29 MB so), and a plane of them
+//    would otherwise have sent every plane after it, random ones included, to libdeflate (the
+//    seed's ROI: the lowest plane of 57% of its chunks measured below 7.5 bits, and their eight
+//    planes went to libdeflate). Between 0.5 and 2 bits (the last plane of most of the seed's
+//    chunks) libdeflate's matches save more, up to half of such a plane at 0.5 bits, but the
+//    plane is a few KB: coded so, the seed's file grew 0.46% (83.20 -> 83.58 MB) and libdeflate's
+//    and this function's CPU time in a one-thread full-output run fell by about a quarter (perf,
+//    two alternating runs; ~6% of the run). Below 0.5 bits a Huffman code's one bit a byte would
+//    cost over twice the entropy;
 //  - with `huffman`, a plane of one byte but for at most 1/16 of others (in its sample), unless it is the last
 //    (payback_month's sixth byte, before the Huffman-coded seventh): a block of fixed codes,
 //    runs as distance-1 matches (sparse_walk). The last such plane is left to libdeflate, which
@@ -574,7 +581,7 @@ struct HuffmanPlane {
 // phase 40% faster); statistics chunks, whose bytes are few unless scenarios are very many, from
 // 7.95 (bench/big_sweep.py's 102,305 scenarios at 300 trials, 2 threads: 243.2 MB of datasets in
 // 7.4 s at 7.5; 228.25 MB in 7.9 s at 7.95; 228.24 MB in 10.5 s with libdeflate throughout).
-constexpr double kStoredEntropyTrials = 7.5, kStoredEntropyStatistics = 7.95, kHuffmanEntropy = 2.0;
+constexpr double kStoredEntropyTrials = 7.5, kStoredEntropyStatistics = 7.95, kHuffmanEntropy = 0.5;
 std::size_t zlib_planes(libdeflate_compressor* c, int level, const unsigned char* data, std::size_t plane,
                         std::size_t planes, unsigned char* out, std::size_t limit, double stored_entropy,
                         bool huffman) {

@@ -1138,6 +1138,25 @@ TEST(ResultsFile, HuffmanCodedPlanesInflate) {
     SCOPED_TRACE(k);
     expect_inflates(out, size, data);
   }
+  // A last plane of 0.5-2 bits a byte (the sign-and-exponent byte of ROI and NPV) is Huffman-coded
+  // at level 1, a bit a byte at least, even where libdeflate's matches would shrink it far more
+  // (here a repeating pattern of two bytes: a few hundred bytes deflated): the trade level 1 makes
+  // for the match finder's time. Below 0.5 bits (`skewed` above, 0.37) it stays libdeflate's.
+  {
+    std::vector<unsigned char> pattern(32768);
+    for (std::size_t i = 0; i < pattern.size(); ++i) pattern[i] = static_cast<unsigned char>((i % 7) < 3 ? 0x40 : 0xBF);
+    std::vector<unsigned char> out(pattern.size() * 2 + 1024);
+    const std::size_t size = zlib_planes_for_tests(pattern.data(), pattern.size(), 1, 1, 7.5, true, out.data(), out.size());
+    EXPECT_GE(size, pattern.size() / 8);
+    EXPECT_LE(size, pattern.size() * 3 / 16 + 200);  // codes of 1 and 2 bits (the end of block takes a 2-bit one)
+    expect_inflates(out, size, pattern);
+    const std::size_t deflated = zlib_planes_for_tests(pattern.data(), pattern.size(), 1, 6, 7.5, false, out.data(), out.size());
+    EXPECT_LT(deflated, pattern.size() / 64);  // what the matches would have given
+    std::vector<unsigned char> low(skewed);
+    const std::size_t z_low = zlib_planes_for_tests(low.data(), low.size(), 1, 1, 7.5, true, out.data(), out.size());
+    EXPECT_LT(z_low, low.size() / 8);  // libdeflate's: below Huffman's bit a byte
+    expect_inflates(out, z_low, low);
+  }
   std::vector<unsigned char> none(64);
   EXPECT_EQ(zlib_planes_for_tests(none.data(), 0, 8, 1, 7.5, true, none.data(), none.size()), 0u);  // no bytes
   libdeflate_free_decompressor(d);
