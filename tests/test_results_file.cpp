@@ -907,6 +907,7 @@ TEST(ResultsFile, DirectChunksMatchHdf5PipelineAndReadBack) {
       {1, 1, 1, 1, 1},         // one element
       {2, 3, 64, 64, 1},       // tiny, one batch
       {30, 40000, 30, 30, 1},  // 90 chunks in one batch: filtered in several waves
+      {4, 1020, 2, 2, 1},      // rows of 1020 = 63 x 16 + 8 + 4: every loop of the byte shuffle
   };
   int i = 0;
   for (const ChunkCase& c : cases) {
