@@ -625,8 +625,13 @@ std::size_t zlib_planes(libdeflate_compressor* c, int level, const unsigned char
   std::size_t lead = 0, bound = 2 + 5 + 4;  // header, an aligning empty block, adler32
   for (; lead < planes && lead < 64; ++lead) {
     const unsigned char* p = data + lead * plane;
+    // One byte repeated? 256 bytes at a time (a vector loop), stopping at the first block with
+    // another: most planes are not runs, and random ones differ in their first bytes.
     unsigned char diff = 0;
-    for (std::size_t i = 0; i < plane; ++i) diff |= static_cast<unsigned char>(p[i] ^ p[0]);
+    for (std::size_t from = 0; from < plane && diff == 0; from += 256) {
+      const std::size_t to = std::min(plane, from + 256);
+      for (std::size_t i = from; i < to; ++i) diff |= static_cast<unsigned char>(p[i] ^ p[0]);
+    }
     const std::size_t stored = plane + 5 * ((plane + kBlock - 1) / kBlock) + 1;
     if (diff == 0) {
       kind[lead] = kRun;
