@@ -257,9 +257,24 @@ bool bucket_sort_with_index(const double* x, std::size_t n, StatsScratch& s) {
   // this function's time on the seed's ROI rows).
   constexpr std::uint32_t kCrowded = 32;
   s.crowded.clear();
+  // The buckets four at a time (x >= lo, so t >= 0, and trunc(min(t, B - 1)) = min(B - 1,
+  // trunc(t)); B <= 2^20 fits an int), then counted from the stored buckets.
+  std::uint32_t* const bucket = s.index_tmp.data();
+  const double top = static_cast<double>(buckets - 1);
+  const V4d vlo = {lo, lo, lo, lo}, vscale = {scale, scale, scale, scale}, vtop = {top, top, top, top};
+  std::size_t i4 = 0;
+  for (; i4 + 4 <= n; i4 += 4) {
+    V4d v;
+    simd::load(v, x + i4);
+    V4d t = (v - vlo) * vscale;
+    t = t < vtop ? t : vtop;
+    const V4i b = __builtin_convertvector(t, V4i);
+    std::memcpy(bucket + i4, &b, sizeof b);
+  }
+  for (; i4 < n; ++i4)
+    bucket[i4] = static_cast<std::uint32_t>(std::min(buckets - 1, static_cast<std::size_t>((x[i4] - lo) * scale)));
   for (std::size_t i = 0; i < n; ++i) {
-    const auto b = static_cast<std::uint32_t>(std::min(buckets - 1, static_cast<std::size_t>((x[i] - lo) * scale)));
-    s.index_tmp[i] = b;
+    const std::uint32_t b = bucket[i];
     if (++s.counts[b + 1] == kCrowded + 1) [[unlikely]]
       s.crowded.push_back(b);
   }
