@@ -186,22 +186,23 @@ void shuffle8(const double* x, std::size_t n, unsigned char* out, std::size_t pl
     for (int k = 0; k < 8; ++k) {
       V16b v;
       std::memcpy(&v, x + i + 2 * k, sizeof v);
-      r[k] = reinterpret_cast<V8h>(__builtin_shuffle(v, V16b{0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15}));
+      r[k] = reinterpret_cast<V8h>(__builtin_shufflevector(v, v, 0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15));
     }
     V4w t[8];  // rows 2j and 2j + 1 interleaved by 2-byte blocks: columns 0-3, then 4-7
     for (int j = 0; j < 4; ++j) {
-      t[2 * j] = reinterpret_cast<V4w>(__builtin_shuffle(r[2 * j], r[2 * j + 1], V8h{0, 8, 1, 9, 2, 10, 3, 11}));
-      t[2 * j + 1] = reinterpret_cast<V4w>(__builtin_shuffle(r[2 * j], r[2 * j + 1], V8h{4, 12, 5, 13, 6, 14, 7, 15}));
+      t[2 * j] = reinterpret_cast<V4w>(__builtin_shufflevector(r[2 * j], r[2 * j + 1], 0, 8, 1, 9, 2, 10, 3, 11));
+      t[2 * j + 1] = reinterpret_cast<V4w>(__builtin_shufflevector(r[2 * j], r[2 * j + 1], 4, 12, 5, 13, 6, 14, 7, 15));
     }
     V2q u[8];  // u[c / 2] (rows 0-3) and u[4 + c / 2] (rows 4-7): columns c, c + 1
     for (int h = 0; h < 2; ++h)
       for (int j = 0; j < 2; ++j) {
-        u[4 * j + 2 * h] = reinterpret_cast<V2q>(__builtin_shuffle(t[4 * j + h], t[4 * j + 2 + h], V4w{0, 4, 1, 5}));
-        u[4 * j + 2 * h + 1] = reinterpret_cast<V2q>(__builtin_shuffle(t[4 * j + h], t[4 * j + 2 + h], V4w{2, 6, 3, 7}));
+        u[4 * j + 2 * h] = reinterpret_cast<V2q>(__builtin_shufflevector(t[4 * j + h], t[4 * j + 2 + h], 0, 4, 1, 5));
+        u[4 * j + 2 * h + 1] = reinterpret_cast<V2q>(__builtin_shufflevector(t[4 * j + h], t[4 * j + 2 + h], 2, 6, 3, 7));
       }
-    for (int c = 0; c < 8; ++c) {
-      const V2q col = __builtin_shuffle(u[c / 2], u[4 + c / 2], c % 2 ? V2q{1, 3} : V2q{0, 2});
-      std::memcpy(out + c * plane + i, &col, sizeof col);
+    for (int c = 0; c < 8; c += 2) {
+      const V2q even = __builtin_shufflevector(u[c / 2], u[4 + c / 2], 0, 2), odd = __builtin_shufflevector(u[c / 2], u[4 + c / 2], 1, 3);
+      std::memcpy(out + c * plane + i, &even, sizeof even);
+      std::memcpy(out + (c + 1) * plane + i, &odd, sizeof odd);
     }
   }
   for (; i + 8 <= n; i += 8) {
