@@ -9,22 +9,9 @@
 
 #include "models/cash_flow.h"
 #include "models/value_models.h"
+#include "tests/test_uniforms.h"
 
 using namespace roisim;
-
-namespace {
-// splitmix64 as doubles in [0, 1): the block tests' deterministic inputs.
-struct SplitMix {
-  std::uint64_t x;
-  double operator()() {
-    x += 0x9e3779b97f4a7c15ULL;
-    std::uint64_t z = x;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return static_cast<double>((z ^ (z >> 31)) >> 11) * 0x1.0p-53;
-  }
-};
-}  // namespace
 
 TEST(ValueModels, RevenueWorkedExampleIsExact) {
   // 5,000,000 sessions, ctr 0.18 -> 0.23 (offline lift x online ratio = 5/18), conversion 0.12,
@@ -52,7 +39,7 @@ TEST(ValueModels, FraudRetentionDirect) {
 // The engine evaluates a variant's trials a column at a time (annual_value_block): every kind must
 // give annual_value's bits for each trial, negative, zero and huge inputs included.
 TEST(ValueModels, BlockOfTrialsHasTheSameBitsAsOneByOne) {
-  SplitMix next{99};
+  TestUniforms next(99);
   const double specials[] = {0.0, -0.0, 1.0, -1.0, 1e300, 1e-300, 0.5};
   constexpr std::size_t kTrials = 203;  // not a multiple of a vector's lanes
   for (ValueKind kind : {ValueKind::Revenue, ValueKind::Automation, ValueKind::Fraud, ValueKind::Retention, ValueKind::Direct}) {
@@ -209,7 +196,7 @@ TEST(CashFlow, BlockOfDrawsHasTheSameBitsAsOneByOne) {
   constexpr int kL = static_cast<int>(std::size(launches)), kR = static_cast<int>(std::size(ramps));
   constexpr int kD = static_cast<int>(std::size(decays));
   std::vector<roisim::ProjectDraw> draws;
-  SplitMix next{12345};
+  TestUniforms next(12345);
   for (int i = 0; i < 1203; ++i) {
     roisim::ProjectDraw d;
     d.annual_value = (next() - 0.1) * 5e6;

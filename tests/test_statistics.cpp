@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "sim/statistics.h"
+#include "tests/test_uniforms.h"
 
 using namespace roisim;
 
@@ -194,22 +195,6 @@ TEST(Intervals, AverageRanks) {
   EXPECT_EQ(r[3], 1.0);
   EXPECT_DOUBLE_EQ(ss, 0.25 + 1 + 1 + 2.25);
 }
-
-// Uniforms in [0, 1) for test samples (splitmix64), reproducible from the seed.
-class TestUniforms {
- public:
-  explicit TestUniforms(std::uint64_t seed) : state_(seed) {}
-  double operator()() {
-    state_ += 0x9e3779b97f4a7c15ULL;
-    std::uint64_t z = state_;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return static_cast<double>((z ^ (z >> 31)) >> 11) * 0x1p-53;
-  }
-
- private:
-  std::uint64_t state_;
-};
 
 // twice_rank_dot must give rank_dot's bits (both exact) on either x86-64 path, with ties, any
 // length (the 16- and 8-wide loops' tails), and the largest magnitudes each trial count allows
