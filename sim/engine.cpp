@@ -255,15 +255,16 @@ std::uint64_t cash_trials_for(std::uint64_t n, const RunOptions& opt) {
   return opt.cashflow_trials == 0 ? n : std::min<std::uint64_t>(n, opt.cashflow_trials);
 }
 // The buffer sets run() keeps: per-trial outcomes for the batch simulated and the one summarised
-// beside it, and a third while the sink stage reads a batch's trials (full output); cash-flow
-// trials, which no sink reads, for the first two only; one of each on one thread, where the
-// stages run one after another. memory_estimate counts the same.
+// beside it, and a third while the sink stage reads a batch's trials (full output); one on one
+// thread, where the stages run one after another. Cash-flow trials: one set at any thread count,
+// as a batch's fan chart is computed before the next batch is simulated (fan_chart).
+// memory_estimate counts the same.
 struct BufferSets {
   std::size_t outcomes, cash;
 };
 BufferSets buffer_sets(const RunOptions& opt) {
   if (run_threads(opt) == 1) return {1, 1};
-  return {opt.overlap_sink && opt.sink_needs_trials ? std::size_t{3} : std::size_t{2}, 2};
+  return {opt.overlap_sink && opt.sink_needs_trials ? std::size_t{3} : std::size_t{2}, 1};
 }
 
 // Bytes a batch's results hold (SinkQueue's bound).
@@ -424,12 +425,14 @@ struct Engine::Impl {
   };
   tbb::enumerable_thread_specific<BlockScratch> block_scratch;
   // One batch's per-trial outcomes (one allocation: whole huge pages, one rounding, not three) and,
-  // apart, its cash-flow trials' cumulative cash flows. run() keeps two of each, as a batch's
-  // statistics run beside the next batch's simulation, and a third set of outcomes when the sink
-  // stage reads a batch's trials while the next two are simulated and summarised: the sink does
-  // not read the cash flows, so they need no third set (10 MB less fresh memory on the seed
-  // file with full output at two threads; a first touch of huge pages costs 0.1-1.7 ms a MB on
-  // this project's VM, of 4 KiB pages 3-6 ms).
+  // apart, its cash-flow trials' cumulative cash flows. run() keeps two sets of outcomes, as a
+  // batch's statistics run beside the next batch's simulation, and a third when the sink stage
+  // reads a batch's trials while the next two are simulated and summarised. It keeps one buffer of
+  // cash flows: a batch's fan chart is computed (fan_chart, on every thread) before the next batch
+  // is simulated into it, and no sink reads them. On the seed file each set of cash flows is 10 MB
+  // of fresh memory, and a first touch of memory costs 2-3 ms a MB on this project's VMs whenever
+  // the host has taken back the pages the kernel hands out (README "Performance": free page
+  // reporting); 0.1-1.7 ms a MB otherwise.
   struct BatchBuffers {
     Buffer all;
     double *roi = nullptr, *npv = nullptr, *pay = nullptr;
@@ -441,7 +444,7 @@ struct Engine::Impl {
     }
   };
   BatchBuffers batch_buf[3];
-  Buffer cash_buf[2];
+  Buffer cash_buf;
   // Identical scenarios (see RunOptions::reuse_bytes), planned by plan_reuse() for run()'s range:
   // same_as[s - first] is the earlier scenario whose statistics scenario s copies (or -1), and
   // uses[s - first] how many later scenarios copy scenario s's (0: not kept).
@@ -689,8 +692,8 @@ struct Engine::Impl {
       const bool chained = opt.overlap_sink;
       const bool serial = run_threads(opt) == 1;
       const BufferSets sets = buffer_sets(opt);
-      const std::size_t nbuf = sets.outcomes, ncash = sets.cash;
-      BatchWork works[2];         // batch i: works[i % 2], batch_buf[i % nbuf], cash_buf[i % ncash]
+      const std::size_t nbuf = sets.outcomes;
+      BatchWork works[2];         // batch i: works[i % 2], batch_buf[i % nbuf] (and cash_buf)
       BatchResults results[3];    // batch i: results[i % 3] (the third for the sink stage)
       tbb::task_group tail, writing;
       const auto sink_one = [&](const BatchResults& r, std::uint64_t b) {
@@ -768,14 +771,14 @@ struct Engine::Impl {
         std::uint64_t i = 0;
         for (std::uint64_t s0 = first; s0 < last; s0 += bs, ++i) {
           check_cancel();
-          const std::size_t k = i % 2, kb = i % nbuf, kc = i % ncash;
+          const std::size_t k = i % 2, kb = i % nbuf;
           const std::uint64_t count = std::min(bs, last - s0);
           works[k] = prepare(s0, count, /*with_reuse=*/true);
           simulated[i % 3] = simulated_so_far += works[k].simulated;
           BatchBuffers& buf = batch_buf[kb];
           buf.size_for(count * n);
-          cash_buf[kc].resize(count * stride * cash_n);
-          double* const cash = cash_n ? cash_buf[kc].data() : nullptr;
+          cash_buf.resize(count * stride * cash_n);
+          double* const cash = cash_n ? cash_buf.data() : nullptr;
           simulate(works[k], 0, n, buf.roi, buf.npv, buf.pay, cash, cash_n);
           trace("batch simulated", static_cast<long>(i));
           if (opt.batch_simulated) opt.batch_simulated(i);
@@ -796,7 +799,9 @@ struct Engine::Impl {
           };
           if (serial) {  // one buffer set: summarised and written before the next batch
             check_cancel();
-            statistics(works[k], buf.roi, buf.npv, buf.pay, cash, begin_results());
+            BatchResults& out = begin_results();
+            fan_chart(works[k], cash, out);
+            statistics(works[k], buf.roi, buf.npv, buf.pay, out);
             trace("batch summarised", static_cast<long>(i));
             writing.wait();  // the prologue
             to_sink(i);
@@ -810,11 +815,12 @@ struct Engine::Impl {
           // buffers, which batch i+1 will fill, are free); results[i % 3] last held batch i-3,
           // whose sink finished before batch i-2's began.
           if (i > 0 && chained) deliver(i - 1);
-          begin_results();
-          tail.run([this, k, kb, cash, i, &works, &results] {
+          // The fan chart first, on every thread: the next batch's simulation reuses the cash buffer.
+          fan_chart(works[k], cash, begin_results());
+          tail.run([this, k, kb, i, &works, &results] {
             check_cancel();
             const BatchBuffers& b = batch_buf[kb];
-            statistics(works[k], b.roi, b.npv, b.pay, cash, results[i % 3]);
+            statistics(works[k], b.roi, b.npv, b.pay, results[i % 3]);
             trace("batch summarised", static_cast<long>(i));
           });
           if (i > 0 && !chained) deliver(i - 1);
@@ -1117,28 +1123,43 @@ struct Engine::Impl {
     timings.portfolio += ev + pf > 0 ? wall * pf / (ev + pf) : 0;
   }
 
-  // The statistics of every scenario of the batch from all their trials (roi/npv/pay[scenario][n],
-  // cash[(scenario * (H + 1) + month) * cashflow_trials() + trial]) into out.
-  void statistics(BatchWork& bw, const double* roi, const double* npv, const double* pay, const double* cash,
-                  BatchResults& out) {
+  // The payback fan chart of every scenario of the batch that is not a copy (see reuse_statistics):
+  // each month's quantiles of the cumulative cash flows of its cash-flow trials,
+  // cash[(scenario * (H + 1) + month) * cashflow_trials() + trial], into out.cashflow_quantile.
+  // run() calls it as soon as a batch is simulated, before the next batch's simulation overwrites
+  // the one cash buffer it keeps (statistics() then summarises the rest beside that simulation).
+  void fan_chart(const BatchWork& bw, const double* cash, BatchResults& out) {
     auto clock = std::chrono::steady_clock::now();
     const std::size_t count = bw.work.size(), cash_n = cashflow_trials();
     const std::size_t stride = static_cast<std::size_t>(h) + 1;
+    out.cashflow_quantile.resize(count * stride * kNumQuantiles);
+    tbb::parallel_for(std::size_t{0}, count, [&](std::size_t si) {
+      if (cancelled() || bw.copy_of[si] >= 0) return;
+      StatsScratch& scratch = stats_scratch.local();
+      for (std::size_t m = 0; m < stride; ++m)
+        quantiles_type7(&cash[(si * stride + m) * cash_n], cash_n, kQuantiles, kNumQuantiles, scratch,
+                        &out.cashflow_quantile[(si * stride + m) * kNumQuantiles]);
+    });
+    check_cancel();
+    lap(timings.statistics, clock);
+  }
+
+  // The other statistics of every scenario of the batch from all their trials (roi/npv/pay
+  // [scenario][n]) into out, after fan_chart(): then the copies' (reuse_statistics).
+  void statistics(BatchWork& bw, const double* roi, const double* npv, const double* pay, BatchResults& out) {
+    auto clock = std::chrono::steady_clock::now();
+    const std::size_t count = bw.work.size();
     out.summary.resize(count);
     const std::size_t K = plan.input_vars().size();
     for (auto* v : {&out.drivers.spearman, &out.drivers.variance_contribution, &out.drivers.tornado_low,
                     &out.drivers.tornado_high, &out.drivers.downside_shift})
       v->assign(count * K, std::numeric_limits<double>::quiet_NaN());
-    out.cashflow_quantile.resize(count * stride * kNumQuantiles);
     success_inputs(bw);
     tbb::parallel_for(std::size_t{0}, count, [&](std::size_t si) {
       if (cancelled() || bw.copy_of[si] >= 0) return;
       StatsScratch& scratch = stats_scratch.local();  // reused: no allocation per scenario
       summarize(&roi[si * n], &npv[si * n], &pay[si * n], n, scratch, out.summary[si], intervals);
       scenario_drivers(bw.work[si], bw.success, scratch, out.drivers, si * K);
-      for (std::size_t m = 0; m < stride; ++m)
-        quantiles_type7(&cash[(si * stride + m) * cash_n], cash_n, kQuantiles, kNumQuantiles, scratch,
-                        &out.cashflow_quantile[(si * stride + m) * kNumQuantiles]);
     });
     check_cancel();
     reuse_statistics(bw, out);
@@ -1209,7 +1230,8 @@ struct Engine::Impl {
       out.count = count;
       out.names = bw.names;
       out.funded = bw.funded;
-      statistics(bw, roi, npv, pay, cash, out);
+      fan_chart(bw, cash, out);
+      statistics(bw, roi, npv, pay, out);
     });
     return out;
   }
