@@ -777,9 +777,12 @@ struct Engine::Impl {
           simulated[i % 3] = simulated_so_far += works[k].simulated;
           BatchBuffers& buf = batch_buf[kb];
           buf.size_for(count * n);
-          cash_buf.resize(count * stride * cash_n);
+          // The cash-flow trials by variant where a batch has no more variants than scenarios (the
+          // seed's batches: 5-17 variants for 15-32 scenarios; 10 MB -> 5 MB), else by scenario.
+          const bool by_variant = works[k].variants.size() <= count;
+          cash_buf.resize((by_variant ? works[k].variants.size() : count) * stride * cash_n);
           double* const cash = cash_n ? cash_buf.data() : nullptr;
-          simulate(works[k], 0, n, buf.roi, buf.npv, buf.pay, cash, cash_n);
+          simulate(works[k], 0, n, buf.roi, buf.npv, buf.pay, cash, cash_n, by_variant);
           trace("batch simulated", static_cast<long>(i));
           if (opt.batch_simulated) opt.batch_simulated(i);
           // Batch i's results: the statistics need only the work lists.
@@ -800,7 +803,7 @@ struct Engine::Impl {
           if (serial) {  // one buffer set: summarised and written before the next batch
             check_cancel();
             BatchResults& out = begin_results();
-            fan_chart(works[k], cash, out);
+            fan_chart(works[k], cash, by_variant, out);
             statistics(works[k], buf.roi, buf.npv, buf.pay, out);
             trace("batch summarised", static_cast<long>(i));
             writing.wait();  // the prologue
@@ -816,7 +819,7 @@ struct Engine::Impl {
           // whose sink finished before batch i-2's began.
           if (i > 0 && chained) deliver(i - 1);
           // The fan chart first, on every thread: the next batch's simulation reuses the cash buffer.
-          fan_chart(works[k], cash, begin_results());
+          fan_chart(works[k], cash, by_variant, begin_results());
           tail.run([this, k, kb, i, &works, &results] {
             check_cancel();
             const BatchBuffers& b = batch_buf[kb];
@@ -1056,7 +1059,10 @@ struct Engine::Impl {
 
   // The outcomes of trials [t0, t1) of every scenario of the batch: roi/npv/pay[scenario][t - t0],
   // and for the trials below cashflow_trials() in the range, [t0, t0 + cash_ld), every month's
-  // portfolio cumulative cash flow in cash[(scenario * (H + 1) + month) * cash_ld + t - t0].
+  // portfolio cumulative cash flow in cash[(scenario * (H + 1) + month) * cash_ld + t - t0] or,
+  // with by_variant, every month's cumulative cash flow of each project variant in
+  // cash[(variant * (H + 1) + month) * cash_ld + t - t0], which fan_chart adds up along each
+  // scenario's variants (the same additions in the same order as the scenario's sums here).
   // Every trial is computed alone, so the bits do not depend on the range.
   //
   // A task takes a block of trials: it evaluates every project variant of the batch on them (value
@@ -1064,7 +1070,7 @@ struct Engine::Impl {
   // streams into each scenario's portfolio sums while they are still in cache (the block is sized
   // so that the streams and the partial sums stay within about kBlockBytes).
   void simulate(const BatchWork& bw, std::size_t t0, std::size_t t1, double* roi, double* npv, double* pay,
-                double* cash, std::size_t cash_ld) {
+                double* cash, std::size_t cash_ld, bool by_variant = false) {
     if (bw.nodes.empty()) return;  // every scenario a copy (see prepare)
     const auto& variants = bw.variants;
     const std::size_t len = t1 - t0, V = variants.size(), D = static_cast<std::size_t>(bw.depth);
@@ -1103,10 +1109,16 @@ struct Engine::Impl {
                                 in[vs + kInfraAnnual], in[vs + kLaunchMonth], in[vs + kRampMonths],
                                 in[vs + kDecay],       sc.success.data()};
         project_flows_block(timeline, draws, blen, sc.cum + vi * stride * L, L, sc.pv_value + vi * B, sc.pv_cost + vi * B);
+        if (by_variant && at < cash_ld) {
+          const std::size_t kept = std::min(blen, cash_ld - at);
+          const double* row = sc.cum + vi * stride * L;
+          for (std::size_t m = 0; m < stride; ++m)
+            std::copy(&row[m * L], &row[m * L] + kept, &cash[(vi * stride + m) * cash_ld + at]);
+        }
       }
       const auto e1 = std::chrono::steady_clock::now();
       sc.totals.resize(D);
-      const std::size_t kept = at < cash_ld ? std::min(blen, cash_ld - at) : 0;
+      const std::size_t kept = !by_variant && at < cash_ld ? std::min(blen, cash_ld - at) : 0;
       sum_block({&bw.nodes, B, L, blen, stride, len, at, kept, cash_ld, sc.pv_value, sc.pv_cost, sc.cum,
                  sc.value_sum, sc.cost_sum, sc.total, sc.totals.data(), roi, npv, pay, cash});
       const auto e2 = std::chrono::steady_clock::now();
@@ -1124,11 +1136,13 @@ struct Engine::Impl {
   }
 
   // The payback fan chart of every scenario of the batch that is not a copy (see reuse_statistics):
-  // each month's quantiles of the cumulative cash flows of its cash-flow trials,
-  // cash[(scenario * (H + 1) + month) * cashflow_trials() + trial], into out.cashflow_quantile.
+  // each month's quantiles of the cumulative cash flows of its cash-flow trials, into
+  // out.cashflow_quantile, from cash as simulate() left it: the scenarios' cash flows, or with
+  // by_variant the variants', added up here along each scenario's variants (depth 0 alone, then
+  // ((v0 + v1) + v2) + ..., as simulate's prefix tree and replay's combine() add them: the same bits).
   // run() calls it as soon as a batch is simulated, before the next batch's simulation overwrites
   // the one cash buffer it keeps (statistics() then summarises the rest beside that simulation).
-  void fan_chart(const BatchWork& bw, const double* cash, BatchResults& out) {
+  void fan_chart(const BatchWork& bw, const double* cash, bool by_variant, BatchResults& out) {
     auto clock = std::chrono::steady_clock::now();
     const std::size_t count = bw.work.size(), cash_n = cashflow_trials();
     const std::size_t stride = static_cast<std::size_t>(h) + 1;
@@ -1136,9 +1150,28 @@ struct Engine::Impl {
     tbb::parallel_for(std::size_t{0}, count, [&](std::size_t si) {
       if (cancelled() || bw.copy_of[si] >= 0) return;
       StatsScratch& scratch = stats_scratch.local();
-      for (std::size_t m = 0; m < stride; ++m)
-        quantiles_type7(&cash[(si * stride + m) * cash_n], cash_n, kQuantiles, kNumQuantiles, scratch,
+      const std::vector<int>& path = bw.work[si].variants;
+      if (by_variant && path.size() > 1) scratch.fan_row.resize(cash_n);
+      for (std::size_t m = 0; m < stride; ++m) {
+        const double* x = &cash[(si * stride + m) * cash_n];
+        if (by_variant) {
+          const auto row = [&](std::size_t j) { return &cash[(static_cast<std::size_t>(path[j]) * stride + m) * cash_n]; };
+          x = row(0);
+          if (path.size() > 1) {
+            double* __restrict sum = scratch.fan_row.data();
+            const double* __restrict a = row(0);
+            const double* __restrict b = row(1);
+            for (std::size_t t = 0; t < cash_n; ++t) sum[t] = a[t] + b[t];
+            for (std::size_t j = 2; j < path.size(); ++j) {
+              const double* __restrict c = row(j);
+              for (std::size_t t = 0; t < cash_n; ++t) sum[t] += c[t];
+            }
+            x = sum;
+          }
+        }
+        quantiles_type7(x, cash_n, kQuantiles, kNumQuantiles, scratch,
                         &out.cashflow_quantile[(si * stride + m) * kNumQuantiles]);
+      }
     });
     check_cancel();
     lap(timings.statistics, clock);
@@ -1230,7 +1263,7 @@ struct Engine::Impl {
       out.count = count;
       out.names = bw.names;
       out.funded = bw.funded;
-      fan_chart(bw, cash, out);
+      fan_chart(bw, cash, /*by_variant=*/false, out);
       statistics(bw, roi, npv, pay, out);
     });
     return out;

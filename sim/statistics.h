@@ -36,6 +36,7 @@ struct StatsScratch {
   // The engine's per-scenario sensitivity (sim/engine.cpp), kept here to be reused.
   std::vector<std::uint32_t> position;
   std::vector<std::uint64_t> bits;
+  std::vector<double> fan_row;  // a scenario's cumulative cash flows in one month (fan_chart)
 };
 
 // Sorts x[0..n) into scratch.sorted and, when with_index, the trial of each sorted position into
