@@ -4,7 +4,7 @@ written, synced and renamed), for README "Performance".
 
   /usr/bin/python3 bench/end_to_end.py [--roisim build/roisim] [--baseline OTHER_ROISIM]
       [--baseline-env NAME=VALUE ...] [--file scenarios/seed_portfolio.yaml] [--trials 10000] [--threads 1,2] [--rounds 5]
-      [--modes summary,full] [--fresh] [--peer] [--ceiling]
+      [--modes summary,full] [--fresh] [--pause SECONDS] [--peer] [--ceiling]
 
 Each round runs every (output mode, thread count) once per binary; with --baseline the two binaries
 alternate (their order flips each round), so that drifts of a shared machine touch both alike.
@@ -24,6 +24,13 @@ ratios), with --baseline the median (and quartiles) of the per-round ratios of t
 times, and with --peer the NumPy peer (bench/peers/numpy_peer.py, with and without its
 per-project cache) on the same file and trials, timed the same way, with the ratio to roisim's
 median for the first mode and thread count given (summary-only on one thread by default).
+
+--pause SECONDS sleeps (untimed) before every timed run, as a user who runs roisim now and then
+does: on this project's VMs (Firecracker, virtio-balloon with free page reporting) the guest
+kernel hands the memory freed by one run to the next, already backed by the host, for about two
+seconds; after that it has reported it free and the host has taken it back, so a run's first
+touch of each page costs a host fault as well (README "Performance": ~2-3 ms a MB). Back to back
+(the default) measures the warm case, --pause 2.5 the cold one.
 
 --ceiling estimates what the machine itself allows a speed-up from the first thread count (1) to
 the largest (T): each round and output mode also starts T one-thread runs of the --roisim binary
@@ -109,6 +116,8 @@ def main(argv=None):
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--modes", default="summary,full", help="summary, full or both (comma-separated)")
     ap.add_argument("--fresh", action="store_true", help="remove the previous results file before each run (untimed)")
+    ap.add_argument("--pause", type=float, default=0.0, metavar="SECONDS",
+                    help="sleep this long (untimed) before each timed run: 2.5 lets the host take freed memory back first")
     ap.add_argument("--peer", action="store_true", help="also time the NumPy peer, with and without its cache")
     ap.add_argument("--ceiling", action="store_true",
                     help="also time T one-thread runs at once (T: the largest thread count): the machine's own ceiling on the speed-up")
@@ -122,6 +131,8 @@ def main(argv=None):
         ap.error("--modes: summary, full or summary,full")
     if a.rounds < 1 or a.trials < 1:
         ap.error("--rounds and --trials must be at least 1")
+    if not a.pause >= 0:
+        ap.error("--pause: seconds >= 0")
     together = max(threads)
     if a.ceiling and (threads[0] != 1 or together < 2):
         ap.error("--ceiling: the first thread count must be 1 and another one larger")
@@ -145,7 +156,8 @@ def main(argv=None):
     evaluations = scenarios * a.trials
 
     print(f"file: {a.file}, {scenarios} scenarios x {a.trials} trials; {a.rounds} rounds; "
-          f"{os.cpu_count()} CPUs; results file {'removed before' if a.fresh else 'replaced by'} each run")
+          f"{os.cpu_count()} CPUs; results file {'removed before' if a.fresh else 'replaced by'} each run"
+          + (f"; {a.pause:g} s pause before each run" if a.pause else ""))
     for name, b in bins:
         v = subprocess.run([b, "--version"], capture_output=True, text=True).stdout.strip()
         print(f"  {name}: {b} ({v})" + (f" with {' '.join(a.baseline_env)}" if name == "baseline" and a.baseline_env else ""))
@@ -165,6 +177,8 @@ def main(argv=None):
                         cmd = [b, "run", a.file, "-o", out, "--quiet", "--trials", str(a.trials), "--threads", str(t)]
                         if mode == "summary":
                             cmd.append("--summary-only")
+                        if a.pause:
+                            time.sleep(a.pause)
                         wall, rss, rc, err = timed(cmd, env_of[name])
                         if rc != 0:
                             sys.exit(f"end_to_end.py: {' '.join(cmd)} failed ({rc}): {err.strip()}")
@@ -178,6 +192,8 @@ def main(argv=None):
                             os.unlink(out)
                         cmds.append([b, "run", a.file, "-o", out, "--quiet", "--trials", str(a.trials), "--threads", "1"]
                                     + (["--summary-only"] if mode == "summary" else []))
+                    if a.pause:
+                        time.sleep(a.pause)
                     wall, failed = timed_together(cmds)
                     if failed:
                         sys.exit(f"end_to_end.py: {' '.join(failed[2])} failed ({failed[0]}): {failed[1].strip()}")

@@ -19,6 +19,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 
 from testlib import Checks
 
@@ -62,6 +63,18 @@ def main():
               and float(limit_r) > 0 and int(share_r) > 0)
         check(ok, f"the {mode} ceiling follows from the times printed (2 x alone / at once; own speed-up / ceiling): "
                   f"{(alone, at_once, limit, own, share)} vs medians {medians}")
+
+    # --pause: slept before every timed run, and not counted in its time.
+    t0 = time.perf_counter()
+    p = subprocess.run([py, e2e, "--roisim", roisim, "--rounds", "3", "--trials", TRIALS, "--threads", "1",
+                        "--modes", "summary", "--pause", "0.8"], capture_output=True, text=True, timeout=600)
+    elapsed = time.perf_counter() - t0
+    one = re.findall(r"^roisim\s+summary\s+1\s+([0-9.]+)\s", p.stdout, re.M)
+    check(p.returncode == 0 and "0.8 s pause before each run" in p.stdout and elapsed >= 2.4
+          and len(one) == 1 and float(one[0]) < 0.8,
+          f"end_to_end.py --pause 0.8 sleeps before each of 3 runs, untimed ({elapsed:.2f} s in all): {p.stdout} {p.stderr}")
+    p = subprocess.run([py, e2e, "--roisim", roisim, "--pause", "-1"], capture_output=True, text=True, timeout=60)
+    check(p.returncode == 2 and "--pause" in p.stderr, f"end_to_end.py --pause -1 is refused: {p.returncode} {p.stderr}")
 
     # Each configuration replaces only the file its own command wrote the round before (a user
     # re-running it): a wrapper logs every run's -o target and whether it existed. Until 8c33379
