@@ -384,10 +384,11 @@ struct Engine::Impl {
 
   // Sampled values of every (variable, definition); constants need no array.
   std::vector<std::vector<int>> value_id;       // [var][def] -> index in values, -1 = constant
-  // Sampled inputs and their ranks, n doubles each, in one buffer (huge pages: see NoInit).
+  // Sampled inputs and (beyond kMaxSmallRankTrials trials) their ranks, n doubles each, in one
+  // buffer (huge pages: see NoInit).
   Buffer input_pool;
   std::vector<double*> values;                  // [id] -> n values
-  std::vector<double*> ranks;                   // [id] -> n average ranks (1-based); null = not an input
+  std::vector<double*> ranks;                   // [id] -> n average ranks (1-based); null = not an input, or small_ranks instead
   // [id] -> the same as twice centred ranks (twice_rank_dot), up to kMaxSmallRankTrials trials.
   std::vector<std::int16_t, NoInit<std::int16_t>> small_rank_pool;
   std::vector<std::int16_t*> small_ranks;
@@ -548,13 +549,14 @@ struct Engine::Impl {
     // Ranks of the inputs (not success draws): with sharing, process k % parts ranks the k-th.
     const auto ranked = [&](const Job& j) { return vars[j.var].input_index >= 0 && vars[j.var].success_of < 0; };
     const std::size_t nranked = static_cast<std::size_t>(std::count_if(jobs.begin(), jobs.end(), ranked));
-    input_pool.resize((jobs.size() + nranked) * n);
+    // Up to kMaxSmallRankTrials trials the statistics read the ranks as int16 (small_ranks): the
+    // doubles are then needed only until those are made, in a buffer of their own freed at the end
+    // (on the seed, 2 MB less memory for the run: the batches' buffers reuse its pages).
+    const bool small = n <= kMaxSmallRankTrials;
+    input_pool.resize((jobs.size() + (small ? 0 : nranked)) * n);
     values.assign(jobs.size(), nullptr);
     ranks.assign(jobs.size(), nullptr);
-    for (std::size_t i = 0, k = jobs.size(); i < jobs.size(); ++i) {
-      values[jobs[i].id] = &input_pool[i * n];
-      if (ranked(jobs[i])) ranks[jobs[i].id] = &input_pool[k++ * n];
-    }
+    for (std::size_t i = 0; i < jobs.size(); ++i) values[jobs[i].id] = &input_pool[i * n];
     rank_norm.assign(jobs.size(), 0.0);
     band_low.assign(jobs.size(), {});
     band_high.assign(jobs.size(), {});
@@ -569,6 +571,9 @@ struct Engine::Impl {
     });
     Buffer().swap(upool);
     check_cancel();
+    Buffer rank_pool(small ? nranked * n : 0);  // allocated after the uniforms are freed: their pages
+    for (std::size_t i = 0, k = 0; i < jobs.size(); ++i)
+      if (ranked(jobs[i])) ranks[jobs[i].id] = small ? &rank_pool[k++ * n] : &input_pool[(jobs.size() + k++) * n];
     if (share)
       for (double* v : values) share->gather(v, n);
     std::vector<std::size_t> ranker(jobs.size(), 0);
@@ -593,7 +598,6 @@ struct Engine::Impl {
         share->broadcast(bands[i].data(), 4, from);
       }
     small_ranks.assign(jobs.size(), nullptr);
-    const bool small = n <= kMaxSmallRankTrials;
     small_rank_pool.resize(small ? nranked * n : 0);
     for (std::size_t i = 0, k = 0; small && i < jobs.size(); ++i)
       if (ranked(jobs[i])) small_ranks[jobs[i].id] = &small_rank_pool[k++ * n];
@@ -603,6 +607,7 @@ struct Engine::Impl {
       band_trials(values[id], bands[i].data(), band_low[id], band_high[id]);
       if (small) twice_centred_ranks(ranks[id], n, small_ranks[id]);
     });
+    if (small) std::fill(ranks.begin(), ranks.end(), nullptr);  // rank_pool is freed on return
     for (int q = 0; q < kNumQuantiles; ++q) intervals[q] = quantile_interval(n, kQuantiles[q]);
     check_cancel();
     sampled = true;
