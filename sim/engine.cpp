@@ -785,7 +785,11 @@ struct Engine::Impl {
           // The cash-flow trials by variant where a batch has no more variants than scenarios (the
           // seed's batches: 5-17 variants for 15-32 scenarios; 10 MB -> 5 MB), else by scenario.
           const bool by_variant = works[k].variants.size() <= count;
-          cash_buf.resize((by_variant ? works[k].variants.size() : count) * stride * cash_n);
+          const std::size_t cash_size = (by_variant ? works[k].variants.size() : count) * stride * cash_n;
+          // Grown empty: resize() would copy the last batch's cash flows, which nobody reads, into
+          // the new buffer while both are held (two sets at once, over memory_estimate's one).
+          if (cash_size > cash_buf.capacity()) Buffer().swap(cash_buf);
+          cash_buf.resize(cash_size);
           double* const cash = cash_n ? cash_buf.data() : nullptr;
           simulate(works[k], 0, n, buf.roi, buf.npv, buf.pay, cash, cash_n, by_variant);
           trace("batch simulated", static_cast<long>(i));

@@ -158,7 +158,7 @@ class Engine {
   // refused before an Engine (whose lhs/sobol precomputation is O(trials x inputs)) exists.
   static std::uint64_t memory_estimate(const Plan& plan, const RunOptions& options);
   // The bytes of one set of a batch's per-trial outcomes and cash-flow trials (whole huge pages):
-  // run() keeps one to three sets of outcomes and one or two of cash flows (see memory_estimate);
+  // run() keeps one to three sets of outcomes and one of cash flows (see memory_estimate);
   // a distributed run's trial blocks one more of each. batch_bytes = trial_bytes + cash_bytes.
   static std::uint64_t batch_bytes(const Plan& plan, const RunOptions& options);
   static std::uint64_t trial_bytes(const Plan& plan, const RunOptions& options);
