@@ -1162,8 +1162,12 @@ struct Engine::Impl {
       const std::vector<int>& path = bw.work[si].variants;
       if (by_variant && path.size() > 1) scratch.fan_row.resize(cash_n);
       for (std::size_t m = 0; m < stride; ++m) {
-        const double* x = &cash[(si * stride + m) * cash_n];
-        if (by_variant) {
+        // By variant the buffer has a row per variant, not per scenario: si's row is only formed
+        // in the per-scenario layout (beyond the buffer's end otherwise).
+        const double* x;
+        if (!by_variant) {
+          x = &cash[(si * stride + m) * cash_n];
+        } else {
           const auto row = [&](std::size_t j) { return &cash[(static_cast<std::size_t>(path[j]) * stride + m) * cash_n]; };
           x = row(0);
           if (path.size() > 1) {
