@@ -4,13 +4,16 @@
 // target_clones, an ifunc). The bits are the same either way: the build never fuses
 // multiply-adds (-ffp-contract=off, CMakeLists.txt), the compiler may not reassociate (no
 // -ffast-math), and AVX-512 and AVX2 adds, multiplies, divides, square roots, compares (into
-// vector or mask registers), blends and conversions round and select exactly as SSE2 does; the
-// clones' outputs are compared with those of a build without the AVX-512 clone (README
-// "Performance"). The x86-64-v4 clone: 7% less CPU time on the seed run on an Intel Xeon (family
-// 6 model 207), none lost on an AMD EPYC (2026-12-07). Elsewhere (other compilers or CPUs), and
+// vector or mask registers), blends and conversions round and select exactly as SSE2 does (no
+// FMA, rcp14 or rsqrt14 in the clones' code), and CI checks it: tests/cross_isa.sh compares the
+// results files of this build, on whatever clone the machine picks, with a baseline build's. The
+// x86-64-v4 clone: 7% less CPU time on the seed run on an Intel Xeon (family 6 model 207); on an
+// AMD EPYC no difference in alternating `roisim bench` runs. Elsewhere (other compilers or CPUs), and
 // under ThreadSanitizer (an ifunc resolver, instrumented, runs before TSan is set up and crashes
-// the loader): one ordinary function.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
+// the loader), and in a build with -DROISIM_CLONES=OFF (ROISIM_NO_CLONES: the baseline alone,
+// which CI's tests/cross_isa.sh compares bit for bit with the cloned build): one ordinary function.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__SANITIZE_THREAD__) && \
+    !defined(ROISIM_NO_CLONES)
 #define ROISIM_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
 #else
 #define ROISIM_CLONES

@@ -584,8 +584,12 @@ std::int64_t dot_i16_tail(const std::int16_t* a, const std::int16_t* b, std::siz
 namespace detail {
 #if defined(__x86_64__)
 bool has_avx2() {
+#ifdef ROISIM_NO_CLONES  // the baseline build (-DROISIM_CLONES=OFF, sim/simd.h): SSE2 throughout
+  return false;
+#else
   static const bool avx2 = __builtin_cpu_supports("avx2");
   return avx2;
+#endif
 }
 __attribute__((target("avx2"))) std::int64_t dot_i16_avx2(const std::int16_t* a, const std::int16_t* b,
                                                           std::size_t n) {

@@ -13,7 +13,8 @@ ctest --test-dir "$build" --output-on-failure -j"$jobs"
 # CI only (CI=true as CI services set it, or ROISIM_FULL_CI=1): the suite again under
 # AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/), then the scenario-loader fuzzer
 # (build-fuzz/: regression + seed corpus replay, then ROISIM_FUZZ_SECONDS of fuzzing, 120 by
-# default). A developer's plain `tools/test.sh` skips both.
+# default), the MPI build's tests and the clones' bits against a baseline build. A developer's
+# plain `tools/test.sh` skips them.
 ci=${CI:-}
 if [[ ( -n "$ci" && "$ci" != "false" && "$ci" != "0" ) || "${ROISIM_FULL_CI:-0}" == "1" ]]; then
   failed=0
@@ -27,5 +28,12 @@ if [[ ( -n "$ci" && "$ci" != "false" && "$ci" != "0" ) || "${ROISIM_FULL_CI:-0}"
     cmake --build build-mpi -j"$jobs" --target roisim &&
     bash tests/test_mpi.sh "$build/roisim" build-mpi/roisim; } || failed=1
   # --- end issue 8
+  # SPEC §5 across CPUs: a build without the hot kernels' AVX-512/AVX2 clones (build-noclones/, the
+  # roisim binary only: SSE2 throughout), its results compared byte for byte with this build's,
+  # whose kernels run the widest clone the machine has (tests/cross_isa.sh).
+  { cmake -S . -B build-noclones -DCMAKE_BUILD_TYPE=Release -DROISIM_CLONES=OFF -DROISIM_BUILD_TESTS=OFF \
+          -DROISIM_BUILD_BENCH=OFF >/dev/null &&
+    cmake --build build-noclones -j"$jobs" --target roisim &&
+    bash tests/cross_isa.sh "$build/roisim" build-noclones/roisim; } || failed=1
   exit "$failed"
 fi
