@@ -6,15 +6,20 @@
 // -ffast-math), and AVX-512 and AVX2 adds, multiplies, divides, square roots, compares (into
 // vector or mask registers), blends and conversions round and select exactly as SSE2 does (no
 // FMA, rcp14 or rsqrt14 in the clones' code), and CI checks it: tests/cross_isa.sh compares the
-// results files of this build, on whatever clone the machine picks, with a baseline build's. The
+// results files of this build and of an AVX2-only one (-DROISIM_CLONES=AVX2), each on the widest
+// clone the machine has, with a baseline build's (-DROISIM_CLONES=OFF). The
 // x86-64-v4 clone: 7% less CPU time on the seed run on an Intel Xeon (family 6 model 207); on an
 // AMD EPYC no difference in alternating `roisim bench` runs. Elsewhere (other compilers or CPUs), and
 // under ThreadSanitizer (an ifunc resolver, instrumented, runs before TSan is set up and crashes
-// the loader), and in a build with -DROISIM_CLONES=OFF (ROISIM_NO_CLONES: the baseline alone,
-// which CI's tests/cross_isa.sh compares bit for bit with the cloned build): one ordinary function.
+// the loader), and in a build with -DROISIM_CLONES=OFF (ROISIM_NO_CLONES: the baseline alone):
+// one ordinary function.
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__SANITIZE_THREAD__) && \
     !defined(ROISIM_NO_CLONES)
+#if defined(ROISIM_CLONES_AVX2_ONLY)  // -DROISIM_CLONES=AVX2: for tests/cross_isa.sh
+#define ROISIM_CLONES __attribute__((target_clones("avx2", "default")))
+#else
 #define ROISIM_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
+#endif
 #else
 #define ROISIM_CLONES
 #endif

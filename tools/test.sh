@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 bash tools/install-deps.sh
 build=${BUILD_DIR:-build}
 jobs=$(nproc 2>/dev/null || echo 2)
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DROISIM_CLONES=ON >/dev/null
 cmake --build "$build" -j"$jobs"
 ctest --test-dir "$build" --output-on-failure -j"$jobs"
 
@@ -28,12 +28,16 @@ if [[ ( -n "$ci" && "$ci" != "false" && "$ci" != "0" ) || "${ROISIM_FULL_CI:-0}"
     cmake --build build-mpi -j"$jobs" --target roisim &&
     bash tests/test_mpi.sh "$build/roisim" build-mpi/roisim; } || failed=1
   # --- end issue 8
-  # SPEC §5 across CPUs: a build without the hot kernels' AVX-512/AVX2 clones (build-noclones/, the
-  # roisim binary only: SSE2 throughout), its results compared byte for byte with this build's,
-  # whose kernels run the widest clone the machine has (tests/cross_isa.sh).
-  { cmake -S . -B build-noclones -DCMAKE_BUILD_TYPE=Release -DROISIM_CLONES=OFF -DROISIM_BUILD_TESTS=OFF \
+  # SPEC §5 across instruction sets: builds without the hot kernels' AVX-512 clone (build-avx2/)
+  # and without any clone (build-noclones/: SSE2 throughout), the roisim binary only; the results
+  # of this build and of build-avx2/, each on the widest clone the machine has, compared byte for
+  # byte with the baseline's (tests/cross_isa.sh).
+  { cmake -S . -B build-avx2 -DCMAKE_BUILD_TYPE=Release -DROISIM_CLONES=AVX2 -DROISIM_BUILD_TESTS=OFF \
+          -DROISIM_BUILD_BENCH=OFF >/dev/null &&
+    cmake --build build-avx2 -j"$jobs" --target roisim &&
+    cmake -S . -B build-noclones -DCMAKE_BUILD_TYPE=Release -DROISIM_CLONES=OFF -DROISIM_BUILD_TESTS=OFF \
           -DROISIM_BUILD_BENCH=OFF >/dev/null &&
     cmake --build build-noclones -j"$jobs" --target roisim &&
-    bash tests/cross_isa.sh "$build/roisim" build-noclones/roisim; } || failed=1
+    bash tests/cross_isa.sh build-noclones/roisim "$build/roisim" build-avx2/roisim; } || failed=1
   exit "$failed"
 fi
